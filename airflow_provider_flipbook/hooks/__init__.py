@@ -1,0 +1,1 @@
+"""Hooks, one per vendor, all on the shared transport in :mod:`.base`."""

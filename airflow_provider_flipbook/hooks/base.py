@@ -1,0 +1,354 @@
+"""The one transport every vendor hook uses: session, timeouts, pacing, retries and typed errors.
+
+A vendor hook declares its defaults (base URL, rate limits) and implements ``_parse`` and
+``_probe``; everything that touches the wire goes through :meth:`FlipbookBaseHook._request`.
+
+Retries use tenacity. Retried: connection errors, timeouts, dropped connections, HTTP 5xx and
+rate-limit answers (HTTP 429 or a vendor's own rate-limit code). A ``Retry-After`` header wins over
+the exponential backoff, capped by ``max_retry_after``. Every request is paced first, so a
+well-behaved client rarely sees a 429 at all.
+
+Connection extras understood by every hook (all optional):
+
+``timeout`` (s, default 60), ``max_retries`` (default 5), ``retry_min_wait`` (s, default 1),
+``retry_max_wait`` (s, default 60), ``max_retry_after`` (s, default 300), ``pacing`` (default true),
+``rate_limit`` (``"calls/seconds"``, replaces the vendor's documented limit, e.g. when the vendor
+raised yours), ``pacing_speed`` (divides every pacing period; the sandbox sets it to its ``--speed``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+import tenacity
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook.exceptions import (
+    MalformedResponseError,
+    RateLimitError,
+    TransientApiError,
+    VendorApiError,
+)
+from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, parse_limit
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+T = TypeVar("T")
+USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
+MAX_ERROR_TEXT = 300
+
+_pacers: dict[tuple, Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def shared_pacer(key: tuple, limits: Sequence[Limit]) -> Pacer:
+    """One pacer per vendor and credential in this process, shared by every hook instance."""
+    with _pacers_lock:
+        if key not in _pacers:
+            _pacers[key] = Pacer(limits)
+        return _pacers[key]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+class FlipbookBaseHook(BaseHook):
+    """Base of the four vendor hooks. Constructing one touches neither the network nor the database."""
+
+    vendor: ClassVar[str] = ""
+    default_base_url: ClassVar[str] = ""
+    default_limits: ClassVar[tuple[Limit, ...]] = ()
+    host_meaning: ClassVar[str] = "API base URL"
+    conn_name_attr: ClassVar[str]
+    default_conn_name: ClassVar[str]
+    conn_type: ClassVar[str]
+    hook_name: ClassVar[str]
+
+    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        if connection is not None:
+            self.__dict__["connection"] = connection
+
+    # -- connection -------------------------------------------------------------------------
+
+    @cached_property
+    def connection(self) -> Connection:
+        return self.get_connection(self.conn_id)
+
+    @classmethod
+    async def async_for(cls, conn_id: str | None = None):
+        """Build a hook in async code: the connection is fetched with ``aget_connection``."""
+        conn_id = conn_id or cls.default_conn_name
+        return cls(conn_id, connection=await cls.aget_connection(conn_id))
+
+    @cached_property
+    def extras(self) -> dict[str, Any]:
+        return dict(self.connection.extra_dejson or {})
+
+    def _require(self, value: str | None, field: str, meaning: str) -> str:
+        if not value:
+            raise AirflowException(
+                f"Connection {self.conn_id!r} ({self.vendor}) has no {field}: set it to the {meaning}."
+            )
+        return value
+
+    @cached_property
+    def base_url(self) -> str:
+        """The connection's host (scheme, host, port, path prefix) or the vendor's default."""
+        conn = self.connection
+        host = (conn.host or "").strip()
+        if not host:
+            return self._require(self.default_base_url, "host", self.host_meaning).rstrip("/")
+        if "://" not in host:
+            host = "https://" + host
+        parts = urlsplit(host)
+        netloc = parts.netloc
+        if conn.port and ":" not in netloc:
+            netloc = f"{netloc}:{conn.port}"
+        path = parts.path.rstrip("/")
+        if not path and conn.schema:  # URI form: scheme://login:pw@host:port/<prefix>
+            path = "/" + conn.schema.strip("/")
+        return f"{parts.scheme}://{netloc}{path}"
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a message; vendor hooks add computed ones."""
+        return [v for v in (self.connection.password,) if v]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets():
+            if len(secret) >= 3:
+                text = text.replace(secret, "***")
+        return text
+
+    # -- transport settings -----------------------------------------------------------------
+
+    def _extra_float(self, name: str, default: float) -> float:
+        value = self.extras.get(name, default)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise AirflowException(f"Connection {self.conn_id!r}: extra {name!r} must be a number") from None
+
+    @property
+    def timeout(self) -> float:
+        return self._extra_float("timeout", 60.0)
+
+    @property
+    def max_retries(self) -> int:
+        return int(self._extra_float("max_retries", 5))
+
+    def pacing_key(self) -> str:
+        """What identifies one credential (hashed: the key itself is never kept in memory maps)."""
+        return hashlib.sha256((self.connection.password or "").encode()).hexdigest()[:16]
+
+    @cached_property
+    def limits(self) -> tuple[Limit, ...]:
+        override = self.extras.get("rate_limit")
+        limits = (parse_limit(str(override)),) if override else self.default_limits
+        speed = self._extra_float("pacing_speed", 1.0)
+        return tuple(limit.scaled(speed) for limit in limits)
+
+    @cached_property
+    def pacer(self) -> Pacer | None:
+        if str(self.extras.get("pacing", True)).lower() in ("false", "0", "no", "off"):
+            return None
+        return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits)
+
+    @cached_property
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = USER_AGENT
+        return session
+
+    def _auth(self) -> requests.auth.AuthBase | None:
+        """Per-request auth object, so secrets never sit in a headers dict that might get logged."""
+        return None
+
+    # -- the request path -----------------------------------------------------------------
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, VendorApiError) and error.retry_after is not None:
+            return min(error.retry_after, self._extra_float("max_retry_after", 300.0))
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self._extra_float("retry_min_wait", 1.0), max=self._extra_float("retry_max_wait", 60.0)
+        )
+        return backoff(state)
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        self.log.warning(
+            "%s; retry %s of %s in %.1f s",
+            error,
+            state.attempt_number,
+            self.max_retries,
+            state.next_action.sleep if state.next_action else 0.0,
+        )
+
+    def _request(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        parse: Callable[[requests.Response], T],
+        *,
+        params: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        data: Any = None,
+        json: Any = None,
+        headers: dict[str, str] | Callable[[], dict[str, str]] | None = None,
+        body: Callable[[], Any] | None = None,
+        stream: bool = False,
+    ) -> T:
+        """Send one logical request, retried; ``parse`` turns the response into a result or raises.
+
+        ``params``/``headers`` may be callables, re-evaluated per attempt (signed requests);
+        ``body`` is a factory, called per attempt, for streamed uploads that cannot be replayed.
+        """
+
+        def attempt() -> T:
+            if self.pacer is not None:
+                self.pacer.acquire()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params() if callable(params) else params,
+                    data=body() if body is not None else data,
+                    json=json,
+                    headers=headers() if callable(headers) else headers,
+                    auth=self._auth(),
+                    timeout=self.timeout,
+                    stream=stream,
+                    allow_redirects=False,
+                )
+            except requests.Timeout:
+                raise TransientApiError(self.vendor, operation, f"no answer within {self.timeout:g} s") from None
+            except requests.RequestException as error:
+                # requests' own text can hold the full URL with a query string: keep only the type.
+                raise TransientApiError(
+                    self.vendor, operation, f"connection failed ({type(error).__name__})"
+                ) from None
+            if response.status_code == 429 or response.status_code >= 500:
+                code, message = self._describe_error(response)
+                cls = RateLimitError if response.status_code == 429 else TransientApiError
+                raise cls(
+                    self.vendor,
+                    operation,
+                    self.redact(message or response.reason or "server error"),
+                    status=response.status_code,
+                    code=code,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                )
+            return parse(response)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1)
+            | tenacity.stop_after_delay(self._extra_float("retry_deadline", 900.0)),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(attempt)
+
+    def _describe_error(self, response: requests.Response) -> tuple[str | int | None, str]:
+        """Best-effort (code, message) from an error body; vendors override."""
+        return None, self._text_excerpt(response)
+
+    def _text_excerpt(self, response: requests.Response) -> str:
+        content_type = response.headers.get("Content-Type", "")
+        if "html" in content_type:
+            return f"{response.reason or 'error'} (an HTML page, not an API answer)"
+        text = (response.text or "").strip()
+        return text[:MAX_ERROR_TEXT] if text else (response.reason or "")
+
+    def _json(self, response: requests.Response, operation: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            described = "an empty body" if not response.content else self._text_excerpt(response)
+            raise MalformedResponseError(
+                self.vendor,
+                operation,
+                self.redact(f"expected JSON, got {described[:MAX_ERROR_TEXT]}"),
+                status=response.status_code,
+            ) from None
+
+    def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError:
+        return VendorApiError(self.vendor, operation, self.redact(str(message))[:MAX_ERROR_TEXT], **kwargs)
+
+    # -- downloads --------------------------------------------------------------------------
+
+    def download(self, url: str, write: Callable[[bytes], Any], operation: str = "download") -> int:
+        """Stream ``url`` into ``write`` in 1 MiB chunks; return the byte count. Not retried:
+        a half-written destination cannot be replayed safely, the caller starts over instead."""
+        response = self._request(operation, "GET", url, lambda r: r, stream=True)
+        with response:
+            if response.status_code != 200:
+                raise self.error(operation, f"the download URL answered HTTP {response.status_code}",
+                                 status=response.status_code)
+            size = 0
+            try:
+                for chunk in response.iter_content(chunk_size=1 << 20):
+                    write(chunk)
+                    size += len(chunk)
+            except requests.RequestException as error:
+                raise TransientApiError(self.vendor, operation, f"download broke off ({type(error).__name__})") from None
+            expected = response.headers.get("Content-Length")
+            if expected and int(expected) != size:
+                raise TransientApiError(self.vendor, operation, f"download truncated at {size} of {expected} bytes")
+            return size
+
+    # -- Airflow UI ---------------------------------------------------------------------------
+
+    def _probe(self) -> str:
+        """One cheap call with no side effect; returns a description of the account."""
+        raise NotImplementedError
+
+    def test_connection(self) -> tuple[bool, str]:
+        try:
+            described = self._probe()
+        except Exception as error:  # the UI wants a message, never a traceback
+            return False, self.redact(str(error))[:500]
+        return True, f"Connected to {self.vendor} at {self.base_url}: {described}"
+
+
+def paged(fetch: Callable[[int, int], Sequence[T]], page_size: int) -> Iterable[T]:
+    """Iterate an offset-paged list: ``fetch(offset, count)`` until a short page comes back."""
+    offset = 0
+    while True:
+        page = fetch(offset, page_size)
+        yield from page
+        if len(page) < page_size:
+            return
+        offset += len(page)
+
+
+def ceil_seconds(value: float) -> int:
+    return max(1, math.ceil(value))

@@ -1,0 +1,311 @@
+"""FlippingBook Online API hook (JSON over HTTPS, ``Authorization: Bearer <API key>``).
+
+Choices where the vendor's documents are silent or disagree (see shared/vendor-apis):
+
+* Errors: ``success: false`` is an error whatever the HTTP status (older docs answer some errors
+  with HTTP 200). The code is read from every documented shape: top-level ``wellKnownError`` /
+  ``error`` strings, a nested ``error`` object, an ``errors`` array, and the 2019 PascalCase names.
+* ``ObjectNotFound`` (HTTP 200 or 404) raises :class:`NotFoundError`.
+* Source progress is read from ``progress`` or ``Progress``.
+* Pacing: a burst of 10, then 1 request per second, per API key.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import requests
+
+from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, VendorApiError
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.utils.ratelimit import TokenBucket
+
+API = "/api/v1"
+FB = "/api/v1/fbonline"
+REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
+TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
+
+
+class _Bearer(requests.auth.AuthBase):
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._key}"
+        return request
+
+
+def error_fields(body: Any) -> tuple[str | None, str]:
+    """(code, message) from any documented FlippingBook error shape."""
+    if not isinstance(body, dict):
+        return None, ""
+    lowered = {k[:1].lower() + k[1:]: v for k, v in body.items()}
+    nested = lowered.get("error")
+    if isinstance(nested, dict):
+        inner = {k[:1].lower() + k[1:]: v for k, v in nested.items()}
+        return _str(inner.get("wellKnownError") or inner.get("errorCode")), _str(inner.get("message"))
+    errors = lowered.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        inner = {k[:1].lower() + k[1:]: v for k, v in errors[0].items()}
+        return _str(inner.get("wellKnownError") or inner.get("errorCode")), _str(inner.get("message"))
+    code = lowered.get("wellKnownError") or (nested if isinstance(nested, str) else None)
+    return _str(code), _str(lowered.get("message"))
+
+
+def _str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def inline_request_fits(pdf_size: int, overhead: int = 2_000) -> bool:
+    """Whether base64 ``data`` plus the rest of the JSON body stays under the 1 MB request limit."""
+    return 4 * ((pdf_size + 2) // 3) + overhead <= REQUEST_LIMIT_BYTES
+
+
+class FlippingBookHook(FlipbookBaseHook):
+    """FlippingBook Online: publications, sources, tracked links, triggers, domains, folders, keys.
+
+    Connection: password = API key; host optional (default ``https://api-tc.is.flippingbook.com``).
+    """
+
+    conn_name_attr = "flippingbook_conn_id"
+    default_conn_name = "flippingbook_default"
+    conn_type = "flippingbook"
+    hook_name = "FlippingBook Online"
+    vendor = "FlippingBook"
+    default_base_url: ClassVar[str] = "https://api-tc.is.flippingbook.com"
+    default_limits = (TokenBucket(burst=10, rate=1.0),)
+
+    def _auth(self) -> requests.auth.AuthBase:
+        return _Bearer(self._require(self.connection.password, "password", "FlippingBook API key"))
+
+    # -- generic call ---------------------------------------------------------------------
+
+    def call(
+        self, method: str, path: str, *, operation: str | None = None, params: dict | None = None,
+        json: Any = None,
+    ) -> dict[str, Any]:
+        """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body."""
+        operation = operation or f"{method} {path}"
+        return self._request(
+            operation, method, self.base_url + path, lambda r: self._parse(r, operation),
+            params=params, json=json,
+            headers={"Content-Type": "application/json"} if json is not None else None,
+        )
+
+    def _parse(self, response: requests.Response, operation: str) -> dict[str, Any]:
+        body = self._json(response, operation)
+        code, message = error_fields(body)
+        failed = response.status_code >= 400 or (
+            isinstance(body, dict) and (body.get("success", body.get("Success", True)) is False)
+        )
+        if not failed:
+            if not isinstance(body, dict):
+                raise self.error(operation, "expected a JSON object", status=response.status_code)
+            return body
+        kwargs = dict(status=response.status_code, code=code)
+        if code == "ObjectNotFound" or response.status_code == 404:
+            raise NotFoundError(self.vendor, operation, self.redact(message or "not found"), **kwargs)
+        if code == "RateLimitExceeded":
+            raise RateLimitError(self.vendor, operation, self.redact(message or "rate limit"), **kwargs)
+        raise self.error(operation, message or "request failed", **kwargs)
+
+    def _describe_error(self, response: requests.Response) -> tuple[str | None, str]:
+        try:
+            code, message = error_fields(response.json())
+        except ValueError:
+            return None, self._text_excerpt(response)
+        return code, message
+
+    def _probe(self) -> str:
+        me = self.me()
+        return f"account id {me.get('id')}"
+
+    # -- account and keys -------------------------------------------------------------------
+
+    def me(self) -> dict[str, Any]:
+        return self.call("GET", f"{API}/auth/me", operation="auth.me")
+
+    def list_api_keys(self) -> list[Any]:
+        return self.call("GET", f"{API}/auth/key", operation="auth.key.list").get("keys", [])
+
+    def create_api_key(self) -> str:
+        return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create")["key"]
+
+    def revoke_this_api_key(self) -> None:
+        """Irreversibly revokes the key this connection uses (vendor semantics)."""
+        self.call("DELETE", f"{API}/auth/key", operation="auth.key.revoke")
+
+    # -- publications ----------------------------------------------------------------------
+
+    def iter_publications(
+        self, *, query: str | None = None, hashid: str | None = None, url: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        filters = {k: v for k, v in {"query": query, "hashid": hashid, "url": url}.items() if v}
+
+        def fetch(offset: int, count: int) -> list[dict[str, Any]]:
+            body = self.call("GET", f"{FB}/publication", operation="publication.list",
+                             params={**filters, "count": count, "offset": offset})
+            return body.get("publications", [])
+
+        return iter(paged(fetch, min(page_size, 1000)))
+
+    def get_publication(self, publication_id: str) -> dict[str, Any]:
+        return self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get")["publication"]
+
+    def create_publication(self, **fields: Any) -> dict[str, Any]:
+        """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source."""
+        return self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+
+    def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
+        """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
+        return self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
+                         operation="publication.update")
+
+    def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
+        return self.call("POST", f"{FB}/publication/{publication_id}/customize", json=_drop_none(options),
+                         operation="publication.customize")["publication"]
+
+    def delete_publication(self, publication_id: str) -> None:
+        self.call("DELETE", f"{FB}/publication/{publication_id}", operation="publication.delete")
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def list_sources(self, publication_id: str) -> list[dict[str, Any]]:
+        return self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list")["sources"]
+
+    def get_source(self, publication_id: str, source_id: str) -> dict[str, Any]:
+        source = self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
+                           operation="source.get")["source"]
+        if "progress" not in source and "Progress" in source:
+            source["progress"] = source["Progress"]
+        return source
+
+    def add_source(self, publication_id: str, *, filename: str | None = None, url: str | None = None,
+                   data: bytes | None = None) -> str:
+        """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
+        body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
+        return self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
+                         operation="source.add")["id"]
+
+    # -- tracked links ---------------------------------------------------------------------
+
+    def iter_tracked_links(
+        self, *, title: str | None = None, publication_uid: str | None = None,
+        publication_hashid: str | None = None, publication_url: str | None = None, page_size: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        filters = _drop_none({"title": title, "publication-uid": publication_uid,
+                              "publication-hashid": publication_hashid, "publication-url": publication_url})
+
+        def fetch(offset: int, count: int) -> list[dict[str, Any]]:
+            body = self.call("GET", f"{FB}/tracked_links", operation="tracked_link.list",
+                             params={**filters, "count": count, "offset": offset})
+            return body.get("links", [])
+
+        return iter(paged(fetch, page_size))
+
+    def get_tracked_link(self, link_id: str) -> dict[str, Any]:
+        links = self.call("GET", f"{FB}/tracked_links/{link_id}", operation="tracked_link.get").get("links") or []
+        if not links:
+            raise NotFoundError(self.vendor, "tracked_link.get", f"no tracked link {link_id}")
+        return links[0]
+
+    def create_tracked_link(self, title: str, *, publication_uid: str | None = None,
+                            publication_hash_id: str | None = None, publication_url: str | None = None,
+                            notification_type: str | None = None, on_view_trigger_single: bool | None = None,
+                            on_view_trigger: bool | None = None, on_download: bool | None = None,
+                            on_not_opened_until: str | None = None) -> dict[str, Any]:
+        body = _drop_none({
+            "title": title, "publicationUid": publication_uid, "publicationHashId": publication_hash_id,
+            "publicationUrl": publication_url, "notificationType": notification_type,
+            "onViewTriggerSingle": on_view_trigger_single, "onViewTrigger": on_view_trigger,
+            "onDownload": on_download, "onNotOpenedUntil": on_not_opened_until,
+        })
+        return self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create")["links"][0]
+
+    def update_tracked_link(self, link_id: str, *, new_state: str | None = None, **fields: Any) -> dict[str, Any]:
+        """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
+        body = _drop_none({**fields, "newState": new_state})
+        links = self.call("PUT", f"{FB}/tracked_links/{link_id}", json=body,
+                          operation="tracked_link.update").get("links") or [{}]
+        return links[0]
+
+    def disable_tracked_link(self, link_id: str) -> dict[str, Any]:
+        return self.update_tracked_link(link_id, new_state="Disable")
+
+    def enable_tracked_link(self, link_id: str) -> dict[str, Any]:
+        return self.update_tracked_link(link_id, new_state="Enable")
+
+    def delete_tracked_link(self, link_id: str) -> None:
+        self.update_tracked_link(link_id, new_state="Delete")
+
+    # -- domains, folders, triggers ----------------------------------------------------------
+
+    def list_custom_domains(self) -> dict[str, Any]:
+        return self.call("GET", f"{FB}/custom-domains", operation="custom_domains.list")
+
+    def list_folders(self) -> list[dict[str, Any]]:
+        return self.call("GET", f"{FB}/folders", operation="folders.list").get("folders", [])
+
+    def create_trigger(self, endpoint: str, events: list[str], trigger_on: list[str],
+                       limit_to: dict[str, str] | None = None) -> str:
+        body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
+        return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create")["id"]
+
+    def update_trigger(self, trigger_id: str, endpoint: str, events: list[str], trigger_on: list[str],
+                       limit_to: dict[str, str] | None = None) -> str:
+        body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
+        return self.call("POST", f"{FB}/triggers/{trigger_id}", json=body, operation="trigger.update")["id"]
+
+    def delete_trigger(self, trigger_id: str) -> None:
+        self.call("DELETE", f"{FB}/triggers/{trigger_id}", operation="trigger.delete")
+
+    # -- conversion status, as the sensors and triggers read it --------------------------------
+
+    def conversion_status(self, publication_id: str, source_id: str | None) -> dict[str, Any]:
+        """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``."""
+        try:
+            publication = self.get_publication(publication_id)
+        except NotFoundError:
+            return {"state": "failed", "detail": f"publication {publication_id} vanished (deleted after a "
+                                                 "failed first conversion?)"}
+        flags = {flag.strip() for flag in str(publication.get("state", "")).split(",")}
+        if flags & {"Deleted", "Trashed"}:
+            return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
+        summary = publication_summary(publication)
+        if not source_id:
+            done = "CompletedAllStages" in flags
+            return {"state": "success" if done else "running", "detail": publication.get("state"),
+                    "publication": summary}
+        try:
+            source = self.get_source(publication_id, source_id)
+        except NotFoundError:
+            return {"state": "failed", "detail": f"source {source_id} vanished"}
+        state = source.get("state")
+        if state == "CompletedAllStages":
+            return {"state": "success", "detail": state, "publication": summary}
+        if state in ("CompletedWithErrors", "WaitManualQueue"):
+            return {"state": "failed", "detail": f"source {source_id} ended in {state}", "publication": summary}
+        progress = f" {source.get('stage')} {source.get('progress')}" if source.get("stage") else ""
+        return {"state": "running", "detail": f"{state}{progress}", "publication": summary}
+
+
+def publication_summary(publication: dict[str, Any]) -> dict[str, Any]:
+    """The small JSON that goes to XCom: ids, URL and page count."""
+    return {
+        "publication_id": publication.get("id"),
+        "hash_id": publication.get("hashId"),
+        "name": publication.get("name"),
+        "url": publication.get("canonicalLink") or publication.get("url"),
+        "total_pages": publication.get("totalPages"),
+        "state": publication.get("state"),
+    }
+
+
+def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "publication_summary"]

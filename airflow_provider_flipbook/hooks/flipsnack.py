@@ -1,0 +1,227 @@
+"""Flipsnack API hook (the signed ``v1`` API: one path, ``action`` parameter, MD5 signature).
+
+Every request carries ``apiKey``, ``action`` and ``signature`` = MD5(secret + name1value1 + ...)
+over all parameters except ``signature`` and ``file``, sorted by name (ordinal order; the
+documented names are all lower-camel-case, so ordinal and case-insensitive order agree). Values
+are signed raw, before URL encoding; booleans are sent and signed as ``true``/``false``.
+
+Reads use GET on ``https://api.flipsnack.com/v1/``; ``collection.create`` is a streamed multipart
+POST to the upload host (extra ``upload_host``, default ``https://upload.flipsnack.com``).
+Anything but code 20 is an error; 31/32 (per-second / per-minute limit) are retried, 22
+(maintenance) too. Pacing: 5 per second and 60 per minute per key.
+
+Where the docs are cut off: collection items are read from ``items`` (or ``flipbooks``), each with
+``status`` processing/complete/failed; ``collection.getList`` ranges are sent as ``from`` and ``to``
+(inclusive end index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO, ClassVar
+
+import requests
+from airflow.sdk.log import mask_secret
+from requests_toolbelt import MultipartEncoder
+
+from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, TransientApiError
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+
+OK = 20
+NOT_FOUND_CODES = {43, 46}
+PROCESSING = 38
+
+
+def sign(secret: str, params: Mapping[str, Any]) -> str:
+    """The vendor's request signature (see module docstring)."""
+    pieces = [secret] + [f"{name}{_value(params[name])}" for name in sorted(params)
+                         if name not in ("signature", "file")]
+    return hashlib.md5("".join(pieces).encode("utf-8")).hexdigest()  # noqa: S324 - the vendor's scheme
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def item_statuses(collection: Mapping[str, Any]) -> list[str]:
+    items = collection.get("items") or collection.get("flipbooks") or []
+    statuses = [str(item.get("status", "")).lower() for item in items if isinstance(item, Mapping)]
+    if not statuses and collection.get("status"):
+        statuses = [str(collection["status"]).lower()]
+    return statuses
+
+
+class FlipsnackHook(FlipbookBaseHook):
+    """Flipsnack: collections (create by upload, get, list, update, delete, embed, stats, HTML package).
+
+    Connection: login = API key, password = API secret; host optional (default
+    ``https://api.flipsnack.com``); extra ``upload_host`` (default ``https://upload.flipsnack.com``).
+    """
+
+    conn_name_attr = "flipsnack_conn_id"
+    default_conn_name = "flipsnack_default"
+    conn_type = "flipsnack"
+    hook_name = "Flipsnack"
+    vendor = "Flipsnack"
+    default_base_url: ClassVar[str] = "https://api.flipsnack.com"
+    default_upload_url: ClassVar[str] = "https://upload.flipsnack.com"
+    default_limits = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))
+
+    def secrets(self) -> list[str]:
+        return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
+
+    @property
+    def upload_url(self) -> str:
+        return str(self.extras.get("upload_host") or self.default_upload_url).rstrip("/")
+
+    def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
+        api_key = self._require(self.connection.login, "login", "Flipsnack API key")
+        secret = self._require(self.connection.password, "password", "Flipsnack API secret")
+        query = {k: _value(v) for k, v in params.items() if v is not None}
+        query.update(apiKey=api_key, action=action)
+        query["signature"] = sign(secret, query)
+        mask_secret(query["signature"])
+        return query
+
+    # -- generic call ---------------------------------------------------------------------
+
+    def call(self, action: str, **params: Any) -> Any:
+        """Call any non-upload action, e.g. ``call("collection.getStats", collectionHash="abc")``."""
+        query = self.signed(action, params)
+        return self._request(action, "GET", self.base_url + "/v1/", lambda r: self._parse(r, action),
+                             params=query)
+
+    def _parse(self, response: requests.Response, action: str) -> Any:
+        body = self._json(response, action)
+        if not isinstance(body, dict) or "code" not in body:
+            raise self.error(action, "answer has no 'code'", status=response.status_code)
+        try:
+            code = int(body["code"])
+        except (TypeError, ValueError):
+            raise self.error(action, f"non-numeric code {body['code']!r}", status=response.status_code) from None
+        if code == OK:
+            return body.get("data")
+        status, kwargs = str(body.get("status") or "error"), {"code": code, "status": response.status_code}
+        if code in (31, 32):
+            window = self.limits[0 if code == 31 else -1].period if self.limits else 1.0
+            raise RateLimitError(self.vendor, action, status, retry_after=window, **kwargs)
+        if code == 22:
+            raise TransientApiError(self.vendor, action, status, **kwargs)
+        if code in NOT_FOUND_CODES:
+            raise NotFoundError(self.vendor, action, status, **kwargs)
+        raise self.error(action, status, **kwargs)
+
+    def _describe_error(self, response: requests.Response) -> tuple[int | None, str]:
+        try:
+            body = response.json()
+            return body.get("code"), str(body.get("status", ""))
+        except (ValueError, AttributeError):
+            return None, self._text_excerpt(response)
+
+    def _probe(self) -> str:
+        stats = self.user_stats()
+        return f"{stats.get('api_uploads_left', '?')} API uploads left this month"
+
+    # -- collections -------------------------------------------------------------------------
+
+    def create_collection(
+        self, *, open_file: Callable[[], BinaryIO] | None = None, filename: str = "document.pdf",
+        file_url: str | None = None, title: str | None = None, description: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Upload one document (``open_file`` is called per attempt and streamed) or a ``file_url``."""
+        if open_file is None and not file_url:
+            raise ValueError("collection.create needs a file or a file_url")
+        fields = self.signed("collection.create",
+                             {"fileUrl": file_url, "title": title, "description": description, **options})
+        encoders: list[MultipartEncoder] = []
+
+        def body() -> MultipartEncoder:
+            parts: dict[str, Any] = dict(fields)
+            if open_file is not None:
+                parts["file"] = (filename, open_file(), "application/pdf")
+            encoders.append(MultipartEncoder(fields=parts))
+            return encoders[-1]
+
+        return self._request(
+            "collection.create", "POST", self.upload_url + "/v1/",
+            lambda r: self._parse(r, "collection.create"),
+            body=body, headers=lambda: {"Content-Type": encoders[-1].content_type},
+        )
+
+    def get_collection(self, collection_hash: str) -> dict[str, Any]:
+        return self.call("collection.getCollection", collectionHash=collection_hash)
+
+    def iter_collections(self, *, collection_status: str | None = None, query: str | None = None,
+                         page_size: int = 50) -> Iterator[dict[str, Any]]:
+        start = 0
+        while True:
+            data = self.call("collection.getList", collectionStatus=collection_status, query=query,
+                             **{"from": start, "to": start + page_size - 1}) or {}
+            page = data.get("collections", [])
+            yield from page
+            start += len(page)
+            if len(page) < page_size or start >= int(data.get("collectionCount", start)):
+                return
+
+    def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
+        """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.
+        Publishing (``public``/``unlisted``) gives the collection a new, final hash: read it back."""
+        return self.call("collection.update", collectionHash=collection_hash, **fields)
+
+    def delete_collection(self, collection_hash: str) -> None:
+        self.call("collection.deleteCollection", collectionHash=collection_hash)
+
+    def get_embed(self, collection_hash: str, **options: Any) -> str:
+        return (self.call("collection.getEmbed", collectionHash=collection_hash, **options) or {})["embedCode"]
+
+    def get_collection_stats(self, collection_hash: str, *, start_date: str | None = None,
+                             end_date: str | None = None, include_page_stats: bool = False) -> dict[str, Any]:
+        return self.call("collection.getStats", collectionHash=collection_hash, startDate=start_date,
+                         endDate=end_date, includePageStats=include_page_stats or None)
+
+    def download_html(self, collection_hash: str) -> dict[str, Any]:
+        """One call: starts the package the first time; ``status`` PROCESSING, COMPLETE or FAILED."""
+        data = self.call("collection.downloadHTML", collectionHash=collection_hash) or {}
+        if data.get("resourceUrl"):
+            mask_secret(data["resourceUrl"])  # a signed, short-lived URL
+        return data
+
+    def user_stats(self) -> dict[str, Any]:
+        return self.call("user.getStats") or {}
+
+    # -- conversion status, as the sensors and triggers read it --------------------------------
+
+    def conversion_status(self, collection_hash: str) -> dict[str, Any]:
+        try:
+            collection = self.get_collection(collection_hash)
+        except NotFoundError as error:
+            return {"state": "failed", "detail": str(error)}
+        statuses = item_statuses(collection)
+        summary = collection_summary(collection)
+        if statuses and all(s == "complete" for s in statuses):
+            return {"state": "success", "detail": "complete", "publication": summary}
+        if "failed" in statuses:
+            return {"state": "failed", "detail": "the flipbook's conversion failed", "publication": summary}
+        return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": summary}
+
+    def package_status(self, collection_hash: str) -> dict[str, Any]:
+        data = self.download_html(collection_hash)
+        status = str(data.get("status", "")).upper()
+        state = {"COMPLETE": "success", "FAILED": "failed"}.get(status, "running")
+        return {"state": state, "detail": status, "resource_url": data.get("resourceUrl")}
+
+
+def collection_summary(collection: Mapping[str, Any]) -> dict[str, Any]:
+    items = collection.get("items") or []
+    return {
+        "publication_id": collection.get("collectionHash"),
+        "name": collection.get("collectionTitle"),
+        "url": collection.get("url") or collection.get("collectionUrl"),
+        "total_pages": sum(int(i.get("pages") or 0) for i in items) or None,
+        "state": ",".join(item_statuses(collection)),
+    }

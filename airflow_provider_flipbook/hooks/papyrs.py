@@ -1,0 +1,260 @@
+"""Papyrs API hook (JSON, ``X-Auth-Token`` header; the token never goes in a URL).
+
+Base URLs: ``https://<site>.papyrs.com/@<subsite>/api/v1`` for subsite calls and
+``https://<site>.papyrs.com/api/v1`` for site-wide ones (people invites, subsites). The
+connection's extra ``subsite`` picks the subsite; without it, subsite calls go to ``@home``.
+
+Errors: any non-2xx is an error; the documented body is ``{"error": ..., "status": ...}``.
+Writes are POST (deletes too). A widget update returns a new ``id`` and ``version_of_id``.
+``markdown/create`` takes ``{"widget": {"val": <markdown>}}`` (the body is not documented; this
+mirrors the paragraph/heading body) and answers one widget or a list of them.
+Pacing: 6 requests per 60 s per token (the documented default; set extra ``rate_limit`` if
+Papyrs raised yours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+import requests
+from requests_toolbelt import MultipartEncoder
+
+from airflow_provider_flipbook.exceptions import NotFoundError
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+
+WIDGET_KINDS = ("paragraph", "heading", "attachment")
+
+
+class _Token(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["X-Auth-Token"] = self._token
+        return request
+
+
+class PapyrsHook(FlipbookBaseHook):
+    """Papyrs: pages, widgets (text, heading, attachment, markdown), search, people, folders,
+    discussions, subsites.
+
+    Connection: host = the site URL (``https://<site>.papyrs.com``), password = API token,
+    extra ``subsite`` (leave out for site-wide calls, ``home`` is used for subsite calls).
+    """
+
+    conn_name_attr = "papyrs_conn_id"
+    default_conn_name = "papyrs_default"
+    conn_type = "papyrs"
+    hook_name = "Papyrs"
+    vendor = "Papyrs"
+    default_limits = (SlidingWindow(6, 60.0),)
+    host_meaning = "Papyrs site URL (https://<site>.papyrs.com)"
+
+    def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
+        super().__init__(conn_id, **kwargs)
+        self._subsite = subsite
+
+    @property
+    def subsite(self) -> str:
+        return (self._subsite or self.extras.get("subsite") or "home").lstrip("@")
+
+    def api_url(self, path: str, *, site_wide: bool = False) -> str:
+        prefix = "" if site_wide else f"/@{self.subsite}"
+        return f"{self.base_url}{prefix}/api/v1/{path.lstrip('/')}"
+
+    def site_url(self) -> str:
+        return f"{self.base_url}/@{self.subsite}"
+
+    def _auth(self) -> requests.auth.AuthBase:
+        return _Token(self._require(self.connection.password, "password", "Papyrs API token"))
+
+    # -- generic call ---------------------------------------------------------------------
+
+    def call(self, method: str, path: str, *, site_wide: bool = False, json: Any = None,
+             params: dict[str, Any] | None = None, operation: str | None = None) -> Any:
+        """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON."""
+        operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
+        return self._request(operation, method, self.api_url(path, site_wide=site_wide),
+                             lambda r: self._parse(r, operation), json=json, params=params)
+
+    def _parse(self, response: requests.Response, operation: str) -> Any:
+        if response.status_code >= 300:
+            code, message = self._describe_error(response)
+            cls = NotFoundError if response.status_code == 404 else None
+            if cls:
+                raise cls(self.vendor, operation, self.redact(message), status=404, code=code)
+            raise self.error(operation, message or response.reason, status=response.status_code, code=code)
+        if not response.content:
+            return None
+        return self._json(response, operation)
+
+    def _describe_error(self, response: requests.Response) -> tuple[Any, str]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None, self._text_excerpt(response)
+        if isinstance(body, dict):
+            return body.get("status", response.status_code), str(body.get("error") or "")
+        return None, self._text_excerpt(response)
+
+    def _probe(self) -> str:
+        return f"{len(self.list_pages())} pages visible in @{self.subsite}"
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def list_pages(self) -> list[dict[str, Any]]:
+        return self.call("GET", "pages/all/", operation="pages.all")
+
+    def get_page(self, page_id: str) -> dict[str, Any]:
+        return self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
+
+    def create_page(self, title: str, columns: list[list[dict[str, Any]]] | None = None, *,
+                    layout: Any = None, category: str | None = None, **fields: Any) -> dict[str, Any]:
+        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts."""
+        body = {"title": title, "json": columns if columns is not None else [[]], "layout": layout,
+                "category": category, **fields}
+        return self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
+                         operation="pages.create")
+
+    def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
+        """Fields: title, tags (comma-separated), folder_id, path."""
+        return self.call("POST", f"pages/copy/{page_id}/", json=fields, operation="pages.copy")
+
+    def delete_page(self, page_id: str) -> None:
+        self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete")
+
+    def iter_records(self, page_id: str, items_per_page: int = 250) -> Iterator[dict[str, Any]]:
+        page = 0
+        while True:
+            batch = self.call("GET", f"pages/records/{page_id}/", operation="pages.records",
+                              params={"page": page, "items_per_page": items_per_page}) or []
+            yield from batch
+            if len(batch) < items_per_page:
+                return
+            page += 1
+
+    # -- widgets -----------------------------------------------------------------------------
+
+    def create_widget(self, page_id: str, kind: str, val: str, *, format: str = "html",
+                      styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
+        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
+                                    "heading": heading}.items() if v is not None}
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": widget},
+                         operation=f"{kind}.create")
+
+    def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
+        return self.call("GET", f"page/{page_id}/{_kind(kind)}/get/{widget_id}/", operation=f"{kind}.get")
+
+    def update_widget(self, page_id: str, kind: str, widget_id: str, val: str, *, format: str = "html",
+                      styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
+        """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
+        vendor resets it otherwise."""
+        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
+                                    "heading": heading}.items() if v is not None}
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": widget},
+                         operation=f"{kind}.update")
+
+    def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
+        self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete")
+
+    def create_markdown(self, page_id: str, markdown: str) -> list[dict[str, Any]]:
+        """All widgets of a markdown document in one request; always returns a list."""
+        if not markdown.strip():
+            raise ValueError("markdown is empty")
+        result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
+                           operation="markdown.create")
+        return result if isinstance(result, list) else [result]
+
+    def _upload(self, url_path: str, operation: str, filename: str, open_file: Callable[[], BinaryIO],
+                content_type: str) -> dict[str, Any]:
+        encoders: list[MultipartEncoder] = []
+
+        def body() -> MultipartEncoder:
+            encoders.append(MultipartEncoder(fields={"file": (filename, open_file(), content_type)}))
+            return encoders[-1]
+
+        return self._request(operation, "POST", self.api_url(url_path), lambda r: self._parse(r, operation),
+                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type})
+
+    def create_attachment(self, page_id: str, filename: str, open_file: Callable[[], BinaryIO],
+                          content_type: str = "application/octet-stream") -> dict[str, Any]:
+        """Streamed multipart upload of one file as a new attachment widget."""
+        return self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
+                            content_type)
+
+    def add_to_attachment(self, page_id: str, widget_id: str, filename: str, open_file: Callable[[], BinaryIO],
+                          content_type: str = "application/octet-stream") -> dict[str, Any]:
+        return self._upload(f"page/{page_id}/attachment/update/{widget_id}/", "attachment.update", filename,
+                            open_file, content_type)
+
+    # -- search, people, folders, discussions, subsites -------------------------------------------
+
+    def search(self, query: str) -> list[dict[str, Any]]:
+        return (self.call("GET", "search/query/", params={"q": query}, operation="search.query") or {}).get(
+            "results", [])
+
+    def list_people(self, *, site_wide: bool = False) -> list[dict[str, Any]]:
+        return self.call("GET", "people/all/", site_wide=site_wide, operation="people.all")
+
+    def invite_person(self, email_address: str, *, name: str | None = None, auto_join: bool = True,
+                      skip_welcome_email: bool = False) -> dict[str, Any]:
+        body = {"email_address": email_address, "name": name, "auto_join": auto_join,
+                "skip_welcome_email": skip_welcome_email}
+        return self.call("POST", "people/invite/", site_wide=True, operation="people.invite",
+                         json={k: v for k, v in body.items() if v is not None})
+
+    def delete_person(self, user_id: str) -> None:
+        self.call("POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete")
+
+    def add_to_subsite(self, user_id: str, role: str | None = None, skip_welcome_email: bool = False) -> dict:
+        body = {"role": role, "skip_welcome_email": skip_welcome_email}
+        return self.call("POST", f"people/add_to_subsite/{user_id}/", operation="people.add_to_subsite",
+                         json={k: v for k, v in body.items() if v is not None})
+
+    def remove_from_subsite(self, user_id: str) -> dict:
+        return self.call("POST", f"people/remove_from_subsite/{user_id}/", operation="people.remove_from_subsite")
+
+    def set_permission(self, user_id: str, role: str) -> dict:
+        return self.call("POST", f"people/set_permission/{user_id}/", json={"role": role},
+                         operation="people.set_permission")
+
+    def set_notifications(self, user_id: str, notifications: str) -> dict:
+        return self.call("POST", f"people/set_notifications/{user_id}/", json={"notifications": notifications},
+                         operation="people.set_notifications")
+
+    def folder_tree(self) -> list[dict[str, Any]]:
+        return self.call("GET", "folder/tree/", operation="folder.tree")
+
+    def delete_folder(self, *, folder_id: str | None = None, path: str | None = None) -> Any:
+        if bool(folder_id) == bool(path):
+            raise ValueError("delete_folder takes either folder_id or path")
+        body = {"folder_id": folder_id} if folder_id else {"path": path}
+        return self.call("POST", "folder/delete/", json=body, operation="folder.delete")
+
+    def copy_folder(self, *, source: dict[str, str], target: dict[str, str]) -> Any:
+        """``source``: ``{"copy_folder_id": ...}`` or ``{"copy_path": ...}``; ``target`` likewise.
+        Repeats the call with the returned ``more`` object until the vendor says it is done."""
+        body: dict[str, Any] = {**source, **target}
+        while True:
+            result = self.call("POST", "folder/copy/", json=body, operation="folder.copy") or {}
+            if not result.get("more"):
+                return result
+            body = {**body, "more": result["more"]}
+
+    def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
+        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, operation="feed.post")
+
+    def list_subsites(self) -> list[dict[str, Any]]:
+        return self.call("POST", "subsites/all/", site_wide=True, operation="subsites.all")
+
+    def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
+        body = {"title": title, **({"description": description} if description else {})}
+        return self.call("POST", "subsites/create/", site_wide=True, json=body, operation="subsites.create")
+
+
+def _kind(kind: str) -> str:
+    if kind not in WIDGET_KINDS:
+        raise ValueError(f"widget kind must be one of {WIDGET_KINDS}, got {kind!r}")
+    return kind
