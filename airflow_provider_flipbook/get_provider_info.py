@@ -1,2 +1,94 @@
-def get_provider_info():
-    return {"package-name": "airflow-provider-flipbook", "name": "Flipbook", "description": "x"}
+"""Provider metadata, read by Airflow through the ``apache_airflow_provider`` entry point.
+
+Connection forms are declared here (``conn-fields``, ``ui-field-behaviour``), so the UI can draw
+them without importing the hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PACKAGE = "airflow_provider_flipbook"
+
+
+def _field(label: str, kind: str | list[str], description: str, **schema: Any) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": kind, **schema}}
+
+
+TRANSPORT_FIELDS = {
+    "timeout": _field("Timeout (s)", ["number", "null"], "Seconds to wait for each answer (default 60)."),
+    "max_retries": _field("Max retries", ["integer", "null"], "Retries on 5xx, timeouts and rate limits (default 5)."),
+    "rate_limit": _field("Rate limit", ["string", "null"],
+                         "Override the vendor's documented limit, as calls/seconds (e.g. 12/60)."),
+}
+
+
+def _connection(conn_type: str, hook: str, name: str, behaviour: dict[str, Any],
+                fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "connection-type": conn_type,
+        "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
+        "hook-name": name,
+        "ui-field-behaviour": behaviour,
+        "conn-fields": {**(fields or {}), **TRANSPORT_FIELDS},
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-flipbook",
+        "name": "Flipbook publishing (FlippingBook, Flipsnack, iPaper, Papyrs)",
+        "description": "Publish PDFs as flipbooks and reports as intranet pages from Airflow, "
+                       "with a local sandbox of all four APIs",
+        "integrations": [
+            {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
+            for name, url in (("FlippingBook Online", "https://apidocs.flippingbook.com/"),
+                              ("Flipsnack", "https://developers.flipsnack.com/"),
+                              ("iPaper", "https://docs.ipaper.io/"),
+                              ("Papyrs", "https://about.papyrs.com/@docs/API"))
+        ],
+        "hooks": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.hooks.flippingbook"]},
+                  {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.hooks.flipsnack"]},
+                  {"integration-name": "iPaper", "python-modules": [f"{PACKAGE}.hooks.ipaper"]},
+                  {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.hooks.papyrs"]}],
+        "operators": [{"integration-name": "FlippingBook Online",
+                       "python-modules": [f"{PACKAGE}.operators.upload", f"{PACKAGE}.operators.flippingbook"]},
+                      {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.operators.papyrs"]}],
+        "sensors": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.sensors.conversion"]},
+                    {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.sensors.flipsnack"]}],
+        "triggers": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
+                     {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]}],
+        "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
+        "connection-types": [
+            _connection("flippingbook", "FlippingBookHook", "FlippingBook Online", {
+                "hidden-fields": ["schema", "login", "port"],
+                "relabeling": {"password": "API key", "host": "API base URL (optional)"},
+                "placeholders": {"host": "https://api-tc.is.flippingbook.com", "password": "FlippingBook API key"},
+            }),
+            _connection("flipsnack", "FlipsnackHook", "Flipsnack", {
+                "hidden-fields": ["schema", "port"],
+                "relabeling": {"login": "API key", "password": "API secret", "host": "API base URL (optional)"},
+                "placeholders": {"host": "https://api.flipsnack.com", "login": "Flipsnack API key",
+                                 "password": "Flipsnack API secret key", "upload_host": "https://upload.flipsnack.com"},
+            }, {"upload_host": _field("Upload host", ["string", "null"],
+                                      "Host for collection.create uploads (default https://upload.flipsnack.com).")}),
+            _connection("ipaper", "IPaperHook", "iPaper", {
+                "hidden-fields": ["schema", "port"],
+                "relabeling": {"login": "User e-mail or APIKey", "password": "Password or API key",
+                               "host": "API base URL (optional)"},
+                "placeholders": {"host": "https://ipaper.api.ipapercms.dk", "login": "APIKey",
+                                 "viewer_base_url": "https://<account>.ipapercms.dk"},
+            }, {"viewer_base_url": _field("Viewer base URL", ["string", "null"],
+                                          "Prefix for the papers' relative URLs, to report public viewer links."),
+                "credential_fields": _field("Credential fields", ["string", "null"],
+                                            "Which form fields carry the login: all (default), pl or plain.",
+                                            enum=["all", "pl", "plain", None])}),
+            _connection("papyrs", "PapyrsHook", "Papyrs", {
+                "hidden-fields": ["schema", "login", "port"],
+                "relabeling": {"host": "Site URL", "password": "API token"},
+                "placeholders": {"host": "https://<site>.papyrs.com", "password": "Papyrs API token",
+                                 "subsite": "home"},
+            }, {"subsite": _field("Subsite", ["string", "null"],
+                                  "Subsite for page calls (default home); site-wide calls leave it out.")}),
+        ],
+    }

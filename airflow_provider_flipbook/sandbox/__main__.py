@@ -1,0 +1,54 @@
+"""``flipbook-sandbox`` / ``python -m airflow_provider_flipbook.sandbox``: serve the four emulated APIs.
+
+Prints one ``AIRFLOW_CONN_<TYPE>_DEFAULT='<json>'`` line per vendor (``eval`` them, or copy them)
+and runs until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+import uvicorn
+
+from airflow_provider_flipbook.sandbox.core import Credentials, Sandbox
+from airflow_provider_flipbook.sandbox.server import create_app, env_lines, free_port
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flipbook-sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="divide every time constant (conversion, rate-limit windows, URL expiry)")
+    parser.add_argument("--rate-limit-mode", choices=("reject", "delay"), default="reject",
+                        help="FlippingBook over its limit: answer 429, or delay the request (both documented)")
+    for name in ("flippingbook-key", "flipsnack-key", "flipsnack-secret", "ipaper-api-key", "ipaper-password",
+                 "papyrs-token"):
+        parser.add_argument(f"--{name}", help="default: generated afresh at each start")
+    args = parser.parse_args(argv)
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    generated = Credentials.generate()
+    for field in ("flippingbook_key", "flipsnack_key", "flipsnack_secret", "ipaper_api_key", "ipaper_password",
+                  "papyrs_token"):
+        if getattr(args, field):
+            setattr(generated, field, getattr(args, field))
+    port = args.port or free_port(args.host)
+    sandbox = Sandbox(speed=args.speed, credentials=generated, base_url=f"http://{args.host}:{port}",
+                      rate_limit_mode=args.rate_limit_mode)
+    for line in env_lines(sandbox):
+        print(line)
+    print(f"# flipbook sandbox on {sandbox.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
+    config = uvicorn.Config(create_app(sandbox), host=args.host, port=port, log_level="warning", access_log=False,
+                            lifespan="off", timeout_graceful_shutdown=2)
+    try:
+        asyncio.run(uvicorn.Server(config).serve())  # uvicorn handles SIGINT and SIGTERM
+    finally:
+        sandbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

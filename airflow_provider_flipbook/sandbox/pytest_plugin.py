@@ -1,0 +1,73 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): the ``flipbook_sandbox`` fixture.
+
+It starts the sandbox once per test session on a free loopback port and points the four default
+connections (``flippingbook_default``, ``flipsnack_default``, ``ipaper_default``,
+``papyrs_default``) at it through ``AIRFLOW_CONN_*`` variables. Use it in your own DAG tests::
+
+    def test_my_dag(flipbook_sandbox):
+        dag.test()
+        assert flipbook_sandbox.state()["flippingbook"]["publications"] == 1
+
+Speed: ``--flipbook-sandbox-speed`` (default 50) shortens conversions and rate-limit windows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--flipbook-sandbox-speed", type=float, default=50.0,
+                     help="time factor of the flipbook sandbox (default 50)")
+
+
+class SandboxHandle:
+    """What tests get: the URL, the connections, and the control API as methods."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.url = server.url
+        self.sandbox = server.sandbox
+
+    def connections(self) -> dict[str, dict[str, Any]]:
+        return self.server.connections()
+
+    def state(self) -> dict[str, dict[str, int]]:
+        return self.sandbox.state()
+
+    def fault(self, vendor: str, kind: str = "status", **spec: Any) -> None:
+        self.sandbox.add_fault(vendor=vendor, kind=kind, **spec)
+
+    def requests(self, vendor: str | None = None) -> list[Any]:
+        return [e for e in self.sandbox.log if vendor in (None, e.vendor)]
+
+    def reset(self) -> None:
+        self.sandbox.reset()
+
+    def env(self) -> dict[str, str]:
+        return {f"AIRFLOW_CONN_{name.upper()}_DEFAULT": json.dumps(conn)
+                for name, conn in self.connections().items()}
+
+
+@pytest.fixture(scope="session")
+def flipbook_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxHandle]:
+    from airflow_provider_flipbook.sandbox.server import SandboxServer
+
+    server = SandboxServer(speed=request.config.getoption("--flipbook-sandbox-speed")).start()
+    handle = SandboxHandle(server)
+    saved = {key: os.environ.get(key) for key in handle.env()}
+    os.environ.update(handle.env())
+    try:
+        yield handle
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
