@@ -92,6 +92,7 @@ class FlipbookBaseHook(BaseHook):
     def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None) -> None:
         super().__init__()
         self.conn_id = conn_id or self.default_conn_name
+        self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
         if connection is not None:
             self.__dict__["connection"] = connection
 
@@ -273,6 +274,7 @@ class FlipbookBaseHook(BaseHook):
             wait=self._wait,
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
             before_sleep=self._before_sleep,
+            sleep=self._sleep,
             reraise=True,
         )
         return retrying(attempt)

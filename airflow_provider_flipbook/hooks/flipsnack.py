@@ -196,7 +196,7 @@ class FlipsnackHook(FlipbookBaseHook):
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, collection_hash: str) -> dict[str, Any]:
+    def conversion_status(self, collection_hash: str, version_id: str | None = None) -> dict[str, Any]:
         try:
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:

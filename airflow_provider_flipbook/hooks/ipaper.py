@@ -224,7 +224,8 @@ class IPaperHook(FlipbookBaseHook):
     def get_processing_status(self, job_guid: str) -> str:
         return text(self.call("Ripper.GetProcessingStatus", jobGuid=job_guid), "ProcessStatus")
 
-    def conversion_status(self, paper_id: int, job_guid: str | None) -> dict[str, Any]:
+    def conversion_status(self, paper_id: int | str, job_guid: str | None = None) -> dict[str, Any]:
+        paper_id = int(paper_id)
         if job_guid:
             status = self.get_processing_status(job_guid)
             if status == "Pending":

@@ -1,0 +1,26 @@
+"""Extra links shown on task instances. In Airflow 3 they are computed on the worker when the task
+finishes, from XCom alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseOperatorLink
+from airflow.sdk.execution_time.xcom import XCom
+
+
+class _XComLink(BaseOperatorLink):
+    key = ""
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        return XCom.get_value(key=self.key, ti_key=ti_key) or ""
+
+
+class ViewFlipbookLink(_XComLink):
+    name = "View flipbook"
+    key = "flipbook_url"
+
+
+class OpenPapyrsPageLink(_XComLink):
+    name = "Open page"
+    key = "page_url"

@@ -1,0 +1,137 @@
+"""PapyrsMarkdownPageOperator: publish a markdown report as an intranet page."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_flipbook.links import OpenPapyrsPageLink
+
+STATE_KEY = "papyrs_page"
+MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+class PapyrsMarkdownPageOperator(BaseOperator):
+    """Create a Papyrs page from markdown with the fewest requests the API allows.
+
+    Requests: ``pages/create`` and one ``markdown/create`` (never one per paragraph), plus one
+    streamed upload per attachment and one discussion post if asked. Markdown may be a string (templated),
+    or a file path, URI or ObjectStoragePath (a single line ending in .md, .markdown or .txt).
+
+    ``if_exists="replace"`` replaces the pages with the same title in the same folder: the new page
+    is created and filled first, then the old ones are deleted, so readers never see an empty page
+    and a failure leaves the old page in place. The page id and URL change. ``"add"`` (default)
+    always adds a page.
+
+    Progress is kept in the task state store, so a retry finishes the same page instead of
+    creating a second one.
+
+    :return: ``{"page_id", "url", "title", "widgets", "attachments", "replaced", "post_id"}``
+    """
+
+    template_fields = ("papyrs_conn_id", "title", "markdown", "subsite", "folder", "attachments", "discussion_post")
+    template_fields_renderers = {"markdown": "md"}
+    operator_extra_links = (OpenPapyrsPageLink(),)
+
+    def __init__(self, *, title: str, markdown: Any, papyrs_conn_id: str = "papyrs_default",
+                 subsite: str | None = None, folder: str | None = None, attachments: list[Any] | None = None,
+                 discussion_post: str | None = None, if_exists: str = "add", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if if_exists not in ("add", "replace"):
+            raise ValueError("if_exists must be 'add' or 'replace'")
+        self.title, self.markdown, self.papyrs_conn_id = title, markdown, papyrs_conn_id
+        self.subsite, self.folder, self.attachments = subsite, folder, attachments or []
+        self.discussion_post, self.if_exists = discussion_post, if_exists
+
+    def _markdown_text(self) -> str:
+        from airflow.sdk import ObjectStoragePath
+
+        value = self.markdown
+        if isinstance(value, os.PathLike) or (
+                isinstance(value, str) and "\n" not in value.strip() and " " not in value.strip()
+                and value.strip().lower().endswith(MARKDOWN_FILE_SUFFIXES)):
+            text = os.fspath(value) if not isinstance(value, ObjectStoragePath) else str(value)
+            path = value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(
+                text if "://" in text else "file://" + os.path.abspath(text))
+            if not path.exists():
+                raise AirflowException(f"markdown file {path} does not exist")
+            value = path.read_text()
+        if not isinstance(value, str) or not value.strip():
+            raise AirflowException("markdown is empty: nothing to publish")
+        return value
+
+    def _attachment_paths(self) -> list[Any]:
+        from airflow.sdk import ObjectStoragePath
+
+        paths = []
+        for item in self.attachments:
+            text = str(item)
+            path = item if isinstance(item, ObjectStoragePath) else ObjectStoragePath(
+                text if "://" in text else "file://" + os.path.abspath(text))
+            if not path.exists():
+                raise AirflowException(f"attachment {path} does not exist")
+            paths.append(path)
+        return paths
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+
+        title = str(self.title or "").strip()
+        if not title:
+            raise AirflowException("title is empty")
+        markdown = self._markdown_text()
+        attachments = self._attachment_paths()
+        hook = PapyrsHook(self.papyrs_conn_id, subsite=self.subsite)
+        if hook.connection.conn_type != "papyrs":
+            raise AirflowException(f"Connection {self.papyrs_conn_id!r} is not a papyrs connection")
+        store = context.get("task_state_store")
+        progress: dict[str, Any] = (store.get(STATE_KEY) if store is not None else None) or {}
+
+        def save() -> None:
+            if store is not None:
+                store.set(STATE_KEY, progress)
+
+        existing = []
+        if self.if_exists == "replace":
+            folder = (self.folder or "").strip("/")
+            existing = [p["id"] for p in hook.list_pages()
+                        if p.get("title") == title and (p.get("category") or "").strip("/") == folder
+                        and p["id"] != progress.get("page_id")]
+        if not progress.get("page_id"):
+            columns: list[list[dict[str, Any]]] = [[]]
+            if self.discussion_post:
+                columns.append([{"classname": "Discussion"}])
+            page = hook.create_page(title, columns, category=self.folder)
+            progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
+            save()
+            self.log.info("Created Papyrs page %s", page.get("url"))
+        else:
+            self.log.info("Resuming the previous try's page %s", progress["page_id"])
+        page_id = progress["page_id"]
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key="page_id", value=page_id)
+            ti.xcom_push(key="page_url", value=progress.get("url"))
+        if "widgets" not in progress:
+            progress["widgets"] = len(hook.create_markdown(page_id, markdown))
+            save()
+        for path in attachments:
+            if str(path) in progress["attachments"]:
+                continue
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            hook.create_attachment(page_id, path.name, lambda p=path: p.open("rb"), kind)
+            progress["attachments"].append(str(path))
+            save()
+        if self.discussion_post and "post_id" not in progress:
+            progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
+            save()
+        for old in existing:
+            hook.delete_page(old)
+            self.log.info("Replaced page %s", old)
+        return {"page_id": page_id, "url": progress.get("url"), "title": title, "widgets": progress["widgets"],
+                "attachments": [os.path.basename(a) for a in progress["attachments"]], "replaced": existing,
+                "post_id": progress.get("post_id")}

@@ -1,0 +1,77 @@
+"""What both sensors share: poke, reschedule and deferrable modes with one meaning of ``timeout``
+(seconds from the sensor's first poke), a first poke before deferring, and failures that raise
+with the vendor's detail."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
+
+
+class StatusSensor(BaseSensorOperator):
+    """Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
+    ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value)."""
+
+    def __init__(self, *, deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+                 poke_interval: float = 10.0, timeout: float = 3600.0, **kwargs: Any) -> None:
+        super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
+        self.deferrable = deferrable
+
+    def status(self, context: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def trigger(self, deadline: float) -> Any:
+        raise NotImplementedError
+
+    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+        return status.get("publication") or status
+
+    def poke(self, context: Any) -> PokeReturnValue | bool:
+        status = self.status(context)
+        self.log.info("%s: %s", self.task_id, status.get("detail"))
+        if status["state"] == "failed":
+            raise AirflowException(f"{self.task_id}: {status.get('detail')}")
+        if status["state"] == "success":
+            return PokeReturnValue(is_done=True, xcom_value=self.finish(context, status))
+        return False
+
+    def execute(self, context: Any) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        started = time.time()
+        result = self.poke(context)
+        if isinstance(result, PokeReturnValue) and result.is_done:
+            return result.xcom_value
+        self.defer(trigger=self.trigger(deadline=started + float(self.timeout)), method_name="execute_complete",
+                   timeout=None)  # the trigger keeps the deadline itself (see dbt #61467)
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        if not event or "status" not in event:
+            raise AirflowException(f"{self.task_id}: the trigger sent no usable event ({event!r})")
+        if event["status"] == "success":
+            return self.finish(context, event["result"])
+        if event["status"] == "timeout":
+            message = f"{self.task_id}: timed out after {self.timeout} s: {event.get('message')}"
+            raise AirflowSkipException(message) if self.soft_fail else AirflowSensorTimeout(message)
+        raise AirflowException(f"{self.task_id}: {event.get('message')}")
+
+
+def poll_until_done(check: Callable[[], dict[str, Any]], *, poll_interval: float, timeout: float,
+                    log: Any, what: str) -> dict[str, Any]:
+    """Blocking wait used by operators that wait in the task (``deferrable=False``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = check()
+        if status["state"] == "success":
+            return status
+        if status["state"] == "failed":
+            raise AirflowException(f"{what}: {status.get('detail')}")
+        if time.monotonic() >= deadline:
+            raise AirflowException(f"{what}: still {status.get('detail')} after {timedelta(seconds=timeout)}")
+        log.info("%s: %s", what, status.get("detail"))
+        time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))

@@ -1,0 +1,68 @@
+"""Wait until a PDF uploaded to FlippingBook, iPaper or Flipsnack is converted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from airflow_provider_flipbook.sensors.base import StatusSensor
+
+
+def upload_ids(upload: Any) -> tuple[str, str | None]:
+    """(publication_id, version_id) from UploadPdfOperator's dict, its JSON, or a bare publication id."""
+    if isinstance(upload, str) and upload.strip().startswith("{"):
+        upload = json.loads(upload)
+    if isinstance(upload, dict):
+        if not upload.get("publication_id"):
+            raise ValueError(f"upload has no publication_id: {upload!r}")
+        return str(upload["publication_id"]), upload.get("version_id")
+    if isinstance(upload, (str, int)) and str(upload).strip():
+        return str(upload).strip(), None
+    raise ValueError(f"upload must be UploadPdfOperator's result or a publication id, got {upload!r}")
+
+
+class PdfConversionSensor(StatusSensor):
+    """Succeeds when the conversion finished; fails with the vendor's detail when it failed.
+
+    FlippingBook: the source's ``CompletedAllStages`` succeeds; ``CompletedWithErrors``,
+    ``WaitManualQueue`` and a vanished publication fail. iPaper: the processing job's status (or the
+    paper leaving the processing list). Flipsnack: every item ``complete``; any ``failed`` fails.
+
+    :param conn_id: a flippingbook, ipaper or flipsnack connection (templated)
+    :param upload: the dict UploadPdfOperator returns (``publication_id``, ``version_id``), or an id (templated)
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``)
+    :param mode: ``poke`` or ``reschedule`` when not deferrable
+    :param timeout: seconds from the first poke, in every mode
+    :return: the publication summary: ``publication_id``, ``name``, ``url``, ``total_pages``
+    """
+
+    template_fields = ("conn_id", "upload")
+
+    def __init__(self, *, conn_id: str, upload: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.conn_id = conn_id
+        self.upload = upload
+
+    def hook(self) -> Any:
+        from airflow_provider_flipbook.hooks import hook_for
+
+        return hook_for(self.conn_id)
+
+    def status(self, context: Any) -> dict[str, Any]:
+        publication_id, version_id = upload_ids(self.upload)
+        return self.hook().conversion_status(publication_id, version_id)
+
+    def trigger(self, deadline: float) -> Any:
+        from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+
+        publication_id, version_id = upload_ids(self.upload)
+        return PdfConversionTrigger(conn_id=self.conn_id, publication_id=publication_id, version_id=version_id,
+                                    poll_interval=self.poke_interval, deadline=deadline)
+
+    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+        summary = dict(status.get("publication") or {})
+        if isinstance(self.upload, dict):
+            summary = {**{k: v for k, v in self.upload.items() if v is not None}, **{k: v for k, v in summary.items()
+                                                                                     if v is not None}}
+        summary["conversion"] = status.get("detail")
+        return summary

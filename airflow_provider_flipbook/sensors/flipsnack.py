@@ -1,0 +1,90 @@
+"""Wait for a Flipsnack HTML download package and, optionally, stream it to a destination."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from airflow_provider_flipbook.sensors.base import StatusSensor
+
+
+class FlipsnackDownloadPackageSensor(StatusSensor):
+    """Starts and polls ``collection.downloadHTML`` until COMPLETE (success) or FAILED (failure).
+
+    With ``destination`` (a path, ObjectStoragePath or URI; a folder, ending in ``/`` or existing,
+    gets ``<collection_hash>.zip``) the ZIP is streamed there at once. The vendor's URL expires after
+    60 s, so the sensor always asks for a fresh one right before downloading (also after deferral).
+
+    :return: ``{"collection_hash", "status", "destination", "size"}``
+    """
+
+    template_fields = ("flipsnack_conn_id", "collection_hash", "destination")
+
+    def __init__(self, *, collection_hash: str, destination: Any = None,
+                 flipsnack_conn_id: str = "flipsnack_default", poke_interval: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.collection_hash = collection_hash
+        self.destination = destination
+        self.flipsnack_conn_id = flipsnack_conn_id
+
+    def hook(self) -> Any:
+        from airflow_provider_flipbook.hooks import hook_for
+
+        return hook_for(self.flipsnack_conn_id, vendors=("flipsnack",))
+
+    def _hash(self) -> str:
+        value = self.collection_hash
+        if isinstance(value, dict):
+            value = value.get("publication_id")
+        if not value or not str(value).strip():
+            raise ValueError("collection_hash is empty")
+        return str(value).strip()
+
+    def status(self, context: Any) -> dict[str, Any]:
+        return self.hook().package_status(self._hash())
+
+    def trigger(self, deadline: float) -> Any:
+        from airflow_provider_flipbook.triggers.flipsnack import FlipsnackDownloadPackageTrigger
+
+        return FlipsnackDownloadPackageTrigger(conn_id=self.flipsnack_conn_id, collection_hash=self._hash(),
+                                               poll_interval=self.poke_interval, deadline=deadline)
+
+    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+        result = {"collection_hash": self._hash(), "status": status.get("detail"), "destination": None, "size": None}
+        if self.destination:
+            hook = self.hook()
+            url = status.get("resource_url")
+            if not url:  # after deferral: the trigger never carries the signed URL
+                fresh = hook.package_status(self._hash())
+                if fresh["state"] != "success":
+                    raise RuntimeError(f"the package is no longer complete: {fresh.get('detail')}")
+                url = fresh["resource_url"]
+            target, size = download_to(hook, url, self.destination, f"{self._hash()}.zip")
+            self.log.info("Package saved to %s (%s bytes)", target, size)
+            result.update(destination=target, size=size)
+        return result
+
+
+def download_to(hook: Any, url: str, destination: Any, default_name: str) -> tuple[str, int]:
+    """Stream ``url`` to ``destination``; local targets are written to ``.part`` and renamed, so a
+    broken download never leaves a file that looks complete."""
+    from airflow.sdk import ObjectStoragePath
+
+    text = str(destination)
+    path = destination if isinstance(destination, ObjectStoragePath) else ObjectStoragePath(
+        text if "://" in text else "file://" + os.path.abspath(text))
+    if text.endswith("/") or (path.exists() and path.is_dir()):
+        path = path / default_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    local = path.protocol in ("file", "local", "")
+    partial = path.parent / (path.name + ".part") if local else path
+    try:
+        with partial.open("wb") as out:
+            size = hook.download(url, out.write, operation="collection.downloadHTML package")
+    except BaseException:
+        if local:
+            partial.unlink(missing_ok=True)
+        raise
+    if local:
+        partial.rename(path)
+    return str(path), size
