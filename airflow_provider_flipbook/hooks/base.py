@@ -91,7 +91,7 @@ class FlipbookBaseHook(BaseHook):
 
     def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None) -> None:
         super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
+        self.conn_id = conn_id or (connection.conn_id if connection is not None else None) or self.default_conn_name
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
         if connection is not None:
             self.__dict__["connection"] = connection

@@ -1,0 +1,215 @@
+"""Hook logic that needs no server: auth details, signatures, error shapes, XML hardening, URLs, pacing."""
+
+import json
+
+import pytest
+import requests
+from airflow.sdk import Connection
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_flipbook.hooks.base import parse_retry_after
+from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook, error_fields, inline_request_fits
+from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook, sign
+from airflow_provider_flipbook.hooks.ipaper import IPaperHook, base64_form_chunks, parse_xml, text
+from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+from airflow_provider_flipbook.utils.ratelimit import Pacer, SlidingWindow, TokenBucket, parse_limit
+
+
+def test_flipsnack_signature_reproduces_the_vendors_worked_example():
+    params = {"action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832"}
+    assert sign("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
+
+
+def test_flipsnack_signature_excludes_signature_and_file_and_signs_booleans_as_sent():
+    base = {"action": "a", "apiKey": "k", "flag": True}
+    assert sign("s", {**base, "signature": "x", "file": "y"}) == sign("s", base)
+    assert sign("s", base) == sign("s", {**base, "flag": "true"})
+
+
+def test_flipsnack_signed_query_carries_key_action_and_signature():
+    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="KEY", password="SECRET"))
+    query = hook.signed("collection.getStats", {"collectionHash": "abc", "skip": None})
+    assert query["apiKey"] == "KEY" and query["action"] == "collection.getStats" and "skip" not in query
+    assert query["signature"] == sign("SECRET", {k: v for k, v in query.items() if k != "signature"})
+    assert "SECRET" not in json.dumps(query)
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"success": False, "error": {"wellKnownError": "InvalidApiKey", "message": "bad"}}, ("InvalidApiKey", "bad")),
+    ({"success": False, "errors": [{"wellKnownError": 7, "errorCode": "X", "message": "m"}]}, ("7", "m")),
+    ({"success": False, "wellKnownError": "ObjectNotFound", "message": "gone", "error": "detail"},
+     ("ObjectNotFound", "gone")),
+    ({"Success": False, "Error": {"WellKnownError": "KeyLimitExceeded", "Message": "10 keys"}},
+     ("KeyLimitExceeded", "10 keys")),
+    ({"success": False, "error": "SomeCode"}, ("SomeCode", None)),
+])
+def test_flippingbook_reads_every_documented_error_shape(body, expected):
+    assert error_fields(body) == expected
+
+
+def test_flippingbook_inline_limit_accounts_for_base64_and_envelope():
+    assert inline_request_fits(700_000)
+    assert not inline_request_fits(760_000)
+
+
+def test_bearer_header_is_set_per_request_and_not_on_the_session():
+    hook = FlippingBookHook(connection=Connection(conn_id="fb", conn_type="flippingbook", password="k-123456"))
+    prepared = requests.Request("GET", "https://x/api", auth=hook._auth()).prepare()
+    assert prepared.headers["Authorization"] == "Bearer k-123456"
+    assert "Authorization" not in hook.session.headers
+    assert hook.session.headers["User-Agent"].startswith("airflow-provider-flipbook/")
+
+
+def test_papyrs_token_goes_in_the_header_never_the_url():
+    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="https://acme.papyrs.com",
+                                            password="tok-987654"))
+    prepared = requests.Request("GET", hook.api_url("pages/all/"), auth=hook._auth()).prepare()
+    assert prepared.headers["X-Auth-Token"] == "tok-987654"
+    assert "tok-987654" not in prepared.url
+    assert prepared.url == "https://acme.papyrs.com/@home/api/v1/pages/all/"
+    assert hook.api_url("people/invite/", site_wide=True) == "https://acme.papyrs.com/api/v1/people/invite/"
+
+
+def test_ipaper_credentials_are_form_fields_in_both_modes():
+    user = IPaperHook(connection=Connection(conn_id="i", conn_type="ipaper", login="me@example.com", password="pw-1"))
+    assert user.credentials() == {"plUsername": "me@example.com", "plPassword": "pw-1",
+                                  "username": "me@example.com", "password": "pw-1"}
+    key = IPaperHook(connection=Connection(conn_id="i", conn_type="ipaper", login="APIKey", password="key-1",
+                                           extra=json.dumps({"credential_fields": "pl"})))
+    assert key.credentials() == {"plUsername": "APIKey", "plPassword": "key-1"}
+
+
+@pytest.mark.parametrize("host, port, schema, expected", [
+    (None, None, None, "https://api-tc.is.flippingbook.com"),
+    ("http://127.0.0.1:8765/flippingbook/", None, None, "http://127.0.0.1:8765/flippingbook"),
+    ("partner.example.com", 8443, None, "https://partner.example.com:8443"),
+    ("127.0.0.1", 9000, "flippingbook", "https://127.0.0.1:9000/flippingbook"),
+])
+def test_a_host_in_the_connection_replaces_the_default_base_url(host, port, schema, expected):
+    conn = Connection(conn_id="fb", conn_type="flippingbook", host=host, port=port, schema=schema, password="k")
+    assert FlippingBookHook(connection=conn).base_url == expected
+
+
+def test_papyrs_without_host_says_what_is_missing():
+    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", password="t"))
+    with pytest.raises(AirflowException, match="has no host.*site URL"):
+        _ = hook.base_url
+
+
+def test_missing_password_is_a_clear_error_before_any_request():
+    hook = FlippingBookHook(connection=Connection(conn_id="fb", conn_type="flippingbook"))
+    with pytest.raises(AirflowException, match="'fb' .* has no password: set it to the FlippingBook API key"):
+        hook.me()
+
+
+def test_uri_and_json_connections_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_FS_URI", "flipsnack://KEY1:SECRET1@api.example.com?upload_host=https%3A%2F%2Fup")
+    monkeypatch.setenv("AIRFLOW_CONN_FS_JSON", json.dumps({"conn_type": "flipsnack", "login": "KEY2",
+                                                           "password": "SECRET2", "extra": {"upload_host": "https://u2"}}))
+    uri, js = FlipsnackHook("fs_uri"), FlipsnackHook("fs_json")
+    assert (uri.connection.login, uri.upload_url, uri.base_url) == ("KEY1", "https://up", "https://api.example.com")
+    assert (js.connection.password, js.upload_url, js.base_url) == ("SECRET2", "https://u2", "https://api.flipsnack.com")
+
+
+def test_constructing_a_hook_touches_no_connection(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("connection fetched in the constructor")
+
+    monkeypatch.setattr(FlippingBookHook, "get_connection", classmethod(boom))
+    FlippingBookHook("anything")
+
+
+def test_redaction_replaces_credentials_in_messages():
+    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="KEY-abcdef",
+                                               password="SECRET-abcdef"))
+    assert hook.redact("bad SECRET-abcdef and KEY-abcdef") == "bad *** and ***"
+
+
+# -- iPaper XML --------------------------------------------------------------------------------------
+
+def test_ipaper_code_in_padded_cdata_is_trimmed_and_read_by_xpath():
+    root = parse_xml(b'<?xml version="1.0" encoding="utf-8"?><result><message/><code>\n  <![CDATA[ SUCCESS ]]>\n'
+                     b'</code><data><paper id="5" /></data></result>')
+    assert text(root, "/result/code") == "SUCCESS"
+    assert text(root.find("data"), "paper/@id") == "5"
+
+
+def test_ipaper_parser_refuses_xxe_without_reading_the_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    payload = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+               f"<result><code>SUCCESS</code><message>&x;</message></result>").encode()
+    with pytest.raises(ValueError, match="DOCTYPE"):
+        parse_xml(payload)
+
+
+def test_ipaper_parser_refuses_entity_expansion():
+    lol = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + "]>"
+    with pytest.raises(ValueError):
+        parse_xml(f"<?xml version='1.0'?>{lol}<result><code>&i;</code></result>".encode())
+
+
+def test_ipaper_parser_resolves_no_entities_even_without_doctype_check():
+    from lxml import etree
+
+    from airflow_provider_flipbook.hooks.ipaper import _PARSER
+
+    assert _PARSER.resolvers is not None
+    root = etree.fromstring(b"<r>&amp;</r>", _PARSER)
+    assert root.text == "&"
+
+
+def test_streamed_base64_form_value_decodes_to_the_original(tmp_path):
+    import base64
+    import io
+    from urllib.parse import unquote
+
+    data = bytes(range(256)) * 5000
+    encoded = b"".join(base64_form_chunks(io.BytesIO(data)))
+    assert base64.b64decode(unquote(encoded.decode())) == data
+    assert b"+" not in encoded and b"/" not in encoded and b"=" not in encoded
+
+
+# -- transport pieces --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [("3", 3.0), ("0", 0.0), (None, None), ("soon", None)])
+def test_retry_after_parsing(value, expected):
+    assert parse_retry_after(value) == expected
+
+
+def test_retry_after_as_http_date():
+    import email.utils
+    import time
+
+    assert 8 <= parse_retry_after(email.utils.formatdate(time.time() + 10, usegmt=True)) <= 10
+
+
+def test_sliding_window_pacer_spaces_calls():
+    clock = [0.0]
+    pacer = Pacer([SlidingWindow(2, 10.0)], clock=lambda: clock[0])
+
+    def sleep(seconds):
+        clock[0] += seconds
+
+    times = []
+    for _ in range(5):
+        pacer.acquire(sleep)
+        times.append(clock[0])
+    assert times == [0.0, 0.0, 10.0, 10.0, 20.0]
+
+
+def test_token_bucket_allows_a_burst_then_the_rate():
+    clock = [0.0]
+    pacer = Pacer([TokenBucket(burst=10, rate=1.0)], clock=lambda: clock[0])
+    waits = [pacer.acquire(lambda s: clock.__setitem__(0, clock[0] + s)) for _ in range(13)]
+    assert waits[:10] == [0.0] * 10
+    assert waits[10:] == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_rate_limit_override_and_pacing_speed_from_extras():
+    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="h", password="t",
+                                            extra=json.dumps({"rate_limit": "12/60", "pacing_speed": 4})))
+    assert hook.limits == (SlidingWindow(12, 15.0),)
+    with pytest.raises(ValueError, match="calls/seconds"):
+        parse_limit("fast")

@@ -1,0 +1,44 @@
+import json
+from importlib import metadata
+from pathlib import Path
+
+import jsonschema
+
+import airflow
+from airflow_provider_flipbook.get_provider_info import get_provider_info
+
+
+def test_provider_info_validates_against_airflow_schema():
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(get_provider_info(), schema)
+
+
+def test_package_name_is_the_distribution_name():
+    assert get_provider_info()["package-name"] == metadata.distribution("airflow-provider-flipbook").metadata["Name"]
+
+
+def test_entry_point_is_registered():
+    entry_points = metadata.entry_points(group="apache_airflow_provider")
+    assert any(ep.value == "airflow_provider_flipbook.get_provider_info:get_provider_info" for ep in entry_points)
+
+
+def test_airflow_discovers_the_four_connection_types():
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    hooks = ProvidersManagerTaskRuntime().hooks
+    for conn_type, cls in (("flippingbook", "FlippingBookHook"), ("flipsnack", "FlipsnackHook"),
+                           ("ipaper", "IPaperHook"), ("papyrs", "PapyrsHook")):
+        assert hooks[conn_type] is not None, conn_type
+        assert hooks[conn_type].hook_class_name.endswith(cls)
+
+
+def test_connection_forms_declare_fields_and_placeholders():
+    types = {c["connection-type"]: c for c in get_provider_info()["connection-types"]}
+    assert types["flippingbook"]["ui-field-behaviour"]["placeholders"]["host"] == "https://api-tc.is.flippingbook.com"
+    assert types["flipsnack"]["ui-field-behaviour"]["relabeling"] == {
+        "login": "API key", "password": "API secret", "host": "API base URL (optional)"}
+    assert "upload_host" in types["flipsnack"]["conn-fields"]
+    assert types["ipaper"]["ui-field-behaviour"]["placeholders"]["host"] == "https://ipaper.api.ipapercms.dk"
+    assert "subsite" in types["papyrs"]["conn-fields"]
+    for conn in types.values():
+        assert "schema" in conn["ui-field-behaviour"]["hidden-fields"]
