@@ -197,8 +197,9 @@ class FlipbookBaseHook(BaseHook):
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, VendorApiError) and error.retry_after is not None:
             return min(error.retry_after, self._extra_float("max_retry_after", 300.0))
+        first = self._extra_float("retry_min_wait", 1.0)
         backoff = tenacity.wait_exponential_jitter(
-            initial=self._extra_float("retry_min_wait", 1.0), max=self._extra_float("retry_max_wait", 60.0)
+            multiplier=first, jitter=first, max=self._extra_float("retry_max_wait", 60.0)
         )
         return backoff(state)
 

@@ -73,20 +73,21 @@ class PapyrsHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, method: str, path: str, *, site_wide: bool = False, json: Any = None,
-             params: dict[str, Any] | None = None, operation: str | None = None) -> Any:
-        """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON."""
+             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False) -> Any:
+        """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON.
+        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented)."""
         operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
         return self._request(operation, method, self.api_url(path, site_wide=site_wide),
-                             lambda r: self._parse(r, operation), json=json, params=params)
+                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params)
 
-    def _parse(self, response: requests.Response, operation: str) -> Any:
+    def _parse(self, response: requests.Response, operation: str, allow_empty: bool = False) -> Any:
         if response.status_code >= 300:
             code, message = self._describe_error(response)
             cls = NotFoundError if response.status_code == 404 else None
             if cls:
                 raise cls(self.vendor, operation, self.redact(message), status=404, code=code)
             raise self.error(operation, message or response.reason, status=response.status_code, code=code)
-        if not response.content:
+        if not response.content and allow_empty:
             return None
         return self._json(response, operation)
 
@@ -123,7 +124,7 @@ class PapyrsHook(FlipbookBaseHook):
         return self.call("POST", f"pages/copy/{page_id}/", json=fields, operation="pages.copy")
 
     def delete_page(self, page_id: str) -> None:
-        self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete")
+        self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete", allow_empty=True)
 
     def iter_records(self, page_id: str, items_per_page: int = 250) -> Iterator[dict[str, Any]]:
         page = 0
@@ -157,7 +158,7 @@ class PapyrsHook(FlipbookBaseHook):
                          operation=f"{kind}.update")
 
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
-        self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete")
+        self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete", allow_empty=True)
 
     def create_markdown(self, page_id: str, markdown: str) -> list[dict[str, Any]]:
         """All widgets of a markdown document in one request; always returns a list."""
@@ -206,7 +207,7 @@ class PapyrsHook(FlipbookBaseHook):
                          json={k: v for k, v in body.items() if v is not None})
 
     def delete_person(self, user_id: str) -> None:
-        self.call("POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete")
+        self.call("POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete", allow_empty=True)
 
     def add_to_subsite(self, user_id: str, role: str | None = None, skip_welcome_email: bool = False) -> dict:
         body = {"role": role, "skip_welcome_email": skip_welcome_email}

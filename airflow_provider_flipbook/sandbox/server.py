@@ -52,11 +52,16 @@ class FaultMiddleware:
             return await self.app(scope, receive, send)
         query = scope.get("query_string", b"").decode("latin-1")
         target = f"{scope['method']} {scope['path'][len(prefix) + 1:]}?{query}"
-        status = {"code": 499}
+        logged = []
+
+        def log(status: int) -> None:
+            if not logged:
+                logged.append(status)
+                self.sb.record(vendor, scope["method"], scope["path"], query, status)
 
         async def logged_send(message: dict) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                log(message["status"])  # before the client can read the answer
             await send(message)
 
         fault = self.sb.take_fault(vendor, target)
@@ -66,7 +71,7 @@ class FaultMiddleware:
             else:
                 await self.inject(fault, vendor, scope, receive, logged_send)
         finally:
-            self.sb.record(vendor, scope["method"], scope["path"], query, status["code"])
+            log(499)  # no answer was sent: the client gave up (or the connection was cut)
 
     async def inject(self, fault: Fault, vendor: str, scope: dict, receive: Any, send: Any) -> None:
         emulator = self.sb.vendors[vendor]

@@ -2,9 +2,9 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+import airflow
 import jsonschema
 
-import airflow
 from airflow_provider_flipbook.get_provider_info import get_provider_info
 
 
