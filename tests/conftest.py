@@ -25,6 +25,14 @@ class FakeTI:
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}
         self.try_number = 1
+        self.first_reschedule: Any = None
+
+    def get_first_reschedule_date(self, context: Any) -> Any:
+        """What the scheduler would remember between reschedules of one sensor."""
+        from airflow.sdk import timezone
+
+        first, self.first_reschedule = self.first_reschedule, self.first_reschedule or timezone.utcnow()
+        return first
 
     def xcom_push(self, key: str, value: Any) -> None:
         json.dumps(value)  # XCom values must be JSON-serialisable
@@ -64,15 +72,30 @@ def samples(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pdfs")
     files = {"small": folder / "small.pdf", "three": folder / "three.pdf", "encrypted": folder / "encrypted.pdf",
              "big": folder / "big.pdf", "not_pdf": folder / "notes.pdf", "empty": folder / "empty.pdf",
-             "truncated": folder / "truncated.pdf"}
+             "truncated": folder / "truncated.pdf", "long": folder / "long.pdf"}
     make_sample_pdf(files["small"], 4, "Small sample")
     make_sample_pdf(files["three"], 3, "Three pages")
     make_sample_pdf(files["encrypted"], 2, "Secret", encrypt_with="open-sesame")
     make_sample_pdf(files["big"], 3, "Big sample", pad_to_bytes=1_200_000)
+    make_sample_pdf(files["long"], 400, "A long catalogue")
     files["not_pdf"].write_text("these are not the bytes you are looking for\n")
     files["empty"].write_bytes(b"")
     files["truncated"].write_bytes(files["small"].read_bytes()[:300])
     return files
+
+
+def run_rescheduled(sensor: Any, context: dict[str, Any], limit: int = 500) -> Any:
+    """Run a reschedule-mode sensor as the scheduler would: again after each reschedule, until done."""
+    import time
+
+    from airflow.sdk.exceptions import AirflowRescheduleException
+
+    for _ in range(limit):
+        try:
+            return sensor.execute(context)
+        except AirflowRescheduleException:
+            time.sleep(sensor.poke_interval)
+    raise AssertionError("the sensor never finished")
 
 
 def run_deferred(operator: Any, context: dict[str, Any]) -> Any:

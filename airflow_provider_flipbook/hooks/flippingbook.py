@@ -264,25 +264,32 @@ class FlippingBookHook(FlipbookBaseHook):
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, publication_id: str, source_id: str | None) -> dict[str, Any]:
-        """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``."""
+    def conversion_status(self, publication_id: str, source_id: str | None = None) -> dict[str, Any]:
+        """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``.
+
+        The source is read before the publication, so a finished source always comes with the
+        publication's final page count.
+        """
+        source = None
+        if source_id:
+            try:
+                source = self.get_source(publication_id, source_id)
+            except NotFoundError:
+                return {"state": "failed", "detail": f"publication {publication_id} or its source {source_id} "
+                                                     "vanished (deleted after a failed first conversion?)"}
         try:
             publication = self.get_publication(publication_id)
         except NotFoundError:
-            return {"state": "failed", "detail": f"publication {publication_id} vanished (deleted after a "
-                                                 "failed first conversion?)"}
+            ended = f" after its source ended in {source.get('state')}" if source else ""
+            return {"state": "failed", "detail": f"publication {publication_id} vanished{ended}"}
         flags = {flag.strip() for flag in str(publication.get("state", "")).split(",")}
         if flags & {"Deleted", "Trashed"}:
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
         summary = publication_summary(publication)
-        if not source_id:
+        if source is None:
             done = "CompletedAllStages" in flags
             return {"state": "success" if done else "running", "detail": publication.get("state"),
                     "publication": summary}
-        try:
-            source = self.get_source(publication_id, source_id)
-        except NotFoundError:
-            return {"state": "failed", "detail": f"source {source_id} vanished"}
         state = source.get("state")
         if state == "CompletedAllStages":
             return {"state": "success", "detail": state, "publication": summary}

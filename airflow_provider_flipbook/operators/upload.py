@@ -23,8 +23,9 @@ class UploadPdfOperator(BaseOperator):
     * FlippingBook: inline base64 while the request fits the 1 MB limit; otherwise the PDF's http(s)
       URL, or a short-lived signed URL of an object-store file (s3, gcs); otherwise a clear error.
       Options: ``description``, ``folder``, ``domain``.
-    * iPaper: creates the paper under ``parent_category_id`` (URL name ``url_name``, default from
-      ``name``) unless ``publication_id`` is given, then ``Ripper.ProcessPDF`` with a streamed body.
+    * iPaper: the paper under ``parent_category_id`` with URL name ``url_name`` (default from ``name``)
+      is reused if it exists and created if not (or ``publication_id`` names it), then
+      ``Ripper.ProcessPDF`` with a streamed body.
     * Flipsnack: streamed multipart ``collection.create`` (``title`` defaults to ``name``). Flipsnack
       cannot add a version to a collection, so ``publication_id`` is refused there.
 
@@ -181,14 +182,32 @@ class UploadPdfOperator(BaseOperator):
 
     def _ipaper(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
         paper_id = self.publication_id
-        if not paper_id:
+        if not paper_id:  # the paper's URL is its natural key: reuse it, so a rerun never makes a second one
             url_name = self.url_name or re.sub(r"[^a-z0-9]+", "-", (self.name or source.name).lower()).strip("-")
-            paper_id = hook.create_paper(int(self.parent_category_id), self.name or source.name, url_name)
-            self.log.info("Created iPaper paper %s", paper_id)
+            parent_url = hook.get_paper_url(int(self.parent_category_id)) if int(self.parent_category_id) else "/"
+            paper_id = hook.get_paper_id_from_url(f"{parent_url.rstrip('/')}/{url_name}/")
+            if paper_id is None:
+                paper_id = hook.create_paper(int(self.parent_category_id), self.name or source.name, url_name)
+                self.log.info("Created iPaper paper %s", paper_id)
+            else:
+                self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
+        self._wait_for_free_paper(hook, int(paper_id))
         job = hook.process_pdf(int(paper_id), source.open, password=self.pdf_password)
         viewer = str(hook.extras.get("viewer_base_url") or "").rstrip("/")
         relative = hook.get_paper_url(int(paper_id))
         return {"publication_id": str(paper_id), "version_id": job, "url": viewer + relative if viewer else relative}
+
+    def _wait_for_free_paper(self, hook: Any, paper_id: int) -> None:
+        """iPaper processes one PDF per paper at a time: let a job still running (say, last night's) finish."""
+        from airflow_provider_flipbook.sensors.base import poll_until_done
+
+        def free() -> dict[str, Any]:
+            busy = [p for p in hook.get_processing_papers() if p.get("paper-id") == str(paper_id)]
+            return {"state": "running" if busy else "success",
+                    "detail": f"an earlier job is at {busy[0].get('progress')}%" if busy else "free"}
+
+        poll_until_done(free, poll_interval=self.poll_interval, timeout=self.conversion_timeout, log=self.log,
+                        what=f"iPaper paper {paper_id}")
 
     def _flipsnack(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
         created = hook.create_collection(open_file=source.open, filename=source.name,

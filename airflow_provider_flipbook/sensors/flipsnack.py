@@ -87,4 +87,5 @@ def download_to(hook: Any, url: str, destination: Any, default_name: str) -> tup
         raise
     if local:
         partial.rename(path)
+        return path.path, size  # a plain path for local files
     return str(path), size

@@ -1,0 +1,278 @@
+"""Operators, sensors and triggers against the sandbox over loopback: every vendor, every mode."""
+
+import time
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
+
+from airflow_provider_flipbook.operators import (
+    CreateTrackedLinkOperator,
+    PapyrsMarkdownPageOperator,
+    UploadPdfOperator,
+)
+from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+from tests.conftest import run_deferred, run_rescheduled
+
+VENDORS = ("flippingbook", "ipaper", "flipsnack")
+OBJECTS = {"flippingbook": "publications", "ipaper": "papers", "flipsnack": "collections"}
+
+
+def upload(vendor, pdf, **kwargs):
+    kwargs.setdefault("name", f"Report {vendor}")
+    return UploadPdfOperator(task_id=f"upload_{vendor}", conn_id=f"{vendor}_default", pdf=str(pdf),
+                             poll_interval=0.05, **kwargs)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_upload_without_waiting_returns_ids_and_pushes_them_first(sandbox, samples, context, vendor):
+    result = upload(vendor, samples["small"]).execute(context)
+    assert result["vendor"] == vendor and result["publication_id"] and result["pages"] == 4
+    assert result["url"].startswith(sandbox.url)
+    assert context["ti"].xcom["publication_id"] == result["publication_id"]
+    assert context["ti"].xcom["flipbook_url"] == result["url"]
+    assert sandbox.state()[vendor][OBJECTS[vendor]] == 1
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_upload_waits_in_the_task(sandbox, samples, context, vendor):
+    result = upload(vendor, samples["small"], wait_for_conversion=True, deferrable=False).execute(context)
+    assert result["total_pages"] == 4 and result["conversion"]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_upload_defers_and_completes(sandbox, samples, context, vendor):
+    operator = upload(vendor, samples["three"], wait_for_conversion=True, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(dict(context, task_state_store=None))
+    assert deferred.value.timeout is None and deferred.value.method_name == "execute_complete"
+    result = run_deferred(upload(vendor, samples["three"], wait_for_conversion=True, deferrable=True), context)
+    assert result["total_pages"] == 3
+
+
+def test_upload_adds_versions_to_existing_publications(sandbox, samples, context):
+    first = upload("flippingbook", samples["small"]).execute(context)
+    second = upload("flippingbook", samples["three"], publication_id=first["publication_id"]).execute(
+        {"ti": context["ti"]})
+    assert second["publication_id"] == first["publication_id"] and second["version_id"] != first["version_id"]
+    assert sandbox.state()["flippingbook"] == {**sandbox.state()["flippingbook"], "publications": 1, "sources": 2}
+    paper = upload("ipaper", samples["small"], wait_for_conversion=True).execute({"ti": context["ti"]})
+    again = upload("ipaper", samples["three"], publication_id=paper["publication_id"],
+                   wait_for_conversion=True).execute({"ti": context["ti"]})
+    assert again["publication_id"] == paper["publication_id"] and again["total_pages"] == 3
+    assert sandbox.state()["ipaper"]["papers"] == 1
+
+
+def test_flipsnack_refuses_a_new_version_before_any_call(sandbox, samples, context):
+    with pytest.raises(AirflowException, match="cannot add a version"):
+        upload("flipsnack", samples["small"], publication_id="abc").execute(context)
+    assert sandbox.requests("flipsnack") == []
+
+
+def test_flippingbook_large_pdf_goes_by_url(sandbox, samples, context, pdf_server):
+    with pytest.raises(AirflowException, match="too big for FlippingBook's 1 MB inline upload.*http"):
+        upload("flippingbook", samples["big"]).execute(context)
+    assert sandbox.state()["flippingbook"]["publications"] == 0
+    url = pdf_server(samples["big"].read_bytes(), "big.pdf")
+    result = upload("flippingbook", url, wait_for_conversion=True).execute({"ti": context["ti"]})
+    assert result["total_pages"] == 3
+
+
+def test_a_retry_resumes_instead_of_uploading_again(sandbox, samples, context):
+    first_try = upload("flippingbook", samples["small"], wait_for_conversion=True, conversion_timeout=0.0)
+    with pytest.raises(AirflowException, match="after"):
+        first_try.execute(context)  # the task "dies" while waiting
+    assert sandbox.state()["flippingbook"]["publications"] == 1
+    second_try = upload("flippingbook", samples["small"], wait_for_conversion=True)
+    result = second_try.execute(context)
+    assert result["total_pages"] == 4
+    assert sandbox.state()["flippingbook"]["publications"] == 1 and sandbox.state()["flippingbook"]["sources"] == 1
+
+
+def test_a_retry_after_a_failed_conversion_uploads_afresh(sandbox, samples, context):
+    context["task_state_store"].set("flipbook_upload", {"publication_id": "0" * 32, "version_id": None})
+    result = upload("flippingbook", samples["small"]).execute(context)
+    assert result["publication_id"] != "0" * 32
+
+
+# -- PdfConversionSensor ---------------------------------------------------------------------------------
+
+def sensor(vendor, result, **kwargs):
+    kwargs.setdefault("timeout", 30)
+    return PdfConversionSensor(task_id=f"wait_{vendor}", conn_id=f"{vendor}_default", upload=result,
+                               poke_interval=0.05, **kwargs)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_conversion_sensor_in_every_mode(sandbox, samples, context, vendor, mode):
+    result = upload(vendor, samples["three"]).execute(context)
+    if mode == "deferrable":
+        final = run_deferred(sensor(vendor, result, deferrable=True), context)
+    elif mode == "reschedule":
+        final = run_rescheduled(sensor(vendor, result, mode="reschedule"), context)
+    else:
+        final = sensor(vendor, result).execute(context)
+    assert final["publication_id"] == result["publication_id"] and final["total_pages"] == 3
+    assert final["url"]
+
+
+def test_sensor_pokes_once_before_deferring(sandbox, samples, context):
+    result = upload("flippingbook", samples["small"], wait_for_conversion=True).execute(context)
+    final = sensor("flippingbook", result, deferrable=True).execute(context)  # already done: no TaskDeferred
+    assert final["total_pages"] == 4
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_failed_conversion_fails_with_the_vendors_detail(sandbox, samples, context, deferrable, monkeypatch):
+    import airflow_provider_flipbook.utils.files as files
+
+    monkeypatch.setattr(files, "check_pdf", lambda *a, **k: type("F", (), {"pages": 2, "size": 1})())
+    result = upload("flippingbook", samples["encrypted"]).execute(context)
+    waiting = sensor("flippingbook", result, deferrable=deferrable)
+    with pytest.raises(AirflowException, match="vanished|CompletedWithErrors"):
+        run_deferred(waiting, context) if deferrable else waiting.execute(context)
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_sensor_timeout_means_the_same_in_every_mode(sandbox, samples, context, deferrable):
+    result = upload("ipaper", samples["long"]).execute(context)  # 400 pages: over a second at this speed
+    waiting = sensor("ipaper", result, deferrable=deferrable, timeout=0.2)
+    with pytest.raises(AirflowSensorTimeout):
+        run_deferred(waiting, context) if deferrable else waiting.execute(context)
+
+
+def test_trigger_serialization_round_trip():
+    trigger = PdfConversionTrigger(conn_id="flippingbook_default", publication_id="p", version_id="v",
+                                   poll_interval=2.5, deadline=123.0)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_flipbook.triggers.conversion.PdfConversionTrigger"
+    assert kwargs == {"conn_id": "flippingbook_default", "poll_interval": 2.5, "deadline": 123.0,
+                      "publication_id": "p", "version_id": "v"}
+    assert PdfConversionTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_trigger_reports_a_vanished_publication_as_one_failed_event(sandbox):
+    import asyncio
+
+    trigger = PdfConversionTrigger(conn_id="flippingbook_default", publication_id="0" * 32, poll_interval=0.01,
+                                   deadline=time.time() + 5)
+
+    async def events():
+        return [e.payload async for e in trigger.run()]
+
+    (event,) = asyncio.run(events())
+    assert event["status"] == "failed" and "vanished" in event["message"]
+
+
+# -- CreateTrackedLinkOperator ------------------------------------------------------------------------------
+
+def test_tracked_links_for_each_recipient_and_reuse(sandbox, samples, context):
+    result = upload("flippingbook", samples["small"]).execute(context)
+    links = [CreateTrackedLinkOperator(task_id=f"link_{n}", publication=result, title=who,
+                                       notification_type="Email", notify_on_first_view=True).execute(context)
+             for n, who in enumerate(["Ann", "Bob", "Cy"])]
+    assert len({link["url"] for link in links}) == 3 and all(link["url"].startswith(sandbox.url) for link in links)
+    again = CreateTrackedLinkOperator(task_id="retry", publication=result["url"], title="Bob").execute(context)
+    assert again["reused"] and again["link_id"] == links[1]["link_id"]
+    forced = CreateTrackedLinkOperator(task_id="new", publication=result["publication_id"], title="Bob",
+                                       reuse_existing=False).execute(context)
+    assert forced["link_id"] != links[1]["link_id"]
+    assert sandbox.state()["flippingbook"]["tracked_links"] == 4
+
+
+def test_tracked_link_bad_input_is_refused_before_any_call(sandbox, context):
+    for publication, title in (("not an id", "x"), ({"publication_id": "0" * 32}, "  ")):
+        with pytest.raises(AirflowException):
+            CreateTrackedLinkOperator(task_id="bad", publication=publication, title=title).execute(context)
+    assert sandbox.requests("flippingbook") == []
+
+
+# -- PapyrsMarkdownPageOperator ---------------------------------------------------------------------------
+
+REPORT = "# Weekly report\n\nAll **green**.\n\n| vendor | views |\n|---|---|\n| FB | 12 |\n\n## Details\n\nMore."
+
+
+def test_markdown_page_uses_two_requests_plus_one_per_attachment(sandbox, samples, context, tmp_path):
+    csv = tmp_path / "stats.csv"
+    csv.write_text("vendor,views\nFB,12\n")
+    result = PapyrsMarkdownPageOperator(task_id="page", title="Weekly", markdown=REPORT, folder="Reports",
+                                        attachments=[str(csv)]).execute(context)
+    assert [r.path.rsplit("/api/v1/", 1)[1] for r in sandbox.requests("papyrs")] == [
+        "pages/create/", f"page/{result['page_id']}/markdown/create/", f"page/{result['page_id']}/attachment/create/"]
+    assert result["widgets"] == 4 and result["attachments"] == ["stats.csv"]
+    assert context["ti"].xcom["page_url"] == result["url"]
+
+
+def test_markdown_page_replace_mode_and_discussion(sandbox, context, tmp_path):
+    first = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=REPORT, folder="Ops").execute(context)
+    md = tmp_path / "daily.md"
+    md.write_text("# Daily\n\nNew numbers.")
+    second = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=str(md), folder="Ops",
+                                        if_exists="replace", discussion_post="Updated").execute(
+        {"ti": context["ti"]})
+    assert second["replaced"] == [first["page_id"]] and second["post_id"]
+    state = sandbox.state()["papyrs"]
+    assert state["pages"] == 1 and state["discussion_posts"] == 1
+
+
+def test_markdown_page_retry_finishes_the_same_page(sandbox, context):
+    sandbox.fault("papyrs", status=500, route="markdown", count=10)
+    operator = PapyrsMarkdownPageOperator(task_id="p", title="Retry", markdown=REPORT)
+    operator_hook_fast = {"retry_min_wait": 0.01, "retry_max_wait": 0.02}
+    import json
+    import os
+
+    conn = json.loads(os.environ["AIRFLOW_CONN_PAPYRS_DEFAULT"])
+    conn["extra"].update(operator_hook_fast, max_retries=1)
+    os.environ["AIRFLOW_CONN_PAPYRS_FAST"] = json.dumps(conn)
+    operator.papyrs_conn_id = "papyrs_fast"
+    with pytest.raises(AirflowException, match="HTTP 500"):
+        operator.execute(context)
+    sandbox.sandbox.faults.clear()
+    result = operator.execute(context)
+    assert sandbox.state()["papyrs"]["pages"] == 1 and result["widgets"] == 4
+
+
+def test_markdown_bad_input(sandbox, context):
+    for markdown in ("", "   ", "/no/such/file.md"):
+        with pytest.raises(AirflowException):
+            PapyrsMarkdownPageOperator(task_id="p", title="T", markdown=markdown).execute(context)
+    assert sandbox.requests("papyrs") == []
+
+
+# -- FlipsnackDownloadPackageSensor -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
+def test_download_package_in_every_mode(sandbox, samples, context, tmp_path, mode):
+    result = upload("flipsnack", samples["three"], wait_for_conversion=True).execute(context)
+    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
+                                             destination=str(tmp_path) + "/", poke_interval=0.3, timeout=60,
+                                             deferrable=mode == "deferrable",
+                                             mode="reschedule" if mode == "reschedule" else "poke")
+    final = {"poke": waiting.execute, "reschedule": lambda c: run_rescheduled(waiting, c),
+             "deferrable": lambda c: run_deferred(waiting, c)}[mode](context)
+    import zipfile
+
+    assert final["status"] == "COMPLETE" and final["size"] > 0
+    assert "index.html" in zipfile.ZipFile(final["destination"]).namelist()
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_download_after_the_url_would_have_expired(sandbox, samples, context, tmp_path):
+    result = upload("flipsnack", samples["three"], wait_for_conversion=True).execute(context)
+    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
+                                             destination=str(tmp_path / "pkg.zip"), poke_interval=0.3,
+                                             deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        waiting.execute(context)
+    import asyncio
+
+    async def first():
+        return [e.payload async for e in deferred.value.trigger.run()][0]
+
+    event = asyncio.run(first())
+    assert "resource_url" not in str(event)
+    time.sleep(60 / sandbox.sandbox.speed + 0.2)  # any URL from before is dead now
+    final = waiting.execute_complete(context, event=event)
+    assert final["size"] == (tmp_path / "pkg.zip").stat().st_size
