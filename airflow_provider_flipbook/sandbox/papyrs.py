@@ -226,7 +226,7 @@ class PapyrsEmulator(VendorEmulator):
         for column in page["json"]:
             for widget in column:
                 self.widgets.pop(widget["id"], None)
-                self.files.pop(widget["id"], None)
+                self._drop_files(widget["id"])
         self.posts = [p for p in self.posts if p["page"] != pid]
         del self.pages[pid]
         return {"success": True}
@@ -311,7 +311,7 @@ class PapyrsEmulator(VendorEmulator):
         column, index = self.locate(self.page(pid, subsite), wid)
         removed = column.pop(index)
         self.widgets.pop(removed["id"], None)
-        self.files.pop(removed["id"], None)
+        self._drop_files(removed["id"])
         return {"success": True}
 
     async def markdown_create(self, request: Request, subsite: str, pid: str) -> Any:
@@ -342,10 +342,13 @@ class PapyrsEmulator(VendorEmulator):
     def _file_entry(self, wid: str, filename: str, path: Any) -> dict[str, Any]:
         size = path.stat().st_size
         fid = secrets.token_hex(6)
-        self.files.setdefault(wid, {"id": wid, "filename": filename, "path": path})
-        self.files[fid] = {"id": fid, "filename": filename, "path": path}
+        self.files[fid] = {"id": fid, "filename": filename, "path": path, "widget": wid}
         return {"filename": filename, "size": size, "url": f"{self.public}/file/{fid}/{filename}",
                 "vanity_size": vanity(size)}
+
+    def _drop_files(self, wid: str) -> None:
+        for fid in [f for f, entry in self.files.items() if entry["widget"] == wid]:
+            del self.files[fid]
 
     async def attachment_create(self, request: Request, subsite: str, pid: str) -> dict[str, Any]:
         page = self.page(pid, subsite)
@@ -363,6 +366,9 @@ class PapyrsEmulator(VendorEmulator):
         old = column[index]
         widget = {"id": self.next_id(), "classname": "Attachment", "version_of_id": old.get("version_of_id") or old["id"],
                   "files": [*old["files"]]}
+        for entry in self.files.values():
+            if entry["widget"] == old["id"]:
+                entry["widget"] = widget["id"]
         widget["files"].append(self._file_entry(widget["id"], filename, path))
         self.widgets.pop(old["id"], None)
         self.widgets[widget["id"]] = {**widget, "page": pid}

@@ -1,0 +1,117 @@
+"""Nightly catalogue refresh: every PDF changed since the last successful run gets a new version on
+FlippingBook and iPaper; then the Flipsnack HTML package of the catalogue is archived.
+
+Assets let downstream DAGs run on the refresh (``schedule=[CATALOGUE_FLIPBOOKS]``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Asset, ObjectStoragePath, Param, dag, task
+
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+
+SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
+ARCHIVE = os.environ.get("FLIPBOOK_ARCHIVE", os.path.join(os.path.dirname(__file__), "..", ".demo", "archive"))
+CATALOGUE_FLIPBOOKS = Asset("flipbook://catalogue/flipbooks")
+CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
+
+
+@dag(
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["flipbook", "example"],
+    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10)},
+    params={
+        "catalog_folder": Param(os.path.join(SAMPLES, "catalogue"), type="string",
+                                description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs"),
+        "archive_folder": Param(ARCHIVE, type="string", description="Where the HTML packages are archived"),
+        "ipaper_category": Param(0, type="integer", description="iPaper category of the catalogue papers"),
+    },
+)
+def catalog_nightly_refresh():
+    @task
+    def changed_pdfs(**context) -> list[dict]:
+        """The catalogue's PDFs modified since the last successful run (all of them the first time)."""
+        folder = context["params"]["catalog_folder"]
+        root = ObjectStoragePath(folder if "://" in folder else "file://" + os.path.abspath(folder))
+        since = context.get("prev_start_date_success")
+        since = pendulum.instance(since) if since else None  # a lazy proxy: resolve it once
+        changed = []
+        for path in sorted(root.glob("*.pdf")):
+            modified = pendulum.instance(path.fs.modified(path.path))
+            if since is None or modified > since:
+                changed.append({"pdf": str(path), "name": path.stem.replace("-", " ").title(),
+                                "url_name": path.stem})
+        print(f"{len(changed)} changed PDF(s) since {since}")
+        return changed
+
+    @task(pool="flippingbook")
+    def flippingbook_targets(pdfs: list[dict]) -> list[dict]:
+        """Each PDF's existing FlippingBook publication (by name), so a refresh adds a version."""
+        from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+        hook = FlippingBookHook()
+        targets = []
+        for pdf in pdfs:
+            found = next((p["id"] for p in hook.iter_publications(query=pdf["name"]) if p["name"] == pdf["name"]),
+                         None)
+            targets.append({"pdf": pdf["pdf"], "name": pdf["name"], "publication_id": found})
+        return targets
+
+    @task
+    def ipaper_targets(pdfs: list[dict]) -> list[dict]:
+        # iPaper papers are found by their URL name, so creating and re-versioning are the same call.
+        return [{"pdf": p["pdf"], "name": p["name"], "url_name": p["url_name"]} for p in pdfs]
+
+    pdfs = changed_pdfs()
+    fb_uploads = UploadPdfOperator.partial(
+        task_id="flippingbook_version", conn_id="flippingbook_default", pool="flippingbook",
+    ).expand_kwargs(flippingbook_targets(pdfs))
+    ip_uploads = UploadPdfOperator.partial(
+        task_id="ipaper_version", conn_id="ipaper_default", parent_category_id="{{ params.ipaper_category }}",
+        pool="ipaper",
+    ).expand_kwargs(ipaper_targets(pdfs))
+    fb_done = PdfConversionSensor.partial(
+        task_id="wait_flippingbook", conn_id="flippingbook_default", deferrable=True, poke_interval=5,
+        timeout=3 * 3600, outlets=[CATALOGUE_FLIPBOOKS],
+    ).expand(upload=fb_uploads.output)
+    ip_done = PdfConversionSensor.partial(
+        task_id="wait_ipaper", conn_id="ipaper_default", deferrable=True, poke_interval=5, timeout=3 * 3600,
+        outlets=[CATALOGUE_FLIPBOOKS],
+    ).expand(upload=ip_uploads.output)
+
+    @task(pool="flipsnack")
+    def flipsnack_collection(**context) -> str:
+        """The catalogue's Flipsnack collection, created from the first catalogue PDF if there is none yet."""
+        from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
+
+        hook = FlipsnackHook()
+        found = next((c["collectionHash"] for c in hook.iter_collections(query="Catalogue")
+                      if c.get("collectionTitle") == "Catalogue"), None)
+        if found:
+            return found
+        folder = context["params"]["catalog_folder"]
+        first = sorted(ObjectStoragePath(folder if "://" in folder else "file://" + os.path.abspath(folder))
+                       .glob("*.pdf"))[0]
+        return hook.create_collection(open_file=lambda: first.open("rb"), filename=first.name,
+                                      title="Catalogue")["collectionHash"]
+
+    package = FlipsnackDownloadPackageSensor(
+        task_id="archive_html_package",
+        collection_hash=flipsnack_collection(),
+        destination="{{ params.archive_folder }}/{{ ds }}/",
+        deferrable=True,
+        poke_interval=5,
+        timeout=3600,
+        outlets=[CATALOGUE_PACKAGE],
+    )
+    [fb_done, ip_done] >> package
+
+
+catalog_nightly_refresh()
