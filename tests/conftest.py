@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="flipbook-test-airflow-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ.setdefault("FLIPBOOK_SAMPLES", str(Path(os.environ["AIRFLOW_HOME"]) / "samples"))
 
 import json  # noqa: E402

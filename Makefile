@@ -1,0 +1,42 @@
+# Everything builds from the lock file on a fresh machine: `make demo`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install demo test e2e bench lint sandbox clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==0.13.9"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra test --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.synced
+
+demo: install  ## the three example DAGs end to end on SQLite and the sandbox
+	$(VENV)/bin/python scripts/demo.py
+
+test: install  ## the whole suite (unit, sandbox contract, operators, DAGs, reliability)
+	$(VENV)/bin/pytest
+
+e2e: install  ## the example DAGs under a real `airflow standalone`
+	$(VENV)/bin/pytest -m e2e tests/e2e
+
+bench: install  ## benchmarks against the naive alternative; writes benchmarks/results.json
+	$(VENV)/bin/python -m benchmarks
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+sandbox: install  ## serve the four APIs on :8765 and print the connections
+	$(VENV)/bin/flipbook-sandbox --port 8765
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .demo .e2e
