@@ -105,7 +105,7 @@ def catalog_nightly_refresh():
     package = FlipsnackDownloadPackageSensor(
         task_id="archive_html_package",
         collection_hash=flipsnack_collection(),
-        destination="{{ params.archive_folder }}/{{ ds }}/",
+        destination="{{ params.archive_folder }}/{{ dag_run.run_after.strftime('%Y-%m-%d') }}/",
         deferrable=True,
         poke_interval=5,
         timeout=3600,

@@ -22,6 +22,14 @@ REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10)},
 )
 def report_to_intranet():
+    def week(context) -> tuple[str, str]:
+        """The reporting window: the data interval, or the 7 days before a manual run."""
+        end = pendulum.instance(context.get("data_interval_end") or context["dag_run"].run_after)
+        start = pendulum.instance(context.get("data_interval_start") or end.subtract(days=7))
+        if start == end:
+            start = end.subtract(days=7)
+        return start.to_date_string(), end.to_date_string()
+
     @task(pool="flippingbook")
     def flippingbook_links() -> list[dict]:
         from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
@@ -36,7 +44,7 @@ def report_to_intranet():
         from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 
         hook = FlipsnackHook()
-        start, end = context["data_interval_start"].to_date_string(), context["data_interval_end"].to_date_string()
+        start, end = week(context)
         return [{"collection": c["collectionTitle"],
                  **{k: v for k, v in hook.get_collection_stats(c["collectionHash"], start_date=start,
                                                               end_date=end).items() if k != "pages"}}
@@ -47,7 +55,7 @@ def report_to_intranet():
         from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 
         hook = IPaperHook()
-        start, end = context["data_interval_start"].to_date_string(), context["data_interval_end"].to_date_string()
+        start, end = week(context)
         return [{"paper": p["name"], "visitors": hook.get_visitors(int(p["id"]), start, end),
                  "pageviews": sum(hook.get_pageviews_per_day(int(p["id"]), start, end).values())}
                 for p in hook.iter_papers()]
@@ -65,8 +73,8 @@ def report_to_intranet():
             lines += ["| " + " | ".join(str(row[h]) for h in header) + " |" for row in rows]
             return "\n".join(lines) + "\n"
 
-        week = context["data_interval_end"].to_date_string()
-        markdown = (f"# Publishing statistics, week ending {week}\n\n"
+        ending = week(context)[1]
+        markdown = (f"# Publishing statistics, week ending {ending}\n\n"
                     f"## FlippingBook tracked links\n\n{table(links)}\n"
                     f"## Flipsnack collections\n\n{table(snacks)}\n"
                     f"## iPaper papers\n\n{table(papers)}")
@@ -80,7 +88,7 @@ def report_to_intranet():
         for row in papers:
             writer.writerow(["ipaper", row["paper"], "visitors", row["visitors"]])
         os.makedirs(REPORTS, exist_ok=True)
-        path = os.path.join(REPORTS, f"publishing-stats-{week}.csv")
+        path = os.path.join(REPORTS, f"publishing-stats-{ending}.csv")
         with open(path, "w", newline="") as out:
             out.write(buffer.getvalue())
         return {"markdown": markdown, "csv": path}

@@ -102,6 +102,7 @@ class Sandbox:
         self._limiters: dict[tuple[str, str], Pacer] = {}
         self.started = time.monotonic()
         self.vendors: dict[str, Any] = {}
+        self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -189,6 +190,7 @@ class Sandbox:
             self.faults.clear()
             self.log.clear()
             self._limiters.clear()
+            self.signatures.clear()
         for vendor in self.vendors.values():
             vendor.reset()
 

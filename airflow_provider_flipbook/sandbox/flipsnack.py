@@ -89,6 +89,7 @@ class FlipsnackEmulator(VendorEmulator):
             raise Code(30)
         if params["apiKey"] != self.sb.credentials.flipsnack_key:
             raise Code(41)
+        self.sb.signatures.add(params["signature"])
         if sign(self.sb.credentials.flipsnack_secret, params) != params["signature"].lower():
             raise Code(44)
         violated = self.sb.rate_check("flipsnack", params["apiKey"], (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0)))

@@ -14,6 +14,7 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``POST /_sandbox/options``           vendor switches, e.g. ``{"ipaper": {"job_guid": false}}``
 * ``POST /_sandbox/reset``             forget every object, fault, log entry and rate-limit window
 * ``GET  /_sandbox/connections``       the four Airflow connections, as JSON
+* ``GET  /_sandbox/signatures``        the Flipsnack signatures received (for secret scans of logs)
 """
 
 from __future__ import annotations
@@ -188,6 +189,11 @@ def create_app(sb: Sandbox) -> Any:
     async def reset() -> dict:
         sb.reset()
         return {"ok": True}
+
+    @control.get("/signatures")
+    async def signatures() -> list:
+        """Every Flipsnack signature received: tests scan task logs for them."""
+        return sorted(sb.signatures)
 
     @control.get("/connections")
     async def conns() -> dict:
