@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test e2e bench lint sandbox clean
+.PHONY: install demo test e2e bench lint sandbox standalone clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,6 +37,9 @@ lint: install
 
 sandbox: install  ## serve the four APIs on :8765 and print the connections
 	$(VENV)/bin/flipbook-sandbox --port 8765
+
+standalone: install  ## the example DAGs in the Airflow UI (scheduler, triggerer) against the sandbox
+	$(VENV)/bin/python scripts/standalone.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .demo .e2e
