@@ -181,6 +181,14 @@ class IPaperEmulator(VendorEmulator):
     def malformed_body(self, kind: str) -> tuple[bytes, str]:
         if kind == "nocode":
             return b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>', "text/xml"
+        if kind == "xxe":
+            return (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    b"<result><code>SUCCESS</code><message>&x;</message></result>"), "text/xml"
+        if kind == "lol":
+            entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+                f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+            return (f'<?xml version="1.0"?><!DOCTYPE r [{entities}]><result><code>SUCCESS</code>'
+                    f"<message>&j;</message></result>").encode(), "text/xml"
         return super().malformed_body(kind)
 
     def _id(self) -> int:

@@ -7,7 +7,7 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``POST /_sandbox/faults``            queue a fault: ``{"vendor", "kind", "route", "status", "retry_after",
   "delay", "body", "count"}``; kinds ``status`` (500/502/503/429...), ``slow`` (answer after
   ``delay`` s; nothing is processed if the client gave up), ``drop`` (connection cut mid-answer),
-  ``malformed`` (``body``: truncated, html, empty, nocode)
+  ``malformed`` (``body``: truncated, html, empty; iPaper also nocode, xxe, lol)
 * ``GET/DELETE /_sandbox/faults``      list or clear queued faults
 * ``GET  /_sandbox/state``             object counts per vendor
 * ``GET  /_sandbox/requests``          the request log (method, path, redacted query, status)

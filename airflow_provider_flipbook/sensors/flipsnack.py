@@ -12,19 +12,25 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
     """Starts and polls ``collection.downloadHTML`` until COMPLETE (success) or FAILED (failure).
 
     With ``destination`` (a path, ObjectStoragePath or URI; a folder, ending in ``/`` or existing,
-    gets ``<collection_hash>.zip``) the ZIP is streamed there at once. The vendor's URL expires after
+    gets ``<collection_hash>.zip``) the ZIP is streamed there at once. With ``unpack_to`` (a local
+    folder) a local package is also unpacked there, refusing members that would land outside it and
+    capping the total at ``max_unpacked_bytes``. The vendor's URL expires after
     60 s, so the sensor always asks for a fresh one right before downloading (also after deferral).
 
     :return: ``{"collection_hash", "status", "destination", "size"}``
     """
 
-    template_fields = ("flipsnack_conn_id", "collection_hash", "destination")
+    template_fields = ("flipsnack_conn_id", "collection_hash", "destination", "unpack_to")
 
     def __init__(self, *, collection_hash: str, destination: Any = None,
-                 flipsnack_conn_id: str = "flipsnack_default", poke_interval: float = 5.0, **kwargs: Any) -> None:
+                 flipsnack_conn_id: str = "flipsnack_default", poke_interval: float = 5.0,
+                 unpack_to: str | None = None, max_unpacked_bytes: int = 2 * 1024**3, **kwargs: Any) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
+        if unpack_to and not destination:
+            raise ValueError("unpack_to needs a destination for the package")
         self.collection_hash = collection_hash
         self.destination = destination
+        self.unpack_to, self.max_unpacked_bytes = unpack_to, max_unpacked_bytes
         self.flipsnack_conn_id = flipsnack_conn_id
 
     def hook(self) -> Any:
@@ -62,6 +68,10 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             target, size = download_to(hook, url, self.destination, f"{self._hash()}.zip")
             self.log.info("Package saved to %s (%s bytes)", target, size)
             result.update(destination=target, size=size)
+            if self.unpack_to:
+                from airflow_provider_flipbook.utils.packages import unpack_package
+
+                result["files"] = len(unpack_package(target, self.unpack_to, max_bytes=self.max_unpacked_bytes))
         return result
 
 

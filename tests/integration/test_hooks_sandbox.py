@@ -102,14 +102,13 @@ def test_timeouts_and_dropped_connections_are_retried(sandbox):
 
 
 def test_flipsnack_rate_limit_codes_are_retried(sandbox):
-    hook = with_extras(FlipsnackHook, sandbox, pacing=False)
-    waits = recording(hook)
-    for _ in range(5):
-        hook.user_stats()
-    time.sleep(0)  # the sixth call inside the same second gets code 31, then succeeds on retry
-    hook._sleep = lambda s: (waits.append(s), time.sleep(s))
-    assert hook.user_stats()["api_uploads_left"] == 1000
-    assert waits and waits[0] == pytest.approx(1 / sandbox.sandbox.speed)
+    hook = with_extras(FlipsnackHook, sandbox, pacing=False)  # unpaced: the sixth call in a second gets 31
+    waits = []
+    hook._sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))
+    for _ in range(6):
+        assert hook.user_stats()["api_uploads_left"] == 1000
+    assert [r.status for r in sandbox.requests("flipsnack")].count(200) == 7  # code 31 travels as HTTP 200
+    assert waits == [pytest.approx(1.02 / sandbox.sandbox.speed)]  # one retry after the 1 s window
 
 
 def test_pacing_keeps_papyrs_inside_its_limit(sandbox):

@@ -210,6 +210,6 @@ def test_token_bucket_allows_a_burst_then_the_rate():
 def test_rate_limit_override_and_pacing_speed_from_extras():
     hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="h", password="t",
                                             extra=json.dumps({"rate_limit": "12/60", "pacing_speed": 4})))
-    assert hook.limits == (SlidingWindow(12, 15.0),)
+    assert hook.limits == (SlidingWindow(12, 15.0 * 1.02),)
     with pytest.raises(ValueError, match="calls/seconds"):
         parse_limit("fast")
