@@ -114,6 +114,9 @@ class UploadPdfOperator(BaseOperator):
         previous = store.get(STATE_KEY)
         if not previous:
             return None
+        if previous.get("conn_id") != self.conn_id:  # the task now points elsewhere: nothing to resume
+            self.log.warning("Ignoring the previous try's upload on %s", previous.get("conn_id"))
+            return None
         state = hook.conversion_status(previous["publication_id"], previous.get("version_id"))["state"]
         if state == "failed":
             self.log.warning("The previous try's upload %s failed; uploading again", previous["publication_id"])
