@@ -1,5 +1,8 @@
 """Flipsnack API hook (the signed ``v1`` API: one path, ``action`` parameter, MD5 signature).
 
+The vendor puts ``apiKey`` and ``signature`` in the query string of every GET; the secret itself is
+never sent. Both are masked, and urllib3's DEBUG request lines are redacted at the source.
+
 Every request carries ``apiKey``, ``action`` and ``signature`` = MD5(secret + name1value1 + ...)
 over all parameters except ``signature`` and ``file``, sorted by name (ordinal order; the
 documented names are all lower-camel-case, so ordinal and case-insensitive order agree). Values
@@ -18,6 +21,8 @@ Where the docs are cut off: collection items are read from ``items`` (or ``flipb
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar
 
@@ -45,6 +50,23 @@ def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+class _RedactQuery(logging.Filter):
+    """urllib3 logs request lines at DEBUG, query string included: hide the key and signature there."""
+
+    pattern = re.compile(r"((?:apiKey|signature)=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "apiKey=" in message or "signature=" in message:
+            record.msg, record.args = self.pattern.sub(r"\1***", message), ()
+        return True
+
+
+_URLLIB3_LOG = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _RedactQuery) for f in _URLLIB3_LOG.filters):
+    _URLLIB3_LOG.addFilter(_RedactQuery())
 
 
 def item_statuses(collection: Mapping[str, Any]) -> list[str]:
@@ -85,6 +107,7 @@ class FlipsnackHook(FlipbookBaseHook):
         query.update(apiKey=api_key, action=action)
         query["signature"] = sign(secret, query)
         mask_secret(query["signature"])
+        mask_secret(api_key)  # travels in the URL by the vendor's design: keep it out of logs
         return query
 
     # -- generic call ---------------------------------------------------------------------
