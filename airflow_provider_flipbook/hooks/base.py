@@ -13,7 +13,9 @@ Connection extras understood by every hook (all optional):
 ``timeout`` (s, default 60), ``max_retries`` (default 5), ``retry_min_wait`` (s, default 1),
 ``retry_max_wait`` (s, default 60), ``max_retry_after`` (s, default 300), ``pacing`` (default true),
 ``rate_limit`` (``"calls/seconds"``, replaces the vendor's documented limit, e.g. when the vendor
-raised yours), ``pacing_speed`` (divides every pacing period; the sandbox sets it to its ``--speed``).
+raised yours), ``pacing_speed`` (divides every pacing period; the sandbox sets it to its ``--speed``),
+``pacing_scope`` (``host``, the default: every process on the machine shares one pacer per
+credential through a locked file; ``process``: each process paces alone).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import math
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -40,7 +44,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, parse_limit
+from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, SharedPacer, parse_limit
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -54,12 +58,19 @@ _pacers: dict[tuple, Pacer] = {}
 _pacers_lock = threading.Lock()
 
 
-def shared_pacer(key: tuple, limits: Sequence[Limit]) -> Pacer:
-    """One pacer per vendor and credential in this process, shared by every hook instance."""
+def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host") -> Pacer:
+    """One pacer per vendor, endpoint and credential: for the whole host (a locked file, shared by
+    every worker process; the default) or for this process only (``pacing_scope: process``)."""
     with _pacers_lock:
-        if key not in _pacers:
-            _pacers[key] = Pacer(limits)
-        return _pacers[key]
+        if (key, scope) not in _pacers:
+            if scope == "host":
+                folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
+                os.makedirs(folder, exist_ok=True)
+                name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+                _pacers[(key, scope)] = SharedPacer(limits, os.path.join(folder, f"{key[0]}-{name}.json"))
+            else:
+                _pacers[(key, scope)] = Pacer(limits)
+        return _pacers[(key, scope)]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -182,7 +193,10 @@ class FlipbookBaseHook(BaseHook):
     def pacer(self) -> Pacer | None:
         if str(self.extras.get("pacing", True)).lower() in ("false", "0", "no", "off"):
             return None
-        return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits)
+        scope = str(self.extras.get("pacing_scope", "host")).lower()
+        if scope not in ("host", "process"):
+            raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be 'host' or 'process'")
+        return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope)
 
     @cached_property
     def session(self) -> requests.Session:

@@ -267,36 +267,32 @@ class FlippingBookHook(FlipbookBaseHook):
     def conversion_status(self, publication_id: str, source_id: str | None = None) -> dict[str, Any]:
         """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``.
 
-        The source is read before the publication, so a finished source always comes with the
-        publication's final page count.
+        While converting, one request per poll (the source); the publication is read once the source
+        is done, so the summary carries the final page count.
         """
-        source = None
         if source_id:
             try:
                 source = self.get_source(publication_id, source_id)
             except NotFoundError:
                 return {"state": "failed", "detail": f"publication {publication_id} or its source {source_id} "
                                                      "vanished (deleted after a failed first conversion?)"}
+            state = source.get("state")
+            if state in ("CompletedWithErrors", "WaitManualQueue"):
+                return {"state": "failed", "detail": f"source {source_id} ended in {state}"}
+            if state != "CompletedAllStages":  # one request per poll while converting
+                progress = f" {source.get('stage')} {source.get('progress')}" if source.get("stage") else ""
+                return {"state": "running", "detail": f"{state}{progress}"}
         try:
             publication = self.get_publication(publication_id)
         except NotFoundError:
-            ended = f" after its source ended in {source.get('state')}" if source else ""
-            return {"state": "failed", "detail": f"publication {publication_id} vanished{ended}"}
+            return {"state": "failed", "detail": f"publication {publication_id} vanished"}
         flags = {flag.strip() for flag in str(publication.get("state", "")).split(",")}
         if flags & {"Deleted", "Trashed"}:
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
-        summary = publication_summary(publication)
-        if source is None:
-            done = "CompletedAllStages" in flags
-            return {"state": "success" if done else "running", "detail": publication.get("state"),
-                    "publication": summary}
-        state = source.get("state")
-        if state == "CompletedAllStages":
-            return {"state": "success", "detail": state, "publication": summary}
-        if state in ("CompletedWithErrors", "WaitManualQueue"):
-            return {"state": "failed", "detail": f"source {source_id} ended in {state}", "publication": summary}
-        progress = f" {source.get('stage')} {source.get('progress')}" if source.get("stage") else ""
-        return {"state": "running", "detail": f"{state}{progress}", "publication": summary}
+        done = bool(source_id) or "CompletedAllStages" in flags
+        return {"state": "success" if done else "running",
+                "detail": "CompletedAllStages" if source_id else publication.get("state"),
+                "publication": publication_summary(publication)}
 
 
 def publication_summary(publication: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class SlidingWindow:
     _stamps: deque[float] = field(default_factory=deque, repr=False)
 
     def delay(self, now: float) -> float:
+        if self._stamps and self._stamps[-1] > now:  # a clock from before a reboot: start over
+            self._stamps.clear()
         while self._stamps and now - self._stamps[0] >= self.period:
             self._stamps.popleft()
         if len(self._stamps) < self.calls:
@@ -39,6 +41,12 @@ class SlidingWindow:
     def scaled(self, speed: float) -> SlidingWindow:
         return SlidingWindow(self.calls, self.period / speed)
 
+    def dump(self) -> list[float]:
+        return list(self._stamps)
+
+    def load(self, state: list[float]) -> None:
+        self._stamps = deque(state[-self.calls:])
+
 
 @dataclass
 class TokenBucket:
@@ -48,7 +56,7 @@ class TokenBucket:
     _updated: float = field(default=0.0, repr=False)
 
     def _refill(self, now: float) -> float:
-        if self._tokens is None:
+        if self._tokens is None or self._updated > now:  # first use, or a clock from before a reboot
             self._tokens, self._updated = float(self.burst), now
         self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
         self._updated = now
@@ -64,6 +72,12 @@ class TokenBucket:
 
     def scaled(self, speed: float) -> TokenBucket:
         return TokenBucket(self.burst, self.rate * speed)
+
+    def dump(self) -> list[float]:
+        return [] if self._tokens is None else [self._tokens, self._updated]
+
+    def load(self, state: list[float]) -> None:
+        self._tokens, self._updated = (state[0], state[1]) if state else (None, 0.0)
 
 
 Limit = SlidingWindow | TokenBucket
@@ -94,6 +108,43 @@ class Pacer:
             sleep(wait)
             waited += wait
         return waited
+
+
+class SharedPacer(Pacer):
+    """A pacer whose state lives in a file, locked with ``flock``: every process on this host that
+    uses the same credential shares it (LocalExecutor workers, the triggerer, ``airflow dags test``).
+    ``time.monotonic`` is system-wide on Linux, so the timestamps agree across processes."""
+
+    def __init__(self, limits: Sequence[Limit], path: str, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(limits, clock)
+        self.path = path
+
+    def try_acquire(self) -> float:
+        import fcntl
+        import json
+
+        with self._lock, open(self.path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.seek(0)
+                try:
+                    states = json.loads(handle.read() or "[]")
+                except ValueError:
+                    states = []
+                for limit, state in zip(self.limits, states + [[]] * len(self.limits), strict=False):
+                    limit.load(state)
+                now = self._clock()
+                wait = max((limit.delay(now) for limit in self.limits), default=0.0)
+                if wait <= 0:
+                    for limit in self.limits:
+                        limit.record(now)
+                    handle.seek(0)
+                    handle.truncate()
+                    handle.write(json.dumps([limit.dump() for limit in self.limits]))
+                    handle.flush()
+                return max(wait, 0.0)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def parse_limit(text: str) -> SlidingWindow:

@@ -213,3 +213,16 @@ def test_rate_limit_override_and_pacing_speed_from_extras():
     assert hook.limits == (SlidingWindow(12, 15.0 * 1.02),)
     with pytest.raises(ValueError, match="calls/seconds"):
         parse_limit("fast")
+
+
+def test_shared_pacer_shares_one_budget_between_instances(tmp_path):
+    from airflow_provider_flipbook.utils.ratelimit import SharedPacer
+
+    clock = [100.0]
+    path = str(tmp_path / "pacer.json")
+    first = SharedPacer([SlidingWindow(3, 10.0)], path, clock=lambda: clock[0])
+    second = SharedPacer([SlidingWindow(3, 10.0)], path, clock=lambda: clock[0])
+    assert [first.try_acquire(), second.try_acquire(), first.try_acquire()] == [0.0, 0.0, 0.0]
+    assert second.try_acquire() == pytest.approx(10.0)  # the budget is shared through the file
+    clock[0] = 5.0  # the clock went backwards (a reboot): old stamps are dropped
+    assert first.try_acquire() == 0.0
