@@ -5,7 +5,8 @@ A vendor hook declares its defaults (base URL, rate limits) and implements ``_pa
 
 Retries use tenacity. Retried: connection errors, timeouts, dropped connections, HTTP 5xx and
 rate-limit answers (HTTP 429 or a vendor's own rate-limit code). A ``Retry-After`` header wins over
-the exponential backoff, capped by ``max_retry_after``. Every request is paced first, so a
+the exponential backoff, capped by ``max_retry_after``; a rate-limit answer without one waits one
+pacing interval of the vendor's limit. Every request is paced first, so a
 well-behaved client rarely sees a 429 at all.
 
 Connection extras understood by every hook (all optional):
@@ -44,7 +45,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, SharedPacer, parse_limit
+from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, SharedPacer, SlidingWindow, parse_limit
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -214,6 +215,10 @@ class FlipbookBaseHook(BaseHook):
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, VendorApiError) and error.retry_after is not None:
             return min(error.retry_after, self._extra_float("max_retry_after", 300.0))
+        if isinstance(error, RateLimitError) and self.limits:
+            # Told to slow down without a hint: wait one pacing interval (a token, a window slot).
+            return max(limit.period / limit.calls if isinstance(limit, SlidingWindow) else 1 / limit.rate
+                       for limit in self.limits)
         first = self._extra_float("retry_min_wait", 1.0)
         backoff = tenacity.wait_exponential_jitter(
             multiplier=first, jitter=first, max=self._extra_float("retry_max_wait", 60.0)

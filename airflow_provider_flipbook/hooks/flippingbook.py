@@ -264,11 +264,13 @@ class FlippingBookHook(FlipbookBaseHook):
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, publication_id: str, source_id: str | None = None) -> dict[str, Any]:
+    def conversion_status(self, publication_id: str, source_id: str | None = None, *,
+                          summary: bool = True) -> dict[str, Any]:
         """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``.
 
         While converting, one request per poll (the source); the publication is read once the source
-        is done, so the summary carries the final page count.
+        is done, so the summary carries the final page count; ``summary=False`` skips that read when
+        the caller knows the URL and page count already.
         """
         if source_id:
             try:
@@ -282,6 +284,8 @@ class FlippingBookHook(FlipbookBaseHook):
             if state != "CompletedAllStages":  # one request per poll while converting
                 progress = f" {source.get('stage')} {source.get('progress')}" if source.get("stage") else ""
                 return {"state": "running", "detail": f"{state}{progress}"}
+            if not summary:
+                return {"state": "success", "detail": state}
         try:
             publication = self.get_publication(publication_id)
         except NotFoundError:

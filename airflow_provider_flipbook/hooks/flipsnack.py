@@ -219,7 +219,9 @@ class FlipsnackHook(FlipbookBaseHook):
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, collection_hash: str, version_id: str | None = None) -> dict[str, Any]:
+    def conversion_status(self, collection_hash: str, version_id: str | None = None, *,
+                          summary: bool = True) -> dict[str, Any]:
+        """``summary`` is accepted for symmetry: the status call already carries the collection."""
         try:
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:

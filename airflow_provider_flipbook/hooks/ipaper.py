@@ -224,7 +224,8 @@ class IPaperHook(FlipbookBaseHook):
     def get_processing_status(self, job_guid: str) -> str:
         return text(self.call("Ripper.GetProcessingStatus", jobGuid=job_guid), "ProcessStatus")
 
-    def conversion_status(self, paper_id: int | str, job_guid: str | None = None) -> dict[str, Any]:
+    def conversion_status(self, paper_id: int | str, job_guid: str | None = None, *,
+                          summary: bool = True) -> dict[str, Any]:
         paper_id = int(paper_id)
         if job_guid:
             status = self.get_processing_status(job_guid)
@@ -242,6 +243,8 @@ class IPaperHook(FlipbookBaseHook):
             if running:
                 return {"state": "running", "detail": f"progress {running[0].get('progress')}%"}
             detail = "left the processing list"
+        if not summary:
+            return {"state": "success", "detail": detail}
         return {"state": "success", "detail": detail, "publication": self.paper_summary(paper_id)}
 
     def paper_summary(self, paper_id: int) -> dict[str, Any]:

@@ -22,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="divide every time constant (conversion, rate-limit windows, URL expiry)")
-    parser.add_argument("--rate-limit-mode", choices=("reject", "delay"), default="reject",
-                        help="FlippingBook over its limit: answer 429, or delay the request (both documented)")
+    parser.add_argument("--rate-limit-mode", choices=("delay", "reject"), default="delay",
+                        help="FlippingBook over its limit: delay the request up to ~1 s, then 429 (the vendor's "
+                             "README), or always answer 429")
     for name in ("flippingbook-key", "flipsnack-key", "flipsnack-secret", "ipaper-api-key", "ipaper-password",
                  "papyrs-token"):
         parser.add_argument(f"--{name}", help="default: generated afresh at each start")

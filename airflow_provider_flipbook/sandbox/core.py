@@ -87,7 +87,7 @@ class LogEntry:
 
 class Sandbox:
     def __init__(self, *, speed: float = 1.0, credentials: Credentials | None = None,
-                 base_url: str = "http://127.0.0.1:8765", rate_limit_mode: str = "reject") -> None:
+                 base_url: str = "http://127.0.0.1:8765", rate_limit_mode: str = "delay") -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed

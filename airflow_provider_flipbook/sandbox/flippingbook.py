@@ -1,10 +1,11 @@
 """FlippingBook Online emulator: ``/flippingbook/api/v1/...``.
 
 Errors use the README's nested envelope ``{"success": false, "error": {"wellKnownError", "message"}}``
-with HTTP 4xx/5xx (``ObjectNotFound`` as 404). Rate limit per key: a burst of 10, then 1/s
-(HTTP 429 ``RateLimitExceeded``, no Retry-After: the vendor documents none), or, with
-``rate_limit_mode="delay"``, the request waits up to one (scaled) second instead, as the vendor
-says it may. Requests over 1 MB get 413 ``InvalidData``.
+with HTTP 4xx/5xx (``ObjectNotFound`` as 404). Rate limit per key: a burst of 10, then 1/s. As the
+vendor's README says, an excess request is delayed (by up to about one scaled second) rather than
+rejected; beyond that, or always with ``rate_limit_mode="reject"``, it gets HTTP 429
+``RateLimitExceeded`` (no Retry-After: the vendor documents none). Requests over 1 MB get 413
+``InvalidData``.
 
 Sources convert on the vendor's clock (scaled by ``--speed``): WaitAutoQueue 1 s, Queued 2 s,
 Completed/Preview 2 s + 0.02 s per page (progress 0..1), Completed/L1 0.2 s per page (progress =
@@ -89,13 +90,13 @@ class FlippingBookEmulator(VendorEmulator):
             raise Failure(401, "BadAuthorizationType", "Authorization type must be Bearer")
         if key.strip() not in self.keys:
             raise Failure(403, "InvalidApiKey", "Invalid API key")
-        violated = self.sb.rate_check("flippingbook", key, (TokenBucket(10, 1.0),))
-        if violated is not None:
+        waited = 0.0
+        while (violated := self.sb.rate_check("flippingbook", key, (TokenBucket(10, 1.0),))) is not None:
             wait = self.sb.retry_after("flippingbook", key, violated)
-            if self.sb.rate_limit_mode == "delay" and wait <= self.sb.scaled(1.0):
-                await asyncio.sleep(wait)
-            else:
+            if self.sb.rate_limit_mode != "delay" or waited + wait > self.sb.scaled(1.0):
                 raise Failure(429, "RateLimitExceeded", "Too many requests")
+            await asyncio.sleep(wait)  # the vendor delays excess requests by up to about a second
+            waited += wait
         body: Any = None
         if request.method in ("POST", "PUT"):
             if int(request.headers.get("content-length") or 0) > MAX_REQUEST:

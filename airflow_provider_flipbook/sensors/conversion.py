@@ -48,21 +48,27 @@ class PdfConversionSensor(StatusSensor):
 
         return hook_for(self.conn_id)
 
+    def _needs_summary(self) -> bool:
+        """UploadPdfOperator's dict already has the URL and page count: no need to read them back."""
+        return not (isinstance(self.upload, dict) and self.upload.get("url") and self.upload.get("pages"))
+
     def status(self, context: Any) -> dict[str, Any]:
         publication_id, version_id = upload_ids(self.upload)
-        return self.hook().conversion_status(publication_id, version_id)
+        return self.hook().conversion_status(publication_id, version_id, summary=self._needs_summary())
 
     def trigger(self, deadline: float) -> Any:
         from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
         publication_id, version_id = upload_ids(self.upload)
         return PdfConversionTrigger(conn_id=self.conn_id, publication_id=publication_id, version_id=version_id,
-                                    poll_interval=self.poke_interval, deadline=deadline)
+                                    poll_interval=self.poke_interval, deadline=deadline,
+                                    summary=self._needs_summary())
 
     def finish(self, context: Any, status: dict[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):
             summary = {**{k: v for k, v in self.upload.items() if v is not None}, **{k: v for k, v in summary.items()
                                                                                      if v is not None}}
+        summary.setdefault("total_pages", summary.get("pages"))
         summary["conversion"] = status.get("detail")
         return summary

@@ -22,13 +22,16 @@ class StatusPollingTrigger(BaseTrigger):
 
     vendors: tuple[str, ...] = PUBLISHING_VENDORS
 
-    def __init__(self, *, conn_id: str, poll_interval: float, deadline: float, **target: Any) -> None:
+    def __init__(self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True,
+                 **target: Any) -> None:
         super().__init__()
         self.conn_id, self.poll_interval, self.deadline, self.target = conn_id, float(poll_interval), float(deadline), target
+        self.wait_first = wait_first  # the task has just checked: the first check here waits one interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "deadline": self.deadline, **self.target})
+                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "deadline": self.deadline,
+                 "wait_first": self.wait_first, **self.target})
 
     async def hook(self) -> Any:
         connection = await BaseHook.aget_connection(self.conn_id)
@@ -42,6 +45,8 @@ class StatusPollingTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             hook = await self.hook()
+            if self.wait_first:
+                await asyncio.sleep(max(min(self.poll_interval, self.deadline - time.time()), 0))
             while True:
                 status = await asyncio.to_thread(self.check, hook)
                 if status["state"] != "running":

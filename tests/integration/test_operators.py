@@ -148,7 +148,7 @@ def test_trigger_serialization_round_trip():
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_flipbook.triggers.conversion.PdfConversionTrigger"
     assert kwargs == {"conn_id": "flippingbook_default", "poll_interval": 2.5, "deadline": 123.0,
-                      "publication_id": "p", "version_id": "v"}
+                      "wait_first": True, "publication_id": "p", "version_id": "v", "summary": True}
     assert PdfConversionTrigger(**kwargs).serialize() == (classpath, kwargs)
 
 
@@ -156,7 +156,7 @@ def test_trigger_reports_a_vanished_publication_as_one_failed_event(sandbox):
     import asyncio
 
     trigger = PdfConversionTrigger(conn_id="flippingbook_default", publication_id="0" * 32, poll_interval=0.01,
-                                   deadline=time.time() + 5)
+                                   deadline=time.time() + 5, wait_first=False)
 
     async def events():
         return [e.payload async for e in trigger.run()]

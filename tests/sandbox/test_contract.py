@@ -120,10 +120,20 @@ def test_papyrs_auth_and_error_body(sandbox):
 
 # -- rate limits --------------------------------------------------------------------------------------
 
-def test_flippingbook_burst_of_ten_then_429(sandbox):
-    codes = [fb(sandbox, "GET", "/auth/me").status_code for _ in range(12)]
-    assert codes[:10] == [200] * 10 and 429 in codes[10:]
-    assert fb(sandbox, "GET", "/auth/me").json()["error"]["wellKnownError"] == "RateLimitExceeded"
+def test_flippingbook_burst_of_ten_then_429_in_reject_mode():
+    with SandboxServer(speed=20, rate_limit_mode="reject") as server:
+        codes = [fb(server, "GET", "/auth/me").status_code for _ in range(12)]
+        assert codes[:10] == [200] * 10 and 429 in codes[10:]
+        assert fb(server, "GET", "/auth/me").json()["error"]["wellKnownError"] == "RateLimitExceeded"
+
+
+def test_flippingbook_delays_excess_requests_by_default():
+    with SandboxServer(speed=20) as server:
+        started = time.monotonic()
+        codes = [fb(server, "GET", "/auth/me").status_code for _ in range(14)]
+        elapsed = time.monotonic() - started
+    assert codes == [200] * 14
+    assert elapsed >= 3 / 20  # requests 12-14 waited for their token (1/s, scaled)
 
 
 def test_flipsnack_per_second_limit_is_code_31(sandbox):

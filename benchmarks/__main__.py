@@ -1,0 +1,95 @@
+"""`make bench` (``python -m benchmarks [--smoke] [--only NAME ...]``): every benchmark against its
+baseline in one run; prints a table, writes benchmarks/results.json and the figures in
+benchmarks/README.md. ``--smoke`` runs each at a tiny size (the test suite does that)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import time
+from pathlib import Path
+
+from benchmarks.common import Result, setup_airflow_env
+
+HERE = Path(__file__).resolve().parent
+FULL = {
+    "pacing_flippingbook": {"calls": 60, "speed": 10},
+    "pacing_papyrs": {"writes": 20, "speed": 30},
+    "concurrency": {"processes": 4, "per_process": 15, "speed": 10},
+    "memory": {"sizes": {"ipaper": (20, 185), "flipsnack": (40, 400), "download": (40, 400)}},
+    "wait": {"speed": 20, "interval": 0.2},
+    "parse_overhead": {"repeats": 5},
+    "papyrs_requests": {"sections": 40, "speed": 300},
+}
+SMOKE = {
+    "pacing_flippingbook": {"calls": 12, "speed": 50},
+    "pacing_papyrs": {"writes": 7, "speed": 300},
+    "concurrency": {"processes": 2, "per_process": 6, "speed": 50},
+    "memory": {"sizes": {"ipaper": (1, 2), "flipsnack": (1, 2), "download": (1, 2)}},
+    "wait": {"speed": 100, "interval": 0.1},
+    "parse_overhead": {"repeats": 1},
+    "papyrs_requests": {"sections": 3, "speed": 300},
+}
+
+
+def runners() -> dict:
+    from benchmarks.memory import memory
+    from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs
+    from benchmarks.papyrs_requests import papyrs_requests
+    from benchmarks.parsing import parse_overhead
+    from benchmarks.waiting import wait
+
+    return {"pacing_flippingbook": pacing_flippingbook, "pacing_papyrs": pacing_papyrs, "concurrency": concurrency,
+            "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests}
+
+
+def judge(result: Result) -> bool | None:
+    match = re.match(r"\s*(<=|==)?\s*([0-9.]+)", result.target)
+    if not match:
+        return None
+    limit = float(match.group(2))
+    return result.ours <= limit if match.group(1) == "<=" else result.ours == limit
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| benchmark | ours | baseline | unit | target | met |", "|---|---|---|---|---|---|"]
+    for r in results:
+        met = {True: "yes", False: "**no**", None: "n/a"}[r.ok]
+        lines.append(f"| {r.name} | {r.ours} | {r.baseline} | {r.unit} | {r.target} | {met} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the code runs")
+    parser.add_argument("--only", nargs="*", help="run only these benchmarks")
+    parser.add_argument("--output", default=str(HERE / "results.json"))
+    args = parser.parse_args()
+    setup_airflow_env()
+    sizes = SMOKE if args.smoke else FULL
+    results: list[Result] = []
+    started = time.monotonic()
+    for name, run in runners().items():
+        if args.only and name not in args.only:
+            continue
+        began = time.monotonic()
+        for result in run(**sizes[name]):
+            result.ok = judge(result)
+            results.append(result)
+        print(f"{name}: {time.monotonic() - began:.1f} s", flush=True)
+    print(table(results))
+    Path(args.output).write_text(json.dumps([r.record() for r in results], indent=2) + "\n")
+    if not args.smoke and not args.only:
+        readme = HERE / "README.md"
+        text = readme.read_text()
+        figures = (f"<!-- figures -->\nLast run: {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+                   f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s in all.\n\n"
+                   f"{table(results)}\n<!-- /figures -->")
+        readme.write_text(re.sub(r"<!-- figures -->.*<!-- /figures -->", figures, text, flags=re.S))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

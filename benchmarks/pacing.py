@@ -1,0 +1,166 @@
+"""Batches inside the vendors' rate limits: paced hooks against a plain requests loop with a
+fixed-interval retry on 429 (what a user writes without the provider)."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+
+import requests
+
+from benchmarks.common import Result, Sandbox
+
+FB = "/api/v1/fbonline"
+
+
+def _fb_naive_call(session: requests.Session, url: str, key: str, body: dict, retry_every: float,
+                   max_attempts: int = 50) -> tuple[bool, int]:
+    rejections = 0
+    for _ in range(max_attempts):
+        answer = session.post(url, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        if answer.status_code != 429:
+            return answer.status_code == 200, rejections
+        rejections += 1
+        time.sleep(retry_every)
+    return False, rejections
+
+
+def pacing_flippingbook(calls: int, speed: float) -> list[Result]:
+    """``calls`` requests: one publication, then tracked links. Minimum: (calls - burst 10) / rate."""
+    minimum = max(calls - 10, 0) / speed
+    figures = {}
+    for variant in ("ours", "baseline"):
+        with Sandbox(speed) as sandbox:
+            sandbox.use()
+            conn = sandbox.connections["flippingbook"]
+            if variant == "ours":
+                from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+                hook = FlippingBookHook()
+                started = time.perf_counter()
+                pid = hook.create_publication(name="Pacing")["id"]
+                for n in range(calls - 1):
+                    hook.create_tracked_link(f"Reader {n}", publication_uid=pid)
+            else:
+                session, key = requests.Session(), conn["password"]
+                base = conn["host"] + FB
+                started = time.perf_counter()
+                pid = session.post(f"{base}/publication", json={"name": "Pacing"},
+                                   headers={"Authorization": f"Bearer {key}"}, timeout=30).json()["id"]
+                for n in range(calls - 1):
+                    _fb_naive_call(session, f"{base}/tracked_links", key,
+                                   {"title": f"Reader {n}", "publicationUid": pid}, retry_every=1.0 / speed)
+            elapsed = time.perf_counter() - started
+            rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
+            figures[variant] = (elapsed / minimum if minimum else 1.0, rejected)
+    return [Result("pacing_flippingbook", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
+                   "elapsed / minimum", "<= 1.10"),
+            Result("rejections_flippingbook", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+
+
+def papyrs_naive_post(session: requests.Session, url: str, body: dict, retry_every: float) -> dict:
+    """The hand-written loop: POST, and on 429 sleep a fixed interval ("retry every 10 s")."""
+    while (answer := session.post(url, json=body, timeout=30)).status_code == 429:
+        time.sleep(retry_every)
+    return answer.json()
+
+
+def pacing_papyrs(writes: int, speed: float) -> list[Result]:
+    """A page, then ``writes`` widget writes, at 6 requests per 60 s (scaled)."""
+    window = 60.0 / speed
+    minimum = math.floor(writes / 6) * window  # requests 1-6 at once, then 6 per window
+    figures = {}
+    for variant in ("ours", "baseline"):
+        with Sandbox(speed) as sandbox:
+            sandbox.use()
+            conn = sandbox.connections["papyrs"]
+            if variant == "ours":
+                from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+
+                hook = PapyrsHook()
+                started = time.perf_counter()
+                page = hook.create_page("Pacing")["id"]
+                for n in range(writes):
+                    hook.create_widget(page, "paragraph", f"Paragraph {n}")
+            else:
+                session = requests.Session()
+                session.headers["X-Auth-Token"] = conn["password"]
+                base = conn["host"] + "/@home/api/v1"
+
+                started = time.perf_counter()
+                page = papyrs_naive_post(session, f"{base}/pages/create/", {"title": "Pacing", "json": [[]]},
+                                         10.0 / speed)["id"]
+                for n in range(writes):
+                    papyrs_naive_post(session, f"{base}/page/{page}/paragraph/create/",
+                                      {"widget": {"val": f"Paragraph {n}"}}, 10.0 / speed)
+            elapsed = time.perf_counter() - started
+            rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
+            figures[variant] = (elapsed / minimum if minimum else 1.0, rejected)
+    return [Result("pacing_papyrs", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
+                   "elapsed / minimum", "<= 1.10"),
+            Result("rejections_papyrs", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+
+
+def _worker(variant: str, env: dict, pid: str, count: int, speed: float, queue, barrier) -> None:
+    import os
+
+    os.environ.update(env)
+    failures = 0
+    if variant == "ours":
+        from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+        hook = FlippingBookHook()
+        _ = hook.pacer, hook.session  # set up before the clock starts
+        barrier.wait()
+        for n in range(count):
+            try:
+                hook.create_tracked_link(f"{os.getpid()}-{n}", publication_uid=pid)
+            except Exception:
+                failures += 1
+    else:
+        import json
+
+        conn = json.loads(env["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT"])
+        session = requests.Session()
+        barrier.wait()
+        for n in range(count):  # retry on 429 every second, at most 5 times, as a hand-written loop would
+            ok, _ = _fb_naive_call(session, conn["host"] + FB + "/tracked_links", conn["password"],
+                                   {"title": f"{os.getpid()}-{n}", "publicationUid": pid}, 1.0 / speed,
+                                   max_attempts=5)
+            failures += not ok
+    queue.put((failures, time.time()))
+
+
+def concurrency(processes: int, per_process: int, speed: float) -> list[Result]:
+    """``processes`` workers share one FlippingBook key. Minimum: (total - burst) / rate."""
+    total = processes * per_process
+    minimum = max(total - 10, 0) / speed
+    figures = {}
+    for variant in ("ours", "baseline"):
+        with Sandbox(speed) as sandbox:
+            sandbox.use()
+            import os
+
+            from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+            pid = FlippingBookHook().create_publication(name="Shared")["id"]
+            time.sleep(11 / speed)  # let the burst refill, so the minimum is the same for both
+            env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
+            context = multiprocessing.get_context("spawn")
+            queue, barrier = context.Queue(), context.Barrier(processes + 1)
+            workers = [context.Process(target=_worker, args=(variant, env, pid, per_process, speed, queue, barrier))
+                       for _ in range(processes)]
+            for worker in workers:
+                worker.start()
+            barrier.wait()  # every worker has imported and set up: the clock starts now
+            started = time.time()
+            outcomes = [queue.get() for _ in workers]
+            for worker in workers:
+                worker.join()
+            failures = sum(f for f, _ in outcomes)
+            elapsed = max(t for _, t in outcomes) - started
+            figures[variant] = (elapsed / minimum, failures)
+    return [Result("concurrency", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
+                   "elapsed / minimum", "<= 1.5", note=f"{processes} processes x {per_process} calls"),
+            Result("concurrency_failures", figures["ours"][1], figures["baseline"][1], "failed calls", "0")]

@@ -1,0 +1,24 @@
+"""Every benchmark runs at a tiny size, so the code cannot rot. No timing is asserted here."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = {"pacing_flippingbook", "rejections_flippingbook", "pacing_papyrs", "rejections_papyrs", "concurrency",
+         "concurrency_failures", "memory_ipaper_upload_mb", "memory_flipsnack_upload_mb", "memory_download_mb",
+         "wait_latency_s_poke", "wait_requests_deferrable", "parse_overhead_ms", "papyrs_requests"}
+
+
+def test_benchmarks_run_at_a_tiny_size(tmp_path):
+    output = tmp_path / "results.json"
+    subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--output", str(output)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=600)
+    results = json.loads(output.read_text())
+    assert NAMES <= {r["name"] for r in results}
+    for result in results:
+        assert set(result) >= {"name", "ours", "baseline", "unit", "target"}
+        assert isinstance(result["ours"], (int, float)) and isinstance(result["baseline"], (int, float))
+    by_name = {r["name"]: r for r in results}
+    assert by_name["papyrs_requests"]["ours"] == 2  # counted, not timed: page + one markdown call
