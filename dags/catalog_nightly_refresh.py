@@ -110,6 +110,7 @@ def catalog_nightly_refresh():
         poke_interval=5,
         timeout=3600,
         outlets=[CATALOGUE_PACKAGE],
+        trigger_rule="none_failed",  # archive every night, also when no PDF changed
     )
     [fb_done, ip_done] >> package
 

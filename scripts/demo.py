@@ -25,6 +25,9 @@ def main() -> int:
         AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"), FLIPBOOK_SAMPLES=str(DEMO / "samples"),
         FLIPBOOK_ARCHIVE=str(DEMO / "archive"), FLIPBOOK_REPORTS=str(DEMO / "reports"),
     )
+    import shutil
+
+    shutil.rmtree(DEMO / "airflow", ignore_errors=True)  # every demo starts from an empty metadata DB
     from airflow_provider_flipbook.sandbox import SandboxServer
     from airflow_provider_flipbook.sandbox.samples import write_samples
 

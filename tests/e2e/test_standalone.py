@@ -133,9 +133,14 @@ def trigger_and_wait(deployment, dag_id: str, conf: dict) -> dict:
 
 
 def test_example_dags_under_airflow_standalone(deployment):
+    runs = {}
     for dag_id in DAGS:
         state = trigger_and_wait(deployment, dag_id, deployment["conf"].get(dag_id, {}))
         assert state["state"] == "success", f"{dag_id}: {state}"
+        runs[dag_id] = state["dag_run_id"]
+    links = requests.get(f"{deployment['api']}/api/v2/dags/flipbook_publish/dagRuns/{runs['flipbook_publish']}"
+                         "/taskInstances/upload_pdf/links", headers=deployment["headers"], timeout=10).json()
+    assert links["extra_links"]["View flipbook"].startswith(deployment["sandbox"] + "/flippingbook/view/")
     logs = deployment["home"] / "logs"
     task_logs = list(logs.rglob("*.log"))
     trigger_logs = [p for p in task_logs if ".trigger." in p.name]

@@ -286,3 +286,34 @@ def test_request_log_redacts_flipsnack_credentials(sandbox):
     creds = sandbox.sandbox.credentials
     assert "apiKey=%2A%2A%2A" in entry.query and "signature=%2A%2A%2A" in entry.query
     assert creds.flipsnack_key not in entry.query
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_cli_prints_the_connections_and_stops_cleanly(stop):
+    import json
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = Path(sys.executable).parent / "flipbook-sandbox"
+    process = subprocess.Popen([str(cli), "--port", "0", "--speed", "5", "--papyrs-token", "given-token-123"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [process.stdout.readline().strip() for _ in range(4)]
+        names = [line.split("=", 1)[0] for line in lines]
+        assert names == ["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT", "AIRFLOW_CONN_FLIPSNACK_DEFAULT",
+                         "AIRFLOW_CONN_IPAPER_DEFAULT", "AIRFLOW_CONN_PAPYRS_DEFAULT"]
+        papyrs = json.loads(lines[3].split("=", 1)[1].strip("'"))
+        assert papyrs["password"] == "given-token-123" and papyrs["extra"]["pacing_speed"] == 5
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(papyrs["host"].rsplit("/", 1)[0] + "/_sandbox/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        process.send_signal(getattr(signal, stop))
+        assert process.wait(timeout=15) == 0
