@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 import uvicorn
@@ -44,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# flipbook sandbox on {sandbox.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
     config = uvicorn.Config(create_app(sandbox), host=args.host, port=port, log_level="warning", access_log=False,
                             lifespan="off", timeout_graceful_shutdown=2)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: end with exit code 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        asyncio.run(uvicorn.Server(config).serve())  # uvicorn handles SIGINT and SIGTERM
+        asyncio.run(uvicorn.Server(config).serve())
+    except KeyboardInterrupt:
+        pass
     finally:
         sandbox.close()
     return 0
