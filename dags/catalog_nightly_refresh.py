@@ -12,6 +12,7 @@ import pendulum
 from airflow.sdk import Asset, ObjectStoragePath, Param, dag, task
 
 from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.retry import VendorRetryPolicy
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 
 SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
@@ -26,7 +27,7 @@ CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
     catchup=False,
     max_active_runs=1,
     tags=["flipbook", "example"],
-    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10)},
+    default_args={"retries": 2, "retry_policy": VendorRetryPolicy(), "retry_delay": pendulum.duration(seconds=10)},
     params={
         "catalog_folder": Param(os.path.join(SAMPLES, "catalogue"), type="string",
                                 description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs"),

@@ -9,6 +9,7 @@ import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
 from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.retry import VendorRetryPolicy
 
 REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file__), "..", ".demo", "reports"))
 
@@ -19,7 +20,7 @@ REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flipbook", "example"],
-    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10)},
+    default_args={"retries": 2, "retry_policy": VendorRetryPolicy(), "retry_delay": pendulum.duration(seconds=10)},
 )
 def report_to_intranet():
     def week(context) -> tuple[str, str]:
