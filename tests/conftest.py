@@ -130,7 +130,7 @@ def pdf_server():
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
-            body = files.get(self.path)
+            body = files.get(self.path.split("?")[0])
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()

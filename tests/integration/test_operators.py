@@ -276,3 +276,31 @@ def test_download_after_the_url_would_have_expired(sandbox, samples, context, tm
     time.sleep(60 / sandbox.sandbox.speed + 0.2)  # any URL from before is dead now
     final = waiting.execute_complete(context, event=event)
     assert final["size"] == (tmp_path / "pkg.zip").stat().st_size
+
+
+def test_flippingbook_large_object_store_pdf_goes_by_signed_url(sandbox, samples, context, pdf_server):
+    """An object store that can sign URLs (s3, gcs) lets FlippingBook fetch a PDF over the 1 MB inline limit."""
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    served = pdf_server(samples["big"].read_bytes(), "signed.pdf")
+
+    from airflow.sdk.io import attach
+
+    class SigningMemoryFileSystem(MemoryFileSystem):  # stands in for s3fs/gcsfs, whose sign() makes a URL
+        protocol = "signmem"
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            return super()._strip_protocol(path.removeprefix("signmem://"))
+
+        def sign(self, path, expiration=100, **kwargs):
+            return served + "?X-Signature=abc123"
+
+    fsspec.register_implementation("signmem", SigningMemoryFileSystem, clobber=True)
+    fs = SigningMemoryFileSystem()
+    attach("signmem", fs=fs)
+    fs.pipe("/bucket/big.pdf", samples["big"].read_bytes())
+    result = upload("flippingbook", "signmem://bucket/big.pdf", wait_for_conversion=True).execute(context)
+    assert result["total_pages"] == 3
+    assert sandbox.state()["flippingbook"]["publications"] == 1

@@ -317,3 +317,8 @@ def test_cli_prints_the_connections_and_stops_cleanly(stop):
     finally:
         process.send_signal(getattr(signal, stop))
         assert process.wait(timeout=15) == 0
+
+
+def test_ipaper_fifty_per_minute_then_429(sandbox):
+    codes = [ip(sandbox, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
+    assert codes[:50] == [200] * 50 and codes[50] == 429
