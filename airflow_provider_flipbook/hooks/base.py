@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import math
 import os
 import tempfile
 import threading
@@ -373,7 +372,3 @@ def paged(fetch: Callable[[int, int], Sequence[T]], page_size: int) -> Iterable[
         if len(page) < page_size:
             return
         offset += len(page)
-
-
-def ceil_seconds(value: float) -> int:
-    return max(1, math.ceil(value))

@@ -80,7 +80,7 @@ class CreateTrackedLinkOperator(BaseOperator):
                 title, notification_type=self.notification_type, on_view_trigger_single=self.notify_on_first_view,
                 on_view_trigger=self.notify_on_each_view, on_download=self.notify_on_download,
                 on_not_opened_until=self.not_opened_until, **ref)
-        result = {"link_id": link["id"], "url_name": link.get("urlName"), "url": tracked_link_url(hook, link),
+        result = {"link_id": link["id"], "url_name": link.get("urlName"), "url": tracked_link_url(link),
                   "title": link.get("title"), "publication_id": ((link.get("publication") or {}).get("id") or {}).get("id"),
                   "reused": reused}
         self.log.info("%s tracked link %r: %s", "Reusing" if reused else "Created", title, result["url"])
@@ -90,6 +90,6 @@ class CreateTrackedLinkOperator(BaseOperator):
         return result
 
 
-def tracked_link_url(hook: Any, link: dict[str, Any]) -> str:
+def tracked_link_url(link: dict[str, Any]) -> str:
     """The full URL: the API's own ``url`` if it gives one, else the documented default-domain form."""
     return link.get("url") or f"https://online.flippingbook.com/link/{link.get('urlName')}"

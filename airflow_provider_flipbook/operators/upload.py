@@ -137,8 +137,6 @@ class UploadPdfOperator(BaseOperator):
         if vendor == "flipsnack" and self.publication_id:
             raise AirflowException("Flipsnack cannot add a version to an existing collection: leave publication_id "
                                    "empty to create a new collection")
-        if vendor == "ipaper" and not self.publication_id and not (self.url_name or self.name):
-            raise AirflowException("iPaper needs name or url_name to create a paper (or publication_id)")
         source = resolve_pdf(self.pdf)
         try:
             facts = check_pdf(source, vendor, self.pdf_password)
