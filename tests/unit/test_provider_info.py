@@ -42,3 +42,18 @@ def test_connection_forms_declare_fields_and_placeholders():
     assert "subsite" in types["papyrs"]["conn-fields"]
     for conn in types.values():
         assert "schema" in conn["ui-field-behaviour"]["hidden-fields"]
+
+
+def test_airflow_cli_lists_the_provider_and_its_connection_types():
+    import os
+    import subprocess
+    import sys
+
+    airflow = Path(sys.executable).parent / "airflow"
+    listed = subprocess.run([str(airflow), "providers", "list"], capture_output=True, text=True, env=os.environ,
+                            check=True).stdout
+    assert "airflow-provider-flipbook" in listed
+    hooks = subprocess.run([str(airflow), "providers", "hooks"], capture_output=True, text=True, env=os.environ,
+                           check=True).stdout
+    for conn_type in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
+        assert f"airflow_provider_flipbook.hooks.{conn_type}." in hooks
