@@ -32,8 +32,9 @@ e2e: install  ## the example DAGs under a real `airflow standalone`
 bench: install  ## benchmarks against the naive alternative; writes benchmarks/results.json
 	$(VENV)/bin/python -m benchmarks
 
-lint: install
+lint: install  ## ruff, and mypy on the package
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 sandbox: install  ## serve the four APIs on :8765 and print the connections
 	$(VENV)/bin/flipbook-sandbox --port 8765

@@ -6,6 +6,7 @@ Assets let downstream DAGs run on the refresh (``schedule=[CATALOGUE_FLIPBOOKS]`
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pendulum
@@ -49,7 +50,7 @@ def catalog_nightly_refresh():
             if since is None or modified > since:
                 changed.append({"pdf": str(path), "name": path.stem.replace("-", " ").title(),
                                 "url_name": path.stem})
-        print(f"{len(changed)} changed PDF(s) since {since}")
+        logging.getLogger(__name__).info("%s changed PDF(s) since %s", len(changed), since)
         return changed
 
     @task(pool="flippingbook")

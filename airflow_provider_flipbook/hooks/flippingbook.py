@@ -37,7 +37,7 @@ class _Bearer(requests.auth.AuthBase):
         return request
 
 
-def error_fields(body: Any) -> tuple[str | None, str]:
+def error_fields(body: Any) -> tuple[str | None, str | None]:
     """(code, message) from any documented FlippingBook error shape."""
     if not isinstance(body, dict):
         return None, ""
@@ -104,19 +104,19 @@ class FlippingBookHook(FlipbookBaseHook):
             if not isinstance(body, dict):
                 raise self.error(operation, "expected a JSON object", status=response.status_code)
             return body
-        kwargs = dict(status=response.status_code, code=code)
-        if code == "ObjectNotFound" or response.status_code == 404:
-            raise NotFoundError(self.vendor, operation, self.redact(message or "not found"), **kwargs)
+        status = response.status_code
+        if code == "ObjectNotFound" or status == 404:
+            raise NotFoundError(self.vendor, operation, self.redact(message or "not found"), status=status, code=code)
         if code == "RateLimitExceeded":
-            raise RateLimitError(self.vendor, operation, self.redact(message or "rate limit"), **kwargs)
-        raise self.error(operation, message or "request failed", **kwargs)
+            raise RateLimitError(self.vendor, operation, self.redact(message or "rate limit"), status=status, code=code)
+        raise self.error(operation, message or "request failed", status=status, code=code)
 
     def _describe_error(self, response: requests.Response) -> tuple[str | None, str]:
         try:
             code, message = error_fields(response.json())
         except ValueError:
             return None, self._text_excerpt(response)
-        return code, message
+        return code, message or ""
 
     def _probe(self) -> str:
         me = self.me()

@@ -130,7 +130,8 @@ class FlipsnackHook(FlipbookBaseHook):
             return body.get("data")
         status, kwargs = str(body.get("status") or "error"), {"code": code, "status": response.status_code}
         if code in (31, 32):
-            window = self.limits[0 if code == 31 else -1].period if self.limits else 1.0
+            limit = self.limits[0 if code == 31 else -1] if self.limits else None
+            window = limit.period if isinstance(limit, SlidingWindow) else 1.0
             raise RateLimitError(self.vendor, action, status, retry_after=window, **kwargs)
         if code == 22:
             raise TransientApiError(self.vendor, action, status, **kwargs)
@@ -227,12 +228,12 @@ class FlipsnackHook(FlipbookBaseHook):
         except NotFoundError as error:
             return {"state": "failed", "detail": str(error)}
         statuses = item_statuses(collection)
-        summary = collection_summary(collection)
+        overview = collection_summary(collection)
         if statuses and all(s == "complete" for s in statuses):
-            return {"state": "success", "detail": "complete", "publication": summary}
+            return {"state": "success", "detail": "complete", "publication": overview}
         if "failed" in statuses:
-            return {"state": "failed", "detail": "the flipbook's conversion failed", "publication": summary}
-        return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": summary}
+            return {"state": "failed", "detail": "the flipbook's conversion failed", "publication": overview}
+        return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": overview}
 
     def package_status(self, collection_hash: str) -> dict[str, Any]:
         data = self.download_html(collection_hash)

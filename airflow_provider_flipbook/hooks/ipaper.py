@@ -189,7 +189,7 @@ class IPaperHook(FlipbookBaseHook):
 
     def set_publication_period(self, paper_id: int, start: str, end: str) -> None:
         """Dates as ``YYYY-MM-DD HH:MM:SS`` (the format GetAllPapers reports)."""
-        self.call("Paper.SetPublicationPeriod", paperID=paper_id, **{"from": start, "to": end})
+        self.call("Paper.SetPublicationPeriod", paperID=paper_id, **period(start, end))
 
     def clear_publication_period(self, paper_id: int) -> None:
         self.call("Paper.ClearPublicationPeriod", paperID=paper_id)
@@ -322,16 +322,21 @@ class IPaperHook(FlipbookBaseHook):
                 for p in data.xpath(".//paper")]
 
     def get_pageviews_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
-        data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **{"from": start, "to": end})
+        data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **period(start, end))
         return {d.get("date"): int(d.get("views", 0)) for d in data.xpath(".//day")}
 
     def get_visitors_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
-        data = self.call("Statistics.GetNumberOfVisitorsPerDay", paperID=paper_id, **{"from": start, "to": end})
+        data = self.call("Statistics.GetNumberOfVisitorsPerDay", paperID=paper_id, **period(start, end))
         return {d.get("date"): int(d.get("visitors", 0)) for d in data.xpath(".//day")}
 
     def get_visitors(self, paper_id: int, start: str, end: str) -> int:
-        data = self.call("Statistics.GetNumberOfVisitors", paperID=paper_id, **{"from": start, "to": end})
+        data = self.call("Statistics.GetNumberOfVisitors", paperID=paper_id, **period(start, end))
         return int(text(data, "visitors/@count") or 0)
+
+
+def period(start: str, end: str) -> dict[str, Any]:
+    """The statistics and publication-period parameters, whose names are Python keywords."""
+    return {"from": start, "to": end}
 
 
 def ripper_options(options: dict[str, Any] | None, password: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 from typing import Any
@@ -123,7 +124,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             if str(path) in progress["attachments"]:
                 continue
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            hook.create_attachment(page_id, path.name, lambda p=path: p.open("rb"), kind)
+            hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind)
             progress["attachments"].append(str(path))
             save()
         if self.discussion_post and "post_id" not in progress:

@@ -112,7 +112,7 @@ class FlippingBookEmulator(VendorEmulator):
                 raise Failure(400, "InvalidData", "Request body must be a JSON object")
         return key, body
 
-    def handle(self, handler):
+    def handle(self, handler: Any) -> Any:
         async def endpoint(request: Request) -> Any:
             try:
                 key, body = await self.guard(request)
@@ -157,20 +157,20 @@ class FlippingBookEmulator(VendorEmulator):
 
     # -- account --------------------------------------------------------------------------------
 
-    def me(self, request, body, key) -> dict:
+    def me(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"id": 123456, "email": "owner@example.com"}
 
-    def keys_list(self, request, body, key) -> dict:
+    def keys_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"keys": list(self.keys)}
 
-    def keys_create(self, request, body, key) -> dict:
+    def keys_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
         if len(self.keys) >= MAX_KEYS:
             raise Failure(400, "KeyLimitExceeded", "No more than 10 keys per account")
         new = f"fbk-{secrets.token_hex(12)}"
         self.keys.append(new)
         return {"key": new}
 
-    def keys_revoke(self, request, body, key) -> dict:
+    def keys_revoke(self, request: Request, body: dict[str, Any], key: str) -> dict:
         self.keys.remove(key)
         return {}
 
@@ -202,7 +202,7 @@ class FlippingBookEmulator(VendorEmulator):
             "modificationTime": iso(pub["modified"]), "isDemoPublication": False,
         }
 
-    def pub_list(self, request, body, key) -> dict:
+    def pub_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         q = request.query_params
         count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
         for pub in self.publications.values():
@@ -213,10 +213,10 @@ class FlippingBookEmulator(VendorEmulator):
                    and (not q.get("url") or q["url"] == f"{self.public}/view/{p['hashId']}/")]
         return {"total": len(matches), "publications": [self.view(p) for p in matches[offset:offset + count]]}
 
-    def pub_get(self, request, body, key, pid: str) -> dict:
+    def pub_get(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         return {"publication": self.view(self._pub(pid))}
 
-    async def pub_create(self, request, body, key) -> dict:
+    async def pub_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
         domain = body.get("domain")
         if self.custom_domains and domain not in self.custom_domains:
             raise Failure(400, "InvalidData", "The account has custom domains: set one of them as domain")
@@ -231,7 +231,7 @@ class FlippingBookEmulator(VendorEmulator):
         self.publications[pid] = pub
         return await self._respond_with_source(pub, body)
 
-    async def pub_update(self, request, body, key, pid: str) -> dict:
+    async def pub_update(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         pub = self._pub(pid)
         for field_name in ("name", "description", "domain"):
             if body.get(field_name) is not None:
@@ -249,11 +249,11 @@ class FlippingBookEmulator(VendorEmulator):
             result["createdSource"] = {"success": True, "id": source["id"], "lastModified": iso(source["wall"])}
         return result
 
-    def pub_delete(self, request, body, key, pid: str) -> dict:
+    def pub_delete(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         self._pub(pid)["state"] = ["Deleted"]
         return {}
 
-    def pub_customize(self, request, body, key, pid: str) -> dict:
+    def pub_customize(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         pub = self._pub(pid)
         options = pub["customization"]
         if body.get("hardCover") is not None:
@@ -348,16 +348,16 @@ class FlippingBookEmulator(VendorEmulator):
                 "links": [{"rel": "self", "type": "GET",
                            "href": f"{self.public}{FB}/publication/{source['publicationId']}/source/{source['id']}"}]}
 
-    def src_list(self, request, body, key, pid: str) -> dict:
+    def src_list(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         return {"sources": [self.source_view(self.sources[s]) for s in self._pub(pid)["sources"]]}
 
-    def src_get(self, request, body, key, pid: str, sid: str) -> dict:
+    def src_get(self, request: Request, body: dict[str, Any], key: str, pid: str, sid: str) -> dict:
         pub = self._pub(pid)
         if sid not in pub["sources"]:
             raise Failure(404, "ObjectNotFound", "Source not found")
         return {"source": self.source_view(self.sources[sid])}
 
-    async def src_add(self, request, body, key, pid: str) -> dict:
+    async def src_add(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         pub = self._pub(pid)
         if not (body.get("url") or body.get("data")):
             raise Failure(400, "InvalidData", "Either url or data is required")
@@ -391,7 +391,7 @@ class FlippingBookEmulator(VendorEmulator):
                 return pub
         raise Failure(404, "ObjectNotFound", "Publication not found")
 
-    def link_list(self, request, body, key) -> dict:
+    def link_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         q = request.query_params
         count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
         matches = [link for link in self.links.values() if "Deleted" not in link["state"]
@@ -407,10 +407,10 @@ class FlippingBookEmulator(VendorEmulator):
             raise Failure(404, "ObjectNotFound", "Tracked link not found")
         return link
 
-    def link_get(self, request, body, key, lid: str) -> dict:
+    def link_get(self, request: Request, body: dict[str, Any], key: str, lid: str) -> dict:
         return self._links_response([self._link(lid)])
 
-    def link_create(self, request, body, key) -> dict:
+    def link_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
         if not body.get("title"):
             raise Failure(400, "InvalidData", "title is required")
         pub = self._resolve_pub(body)
@@ -434,7 +434,7 @@ class FlippingBookEmulator(VendorEmulator):
             "triggerVia": body.get("notificationType") or link["triggers"].get("triggerVia") or "Email",
         }
 
-    def link_update(self, request, body, key, lid: str) -> dict:
+    def link_update(self, request: Request, body: dict[str, Any], key: str, lid: str) -> dict:
         link = self._link(lid)
         if any(k in body for k in ("title", "notificationType", "onViewTrigger", "onDownload")):
             self._apply_link_fields(link, body)
@@ -451,13 +451,13 @@ class FlippingBookEmulator(VendorEmulator):
 
     # -- domains, folders, triggers -----------------------------------------------------------------
 
-    def domains(self, request, body, key) -> dict:
+    def domains(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"customDomainsEnabled": bool(self.custom_domains), "customDomains": list(self.custom_domains)}
 
-    def folder_list(self, request, body, key) -> dict:
+    def folder_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"folders": list(self.folders)}
 
-    def trigger_save(self, request, body, key, tid: str | None = None) -> dict:
+    def trigger_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
         trigger = body.get("trigger")
         if not isinstance(trigger, dict) or not trigger.get("endpoint") or not trigger.get("events"):
             raise Failure(400, "InvalidData", "trigger.endpoint and trigger.events are required")
@@ -467,22 +467,22 @@ class FlippingBookEmulator(VendorEmulator):
         self.triggers[tid] = trigger
         return {"id": tid}
 
-    def trigger_delete(self, request, body, key, tid: str) -> dict:
+    def trigger_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
         if self.triggers.pop(tid, None) is None:
             raise Failure(404, "ObjectNotFound", "Trigger not found")
         return {"id": tid}
 
-    def webhook_list(self, request, body, key) -> dict:
+    def webhook_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"webhooks": list(self.webhooks.values())}
 
-    def webhook_save(self, request, body, key, tid: str | None = None) -> dict:
+    def webhook_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
         if not body.get("events"):
             raise Failure(400, "InvalidData", "events is required")
         tid = tid or f"wh_{secrets.token_hex(4)}"
         self.webhooks[tid] = {"name": body.get("name"), "endpoint": body.get("endpoint"), "events": body["events"]}
         return {"id": tid}
 
-    def webhook_delete(self, request, body, key, tid: str) -> dict:
+    def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
         self.webhooks.pop(tid, None)
         return {"id": tid}
 

@@ -249,7 +249,7 @@ class IPaperEmulator(VendorEmulator):
                                                    ("Username", "Password"))]
         for login, password in pairs:
             if (login, password) in ((creds.ipaper_user, creds.ipaper_password), ("APIKey", creds.ipaper_api_key)):
-                return login
+                return str(login)
         raise Answer("LOGIN_SECURITY_VIOLATION", "Access denied.")
 
     # -- Paper -----------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ class PapyrsEmulator(VendorEmulator):
         self.folders: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.posts: list[dict[str, Any]] = []
-        self.people = {str(n): {"id": str(n), "attributes": {"Name": name, "Position": pos, "Bio": "", "Group": "Staff"},
+        self.people: dict[str, dict[str, Any]] = {str(n): {"id": str(n), "attributes": {"Name": name, "Position": pos, "Bio": "", "Group": "Staff"},
                                 "email": f"{name.split()[0].lower()}@example.com",
                                 "avatar_large": "/static/avatars/default_large.png", "role_id": "editor",
                                 "subgroup_id": "1", "waiting_invite": False, "distinguished_name": name,
@@ -203,7 +203,7 @@ class PapyrsEmulator(VendorEmulator):
             raise Failure(400, "json must be a list of columns, each a list of widgets")
         pid, now = self.next_id(), time.time()
         slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-") or "page"
-        page = {"id": pid, "title": title, "slug": slug, "url": f"{self.public}/@{subsite}/page/{pid}/{slug}",
+        page: dict[str, Any] = {"id": pid, "title": title, "slug": slug, "url": f"{self.public}/@{subsite}/page/{pid}/{slug}",
                 "category": self._folder_path(subsite, category), "created_at": iso(now), "created": now,
                 "created_by": "API User", "updated_at": iso(now), "is_public": 0, "tags": tags or [],
                 "subsite": subsite, "layout": layout or [["col-12"]] * max(len(columns), 1), "json": []}
@@ -353,7 +353,7 @@ class PapyrsEmulator(VendorEmulator):
     async def attachment_create(self, request: Request, subsite: str, pid: str) -> dict[str, Any]:
         page = self.page(pid, subsite)
         filename, path = await self._store_upload(request)
-        widget = {"id": self.next_id(), "classname": "Attachment", "files": []}
+        widget: dict[str, Any] = {"id": self.next_id(), "classname": "Attachment", "files": []}
         widget["files"].append(self._file_entry(widget["id"], filename, path))
         self.widgets[widget["id"]] = {**widget, "page": pid}
         page["json"][0].append(widget)
@@ -406,7 +406,7 @@ class PapyrsEmulator(VendorEmulator):
                 "subsites": [{"subsite_id": self.subsites[s]["id"], "subsite": s, **m}
                              for s, m in person["subsites"].items() if s in self.subsites]}
 
-    async def people_invite(self, request: Request, subsite: str) -> dict[str, Any]:
+    async def people_invite(self, request: Request, subsite: str) -> dict[str, Any] | JSONResponse:
         body = await self.body(request)
         email = body.get("email_address")
         if not email or "@" not in str(email):

@@ -53,7 +53,7 @@ class FaultMiddleware:
             return await self.app(scope, receive, send)
         query = scope.get("query_string", b"").decode("latin-1")
         target = f"{scope['method']} {scope['path'][len(prefix) + 1:]}?{query}"
-        logged = []
+        logged: list[int] = []
 
         def log(status: int) -> None:
             if not logged:
@@ -93,12 +93,13 @@ class FaultMiddleware:
             await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
             return  # uvicorn closes the connection: the client sees it cut mid-answer
         headers = []
+        code = 200 if fault.kind == "malformed" else fault.status
         if fault.kind == "malformed":
-            body, content_type, code = *emulator.malformed_body(fault.body), 200
+            body, content_type = emulator.malformed_body(fault.body)
         elif fault.status in (502, 503, 504):
-            body, content_type, code = gateway_page(fault.status), "text/html", fault.status
+            body, content_type = gateway_page(fault.status), "text/html"
         else:
-            body, content_type, code = *emulator.error_body(fault.status), fault.status
+            body, content_type = emulator.error_body(fault.status)
         if fault.retry_after is not None:
             headers.append((b"retry-after", str(max(0, round(fault.retry_after))).encode()))
         headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
@@ -140,11 +141,12 @@ def env_lines(sb: Sandbox) -> list[str]:
 
 def create_app(sb: Sandbox) -> Any:
     root = FastAPI(title="flipbook sandbox", openapi_url=None, docs_url=None, redoc_url=None)
-    emulators = {"flippingbook": FlippingBookEmulator(sb), "flipsnack": FlipsnackEmulator(sb),
-                 "ipaper": IPaperEmulator(sb), "papyrs": PapyrsEmulator(sb)}
+    flipsnack = FlipsnackEmulator(sb)
+    emulators = {"flippingbook": FlippingBookEmulator(sb), "flipsnack": flipsnack, "ipaper": IPaperEmulator(sb),
+                 "papyrs": PapyrsEmulator(sb)}
     sb.vendors.update(emulators)
     upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    emulators["flipsnack"].upload_app_routes(upload)
+    flipsnack.upload_app_routes(upload)
     control = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @control.get("/health")
