@@ -279,6 +279,7 @@ class FlipbookBaseHook(BaseHook):
                 ) from None
             if response.status_code == 429 or response.status_code >= 500:
                 code, message = self._describe_error(response)
+                response.close()  # a streamed answer would otherwise hold its connection
                 cls = RateLimitError if response.status_code == 429 else TransientApiError
                 raise cls(
                     self.vendor,

@@ -101,14 +101,20 @@ def test_timeouts_and_dropped_connections_are_retried(sandbox):
     assert sandbox.state()["ipaper"]["papers"] == 0
 
 
-def test_flipsnack_rate_limit_codes_are_retried(sandbox):
-    hook = with_extras(FlipsnackHook, sandbox, pacing=False)  # unpaced: the sixth call in a second gets 31
-    waits = []
-    hook._sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))
-    for _ in range(6):
-        assert hook.user_stats()["api_uploads_left"] == 1000
-    assert [r.status for r in sandbox.requests("flipsnack")].count(200) == 7  # code 31 travels as HTTP 200
-    assert waits == [pytest.approx(1.02 / sandbox.sandbox.speed)]  # one retry after the 1 s window
+def test_flipsnack_rate_limit_codes_are_retried():
+    from airflow_provider_flipbook.sandbox.server import SandboxServer
+
+    with SandboxServer(speed=2) as server:  # a 0.5 s window: six quick calls always fall inside it
+        conn = server.connections()["flipsnack"]
+        conn["extra"]["pacing"] = False  # unpaced: the sixth call in the window gets code 31
+        hook = FlipsnackHook(connection=make_conn("fs_unpaced", conn))
+        waits = []
+        hook._sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))
+        for _ in range(6):
+            assert hook.user_stats()["api_uploads_left"] == 1000
+        statuses = [e.status for e in server.sandbox.log]
+    assert statuses.count(200) == 7  # code 31 travels as HTTP 200
+    assert waits == [pytest.approx(1.02 / 2)]  # one retry, one window later
 
 
 def test_pacing_keeps_papyrs_inside_its_limit(sandbox):

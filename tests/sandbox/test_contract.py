@@ -19,7 +19,7 @@ def fb(sandbox, method, path, key=None, **kwargs):  # sandbox: the fixture's han
                             headers={"Authorization": f"Bearer {key}"}, timeout=10, **kwargs)
 
 
-def fs_get(sandbox, action, **params):
+def fs_get(sandbox, action, **params):  # sandbox: the fixture's handle or a SandboxServer
     creds = sandbox.sandbox.credentials
     query = {"apiKey": creds.flipsnack_key, "action": action, **params}
     query["signature"] = sign(creds.flipsnack_secret, query)
@@ -121,7 +121,7 @@ def test_papyrs_auth_and_error_body(sandbox):
 # -- rate limits --------------------------------------------------------------------------------------
 
 def test_flippingbook_burst_of_ten_then_429_in_reject_mode():
-    with SandboxServer(speed=20, rate_limit_mode="reject") as server:
+    with SandboxServer(speed=1, rate_limit_mode="reject") as server:  # real rate: no refill during the burst
         codes = [fb(server, "GET", "/auth/me").status_code for _ in range(12)]
         assert codes[:10] == [200] * 10 and 429 in codes[10:]
         assert fb(server, "GET", "/auth/me").json()["error"]["wellKnownError"] == "RateLimitExceeded"
@@ -136,8 +136,9 @@ def test_flippingbook_delays_excess_requests_by_default():
     assert elapsed >= 3 / 20  # requests 12-14 waited for their token (1/s, scaled)
 
 
-def test_flipsnack_per_second_limit_is_code_31(sandbox):
-    codes = [fs_get(sandbox, "user.getStats")["code"] for _ in range(7)]
+def test_flipsnack_per_second_limit_is_code_31():
+    with SandboxServer(speed=1) as server:  # a real 1 s window: seven calls always fall inside it
+        codes = [fs_get(server, "user.getStats")["code"] for _ in range(7)]
     assert codes[:5] == [20] * 5 and 31 in codes[5:]
 
 
@@ -319,6 +320,7 @@ def test_cli_prints_the_connections_and_stops_cleanly(stop):
         assert process.wait(timeout=15) == 0
 
 
-def test_ipaper_fifty_per_minute_then_429(sandbox):
-    codes = [ip(sandbox, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
+def test_ipaper_fifty_per_minute_then_429():
+    with SandboxServer(speed=5) as server:  # a 12 s window: 51 calls always fall inside it
+        codes = [ip(server, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
     assert codes[:50] == [200] * 50 and codes[50] == 429
