@@ -10,11 +10,12 @@ import logging
 import os
 
 import pendulum
-from airflow.sdk import Asset, ObjectStoragePath, Param, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from airflow_provider_flipbook.operators import UploadPdfOperator
 from airflow_provider_flipbook.retry import VendorRetryPolicy
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.utils.files import storage_path
 
 SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
 ARCHIVE = os.environ.get("FLIPBOOK_ARCHIVE", os.path.join(os.path.dirname(__file__), "..", ".demo", "archive"))
@@ -41,7 +42,7 @@ def catalog_nightly_refresh():
     def changed_pdfs(**context) -> list[dict]:
         """The catalogue's PDFs modified since the last successful run (all of them the first time)."""
         folder = context["params"]["catalog_folder"]
-        root = ObjectStoragePath(folder if "://" in folder else "file://" + os.path.abspath(folder))
+        root = storage_path(folder)
         since = context.get("prev_start_date_success")
         since = pendulum.instance(since) if since else None  # a lazy proxy: resolve it once
         changed = []
@@ -99,8 +100,7 @@ def catalog_nightly_refresh():
         if found:
             return found
         folder = context["params"]["catalog_folder"]
-        first = sorted(ObjectStoragePath(folder if "://" in folder else "file://" + os.path.abspath(folder))
-                       .glob("*.pdf"))[0]
+        first = sorted(storage_path(folder).glob("*.pdf"))[0]
         return hook.create_collection(open_file=lambda: first.open("rb"), filename=first.name,
                                       title="Catalogue")["collectionHash"]
 

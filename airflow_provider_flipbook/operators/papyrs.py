@@ -49,15 +49,13 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         self.discussion_post, self.if_exists = discussion_post, if_exists
 
     def _markdown_text(self) -> str:
-        from airflow.sdk import ObjectStoragePath
+        from airflow_provider_flipbook.utils.files import storage_path
 
         value = self.markdown
         if isinstance(value, os.PathLike) or (
                 isinstance(value, str) and "\n" not in value.strip() and " " not in value.strip()
                 and value.strip().lower().endswith(MARKDOWN_FILE_SUFFIXES)):
-            text = os.fspath(value) if not isinstance(value, ObjectStoragePath) else str(value)
-            path = value if isinstance(value, ObjectStoragePath) else ObjectStoragePath(
-                text if "://" in text else "file://" + os.path.abspath(text))
+            path = storage_path(value)
             if not path.exists():
                 raise AirflowException(f"markdown file {path} does not exist")
             value = path.read_text()
@@ -66,13 +64,11 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         return value
 
     def _attachment_paths(self) -> list[Any]:
-        from airflow.sdk import ObjectStoragePath
+        from airflow_provider_flipbook.utils.files import storage_path
 
         paths = []
         for item in self.attachments:
-            text = str(item)
-            path = item if isinstance(item, ObjectStoragePath) else ObjectStoragePath(
-                text if "://" in text else "file://" + os.path.abspath(text))
+            path = storage_path(item)
             if not path.exists():
                 raise AirflowException(f"attachment {path} does not exist")
             paths.append(path)

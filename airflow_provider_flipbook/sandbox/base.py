@@ -3,6 +3,7 @@ and its own shapes for injected errors and malformed bodies."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -40,6 +41,11 @@ class VendorEmulator:
             return b"", "application/json"
         good, content_type = self.error_body(200)
         return good[: max(len(good) // 2, 1)], content_type
+
+
+def iso(ts: float) -> str:
+    """A wall-clock timestamp as the vendors write it: ISO 8601, UTC, seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def gateway_page(status: int) -> bytes:

@@ -21,24 +21,19 @@ import binascii
 import json
 import secrets
 import time
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url
+from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url, iso
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
 from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
 API = "/api/v1"
 FB = "/api/v1/fbonline"
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Failure(Exception):

@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from airflow_provider_flipbook.sandbox.base import VendorEmulator
+from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
@@ -35,10 +35,6 @@ class Failure(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
-
-
-def iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def vanity(size: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
@@ -78,12 +77,10 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
 def download_to(hook: Any, url: str, destination: Any, default_name: str) -> tuple[str, int]:
     """Stream ``url`` to ``destination``; local targets are written to ``.part`` and renamed, so a
     broken download never leaves a file that looks complete."""
-    from airflow.sdk import ObjectStoragePath
+    from airflow_provider_flipbook.utils.files import storage_path
 
-    text = str(destination)
-    path = destination if isinstance(destination, ObjectStoragePath) else ObjectStoragePath(
-        text if "://" in text else "file://" + os.path.abspath(text))
-    if text.endswith("/") or (path.exists() and path.is_dir()):
+    path = storage_path(destination)
+    if str(destination).endswith("/") or (path.exists() and path.is_dir()):
         path = path / default_name
     path.parent.mkdir(parents=True, exist_ok=True)
     local = path.protocol in ("file", "local", "")

@@ -42,6 +42,16 @@ class PdfSource:
             shutil.rmtree(self._tempdir, ignore_errors=True)
 
 
+def storage_path(location: Any) -> Any:
+    """An ObjectStoragePath for a path, a URI (s3://, gs://, file://...) or an ObjectStoragePath."""
+    from airflow.sdk import ObjectStoragePath
+
+    if isinstance(location, ObjectStoragePath):
+        return location
+    text = os.fspath(location) if isinstance(location, os.PathLike) else str(location).strip()
+    return ObjectStoragePath(text if "://" in text else "file://" + os.path.abspath(text))
+
+
 def resolve_pdf(location: Any, *, timeout: float = 60.0) -> PdfSource:
     from airflow.sdk import ObjectStoragePath
 
@@ -53,7 +63,7 @@ def resolve_pdf(location: Any, *, timeout: float = 60.0) -> PdfSource:
             raise InvalidInputError("pdf is empty: give a path, an ObjectStoragePath/URI or an http(s) URL")
         if text.lower().startswith(("http://", "https://")):
             return _download(text, timeout)
-        location = ObjectStoragePath(text if "://" in text else "file://" + os.path.abspath(text))
+        location = storage_path(text)
     if not isinstance(location, ObjectStoragePath):
         raise InvalidInputError(f"pdf must be a path, URI, URL or ObjectStoragePath, got {type(location).__name__}")
     path = location
