@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import time
 
 import requests
@@ -26,37 +27,42 @@ def _fb_naive_call(session: requests.Session, url: str, key: str, body: dict, re
     return False, rejections
 
 
-def pacing_flippingbook(calls: int, speed: float) -> list[Result]:
-    """``calls`` requests: one publication, then tracked links. Minimum: (calls - burst 10) / rate."""
-    minimum = max(calls - 10, 0) / speed
+def _side_by_side(name: str, speed: float, minimum: float, ours, baseline) -> list[Result]:
+    """Run ``ours`` and ``baseline`` (each given the sandbox) on fresh sandboxes; elapsed / minimum and 429s."""
     figures = {}
-    for variant in ("ours", "baseline"):
+    for variant, run in (("ours", ours), ("baseline", baseline)):
         with Sandbox(speed) as sandbox:
             sandbox.use()
-            conn = sandbox.connections["flippingbook"]
-            if variant == "ours":
-                from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
-
-                hook = FlippingBookHook()
-                started = time.perf_counter()
-                pid = hook.create_publication(name="Pacing")["id"]
-                for n in range(calls - 1):
-                    hook.create_tracked_link(f"Reader {n}", publication_uid=pid)
-            else:
-                session, key = requests.Session(), conn["password"]
-                base = conn["host"] + FB
-                started = time.perf_counter()
-                pid = session.post(f"{base}/publication", json={"name": "Pacing"},
-                                   headers={"Authorization": f"Bearer {key}"}, timeout=30).json()["id"]
-                for n in range(calls - 1):
-                    _fb_naive_call(session, f"{base}/tracked_links", key,
-                                   {"title": f"Reader {n}", "publicationUid": pid}, retry_every=1.0 / speed)
+            started = time.perf_counter()
+            run(sandbox)
             elapsed = time.perf_counter() - started
             rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
             figures[variant] = (elapsed / minimum if minimum else 1.0, rejected)
-    return [Result("pacing_flippingbook", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
+    return [Result(f"pacing_{name}", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
                    "elapsed / minimum", "<= 1.10"),
-            Result("rejections_flippingbook", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+            Result(f"rejections_{name}", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+
+
+def pacing_flippingbook(calls: int, speed: float) -> list[Result]:
+    """``calls`` requests: one publication, then tracked links. Minimum: (calls - burst 10) / rate."""
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook  # imported outside the clock
+
+    def ours(sandbox: Sandbox) -> None:
+        hook = FlippingBookHook()
+        pid = hook.create_publication(name="Pacing")["id"]
+        for n in range(calls - 1):
+            hook.create_tracked_link(f"Reader {n}", publication_uid=pid)
+
+    def baseline(sandbox: Sandbox) -> None:
+        conn = sandbox.connections["flippingbook"]
+        session, key, base = requests.Session(), conn["password"], conn["host"] + FB
+        pid = session.post(f"{base}/publication", json={"name": "Pacing"},
+                           headers={"Authorization": f"Bearer {key}"}, timeout=30).json()["id"]
+        for n in range(calls - 1):
+            _fb_naive_call(session, f"{base}/tracked_links", key, {"title": f"Reader {n}", "publicationUid": pid},
+                           retry_every=1.0 / speed)
+
+    return _side_by_side("flippingbook", speed, max(calls - 10, 0) / speed, ours, baseline)
 
 
 def papyrs_naive_post(session: requests.Session, url: str, body: dict, retry_every: float) -> dict:
@@ -68,38 +74,26 @@ def papyrs_naive_post(session: requests.Session, url: str, body: dict, retry_eve
 
 def pacing_papyrs(writes: int, speed: float) -> list[Result]:
     """A page, then ``writes`` widget writes, at 6 requests per 60 s (scaled)."""
-    window = 60.0 / speed
-    minimum = math.floor(writes / 6) * window  # requests 1-6 at once, then 6 per window
-    figures = {}
-    for variant in ("ours", "baseline"):
-        with Sandbox(speed) as sandbox:
-            sandbox.use()
-            conn = sandbox.connections["papyrs"]
-            if variant == "ours":
-                from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook  # imported outside the clock
 
-                hook = PapyrsHook()
-                started = time.perf_counter()
-                page = hook.create_page("Pacing")["id"]
-                for n in range(writes):
-                    hook.create_widget(page, "paragraph", f"Paragraph {n}")
-            else:
-                session = requests.Session()
-                session.headers["X-Auth-Token"] = conn["password"]
-                base = conn["host"] + "/@home/api/v1"
+    def ours(sandbox: Sandbox) -> None:
+        hook = PapyrsHook()
+        page = hook.create_page("Pacing")["id"]
+        for n in range(writes):
+            hook.create_widget(page, "paragraph", f"Paragraph {n}")
 
-                started = time.perf_counter()
-                page = papyrs_naive_post(session, f"{base}/pages/create/", {"title": "Pacing", "json": [[]]},
-                                         10.0 / speed)["id"]
-                for n in range(writes):
-                    papyrs_naive_post(session, f"{base}/page/{page}/paragraph/create/",
-                                      {"widget": {"val": f"Paragraph {n}"}}, 10.0 / speed)
-            elapsed = time.perf_counter() - started
-            rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
-            figures[variant] = (elapsed / minimum if minimum else 1.0, rejected)
-    return [Result("pacing_papyrs", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
-                   "elapsed / minimum", "<= 1.10"),
-            Result("rejections_papyrs", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+    def baseline(sandbox: Sandbox) -> None:
+        session = requests.Session()
+        session.headers["X-Auth-Token"] = sandbox.connections["papyrs"]["password"]
+        base = sandbox.connections["papyrs"]["host"] + "/@home/api/v1"
+        page = papyrs_naive_post(session, f"{base}/pages/create/", {"title": "Pacing", "json": [[]]},
+                                 10.0 / speed)["id"]
+        for n in range(writes):
+            papyrs_naive_post(session, f"{base}/page/{page}/paragraph/create/",
+                              {"widget": {"val": f"Paragraph {n}"}}, 10.0 / speed)
+
+    # requests 1-6 at once, then 6 per window
+    return _side_by_side("papyrs", speed, math.floor(writes / 6) * 60.0 / speed, ours, baseline)
 
 
 def _worker(variant: str, env: dict, pid: str, count: int, speed: float, queue, barrier) -> None:
@@ -108,7 +102,7 @@ def _worker(variant: str, env: dict, pid: str, count: int, speed: float, queue, 
     os.environ.update(env)
     failures = 0
     if variant == "ours":
-        from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+        from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook  # after the env is set
 
         hook = FlippingBookHook()
         _ = hook.pacer, hook.session  # set up before the clock starts
@@ -134,16 +128,14 @@ def _worker(variant: str, env: dict, pid: str, count: int, speed: float, queue, 
 
 def concurrency(processes: int, per_process: int, speed: float) -> list[Result]:
     """``processes`` workers share one FlippingBook key. Minimum: (total - burst) / rate."""
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
     total = processes * per_process
     minimum = max(total - 10, 0) / speed
     figures = {}
     for variant in ("ours", "baseline"):
         with Sandbox(speed) as sandbox:
             sandbox.use()
-            import os
-
-            from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
-
             pid = FlippingBookHook().create_publication(name="Shared")["id"]
             time.sleep(11 / speed)  # let the burst refill, so the minimum is the same for both
             env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
