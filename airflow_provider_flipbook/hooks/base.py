@@ -34,12 +34,14 @@ from urllib.parse import urlsplit
 
 import requests
 import tenacity
+import urllib3
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_flipbook import __version__
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
+    OutcomeUnknownError,
     RateLimitError,
     TransientApiError,
     VendorApiError,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 T = TypeVar("T")
+K = TypeVar("K")
 USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
 MAX_ERROR_TEXT = 300
 PACING_MARGIN = 1.02
@@ -87,6 +90,30 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """Whether the request provably never left: no connection (refused, unresolvable, connect timeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason: Any = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # NameResolutionError is one too
+
+
+def safe_to_resend(error: VendorApiError) -> bool:
+    """A creating call may be resent blindly only if the vendor provably did nothing: the request never
+    left, or the vendor refused it for its rate (429, its own rate-limit code, 503 with Retry-After)."""
+    if isinstance(error, RateLimitError) or getattr(error, "unsent", False):
+        return True
+    return error.status == 503 and error.retry_after is not None
+
+
+def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
+    """A vendor's own 500 answer (not a gateway's): the same one twice will not heal by retrying."""
+    if error.status != 500 or "HTML page" in error.message:
+        return None
+    return (error.status, error.code, error.message)
 
 
 class FlipbookBaseHook(BaseHook):
@@ -247,11 +274,15 @@ class FlipbookBaseHook(BaseHook):
         headers: dict[str, str] | Callable[[], dict[str, str]] | None = None,
         body: Callable[[], Any] | None = None,
         stream: bool = False,
+        creates: bool = False,
     ) -> T:
         """Send one logical request, retried; ``parse`` turns the response into a result or raises.
 
         ``params``/``headers`` may be callables, re-evaluated per attempt (signed requests);
         ``body`` is a factory, called per attempt, for streamed uploads that cannot be replayed.
+        ``creates``: the call creates or changes something, so it is resent only when it provably
+        never reached the vendor; otherwise :class:`OutcomeUnknownError` goes to the caller, which
+        looks before it sends again (:meth:`create_once`). The same vendor 500 twice is final.
         """
 
         def attempt() -> T:
@@ -270,13 +301,16 @@ class FlipbookBaseHook(BaseHook):
                     stream=stream,
                     allow_redirects=False,
                 )
-            except requests.Timeout:
-                raise TransientApiError(self.vendor, operation, f"no answer within {self.timeout:g} s") from None
             except requests.RequestException as error:
                 # requests' own text can hold the full URL with a query string: keep only the type.
-                raise TransientApiError(
-                    self.vendor, operation, f"connection failed ({type(error).__name__})"
-                ) from None
+                unsent = never_sent(error)
+                if isinstance(error, requests.Timeout) and not unsent:
+                    message = f"no answer within {self.timeout:g} s"
+                else:
+                    message = f"connection failed ({type(error).__name__})"
+                failure = TransientApiError(self.vendor, operation, message)
+                failure.unsent = unsent
+                raise failure from None
             if response.status_code == 429 or response.status_code >= 500:
                 code, message = self._describe_error(response)
                 response.close()  # a streamed answer would otherwise hold its connection
@@ -291,6 +325,28 @@ class FlipbookBaseHook(BaseHook):
                 )
             return parse(response)
 
+        def guarded() -> T:
+            """One attempt, with the rule for calls that must not run twice and for repeated 5xx."""
+            try:
+                return attempt()
+            except TransientApiError as error:
+                if creates and not safe_to_resend(error):
+                    raise OutcomeUnknownError(
+                        self.vendor, operation, f"{error.message}; the vendor may have done it",
+                        status=error.status, code=error.code,
+                    ) from None
+                fingerprint = repeatable_failure(error)
+                if fingerprint is not None and fingerprint in seen:
+                    raise VendorApiError(
+                        self.vendor, operation, f"{error.message} (the same answer again: not retried)",
+                        status=error.status, code=error.code,
+                    ) from None
+                if fingerprint is not None:
+                    seen.add(fingerprint)
+                raise
+
+        seen: set[tuple[Any, ...]] = set()
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1)
             | tenacity.stop_after_delay(self._extra_float("retry_deadline", 900.0)),
@@ -300,7 +356,55 @@ class FlipbookBaseHook(BaseHook):
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(attempt)
+        return retrying(guarded)
+
+    def create_once(
+        self,
+        operation: str,
+        create: Callable[[], T],
+        *,
+        lookup: Callable[[], Iterable[K]],
+        identity: Callable[[K], Any],
+        adopt: Callable[[K], T],
+        describe: str,
+    ) -> T:
+        """Run a creating call so that it takes effect once, also when its answer is lost.
+
+        ``lookup`` lists what the vendor holds under the call's natural key (a name, a title, a
+        URL); what it lists before the call is not ours. After an answer is lost, the one new
+        object is adopted; none means nothing was created, so the call is sent again; more than
+        one cannot be told apart from a colleague's, so the task fails naming them.
+        """
+        before = {identity(item) for item in lookup()}
+        attempts, last = self.max_retries + 1, None
+        for number in range(1, attempts + 1):
+            try:
+                return create()
+            except OutcomeUnknownError as error:
+                new = [item for item in lookup() if identity(item) not in before]
+                if len(new) == 1:
+                    self.log.warning("%s; found it at the vendor (%s %s): adopting it", error, describe,
+                                     identity(new[0]))
+                    return adopt(new[0])
+                if new:
+                    raise self.error(operation, f"the answer was lost and {len(new)} new objects match "
+                                                f"{describe}: {sorted(map(str, map(identity, new)))}; check "
+                                                "which is ours", code=error.code) from None
+                fingerprint = repeatable_failure(error)
+                if fingerprint is not None and fingerprint == last:
+                    raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",
+                                     status=error.status, code=error.code) from None
+                if number == attempts:
+                    raise
+                last = fingerprint
+                self.log.warning("%s; nothing was created (%s): sending it again, %s of %s", error, describe,
+                                 number, self.max_retries)
+                self._sleep(self._backoff(number))
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        first = self._extra_float("retry_min_wait", 1.0)
+        return min(first * 2 ** (attempt - 1), self._extra_float("retry_max_wait", 60.0))
 
     def _describe_error(self, response: requests.Response) -> tuple[str | int | None, str]:
         """Best-effort (code, message) from an error body; vendors override."""
