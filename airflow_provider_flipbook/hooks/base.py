@@ -365,31 +365,35 @@ class FlipbookBaseHook(BaseHook):
         *,
         lookup: Callable[[], Iterable[K]],
         identity: Callable[[K], Any],
-        adopt: Callable[[K], T],
+        adopt: Callable[[list[K]], T],
         describe: str,
+        several: bool = False,
+        before: Iterable[Any] | None = None,
     ) -> T:
         """Run a creating call so that it takes effect once, also when its answer is lost.
 
         ``lookup`` lists what the vendor holds under the call's natural key (a name, a title, a
-        URL); what it lists before the call is not ours. After an answer is lost, the one new
-        object is adopted; none means nothing was created, so the call is sent again; more than
-        one cannot be told apart from a colleague's, so the task fails naming them.
+        URL, the widgets of a page); what it lists before the call is not ours. After an answer is
+        lost, the new objects are adopted; none means nothing was created, so the call is sent
+        again. One call makes one object unless ``several``: two new ones then cannot be told apart
+        from a colleague's, and the task fails naming them rather than guessing. ``before``: the
+        identities the caller already knows exist, which saves the first lookup.
         """
-        before = {identity(item) for item in lookup()}
+        known = set(before) if before is not None else {identity(item) for item in lookup()}
         attempts, last = self.max_retries + 1, None
         for number in range(1, attempts + 1):
             try:
                 return create()
             except OutcomeUnknownError as error:
-                new = [item for item in lookup() if identity(item) not in before]
-                if len(new) == 1:
-                    self.log.warning("%s; found it at the vendor (%s %s): adopting it", error, describe,
-                                     identity(new[0]))
-                    return adopt(new[0])
+                new = [item for item in lookup() if identity(item) not in known]
+                if len(new) > 1 and not several:
+                    found = sorted(str(identity(item)) for item in new)
+                    raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
+                                                f"{found}; check which one is ours", code=error.code) from None
                 if new:
-                    raise self.error(operation, f"the answer was lost and {len(new)} new objects match "
-                                                f"{describe}: {sorted(map(str, map(identity, new)))}; check "
-                                                "which is ours", code=error.code) from None
+                    self.log.warning("%s; found it at the vendor (%s: %s): adopting it", error, describe,
+                                     [identity(item) for item in new])
+                    return adopt(new)
                 fingerprint = repeatable_failure(error)
                 if fingerprint is not None and fingerprint == last:
                     raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",

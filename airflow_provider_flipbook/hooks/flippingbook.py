@@ -84,13 +84,14 @@ class FlippingBookHook(FlipbookBaseHook):
 
     def call(
         self, method: str, path: str, *, operation: str | None = None, params: dict | None = None,
-        json: Any = None,
+        json: Any = None, creates: bool = False,
     ) -> dict[str, Any]:
-        """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body."""
+        """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body.
+        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or f"{method} {path}"
         return self._request(
             operation, method, self.base_url + path, lambda r: self._parse(r, operation),
-            params=params, json=json,
+            params=params, json=json, creates=creates,
             headers={"Content-Type": "application/json"} if json is not None else None,
         )
 
@@ -131,7 +132,7 @@ class FlippingBookHook(FlipbookBaseHook):
         return self.call("GET", f"{API}/auth/key", operation="auth.key.list").get("keys", [])
 
     def create_api_key(self) -> str:
-        return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create")["key"]
+        return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create", creates=True)["key"]
 
     def revoke_this_api_key(self) -> None:
         """Irreversibly revokes the key this connection uses (vendor semantics)."""
@@ -156,13 +157,35 @@ class FlippingBookHook(FlipbookBaseHook):
         return self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get")["publication"]
 
     def create_publication(self, **fields: Any) -> dict[str, Any]:
-        """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source."""
-        return self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+        """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source.
+
+        Once only: if the answer is lost, the one new publication with this name is adopted (its
+        ``id``, ``url`` and ``createdSource``), and the call is sent again only if there is none.
+        """
+        name = fields.get("name")
+
+        def create() -> dict[str, Any]:
+            return self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create",
+                             creates=True)
+
+        if not name:
+            return create()
+
+        def adopt(found: list[dict[str, Any]]) -> dict[str, Any]:
+            sources = self.list_sources(found[0]["id"]) if fields.get("url") or fields.get("data") else []
+            return {"id": found[0]["id"], "url": found[0].get("canonicalLink"), "adopted": True,
+                    **({"createdSource": {"id": sources[-1]["id"]}} if sources else {})}
+
+        return self.create_once(
+            "publication.create", create, describe=f"publication name {name!r}",
+            lookup=lambda: [p for p in self.iter_publications(query=name) if p.get("name") == name],
+            identity=lambda publication: publication["id"], adopt=adopt,
+        )
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
         """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
         return self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
-                         operation="publication.update")
+                         operation="publication.update", creates=True)
 
     def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
         return self.call("POST", f"{FB}/publication/{publication_id}/customize", json=_drop_none(options),
@@ -187,8 +210,14 @@ class FlippingBookHook(FlipbookBaseHook):
                    data: bytes | None = None) -> str:
         """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
         body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
-        return self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
-                         operation="source.add")["id"]
+        return self.create_once(
+            "source.add",
+            lambda: self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
+                              operation="source.add", creates=True)["id"],
+            describe=f"the sources of publication {publication_id}",
+            lookup=lambda: self.list_sources(publication_id), identity=lambda source: source["id"],
+            adopt=lambda found: found[-1]["id"],
+        )
 
     # -- tracked links ---------------------------------------------------------------------
 
@@ -223,7 +252,16 @@ class FlippingBookHook(FlipbookBaseHook):
             "onViewTriggerSingle": on_view_trigger_single, "onViewTrigger": on_view_trigger,
             "onDownload": on_download, "onNotOpenedUntil": on_not_opened_until,
         })
-        return self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create")["links"][0]
+        return self.create_once(
+            "tracked_link.create",
+            lambda: self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create",
+                              creates=True)["links"][0],
+            describe=f"tracked link title {title!r}",
+            lookup=lambda: [link for link in self.iter_tracked_links(
+                title=title, publication_uid=publication_uid, publication_hashid=publication_hash_id,
+                publication_url=publication_url) if link.get("title") == title],
+            identity=lambda link: link.get("id"), adopt=lambda found: found[0],
+        )
 
     def update_tracked_link(self, link_id: str, *, new_state: str | None = None, **fields: Any) -> dict[str, Any]:
         """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
@@ -252,7 +290,7 @@ class FlippingBookHook(FlipbookBaseHook):
     def create_trigger(self, endpoint: str, events: list[str], trigger_on: list[str],
                        limit_to: dict[str, str] | None = None) -> str:
         body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
-        return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create")["id"]
+        return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create", creates=True)["id"]
 
     def update_trigger(self, trigger_id: str, endpoint: str, events: list[str], trigger_on: list[str],
                        limit_to: dict[str, str] | None = None) -> str:

@@ -171,10 +171,21 @@ class FlipsnackHook(FlipbookBaseHook):
             encoders.append(MultipartEncoder(fields=parts))
             return encoders[-1]
 
-        return self._request(
-            "collection.create", "POST", self.upload_url + "/v1/",
-            lambda r: self._parse(r, "collection.create"),
-            body=body, headers=lambda: {"Content-Type": encoders[-1].content_type},
+        def create() -> dict[str, Any]:
+            return self._request(
+                "collection.create", "POST", self.upload_url + "/v1/",
+                lambda r: self._parse(r, "collection.create"),
+                body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True,
+            )
+
+        if not title:
+            return create()
+        # Once only: a lost answer is reconciled by title, so a second upload never costs quota twice.
+        return self.create_once(
+            "collection.create", create, describe=f"collection title {title!r}",
+            lookup=lambda: [c for c in self.iter_collections(query=title) if c.get("collectionTitle") == title],
+            identity=lambda collection: collection.get("collectionHash"),
+            adopt=lambda found: self.get_collection(found[0]["collectionHash"]),
         )
 
     def get_collection(self, collection_hash: str) -> dict[str, Any]:

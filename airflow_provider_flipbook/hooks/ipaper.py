@@ -88,7 +88,7 @@ class IPaperHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, method: str, *, stream_field: tuple[str, Callable[[], BinaryIO]] | None = None,
-             **params: Any) -> etree._Element:
+             creates: bool = False, **params: Any) -> etree._Element:
         """Call ``"Service.Method"`` with form parameters; returns the ``<data>`` element (or ``<result>``).
 
         ``stream_field=(name, open_file)`` sends that field as streamed base64 of the file.
@@ -101,7 +101,7 @@ class IPaperHook(FlipbookBaseHook):
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if stream_field is None:
             return self._request(method, "POST", url, lambda r: self._parse(r, method),
-                                 data={**fields, **self.credentials()}, headers=headers)
+                                 data={**fields, **self.credentials()}, headers=headers, creates=creates)
         field, open_file = stream_field
 
         def body() -> Iterator[bytes]:
@@ -109,7 +109,8 @@ class IPaperHook(FlipbookBaseHook):
             with open_file() as stream:
                 yield from base64_form_chunks(stream)
 
-        return self._request(method, "POST", url, lambda r: self._parse(r, method), body=body, headers=headers)
+        return self._request(method, "POST", url, lambda r: self._parse(r, method), body=body, headers=headers,
+                             creates=creates)
 
     def _parse(self, response: requests.Response, method: str) -> etree._Element:
         if response.status_code >= 400:
@@ -156,12 +157,27 @@ class IPaperHook(FlipbookBaseHook):
             yield {k: node.get(k) for k in node.keys()}
 
     def create_paper(self, parent_id: int, name: str, url_name: str) -> int:
-        return int(text(self.call("Paper.CreatePaper", parentID=parent_id, name=name, urlName=url_name),
-                        "paper/@id"))
+        return self._create_once_by_url("Paper.CreatePaper", parent_id, url_name,
+                                        parentID=parent_id, name=name, urlName=url_name)
 
     def create_category(self, parent_id: int, name: str, url_name: str) -> int:
-        return int(text(self.call("Paper.CreateCategory", paperID=parent_id, name=name, urlName=url_name),
-                        "paper/@id"))
+        return self._create_once_by_url("Paper.CreateCategory", parent_id, url_name,
+                                        paperID=parent_id, name=name, urlName=url_name)
+
+    def _create_once_by_url(self, method: str, parent_id: int, url_name: str, **params: Any) -> int:
+        """A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours."""
+        parent_url = self.get_paper_url(parent_id) if parent_id else "/"
+        url = f"{parent_url.rstrip('/')}/{url_name}/"
+
+        def at_url() -> list[int]:
+            found = self.get_paper_id_from_url(url)
+            return [] if found is None else [found]
+
+        return self.create_once(
+            method, lambda: int(text(self.call(method, creates=True, **params), "paper/@id")),
+            lookup=at_url, identity=lambda paper_id: paper_id, adopt=lambda found: found[0],
+            describe=f"paper URL {url}",
+        )
 
     def delete_paper(self, paper_id: int) -> None:
         self.call("Paper.DeletePaper", paperID=paper_id)
@@ -208,8 +224,18 @@ class IPaperHook(FlipbookBaseHook):
     def process_pdf(self, paper_id: int, open_file: Callable[[], BinaryIO], *, options: dict[str, Any] | None = None,
                     password: str | None = None) -> str | None:
         """Queue a PDF for processing (streamed); returns the job GUID when the API gives one."""
-        data = self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
-                         stream_field=("base64Pdf", open_file))
+        def jobs() -> list[dict[str, str]]:  # this paper's jobs: one runs at a time, so a new one is ours
+            return [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
+
+        data = self.create_once(
+            "Ripper.ProcessPDF",
+            lambda: self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
+                              stream_field=("base64Pdf", open_file), creates=True),
+            lookup=jobs, identity=lambda job: (job.get("paper-id"), job.get("created")),
+            adopt=lambda found: None, describe=f"processing jobs of paper {paper_id}",
+        )
+        if data is None:  # adopted after a lost answer: the job's GUID was in that answer
+            return None
         for node in data.iter():
             if isinstance(node.tag, str) and _JOB_GUID.search(node.tag):
                 return (node.text or "").strip() or None

@@ -73,12 +73,15 @@ class PapyrsHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, method: str, path: str, *, site_wide: bool = False, json: Any = None,
-             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False) -> Any:
+             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False,
+             creates: bool = False) -> Any:
         """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON.
-        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented)."""
+        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented).
+        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
         return self._request(operation, method, self.api_url(path, site_wide=site_wide),
-                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params)
+                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params,
+                             creates=creates)
 
     def _parse(self, response: requests.Response, operation: str, allow_empty: bool = False) -> Any:
         if response.status_code >= 300:
@@ -112,16 +115,27 @@ class PapyrsHook(FlipbookBaseHook):
         return self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
 
     def create_page(self, title: str, columns: list[list[dict[str, Any]]] | None = None, *,
-                    layout: Any = None, category: str | None = None, **fields: Any) -> dict[str, Any]:
-        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts."""
+                    layout: Any = None, category: str | None = None, existing: list[dict[str, Any]] | None = None,
+                    **fields: Any) -> dict[str, Any]:
+        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts.
+        ``existing``: the pages listed just before, if the caller has them (saves a request)."""
         body = {"title": title, "json": columns if columns is not None else [[]], "layout": layout,
                 "category": category, **fields}
-        return self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
-                         operation="pages.create")
+        folder = (category or "").strip("/")
+        return self.create_once(
+            "pages.create",
+            lambda: self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
+                              operation="pages.create", creates=True),
+            describe=f"page title {title!r} in folder {folder or '/'!r}",
+            lookup=lambda: [page for page in self.list_pages() if page.get("title") == title
+                            and (page.get("category") or "").strip("/") == folder],
+            identity=lambda page: page.get("id"), adopt=lambda found: self.get_page(found[0]["id"]),
+            before=None if existing is None else [page.get("id") for page in existing],
+        )
 
     def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, tags (comma-separated), folder_id, path."""
-        return self.call("POST", f"pages/copy/{page_id}/", json=fields, operation="pages.copy")
+        return self.call("POST", f"pages/copy/{page_id}/", json=fields, creates=True, operation="pages.copy")
 
     def delete_page(self, page_id: str) -> None:
         self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete", allow_empty=True)
@@ -160,12 +174,19 @@ class PapyrsHook(FlipbookBaseHook):
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
         self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete", allow_empty=True)
 
-    def create_markdown(self, page_id: str, markdown: str) -> list[dict[str, Any]]:
-        """All widgets of a markdown document in one request; always returns a list."""
+    def create_markdown(self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """All widgets of a markdown document in one request; always returns a list.
+        ``page``: the page as just read or created, if the caller has it (saves a request)."""
         if not markdown.strip():
             raise ValueError("markdown is empty")
-        result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
-                           operation="markdown.create")
+        result = self.create_once(
+            "markdown.create",
+            lambda: self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
+                              operation="markdown.create", creates=True),
+            describe=f"the widgets of page {page_id}", several=True,
+            lookup=lambda: page_widgets(self.get_page(page_id)), identity=lambda widget: widget.get("id"),
+            adopt=lambda found: found, before=None if page is None else [w.get("id") for w in page_widgets(page)],
+        )
         return result if isinstance(result, list) else [result]
 
     def _upload(self, url_path: str, operation: str, filename: str, open_file: Callable[[], BinaryIO],
@@ -177,13 +198,19 @@ class PapyrsHook(FlipbookBaseHook):
             return encoders[-1]
 
         return self._request(operation, "POST", self.api_url(url_path), lambda r: self._parse(r, operation),
-                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type})
+                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True)
 
     def create_attachment(self, page_id: str, filename: str, open_file: Callable[[], BinaryIO],
                           content_type: str = "application/octet-stream") -> dict[str, Any]:
         """Streamed multipart upload of one file as a new attachment widget."""
-        return self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
-                            content_type)
+        return self.create_once(
+            "attachment.create",
+            lambda: self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
+                                 content_type),
+            describe=f"the attachments of page {page_id}",
+            lookup=lambda: [w for w in page_widgets(self.get_page(page_id)) if w.get("classname") == "Attachment"],
+            identity=lambda widget: widget.get("id"), adopt=lambda found: found[0],
+        )
 
     def add_to_attachment(self, page_id: str, widget_id: str, filename: str, open_file: Callable[[], BinaryIO],
                           content_type: str = "application/octet-stream") -> dict[str, Any]:
@@ -203,7 +230,7 @@ class PapyrsHook(FlipbookBaseHook):
                       skip_welcome_email: bool = False) -> dict[str, Any]:
         body = {"email_address": email_address, "name": name, "auto_join": auto_join,
                 "skip_welcome_email": skip_welcome_email}
-        return self.call("POST", "people/invite/", site_wide=True, operation="people.invite",
+        return self.call("POST", "people/invite/", site_wide=True, creates=True, operation="people.invite",
                          json={k: v for k, v in body.items() if v is not None})
 
     def delete_person(self, user_id: str) -> None:
@@ -245,14 +272,20 @@ class PapyrsHook(FlipbookBaseHook):
             body = {**body, "more": result["more"]}
 
     def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
-        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, operation="feed.post")
+        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post")
 
     def list_subsites(self) -> list[dict[str, Any]]:
         return self.call("POST", "subsites/all/", site_wide=True, operation="subsites.all")
 
     def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
         body = {"title": title, **({"description": description} if description else {})}
-        return self.call("POST", "subsites/create/", site_wide=True, json=body, operation="subsites.create")
+        return self.call("POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create")
+
+
+def page_widgets(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every widget of a page, from its ``json``: a list of columns, each a list of widgets."""
+    columns = page.get("json") or []
+    return [w for column in columns if isinstance(column, list) for w in column if isinstance(w, dict)]
 
 
 def _kind(kind: str) -> str:

@@ -92,17 +92,19 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             if store is not None:
                 store.set(STATE_KEY, progress)
 
-        existing = []
+        existing, pages = [], None
         if self.if_exists == "replace":
             folder = (self.folder or "").strip("/")
-            existing = [p["id"] for p in hook.list_pages()
+            pages = hook.list_pages()
+            existing = [p["id"] for p in pages
                         if p.get("title") == title and (p.get("category") or "").strip("/") == folder
                         and p["id"] != progress.get("page_id")]
+        created = None
         if not progress.get("page_id"):
             columns: list[list[dict[str, Any]]] = [[]]
             if self.discussion_post:
                 columns.append([{"classname": "Discussion"}])
-            page = hook.create_page(title, columns, category=self.folder)
+            page = created = hook.create_page(title, columns, category=self.folder, existing=pages)
             progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
             save()
             self.log.info("Created Papyrs page %s", page.get("url"))
@@ -114,7 +116,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             ti.xcom_push(key="page_id", value=page_id)
             ti.xcom_push(key="page_url", value=progress.get("url"))
         if "widgets" not in progress:
-            progress["widgets"] = len(hook.create_markdown(page_id, markdown))
+            progress["widgets"] = len(hook.create_markdown(page_id, markdown, page=created))
             save()
         for path in attachments:
             if str(path) in progress["attachments"]:
