@@ -224,15 +224,20 @@ class IPaperHook(FlipbookBaseHook):
     def process_pdf(self, paper_id: int, open_file: Callable[[], BinaryIO], *, options: dict[str, Any] | None = None,
                     password: str | None = None) -> str | None:
         """Queue a PDF for processing (streamed); returns the job GUID when the API gives one."""
-        def jobs() -> list[dict[str, str]]:  # this paper's jobs: one runs at a time, so a new one is ours
-            return [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
+        def traces() -> list[tuple[str, ...]]:
+            """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
+            or, once it has finished, the paper's pages (new page ids)."""
+            jobs = [("job", job.get("created") or "") for job in self.get_processing_papers()
+                    if job.get("paper-id") == str(paper_id)]
+            pages = tuple(self.get_paper_structure(paper_id).xpath("paper/pages/page/@id"))
+            return [*jobs, ("pages", *pages)] if pages else jobs
 
         data = self.create_once(
             "Ripper.ProcessPDF",
             lambda: self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
                               stream_field=("base64Pdf", open_file), creates=True),
-            lookup=jobs, identity=lambda job: (job.get("paper-id"), job.get("created")),
-            adopt=lambda found: None, describe=f"processing jobs of paper {paper_id}",
+            lookup=traces, identity=lambda trace: trace, adopt=lambda found: None, several=True,
+            describe=f"processing traces of paper {paper_id}",
         )
         if data is None:  # adopted after a lost answer: the job's GUID was in that answer
             return None
