@@ -282,7 +282,7 @@ class FlipbookBaseHook(BaseHook):
         ``body`` is a factory, called per attempt, for streamed uploads that cannot be replayed.
         ``creates``: the call creates or changes something, so it is resent only when it provably
         never reached the vendor; otherwise :class:`OutcomeUnknownError` goes to the caller, which
-        looks before it sends again (:meth:`create_once`). The same vendor 500 twice is final.
+        looks before it sends again (:meth:`create_once`).
         """
 
         def attempt() -> T:
@@ -326,7 +326,7 @@ class FlipbookBaseHook(BaseHook):
             return parse(response)
 
         def guarded() -> T:
-            """One attempt, with the rule for calls that must not run twice and for repeated 5xx."""
+            """One attempt; a creating call that may have reached the vendor is not resent here."""
             try:
                 return attempt()
             except TransientApiError as error:
@@ -335,17 +335,7 @@ class FlipbookBaseHook(BaseHook):
                         self.vendor, operation, f"{error.message}; the vendor may have done it",
                         status=error.status, code=error.code,
                     ) from None
-                fingerprint = repeatable_failure(error)
-                if fingerprint is not None and fingerprint in seen:
-                    raise VendorApiError(
-                        self.vendor, operation, f"{error.message} (the same answer again: not retried)",
-                        status=error.status, code=error.code,
-                    ) from None
-                if fingerprint is not None:
-                    seen.add(fingerprint)
                 raise
-
-        seen: set[tuple[Any, ...]] = set()
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1)

@@ -227,7 +227,7 @@ class IPaperHook(FlipbookBaseHook):
         def traces() -> list[tuple[str, ...]]:
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
             or, once it has finished, the paper's pages (new page ids)."""
-            jobs = [("job", job.get("created") or "") for job in self.get_processing_papers()
+            jobs: list[tuple[str, ...]] = [("job", job.get("created") or "") for job in self.get_processing_papers()
                     if job.get("paper-id") == str(paper_id)]
             pages = tuple(self.get_paper_structure(paper_id).xpath("paper/pages/page/@id"))
             return [*jobs, ("pages", *pages)] if pages else jobs

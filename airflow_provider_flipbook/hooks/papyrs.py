@@ -14,7 +14,9 @@ Papyrs raised yours).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import requests
@@ -25,6 +27,8 @@ from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 WIDGET_KINDS = ("paragraph", "heading", "attachment")
+# How far our clock may run ahead of the vendor's when a lost create is looked for by ``created_at``.
+CLOCK_SKEW = 120.0
 
 
 class _Token(requests.auth.AuthBase):
@@ -122,15 +126,28 @@ class PapyrsHook(FlipbookBaseHook):
         body = {"title": title, "json": columns if columns is not None else [[]], "layout": layout,
                 "category": category, **fields}
         folder = (category or "").strip("/")
+        since = time.time() - CLOCK_SKEW
+
+        def ours() -> list[dict[str, Any]]:
+            """Pages with this title in this folder: the ones ``existing`` lists are not ours, nor any
+            created before the call (``created_at``, allowing for clock skew)."""
+            same = [page for page in self.list_pages() if page.get("title") == title
+                    and (page.get("category") or "").strip("/") == folder]
+            if existing is not None:
+                return same
+            undated = [page.get("id") for page in same if created_at(page) is None]
+            if undated:
+                raise self.error("pages.create", f"the answer was lost, and pages {undated} titled {title!r} carry no "
+                                                 "created_at to tell whether one is ours: check them")
+            return [page for page in same if (created_at(page) or 0) >= since]
+
         return self.create_once(
             "pages.create",
             lambda: self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
                               operation="pages.create", creates=True),
             describe=f"page title {title!r} in folder {folder or '/'!r}",
-            lookup=lambda: [page for page in self.list_pages() if page.get("title") == title
-                            and (page.get("category") or "").strip("/") == folder],
-            identity=lambda page: page.get("id"), adopt=lambda found: self.get_page(found[0]["id"]),
-            before=None if existing is None else [page.get("id") for page in existing],
+            lookup=ours, identity=lambda page: page.get("id"), adopt=lambda found: self.get_page(found[0]["id"]),
+            before=[page.get("id") for page in existing or []],
         )
 
     def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
@@ -201,15 +218,17 @@ class PapyrsHook(FlipbookBaseHook):
                              body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True)
 
     def create_attachment(self, page_id: str, filename: str, open_file: Callable[[], BinaryIO],
-                          content_type: str = "application/octet-stream") -> dict[str, Any]:
-        """Streamed multipart upload of one file as a new attachment widget."""
+                          content_type: str = "application/octet-stream", *,
+                          known_widgets: list[Any] | None = None) -> dict[str, Any]:
+        """Streamed multipart upload of one file as a new attachment widget. ``known_widgets``: the
+        page's widget ids, if the caller knows them (saves a request)."""
         return self.create_once(
             "attachment.create",
             lambda: self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
                                  content_type),
             describe=f"the attachments of page {page_id}",
             lookup=lambda: [w for w in page_widgets(self.get_page(page_id)) if w.get("classname") == "Attachment"],
-            identity=lambda widget: widget.get("id"), adopt=lambda found: found[0],
+            identity=lambda widget: widget.get("id"), adopt=lambda found: found[0], before=known_widgets,
         )
 
     def add_to_attachment(self, page_id: str, widget_id: str, filename: str, open_file: Callable[[], BinaryIO],
@@ -280,6 +299,14 @@ class PapyrsHook(FlipbookBaseHook):
     def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
         body = {"title": title, **({"description": description} if description else {})}
         return self.call("POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create")
+
+
+def created_at(page: dict[str, Any]) -> float | None:
+    """A page's ``created_at`` (ISO 8601, UTC, as the document says dates are) as a timestamp."""
+    try:
+        return datetime.fromisoformat(str(page["created_at"]).replace("Z", "+00:00")).timestamp()
+    except (KeyError, ValueError):
+        return None
 
 
 def page_widgets(page: dict[str, Any]) -> list[dict[str, Any]]:

@@ -75,7 +75,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         return paths
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+        from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 
         title = str(self.title or "").strip()
         if not title:
@@ -115,14 +115,21 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         if ti is not None:
             ti.xcom_push(key="page_id", value=page_id)
             ti.xcom_push(key="page_url", value=progress.get("url"))
+        known: list[Any] | None = None  # the page's widget ids while this try knows them all
         if "widgets" not in progress:
-            progress["widgets"] = len(hook.create_markdown(page_id, markdown, page=created))
+            widgets = hook.create_markdown(page_id, markdown, page=created)
+            progress["widgets"] = len(widgets)
             save()
+            if created is not None:
+                known = [w.get("id") for w in page_widgets(created)] + [w.get("id") for w in widgets]
         for path in attachments:
             if str(path) in progress["attachments"]:
                 continue
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind)
+            attachment = hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind,
+                                                known_widgets=known)
+            if known is not None:
+                known.append(attachment.get("id"))
             progress["attachments"].append(str(path))
             save()
         if self.discussion_post and "post_id" not in progress:

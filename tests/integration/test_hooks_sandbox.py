@@ -146,9 +146,10 @@ def test_flippingbook_paging_iterates_every_publication(sandbox, samples):
     hook = FlippingBookHook()
     for n in range(5):
         hook.create_publication(name=f"Paged {n}")
+    created = len(sandbox.requests("flippingbook"))
     names = [p["name"] for p in hook.iter_publications(query="Paged", page_size=2)]
     assert names == [f"Paged {n}" for n in range(5)]
-    assert [r.query for r in sandbox.requests("flippingbook") if "publication" in r.path and r.method == "GET"] == [
+    assert [r.query for r in sandbox.requests("flippingbook")[created:] if r.method == "GET"] == [
         "query=Paged&count=2&offset=0", "query=Paged&count=2&offset=2", "query=Paged&count=2&offset=4"]
 
 
