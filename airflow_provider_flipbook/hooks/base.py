@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -92,6 +93,11 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
+def _key(identity: Any) -> str:
+    """An identity as text, the same before and after a trip through the state store's JSON."""
+    return json.dumps(identity, default=str)
+
+
 def never_sent(error: requests.RequestException) -> bool:
     """Whether the request provably never left: no connection (refused, unresolvable, connect timeout)."""
     if isinstance(error, requests.ConnectTimeout):
@@ -116,6 +122,14 @@ def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
     return (error.status, error.code, error.message)
 
 
+class Journal(Protocol):
+    """What :meth:`FlipbookBaseHook.create_once` needs of the task state store."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any) -> Any: ...
+
+
 class FlipbookBaseHook(BaseHook):
     """Base of the four vendor hooks. Constructing one touches neither the network nor the database."""
 
@@ -132,6 +146,7 @@ class FlipbookBaseHook(BaseHook):
         super().__init__()
         self.conn_id = conn_id or (connection.conn_id if connection is not None else None) or self.default_conn_name
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
+        self.journal: Journal | None = None  # where create_once writes down what it is about to create
         if connection is not None:
             self.__dict__["connection"] = connection
 
@@ -368,22 +383,35 @@ class FlipbookBaseHook(BaseHook):
         again. One call makes one object unless ``several``: two new ones then cannot be told apart
         from a colleague's, and the task fails naming them rather than guessing. ``before``: the
         identities the caller already knows exist, which saves the first lookup.
+
+        With a ``journal`` (the task state store), what existed before is written down before the
+        call is sent, so a retry of a task that died waiting for the answer looks before it sends.
         """
-        known = set(before) if before is not None else {identity(item) for item in lookup()}
+        entry = f"flipbook_create_{hashlib.sha256(f'{operation} {describe}'.encode()).hexdigest()[:16]}"
+        journaled = (self.journal.get(entry) or {}) if self.journal is not None else {}
+        if journaled:
+            known = set(journaled["known"])  # written as keys already
+        else:
+            known = {_key(value) for value in before} if before is not None else {_key(identity(x)) for x in lookup()}
+            if self.journal is not None:
+                self.journal.set(entry, {"known": sorted(known)})
         attempts, last = self.max_retries + 1, None
         for number in range(1, attempts + 1):
+            new = [item for item in lookup() if _key(identity(item)) not in known] if journaled else []
+            if len(new) > 1 and not several:
+                found = sorted(str(identity(item)) for item in new)
+                raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
+                                            f"{found}; check which one is ours")
+            if new:
+                self.log.warning("%s may have been done by an earlier attempt: found it at the vendor (%s: %s); "
+                                 "adopting it", operation, describe, [identity(item) for item in new])
+                result = adopt(new)
+                break
             try:
-                return create()
+                result = create()
+                break
             except OutcomeUnknownError as error:
-                new = [item for item in lookup() if identity(item) not in known]
-                if len(new) > 1 and not several:
-                    found = sorted(str(identity(item)) for item in new)
-                    raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
-                                                f"{found}; check which one is ours", code=error.code) from None
-                if new:
-                    self.log.warning("%s; found it at the vendor (%s: %s): adopting it", error, describe,
-                                     [identity(item) for item in new])
-                    return adopt(new)
+                journaled = {"known": True}
                 fingerprint = repeatable_failure(error)
                 if fingerprint is not None and fingerprint == last:
                     raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",
@@ -391,10 +419,12 @@ class FlipbookBaseHook(BaseHook):
                 if number == attempts:
                     raise
                 last = fingerprint
-                self.log.warning("%s; nothing was created (%s): sending it again, %s of %s", error, describe,
-                                 number, self.max_retries)
+                self.log.warning("%s; looking for it at the vendor (%s) before sending it again, %s of %s", error,
+                                 describe, number, self.max_retries)
                 self._sleep(self._backoff(number))
-        raise AssertionError("unreachable")
+        if self.journal is not None:
+            self.journal.set(entry, {})
+        return result
 
     def _backoff(self, attempt: int) -> float:
         first = self._extra_float("retry_min_wait", 1.0)

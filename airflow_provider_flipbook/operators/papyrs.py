@@ -86,6 +86,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         if hook.connection.conn_type != "papyrs":
             raise AirflowException(f"Connection {self.papyrs_conn_id!r} is not a papyrs connection")
         store = context.get("task_state_store")
+        hook.journal = store  # a retry after a lost answer looks before it creates again
         progress: dict[str, Any] = (store.get(STATE_KEY) if store is not None else None) or {}
 
         def save() -> None:

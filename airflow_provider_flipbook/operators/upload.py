@@ -64,6 +64,7 @@ class UploadPdfOperator(BaseOperator):
 
         hook = hook_for(self.conn_id)
         store = context.get("task_state_store")
+        hook.journal = store  # a retry after a lost answer looks before it creates again
         result = self._resume(hook, store)
         if result is None:
             result = self._publish(hook)

@@ -145,3 +145,47 @@ def test_connection_refused_is_resent_without_a_lookup(sandbox, vendor, samples,
             hook.call("Paper.CreatePaper", parentID=1, name="x", urlName="x", creates=True)
     assert error.value.unsent and "OutcomeUnknown" not in type(error.value).__name__
     assert len(sleeps) == 2, "resent by the transport, as a read would be"
+
+
+class Killed(BaseException):
+    """The worker dies (SIGKILL, OOM, pod eviction): nothing in the task gets to run afterwards."""
+
+
+@pytest.mark.parametrize("vendor, route, counted", [
+    ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
+    ("flipsnack", "POST /v1/", "collections"),
+    ("ipaper", "ProcessPDF", "papers"),
+])
+def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
+        sandbox, samples, context, fast, monkeypatch, vendor, route, counted):
+    """The worker dies after the vendor committed the create and before the answer came back (so no id
+    reached the state store); Airflow's retry must adopt the object, not create another."""
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+
+    sandbox.fault(vendor, kind="lost_answer", route=route, lost_as="502")
+    original = FlipbookBaseHook.create_once
+
+    def die_on_lost_answer(self, *args, **kwargs):
+        create = args[1]
+
+        def create_then_die():
+            try:
+                return create()
+            except VendorApiError as error:
+                raise Killed(str(error)) from None
+
+        return original(self, args[0], create_then_die, *args[2:], **kwargs)
+
+    monkeypatch.setattr(FlipbookBaseHook, "create_once", die_on_lost_answer)
+    operator = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="Killed",
+                                 wait_for_conversion=True, poll_interval=0.05)
+    with pytest.raises(Killed):
+        operator.execute(context)
+    monkeypatch.setattr(FlipbookBaseHook, "create_once", original)
+    assert sandbox.state()[vendor][counted] == 1
+    context["ti"].try_number = 2
+    result = operator.execute(context)  # Airflow's retry, same task state store
+    assert result["total_pages"] == 4
+    assert sandbox.state()[vendor][counted] == 1
+    if vendor == "ipaper":
+        assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1
