@@ -74,7 +74,14 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             paths.append(path)
         return paths
 
+    @staticmethod
+    def _unknown_post(progress: dict[str, Any]) -> str:
+        return (f"Papyrs feed.post: the answer to the discussion post on page {progress.get('url')} was lost, and "
+                "Papyrs cannot list a discussion to check it. Look at the page: if the post is there, mark this "
+                "task success; if not, clear the task's state (or rerun the DAG) to post it.")
+
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_flipbook.exceptions import OutcomeUnknownError
         from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 
         title = str(self.title or "").strip()
@@ -134,7 +141,16 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             progress["attachments"].append(str(path))
             save()
         if self.discussion_post and "post_id" not in progress:
-            progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
+            # Papyrs cannot list a discussion, so a post whose answer was lost cannot be looked for:
+            # fail, naming the page to check, rather than post it twice.
+            if progress.get("post_sent"):
+                raise AirflowException(self._unknown_post(progress))
+            progress["post_sent"] = True
+            save()
+            try:
+                progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
+            except OutcomeUnknownError:
+                raise AirflowException(self._unknown_post(progress)) from None
             save()
         for old in existing:
             hook.delete_page(old)

@@ -189,3 +189,16 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
     assert sandbox.state()[vendor][counted] == 1
     if vendor == "ipaper":
         assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1
+
+
+@pytest.mark.parametrize("lost_as", ["502", "cut"])
+def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(sandbox, context, fast, lost_as):
+    """Papyrs cannot list a discussion: the safe failure (check this page) beats a duplicate comment."""
+    sandbox.fault("papyrs", kind="lost_answer", route="feed/post", lost_as=lost_as)
+    operator = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown="# Hi", discussion_post="Updated",
+                                          papyrs_conn_id=fast["papyrs"])
+    for _ in range(2):  # the try, then Airflow's retry
+        with pytest.raises(AirflowException, match="feed.post: the answer .* was lost.*Look at the page"):
+            operator.execute(context)
+    assert sandbox.state()["papyrs"]["discussion_posts"] == 1
+    assert sandbox.state()["papyrs"]["pages"] == 1
