@@ -34,10 +34,9 @@ from urllib.parse import urlsplit
 
 import requests
 import tenacity
-from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
     RateLimitError,
@@ -116,9 +115,12 @@ class FlipbookBaseHook(BaseHook):
 
     @classmethod
     async def async_for(cls, conn_id: str | None = None):
-        """Build a hook in async code: the connection is fetched with ``aget_connection``."""
+        """Build a hook in async code: connection and extras fetched without blocking the event loop."""
         conn_id = conn_id or cls.default_conn_name
-        return cls(conn_id, connection=await cls.aget_connection(conn_id))
+        connection, extras = await aget_connection(conn_id)
+        hook = cls(conn_id, connection=connection)
+        hook.__dict__["extras"] = extras
+        return hook
 
     @cached_property
     def extras(self) -> dict[str, Any]:

@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar
 
 import requests
-from airflow.sdk.log import mask_secret
 from requests_toolbelt import MultipartEncoder
 
+from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, TransientApiError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow

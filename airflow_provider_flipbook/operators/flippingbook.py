@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import AirflowException, BaseOperator
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 

@@ -6,9 +6,13 @@ import re
 import time
 from typing import Any
 
-from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import (
+    AirflowException,
+    BaseOperator,
+    conf,
+    mask_secret,
+    task_state_store,
+)
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 STATE_KEY = "flipbook_upload"
@@ -63,7 +67,7 @@ class UploadPdfOperator(BaseOperator):
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = hook_for(self.conn_id)
-        store = context.get("task_state_store")
+        store = task_state_store(context)  # None below Airflow 3.3: no resume
         result = self._resume(hook, store)
         if result is None:
             result = self._publish(hook)
@@ -127,8 +131,6 @@ class UploadPdfOperator(BaseOperator):
     # -- publish, per vendor ------------------------------------------------------------------------
 
     def _publish(self, hook: Any) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         from airflow_provider_flipbook.utils.files import check_pdf, resolve_pdf
 
         vendor = hook.conn_type
@@ -149,8 +151,6 @@ class UploadPdfOperator(BaseOperator):
                 "pages": facts.pages, **result}
 
     def _flippingbook(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         from airflow_provider_flipbook.hooks.flippingbook import inline_request_fits
 
         fields: dict[str, Any] = {"filename": source.name}
