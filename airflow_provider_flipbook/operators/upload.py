@@ -194,7 +194,7 @@ class UploadPdfOperator(BaseOperator):
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
         self._wait_for_free_paper(hook, int(paper_id))
         job = hook.process_pdf(int(paper_id), source.open, password=self.pdf_password)
-        viewer = str(hook.extras.get("viewer_base_url") or "").rstrip("/")
+        viewer = str(hook.extra("viewer_base_url", "")).rstrip("/")
         relative = hook.get_paper_url(int(paper_id))
         return {"publication_id": str(paper_id), "version_id": job, "url": viewer + relative if viewer else relative}
 
