@@ -7,7 +7,7 @@ from parsed fields and pass through the hook's redaction: they never carry a cre
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_flipbook._compat import AirflowException
 
 
 class VendorApiError(AirflowException):

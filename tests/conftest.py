@@ -87,7 +87,7 @@ def run_rescheduled(sensor: Any, context: dict[str, Any], limit: int = 500) -> A
     """Run a reschedule-mode sensor as the scheduler would: again after each reschedule, until done."""
     import time
 
-    from airflow.sdk.exceptions import AirflowRescheduleException
+    from airflow_provider_flipbook._compat import AirflowRescheduleException
 
     for _ in range(limit):
         try:
@@ -102,7 +102,7 @@ def run_deferred(operator: Any, context: dict[str, Any]) -> Any:
     import asyncio
     import importlib
 
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_flipbook._compat import TaskDeferred
 
     try:
         return operator.execute(context)

@@ -36,10 +36,9 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 import urllib3
-from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
     OutcomeUnknownError,
@@ -142,9 +141,17 @@ class FlipbookBaseHook(BaseHook):
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
 
-    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None) -> None:
+    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
+        # Airflow builds hooks as ``HookClass(**{conn_name_attr: conn_id})`` (connection test, UI, get_hook).
+        named = kwargs.pop(self.conn_name_attr, None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
+        if conn_id and named and conn_id != named:
+            raise TypeError(f"{type(self).__name__}(): conn_id {conn_id!r} and {self.conn_name_attr} {named!r} differ")
         super().__init__()
-        self.conn_id = conn_id or (connection.conn_id if connection is not None else None) or self.default_conn_name
+        self.conn_id = (conn_id or named or (connection.conn_id if connection is not None else None)
+                        or self.default_conn_name)
+        setattr(self, self.conn_name_attr, self.conn_id)
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
         self.journal: Journal | None = None  # where create_once writes down what it is about to create
         if connection is not None:
@@ -158,9 +165,12 @@ class FlipbookBaseHook(BaseHook):
 
     @classmethod
     async def async_for(cls, conn_id: str | None = None):
-        """Build a hook in async code: the connection is fetched with ``aget_connection``."""
+        """Build a hook in async code: connection and extras fetched without blocking the event loop."""
         conn_id = conn_id or cls.default_conn_name
-        return cls(conn_id, connection=await cls.aget_connection(conn_id))
+        connection, extras = await aget_connection(conn_id)
+        hook = cls(conn_id, connection=connection)
+        hook.__dict__["extras"] = extras
+        return hook
 
     @cached_property
     def extras(self) -> dict[str, Any]:
@@ -203,8 +213,16 @@ class FlipbookBaseHook(BaseHook):
 
     # -- transport settings -----------------------------------------------------------------
 
+    def extra(self, name: str, default: Any = None) -> Any:
+        """An extra's value, or ``default`` where it is missing, ``null`` or blank: Airflow's connection
+        form saves every field left empty as ``null`` (or ``""``), and that means "use the default"."""
+        value = self.extras.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default
+        return value.strip() if isinstance(value, str) else value
+
     def _extra_float(self, name: str, default: float) -> float:
-        value = self.extras.get(name, default)
+        value = self.extra(name, default)
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -224,7 +242,7 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def limits(self) -> tuple[Limit, ...]:
-        override = self.extras.get("rate_limit")
+        override = self.extra("rate_limit")
         limits = (parse_limit(str(override)),) if override else self.default_limits
         # 2 % slower than the limit: the server counts arrivals, and the first request of a window
         # may arrive later than the last one (connection set-up), which would look like a burst.
@@ -233,9 +251,9 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def pacer(self) -> Pacer | None:
-        if str(self.extras.get("pacing", True)).lower() in ("false", "0", "no", "off"):
+        if str(self.extra("pacing", True)).lower() in ("false", "0", "no", "off"):
             return None
-        scope = str(self.extras.get("pacing_scope", "host")).lower()
+        scope = str(self.extra("pacing_scope", "host")).lower()
         if scope not in ("host", "process"):
             raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be 'host' or 'process'")
         return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope)
@@ -479,6 +497,38 @@ class FlipbookBaseHook(BaseHook):
             return size
 
     # -- Airflow UI ---------------------------------------------------------------------------
+
+    @classmethod
+    def _form_widgets(cls) -> dict[str, Any]:
+        """The ``conn-fields`` of the provider info as wtforms fields: what Airflow 3.1 draws the
+        connection form from (3.2+ reads ``conn-fields`` and never calls the hook for it)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import Optional, any_of
+
+        from airflow_provider_flipbook.get_provider_info import connection_type
+
+        widgets: dict[str, Any] = {}
+        for name, field in connection_type(cls.conn_type)["conn-fields"].items():
+            schema = field["schema"]
+            validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
+            kind = IntegerField if "integer" in schema["type"] else StringField  # numbers: text, parsed by the hook
+            widgets[name] = kind(lazy_gettext(field["label"]), widget=BS3TextFieldWidget(), validators=validators,
+                                 description=field["description"])
+        return widgets
+
+    @classmethod
+    def _field_behaviour(cls) -> dict[str, Any]:
+        """``ui-field-behaviour`` for Airflow 3.1, with the extras' suggestions as placeholders."""
+        from airflow_provider_flipbook.get_provider_info import connection_type
+
+        info = connection_type(cls.conn_type)
+        behaviour = info["ui-field-behaviour"]
+        examples = {name: str(field["schema"]["examples"][0]) for name, field in info["conn-fields"].items()
+                    if field["schema"].get("examples")}
+        return {"hidden_fields": list(behaviour["hidden-fields"]), "relabeling": dict(behaviour["relabeling"]),
+                "placeholders": {**examples, **behaviour["placeholders"]}}
 
     def _probe(self) -> str:
         """One cheap call with no side effect; returns a description of the account."""

@@ -77,6 +77,14 @@ class FlippingBookHook(FlipbookBaseHook):
     default_base_url: ClassVar[str] = "https://api-tc.is.flippingbook.com"
     default_limits = (TokenBucket(burst=10, rate=1.0),)
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def _auth(self) -> requests.auth.AuthBase:
         return _Bearer(self._require(self.connection.password, "password", "FlippingBook API key"))
 

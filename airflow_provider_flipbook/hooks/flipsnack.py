@@ -27,9 +27,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar
 
 import requests
-from airflow.sdk.log import mask_secret
 from requests_toolbelt import MultipartEncoder
 
+from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, TransientApiError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -93,12 +93,20 @@ class FlipsnackHook(FlipbookBaseHook):
     default_upload_url: ClassVar[str] = "https://upload.flipsnack.com"
     default_limits = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def secrets(self) -> list[str]:
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
 
     @property
     def upload_url(self) -> str:
-        return str(self.extras.get("upload_host") or self.default_upload_url).rstrip("/")
+        return str(self.extra("upload_host", self.default_upload_url)).rstrip("/")
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
         api_key = self._require(self.connection.login, "login", "Flipsnack API key")

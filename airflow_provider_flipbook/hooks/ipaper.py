@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import requests
 from lxml import etree
 
+from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import MalformedResponseError, NotFoundError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -74,10 +75,21 @@ class IPaperHook(FlipbookBaseHook):
     default_base_url: ClassVar[str] = "https://ipaper.api.ipapercms.dk"
     default_limits = (SlidingWindow(48, 60.0),)
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def credentials(self) -> dict[str, str]:
         login = self._require(self.connection.login, "login", "iPaper user e-mail or 'APIKey'")
         password = self._require(self.connection.password, "password", "iPaper password or API key")
-        mode = str(self.extras.get("credential_fields", "all")).lower()
+        mode = str(self.extra("credential_fields", "all")).lower()
+        if mode not in ("all", "pl", "plain"):  # anything else would send no credentials at all
+            raise AirflowException(f"Connection {self.conn_id!r}: extra 'credential_fields' must be all, pl or "
+                                   f"plain, not {mode!r}")
         fields: dict[str, str] = {}
         if mode in ("all", "pl"):
             fields.update(plUsername=login, plPassword=password)
@@ -281,7 +293,7 @@ class IPaperHook(FlipbookBaseHook):
     def paper_summary(self, paper_id: int) -> dict[str, Any]:
         structure = self.get_paper_structure(paper_id)
         relative = text(structure, "paper/@url")
-        viewer = str(self.extras.get("viewer_base_url") or "").rstrip("/")
+        viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
         return {"publication_id": str(paper_id), "name": text(structure, "paper/@name"),
                 "url": viewer + relative if viewer else relative,
                 "total_pages": len(structure.xpath("paper/pages/page")) or None}

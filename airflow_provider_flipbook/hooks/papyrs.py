@@ -56,13 +56,21 @@ class PapyrsHook(FlipbookBaseHook):
     default_limits = (SlidingWindow(6, 60.0),)
     host_meaning = "Papyrs site URL (https://<site>.papyrs.com)"
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)
         self._subsite = subsite
 
     @property
     def subsite(self) -> str:
-        return (self._subsite or self.extras.get("subsite") or "home").lstrip("@")
+        return (self._subsite or self.extra("subsite", "home")).lstrip("@")
 
     def api_url(self, path: str, *, site_wide: bool = False) -> str:
         prefix = "" if site_wide else f"/@{self.subsite}"

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 
@@ -69,7 +67,7 @@ class CreateTrackedLinkOperator(BaseOperator):
             raise AirflowException(f"notification_type must be Email or Zapier, got {self.notification_type!r}")
         ref = publication_ref(self.publication)
         hook = hook_for(self.flippingbook_conn_id, vendors=("flippingbook",))
-        hook.journal = context.get("task_state_store")  # a retry after a lost answer looks before it creates
+        hook.journal = task_state_store(context)  # a retry after a lost answer looks before it creates
         link, reused = None, False
         if self.reuse_existing:
             filters = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}

@@ -7,9 +7,7 @@ import mimetypes
 import os
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import OpenPapyrsPageLink
 
 STATE_KEY = "papyrs_page"
@@ -92,7 +90,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         hook = PapyrsHook(self.papyrs_conn_id, subsite=self.subsite)
         if hook.connection.conn_type != "papyrs":
             raise AirflowException(f"Connection {self.papyrs_conn_id!r} is not a papyrs connection")
-        store = context.get("task_state_store")
+        store = task_state_store(context)  # None below Airflow 3.3: no resume
         hook.journal = store  # a retry after a lost answer looks before it creates again
         progress: dict[str, Any] = (store.get(STATE_KEY) if store is not None else None) or {}
 

@@ -3,8 +3,8 @@
 import time
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from airflow_provider_flipbook.operators import (
     CreateTrackedLinkOperator,
     PapyrsMarkdownPageOperator,
