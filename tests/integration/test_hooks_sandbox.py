@@ -187,15 +187,17 @@ def test_flippingbook_key_limit(sandbox):
         hook.create_api_key()
 
 
-def test_flipsnack_collections(sandbox, samples):
+@pytest.mark.parametrize("items_key", ["items", "flipbooks"])  # getCollection's page is cut off before the key
+def test_flipsnack_collections(sandbox, samples, items_key):
+    sandbox.sandbox.vendors["flipsnack"].options["items_key"] = items_key
     hook = FlipsnackHook()
     created = hook.create_collection(open_file=lambda: samples["three"].open("rb"), filename="three.pdf",
                                      title="Coll")
     collection = created["collectionHash"]
-    assert created["items"][0]["status"] == "processing"
-    with pytest.raises(VendorApiError) as busy:
-        hook.update_collection(collection, title="x")
-    assert busy.value.code == 38
+    assert created[items_key][0]["status"] == "processing"
+    assert hook.conversion_status(collection)["state"] == "running"
+    # Unavailable while processing (code 38): the hook waits for the conversion instead of failing.
+    assert hook.update_collection(collection, title="x")["collectionTitle"] == "x"
     deadline = time.monotonic() + 10
     while hook.conversion_status(collection)["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -211,6 +213,45 @@ def test_flipsnack_collections(sandbox, samples):
     assert [c["collectionHash"] for c in hook.iter_collections(page_size=1)] == [final]
     hook.delete_collection(final)
     assert sandbox.state()["flipsnack"]["collections"] == 0
+
+
+def test_flipsnack_code_38_waits_only_up_to_processing_timeout(sandbox, samples, monkeypatch):
+    from airflow_provider_flipbook.hooks.flipsnack import CollectionProcessingError
+
+    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 3000)  # 60 s here
+    hook = FlipsnackHook()
+    hook.__dict__["extras"] = {**hook.extras, "processing_timeout": 25, "processing_poll_interval": 5}
+    collection = hook.create_collection(open_file=lambda: samples["three"].open("rb"), title="Busy")["collectionHash"]
+    started = time.monotonic()
+    with pytest.raises(CollectionProcessingError) as busy:
+        hook.get_embed(collection)
+    assert busy.value.code == 38 and time.monotonic() - started < 2
+    assert hook.package_status(collection) == {"state": "running", "detail": "collection processing",
+                                               "resource_url": None}
+
+
+def answering(hook_cls, sandbox, pdf_server, path, answer, **extras):
+    """A hook whose vendor answers ``answer`` (JSON) at ``path``: a loopback server plays an undocumented shape."""
+    url = pdf_server(json.dumps(answer).encode(), path)
+    conn = dict(sandbox.connections()[hook_cls.conn_type])
+    conn["host"] = url[: -len(path) - 1]
+    conn["extra"] = {**conn.get("extra", {}), "max_retries": 0, **extras}
+    return hook_cls(connection=make_conn(f"{hook_cls.conn_type}_answering", conn))
+
+
+@pytest.mark.parametrize(("data", "operation"), [
+    ({"collectionHash": "abc", "pages": []}, "collection.getCollection"),
+    ({"collectionHash": "abc", "items": [{"status": "queued"}]}, "collection.getCollection"),
+    ({"state": "done"}, "collection.downloadHTML"),
+    ({"status": "COMPLETE"}, "collection.downloadHTML"),
+])
+def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, pdf_server, data, operation):
+    """A shape the documents do not show is an error naming the operation and the keys seen, never "running"."""
+    hook = answering(FlipsnackHook, sandbox, pdf_server, "v1/", {"code": 20, "status": "OK", "data": data})
+    status = hook.conversion_status if operation == "collection.getCollection" else hook.package_status
+    with pytest.raises(VendorApiError, match=operation) as error:
+        status("abc")
+    assert "keys seen" in str(error.value) and sorted(data)[0] in str(error.value)
 
 
 def test_ipaper_typed_methods(sandbox, samples):

@@ -304,3 +304,22 @@ def test_flippingbook_large_object_store_pdf_goes_by_signed_url(sandbox, samples
     result = upload("flippingbook", "signmem://bucket/big.pdf", wait_for_conversion=True).execute(context)
     assert result["total_pages"] == 3
     assert sandbox.state()["flippingbook"]["publications"] == 1
+
+
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
+def test_download_package_waits_while_the_new_collection_converts(sandbox, samples, context, tmp_path, mode,
+                                                                   monkeypatch):
+    """The first night of catalog_nightly_refresh: the package is asked for right after the upload, while
+    the vendor still answers code 38 "Collection is in processing state" (api-status-codes)."""
+    from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
+
+    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 60)  # ~1.2 s here
+    result = upload("flipsnack", samples["three"]).execute(context)
+    with pytest.raises(AirflowException) as busy:
+        FlipsnackHook().call("collection.downloadHTML", collectionHash=result["publication_id"])
+    assert busy.value.code == 38
+    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
+                                             destination=str(tmp_path) + "/", poke_interval=0.2, timeout=60,
+                                             deferrable=mode == "deferrable")
+    final = waiting.execute(context) if mode == "poke" else run_deferred(waiting, context)
+    assert final["status"] == "COMPLETE" and final["size"] > 0

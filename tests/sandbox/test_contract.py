@@ -1,6 +1,7 @@
 """Raw-HTTP contract tests of the sandbox: it must behave as the vendors document, not as our hooks expect."""
 
 import base64
+import hashlib
 import io
 import time
 import zipfile
@@ -8,7 +9,6 @@ import zipfile
 import pytest
 import requests
 
-from airflow_provider_flipbook.hooks.flipsnack import sign
 from airflow_provider_flipbook.sandbox.core import Credentials
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 
@@ -17,6 +17,12 @@ def fb(sandbox, method, path, key=None, **kwargs):  # sandbox: the fixture's han
     key = key or sandbox.sandbox.credentials.flippingbook_key
     return requests.request(method, f"{sandbox.url}/flippingbook/api/v1{path}",
                             headers={"Authorization": f"Bearer {key}"}, timeout=10, **kwargs)
+
+
+def sign(secret, params):
+    """developers.flipsnack.com/how-to-sign-a-request, step by step: the test's own copy, not the hook's."""
+    pairs = "".join(f"{name}{params[name]}" for name in sorted(params) if name not in ("signature", "file"))
+    return hashlib.md5((secret + pairs).encode()).hexdigest()
 
 
 def fs_get(sandbox, action, **params):  # sandbox: the fixture's handle or a SandboxServer
@@ -77,6 +83,35 @@ def test_flipsnack_envelope_codes(sandbox):
     assert fs_get(sandbox, "collection.getCollection", collectionHash="missing")["code"] == 43
     stats = fs_get(sandbox, "user.getStats")
     assert stats["code"] == 20 and stats["data"]["api_uploads_left"] == 1000
+
+
+def test_flipsnack_signatures_match_the_vendors_worked_example():
+    """The page's example: secret 123ABCDE-456-7890-FGH, key 45FD-267-7SG7832, getCollection of fxh4k89."""
+    from airflow_provider_flipbook.sandbox.flipsnack import signature
+
+    params = {"action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832"}
+    assert ("123ABCDE-456-7890-FGH" + "".join(f"{k}{params[k]}" for k in sorted(params))
+            == "123ABCDE-456-7890-FGHactioncollection.getCollectionapiKey45FD-267-7SG7832collectionHashfxh4k89")
+    assert signature("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
+    assert sign("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
+
+
+def test_flipsnack_code_38_while_the_collection_processes(sandbox, samples):
+    """api-status-codes: 38 "Collection is in processing state" for update, getEmbed and downloadHTML."""
+    sandbox.sandbox.vendors["flipsnack"].options["conversion_seconds"] = 3000  # a minute at speed 50
+    creds = sandbox.sandbox.credentials
+    fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Busy"}
+    fields["signature"] = sign(creds.flipsnack_secret, fields)
+    with samples["three"].open("rb") as pdf:
+        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
+                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()
+    collection = created["data"]["collectionHash"]
+    assert created["data"]["items"][0]["status"] == "processing"
+    for action, extra in (("collection.update", {"title": "x"}), ("collection.getEmbed", {}),
+                          ("collection.downloadHTML", {})):
+        assert fs_get(sandbox, action, collectionHash=collection, **extra) == {
+            "code": 38, "status": "Collection is in processing state"}
+    assert fs_get(sandbox, "collection.getCollection", collectionHash=collection)["code"] == 20
 
 
 def test_flipsnack_accepts_the_vendors_worked_example_signature():
