@@ -230,13 +230,40 @@ def test_flipsnack_code_38_waits_only_up_to_processing_timeout(sandbox, samples,
                                                "resource_url": None}
 
 
-def answering(hook_cls, sandbox, pdf_server, path, answer, **extras):
-    """A hook whose vendor answers ``answer`` (JSON) at ``path``: a loopback server plays an undocumented shape."""
-    url = pdf_server(json.dumps(answer).encode(), path)
-    conn = dict(sandbox.connections()[hook_cls.conn_type])
-    conn["host"] = url[: -len(path) - 1]
-    conn["extra"] = {**conn.get("extra", {}), "max_retries": 0, **extras}
-    return hook_cls(connection=make_conn(f"{hook_cls.conn_type}_answering", conn))
+@pytest.fixture
+def canned():
+    """A loopback vendor that answers every GET or POST with one JSON body: shapes the documents do not show."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answer = {"body": b"{}"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def reply(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer["body"])))
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        do_GET = do_POST = reply  # noqa: N815
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def hook(hook_cls, sandbox, body, **extras):
+        answer["body"] = json.dumps(body).encode()
+        conn = dict(sandbox.connections()[hook_cls.conn_type])
+        conn["host"] = f"http://127.0.0.1:{server.server_port}"
+        conn["extra"] = {**conn.get("extra", {}), "max_retries": 0, **extras}
+        return hook_cls(connection=make_conn(f"{hook_cls.conn_type}_canned", conn))
+
+    yield hook
+    server.shutdown()
 
 
 @pytest.mark.parametrize(("data", "operation"), [
@@ -245,9 +272,9 @@ def answering(hook_cls, sandbox, pdf_server, path, answer, **extras):
     ({"state": "done"}, "collection.downloadHTML"),
     ({"status": "COMPLETE"}, "collection.downloadHTML"),
 ])
-def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, pdf_server, data, operation):
+def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, canned, data, operation):
     """A shape the documents do not show is an error naming the operation and the keys seen, never "running"."""
-    hook = answering(FlipsnackHook, sandbox, pdf_server, "v1/", {"code": 20, "status": "OK", "data": data})
+    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": data})
     status = hook.conversion_status if operation == "collection.getCollection" else hook.package_status
     with pytest.raises(VendorApiError, match=operation) as error:
         status("abc")
@@ -301,6 +328,9 @@ def test_papyrs_typed_methods(sandbox, samples):
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     page = hook.create_page("Intranet", category="Reports/2026")
     heading = hook.create_widget(page["id"], "heading", "Hello", heading="h2", styleclass="line")
+    assert (heading["heading"], heading["styleclass"]) == ("h2", "line")  # the sandbox reads them from the URL
+    sent = [e for e in sandbox.requests("papyrs") if "heading/create" in e.path][-1]
+    assert {"heading=h2", "styleclass=line", "format=html"} <= set(sent.query.split("&"))
     updated = hook.update_widget(page["id"], "heading", heading["id"], "Hello again")
     assert updated["version_of_id"] == heading["id"] and updated["id"] != heading["id"]
     assert "styleclass" not in updated  # the vendor resets it unless it is sent again
@@ -325,6 +355,16 @@ def test_papyrs_typed_methods(sandbox, samples):
         hook.create_markdown(page["id"], "  ")
 
 
+@pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
+def test_papyrs_success_false_is_an_error_with_the_vendors_message(sandbox, failure_status):
+    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    hook = with_extras(PapyrsHook, sandbox, pacing=False)
+    hook.invite_person("erin@example.com")
+    with pytest.raises(VendorApiError, match="A user with that email address exists") as error:
+        hook.invite_person("erin@example.com")
+    assert error.value.operation == "people.invite" and error.value.status == failure_status
+
+
 def test_papyrs_folder_copy_follows_more(sandbox):
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     for n in range(7):
@@ -341,3 +381,10 @@ def test_exceptions_survive_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert (str(copy), copy.retry_after, copy.status) == (str(error), 5, 429)
     json.dumps({"message": str(copy)})
+
+
+@pytest.mark.parametrize("answer", [{"widgets": [{"id": "1"}]}, {"ok": True}, []])
+def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
+    hook = canned(PapyrsHook, sandbox, answer)
+    with pytest.raises(VendorApiError, match="markdown.create.*expected a widget"):
+        hook.create_markdown("1", "# Title")

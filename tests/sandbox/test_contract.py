@@ -153,6 +153,44 @@ def test_papyrs_auth_and_error_body(sandbox):
     assert invite_on_subsite.status_code == 400
 
 
+def py_paced(sandbox, method, path, **kwargs):
+    """One Papyrs call inside the documented 6 requests / 60 s (scaled by the sandbox's speed)."""
+    time.sleep(60 / 6 / sandbox.sandbox.speed + 0.01)
+    return py(sandbox, method, path, **kwargs)
+
+
+def test_papyrs_widget_options_are_read_from_the_url_only(sandbox):
+    """The document: "The following additional parameters can be added to the request URL"."""
+    page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Opts", "json": [[]]}).json()["id"]
+    from_url = py_paced(sandbox, "POST", f"page/{page}/heading/create/?heading=h2&styleclass=bars&format=text",
+                        json={"widget": {"val": "<b>Hi</b>"}}).json()
+    assert (from_url["heading"], from_url["styleclass"], from_url["html"]) == ("h2", "bars", "&lt;b&gt;Hi&lt;/b&gt;")
+    from_body = py_paced(sandbox, "POST", f"page/{page}/heading/create/",
+                         json={"widget": {"val": "<b>Hi</b>", "heading": "h2", "styleclass": "bars",
+                                          "format": "text"}}).json()
+    assert (from_body["heading"], from_body.get("styleclass"), from_body["html"]) == ("h1", None, "<b>Hi</b>")
+    bad = py_paced(sandbox, "POST", f"page/{page}/paragraph/create/?styleclass=bars", json={"widget": {"val": "x"}})
+    assert bad.status_code == 400 and bad.json() == {"error": "Invalid value for styleclass: 'bars'", "status": 400}
+
+
+def test_papyrs_markdown_takes_only_the_documented_body(sandbox):
+    page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Md", "json": [[]]}).json()["id"]
+    other = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"markdown": "# Title"})
+    assert other.status_code == 400 and other.json()["status"] == 400 and "widget.val" in other.json()["error"]
+    made = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"widget": {"val": "# Title\n\nText"}})
+    assert [w["classname"] for w in made.json()] == ["Heading", "Paragraph"]
+
+
+@pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
+def test_papyrs_people_failures_say_success_false(sandbox, failure_status):
+    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    site = f"{sandbox.url}/papyrs/api/v1/people/invite/"
+    headers = {"X-Auth-Token": sandbox.sandbox.credentials.papyrs_token}
+    answer = requests.post(site, json={"email_address": "not-an-address"}, headers=headers, timeout=5)
+    assert answer.status_code == failure_status
+    assert answer.json() == {"success": False, "error": "email_address is required"}
+
+
 # -- rate limits --------------------------------------------------------------------------------------
 
 def test_flippingbook_burst_of_ten_then_429_in_reject_mode():
