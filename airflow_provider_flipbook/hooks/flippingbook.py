@@ -8,13 +8,25 @@ Choices where the vendor's documents are silent or disagree (see shared/vendor-a
 * ``ObjectNotFound`` (HTTP 200 or 404) raises :class:`NotFoundError`.
 * Source progress is read from ``progress`` or ``Progress``.
 * Pacing: a burst of 10, then 1 request per second, per API key.
+* ``createdSource`` (publication create/update with ``url`` or ``data``) carries its own
+  ``success``/``wellKnownError``/``message``: a failed source is an error, even when the
+  publication call itself succeeded (POST publication page). An answer without ``createdSource``
+  or its ``id`` fails at once, naming the keys seen.
+* ``onNotOpenedUntil``: the tracked-link pages type it "boolean" but describe "the specified
+  date/time (ISO 8601 format)", and the answer carries it as ``triggers.onNotOpenedUntil.until``
+  (string): it is sent as an ISO 8601 UTC date-time string, ``YYYY-MM-DDTHH:MM:SSZ``.
+* Tracked-link URLs: the pages give only ``urlName`` and "prefix it with
+  ``https://online.flippingbook.com/link/`` (for the default domain)"; with a custom domain the
+  prefix is taken from the link's own ``publication.url`` (the canonical URL, on that domain).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -26,6 +38,7 @@ API = "/api/v1"
 FB = "/api/v1/fbonline"
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
+DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -157,12 +170,30 @@ class FlippingBookHook(FlipbookBaseHook):
 
     def create_publication(self, **fields: Any) -> dict[str, Any]:
         """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source."""
-        return self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+        answer = self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+        return self._check_created_source(answer, fields, "publication.create")
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
         """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
-        return self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
-                         operation="publication.update")
+        answer = self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
+                           operation="publication.update")
+        return self._check_created_source(answer, fields, "publication.update")
+
+    def _check_created_source(self, answer: dict[str, Any], fields: dict[str, Any], operation: str) -> dict[str, Any]:
+        """The implicit source's own result: a failed one is the user's error, not a quiet success."""
+        if not (fields.get("url") or fields.get("data")):
+            return answer
+        created = answer.get("createdSource", answer.get("CreatedSource"))
+        if not isinstance(created, dict):
+            raise self.error(operation, f"the answer has no 'createdSource' (keys seen: {sorted(answer)})")
+        if created.get("success", created.get("Success", True)) is False:
+            code, message = error_fields(created)
+            gone = " (the vendor deletes a publication whose only source failed)" if operation.endswith("create") else ""
+            raise self.error(f"{operation} source", f"the PDF was refused: {message or 'no message'}{gone}",
+                             code=code)
+        if not created.get("id"):
+            raise self.error(operation, f"'createdSource' has no 'id' (keys seen: {sorted(created)})")
+        return answer
 
     def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
         return self.call("POST", f"{FB}/publication/{publication_id}/customize", json=_drop_none(options),
@@ -216,12 +247,14 @@ class FlippingBookHook(FlipbookBaseHook):
                             publication_hash_id: str | None = None, publication_url: str | None = None,
                             notification_type: str | None = None, on_view_trigger_single: bool | None = None,
                             on_view_trigger: bool | None = None, on_download: bool | None = None,
-                            on_not_opened_until: str | None = None) -> dict[str, Any]:
+                            on_not_opened_until: str | dt.datetime | None = None) -> dict[str, Any]:
+        """``on_not_opened_until``: a date-time (ISO 8601 string or datetime; naive means UTC)."""
         body = _drop_none({
             "title": title, "publicationUid": publication_uid, "publicationHashId": publication_hash_id,
             "publicationUrl": publication_url, "notificationType": notification_type,
             "onViewTriggerSingle": on_view_trigger_single, "onViewTrigger": on_view_trigger,
-            "onDownload": on_download, "onNotOpenedUntil": on_not_opened_until,
+            "onDownload": on_download,
+            "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
         })
         return self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create")["links"][0]
 
@@ -311,8 +344,38 @@ def publication_summary(publication: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def iso8601(value: str | dt.datetime) -> str:
+    """A date-time as the tracked-link pages describe it (ISO 8601), in UTC: ``2026-06-20T00:00:00Z``."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-06-20T09:00:00Z)") from None
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"expected an ISO 8601 date-time, got {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tracked_link_url(link: dict[str, Any]) -> str:
+    """The link's full URL: the vendor's own ``url`` if it gives one; else ``urlName`` under the domain of
+    the link's publication (its canonical ``publication.url``); else the documented default domain."""
+    if link.get("url"):
+        return str(link["url"])
+    if not link.get("urlName"):
+        raise VendorApiError("FlippingBook", "tracked_link", f"the link has no 'urlName' (keys seen: {sorted(link)})")
+    canonical = str((link.get("publication") or {}).get("url") or "")
+    parts = urlsplit(canonical)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        root = canonical.split("/view/", 1)[0] if "/view/" in parts.path else f"{parts.scheme}://{parts.netloc}"
+        return f"{root.rstrip('/')}/link/{link['urlName']}"
+    return DEFAULT_LINK_PREFIX + str(link["urlName"])
+
+
 def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "publication_summary"]
+__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "iso8601", "publication_summary",
+           "tracked_link_url"]

@@ -191,6 +191,44 @@ def test_papyrs_people_failures_say_success_false(sandbox, failure_status):
     assert answer.json() == {"success": False, "error": "email_address is required"}
 
 
+def test_flippingbook_tracked_links_as_documented(sandbox, samples):
+    """urlName and no full URL; onNotOpenedUntil is an ISO 8601 date/time ("boolean" in the type column)."""
+    data = base64.b64encode(samples["small"].read_bytes()).decode()
+    pub = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Links", "data": data}).json()
+    made = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Ann", "publicationUid": pub["id"],
+                                                                "onNotOpenedUntil": "2026-06-20T07:00:00Z"}).json()
+    link = made["links"][0]
+    assert "url" not in link and link["urlName"] and link["publication"]["url"] == pub["url"]
+    assert link["triggers"]["onNotOpenedUntil"] == {"enabled": True, "until": "2026-06-20T07:00:00Z"}
+    refused = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Bob", "publicationUid": pub["id"],
+                                                                   "onNotOpenedUntil": True})
+    assert refused.status_code == 400 and refused.json()["error"]["wellKnownError"] == "InvalidData"
+
+
+@pytest.mark.parametrize("when", ["later", "report"])
+def test_flippingbook_refuses_xfa_sources(sandbox, samples, when):
+    """The Source entity: no XFA (forms). ``created_source_errors`` picks when the refusal is told."""
+    sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
+    data = base64.b64encode(samples["xfa"].read_bytes()).decode()
+    answer = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Form", "data": data}).json()
+    assert answer["success"] is True
+    if when == "report":
+        assert answer["createdSource"] == {"success": False, "wellKnownError": "InvalidData",
+                                           "message": "Invalid source: PDFs with XFA forms are not supported",
+                                           "error": "InvalidSource"}
+        assert fb(sandbox, "GET", f"/fbonline/publication/{answer['id']}").status_code == 404
+    else:
+        source = answer["createdSource"]["id"]
+        states = []
+        for _ in range(100):
+            got = fb(sandbox, "GET", f"/fbonline/publication/{answer['id']}/source/{source}")
+            states.append(got.json()["source"]["state"] if got.status_code == 200 else got.status_code)
+            if states[-1] in ("CompletedWithErrors", 404):
+                break
+            time.sleep(0.02)
+        assert states[-1] in ("CompletedWithErrors", 404)
+
+
 # -- rate limits --------------------------------------------------------------------------------------
 
 def test_flippingbook_burst_of_ten_then_429_in_reject_mode():
