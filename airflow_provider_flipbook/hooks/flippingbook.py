@@ -38,6 +38,7 @@ API = "/api/v1"
 FB = "/api/v1/fbonline"
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
+SOURCE_STATES = {"WaitAutoQueue", "Queued", "Completed", *TERMINAL_SOURCE_STATES}  # the source GET page
 DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 
 
@@ -166,12 +167,22 @@ class FlippingBookHook(FlipbookBaseHook):
         return iter(paged(fetch, min(page_size, 1000)))
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
-        return self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get")["publication"]
+        return self._field(self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get"),
+                           "publication", "publication.get")
 
     def create_publication(self, **fields: Any) -> dict[str, Any]:
         """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source."""
         answer = self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+        self._field(answer, "id", "publication.create", str)
         return self._check_created_source(answer, fields, "publication.create")
+
+    def _field(self, body: dict[str, Any], key: str, operation: str, kind: type = dict) -> Any:
+        """``body[key]`` as the document shows it, or an error at once naming the keys seen."""
+        value = body.get(key)
+        if not isinstance(value, kind) or (kind is str and not value):
+            raise self.error(operation, f"unrecognised answer: expected {key!r} ({kind.__name__}), "
+                             f"keys seen: {sorted(body)}")
+        return value
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
         """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
@@ -205,11 +216,12 @@ class FlippingBookHook(FlipbookBaseHook):
     # -- sources ---------------------------------------------------------------------------
 
     def list_sources(self, publication_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list")["sources"]
+        return self._field(self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list"),
+                           "sources", "source.list", list)
 
     def get_source(self, publication_id: str, source_id: str) -> dict[str, Any]:
-        source = self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
-                           operation="source.get")["source"]
+        source = self._field(self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
+                                       operation="source.get"), "source", "source.get")
         if "progress" not in source and "Progress" in source:
             source["progress"] = source["Progress"]
         return source
@@ -218,8 +230,8 @@ class FlippingBookHook(FlipbookBaseHook):
                    data: bytes | None = None) -> str:
         """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
         body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
-        return self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
-                         operation="source.add")["id"]
+        return self._field(self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
+                                     operation="source.add"), "id", "source.add", str)
 
     # -- tracked links ---------------------------------------------------------------------
 
@@ -256,7 +268,11 @@ class FlippingBookHook(FlipbookBaseHook):
             "onDownload": on_download,
             "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
         })
-        return self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create")["links"][0]
+        links = self._field(self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create"),
+                            "links", "tracked_link.create", list)
+        if not links or not isinstance(links[0], dict):
+            raise self.error("tracked_link.create", "the answer's 'links' is empty")
+        return links[0]
 
     def update_tracked_link(self, link_id: str, *, new_state: str | None = None, **fields: Any) -> dict[str, Any]:
         """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
@@ -312,6 +328,9 @@ class FlippingBookHook(FlipbookBaseHook):
                 return {"state": "failed", "detail": f"publication {publication_id} or its source {source_id} "
                                                      "vanished (deleted after a failed first conversion?)"}
             state = source.get("state")
+            if state not in SOURCE_STATES:
+                raise self.error("source.get", f"unrecognised source state {state!r} (keys seen: {sorted(source)}); "
+                                 f"the document lists {', '.join(sorted(SOURCE_STATES))}")
             if state in ("CompletedWithErrors", "WaitManualQueue"):
                 return {"state": "failed", "detail": f"source {source_id} ended in {state}"}
             if state != "CompletedAllStages":  # one request per poll while converting
@@ -323,7 +342,9 @@ class FlippingBookHook(FlipbookBaseHook):
             publication = self.get_publication(publication_id)
         except NotFoundError:
             return {"state": "failed", "detail": f"publication {publication_id} vanished"}
-        flags = {flag.strip() for flag in str(publication.get("state", "")).split(",")}
+        if not isinstance(publication.get("state"), str):
+            raise self.error("publication.get", f"the publication has no 'state' (keys seen: {sorted(publication)})")
+        flags = {flag.strip() for flag in publication["state"].split(",")}
         if flags & {"Deleted", "Trashed"}:
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
         done = bool(source_id) or "CompletedAllStages" in flags

@@ -22,7 +22,9 @@ Where the documents are silent, ``options`` (``POST /_sandbox/options``) pick th
 ``created_source_errors`` says when a bad first source is reported: ``later`` (the default: the
 source is accepted and ends CompletedWithErrors) or ``report`` (at once, in ``createdSource`` with
 ``success: false``, or as the error of ``POST .../source``); ``link_url`` (default false) adds a
-full ``url`` to tracked links, as some accounts may see.
+full ``url`` to tracked links, as some accounts may see; ``progress_key`` names a source's progress
+field: ``Progress`` (the default: so the source page writes it, against its own camelCase) or
+``progress``.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class FlippingBookEmulator(VendorEmulator):
         self.webhooks: dict[str, dict[str, Any]] = {}
         self.folders = [{"id": "f-catalogues", "name": "Catalogues"}, {"id": "f-reports", "name": "Reports"}]
         self.custom_domains: list[str] = []
-        self.options: dict[str, Any] = {"created_source_errors": "later", "link_url": False}
+        self.options: dict[str, Any] = {"created_source_errors": "later", "link_url": False,
+                                        "progress_key": "Progress"}
 
     def counts(self) -> dict[str, int]:
         live = [p for p in self.publications.values() if "Deleted" not in p["state"]]
@@ -374,7 +377,7 @@ class FlippingBookEmulator(VendorEmulator):
     def source_view(self, source: dict[str, Any]) -> dict[str, Any]:
         state, stage, progress = self.source_state(source)
         return {"id": source["id"], "publicationId": source["publicationId"], "state": state, "stage": stage,
-                "progress": progress,
+                str(self.options["progress_key"]): progress,
                 "links": [{"rel": "self", "type": "GET",
                            "href": f"{self.public}{FB}/publication/{source['publicationId']}/source/{source['id']}"}]}
 

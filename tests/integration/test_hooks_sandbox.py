@@ -388,3 +388,37 @@ def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
     hook = canned(PapyrsHook, sandbox, answer)
     with pytest.raises(VendorApiError, match="markdown.create.*expected a widget"):
         hook.create_markdown("1", "# Title")
+
+
+@pytest.mark.parametrize("progress_key", ["Progress", "progress"])  # the page writes Progress, its peers camelCase
+def test_flippingbook_source_progress_in_either_casing(sandbox, samples, progress_key):
+    import base64
+
+    sandbox.sandbox.vendors["flippingbook"].options["progress_key"] = progress_key
+    hook = FlippingBookHook()
+    created = hook.create_publication(name="P", data=base64.b64encode(samples["long"].read_bytes()).decode())
+    seen = []
+    for _ in range(400):
+        status = hook.conversion_status(created["id"], created["createdSource"]["id"], summary=False)
+        seen.append(status["detail"])
+        if status["state"] != "running":
+            break
+        time.sleep(0.01)
+    assert status["state"] == "success"
+    assert any(d.startswith("Completed L1 ") and d.split()[-1].isdigit() for d in seen), seen  # progress was read
+
+
+@pytest.mark.parametrize(("answer", "call", "expected"), [
+    ({"success": True, "source": {"id": "s", "state": "Converting"}}, "status", "unrecognised source state 'Converting'"),
+    ({"success": True, "item": {"id": "s"}}, "status", r"expected 'source' \(dict\), keys seen: \['item', 'success'\]"),
+    ({"success": True, "publication": {"id": "p"}}, "summary", "the publication has no 'state'"),
+    ({"success": True, "publicationId": "p"}, "create", r"expected 'id' \(str\), keys seen"),
+    ({"success": True, "id": "p"}, "create", "the answer has no 'createdSource'"),
+    ({"success": True, "id": "p", "createdSource": {"success": True}}, "create", "'createdSource' has no 'id'"),
+])
+def test_flippingbook_unknown_answer_shapes_fail_at_once(sandbox, canned, answer, call, expected):
+    hook = canned(FlippingBookHook, sandbox, answer)
+    run = {"status": lambda: hook.conversion_status("p", "s"), "summary": lambda: hook.conversion_status("p"),
+           "create": lambda: hook.create_publication(name="x", data="JVBERi0=")}[call]
+    with pytest.raises(VendorApiError, match=expected):
+        run()

@@ -286,6 +286,7 @@ def test_flippingbook_conversion_lifecycle(samples, tmp_path):
         def state():
             source = fb(server, "GET", f"/fbonline/publication/{pid}/source/{sid}").json()["source"]
             time.sleep(0.25)
+            assert {"id", "publicationId", "links", "state", "stage", "Progress"} <= set(source)  # the page's fields
             return source["state"], source["stage"]
 
         seen = poll(state, lambda s: s[0] == "CompletedAllStages")
