@@ -274,6 +274,8 @@ class FlipsnackHook(FlipbookBaseHook):
         except NotFoundError as error:
             return {"state": "failed", "detail": str(error)}
         statuses = item_statuses(collection) if isinstance(collection, Mapping) else []
+        if not statuses and isinstance(collection, Mapping) and any(collection.get(k) == [] for k in ITEM_KEYS):
+            return {"state": "running", "detail": "no items yet", "publication": collection_summary(collection)}
         if not statuses or not set(statuses) <= ITEM_STATUSES:
             raise self.error("collection.getCollection", "unrecognised answer: expected a list of items under "
                              f"{' or '.join(ITEM_KEYS)} with status processing, complete or failed "

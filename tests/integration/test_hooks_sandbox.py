@@ -269,6 +269,7 @@ def canned():
 @pytest.mark.parametrize(("data", "operation"), [
     ({"collectionHash": "abc", "pages": []}, "collection.getCollection"),
     ({"collectionHash": "abc", "items": [{"status": "queued"}]}, "collection.getCollection"),
+    ({"collectionHash": "abc", "items": "complete"}, "collection.getCollection"),
     ({"state": "done"}, "collection.downloadHTML"),
     ({"status": "COMPLETE"}, "collection.downloadHTML"),
 ])
@@ -381,6 +382,11 @@ def test_exceptions_survive_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert (str(copy), copy.retry_after, copy.status) == (str(error), 5, 429)
     json.dumps({"message": str(copy)})
+
+
+def test_flipsnack_an_empty_item_list_is_not_finished(sandbox, canned):
+    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": {"collectionHash": "a", "flipbooks": []}})
+    assert hook.conversion_status("a")["state"] == "running"
 
 
 @pytest.mark.parametrize("answer", [{"widgets": [{"id": "1"}]}, {"ok": True}, []])
