@@ -7,8 +7,8 @@ our choice). Subsite-scoped calls made on the site-wide URL act on ``@home``.
 
 Paragraph/heading widgets take the documented body ``{"widget": {"val": ...}}``; their options
 ``format``, ``styleclass`` and ``heading`` are read from the request URL only, as the document
-places them (options in the body are ignored, as unknown fields would be), and bad values answer
-400. Markdown (``page/<id>/markdown/create/``) takes the same body (the only documented body
+places them; in the body, or with a value the document does not list, they answer 400 (the
+document's "wrong or missing parameter"). Markdown (``page/<id>/markdown/create/``) takes the same body (the only documented body
 shape) and is rendered with markdown-it (tables on): every heading becomes a Heading widget (``#``
 = h1 ... ``####``+ = h4), the blocks between them one Paragraph widget; any other body answers 400.
 A widget update gets a new id and ``version_of_id``, and loses its ``styleclass`` unless it is
@@ -300,6 +300,9 @@ class PapyrsEmulator(VendorEmulator):
         spec = (await self.body(request)).get("widget")
         if not isinstance(spec, dict) or not isinstance(spec.get("val"), str):
             raise Failure(400, "widget.val is required")
+        misplaced = sorted(set(spec) & set(WIDGET_OPTIONS))
+        if misplaced:  # the document's 400: "wrong or missing parameter"
+            raise Failure(400, f"{', '.join(misplaced)} must be given as URL parameters, not in the body")
         result = {"val": spec["val"]}
         for name, allowed in WIDGET_OPTIONS.items():
             value = request.query_params.get(name)

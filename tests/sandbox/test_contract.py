@@ -167,8 +167,9 @@ def test_papyrs_widget_options_are_read_from_the_url_only(sandbox):
     assert (from_url["heading"], from_url["styleclass"], from_url["html"]) == ("h2", "bars", "&lt;b&gt;Hi&lt;/b&gt;")
     from_body = py_paced(sandbox, "POST", f"page/{page}/heading/create/",
                          json={"widget": {"val": "<b>Hi</b>", "heading": "h2", "styleclass": "bars",
-                                          "format": "text"}}).json()
-    assert (from_body["heading"], from_body.get("styleclass"), from_body["html"]) == ("h1", None, "<b>Hi</b>")
+                                          "format": "text"}})
+    assert from_body.status_code == 400 and from_body.json() == {
+        "error": "format, heading, styleclass must be given as URL parameters, not in the body", "status": 400}
     bad = py_paced(sandbox, "POST", f"page/{page}/paragraph/create/?styleclass=bars", json={"widget": {"val": "x"}})
     assert bad.status_code == 400 and bad.json() == {"error": "Invalid value for styleclass: 'bars'", "status": 400}
 
