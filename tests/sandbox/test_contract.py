@@ -437,3 +437,21 @@ def test_ipaper_fifty_per_minute_then_429():
     with SandboxServer(speed=5) as server:  # a 12 s window: 51 calls always fall inside it
         codes = [ip(server, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
     assert codes[:50] == [200] * 50 and codes[50] == 429
+
+
+def test_shape_variants_switch_through_the_control_api(sandbox, samples):
+    control = f"{sandbox.url}/_sandbox/options"
+    answer = requests.post(control, json={"flipsnack": {"items_key": "flipbooks"}, "papyrs": {"failure_status": 200},
+                                          "flippingbook": {"created_source_errors": "report"}}, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["flipsnack"]["items_key"] == "flipbooks"
+    creds = sandbox.sandbox.credentials
+    fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Variant"}
+    fields["signature"] = sign(creds.flipsnack_secret, fields)
+    with samples["three"].open("rb") as pdf:
+        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
+                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()["data"]
+    assert "flipbooks" in created and "items" not in created
+    assert requests.post(control, json={"flipsnack": {"nope": 1}}, timeout=5).status_code == 400
+    sandbox.reset()  # a reset brings back the documented defaults
+    assert sandbox.sandbox.vendors["flipsnack"].options["items_key"] == "items"
