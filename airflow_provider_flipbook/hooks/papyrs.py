@@ -4,10 +4,14 @@ Base URLs: ``https://<site>.papyrs.com/@<subsite>/api/v1`` for subsite calls and
 ``https://<site>.papyrs.com/api/v1`` for site-wide ones (people invites, subsites). The
 connection's extra ``subsite`` picks the subsite; without it, subsite calls go to ``@home``.
 
-Errors: any non-2xx is an error; the documented body is ``{"error": ..., "status": ...}``.
+Errors: any non-2xx is an error; the documented body is ``{"error": ..., "status": ...}``. The
+people endpoints document ``{"success": false, "error": ...}`` for a failure without saying its
+HTTP status, so ``success: false`` in a 2xx answer is an error too, with the vendor's message.
 Writes are POST (deletes too). A widget update returns a new ``id`` and ``version_of_id``.
-``markdown/create`` takes ``{"widget": {"val": <markdown>}}`` (the body is not documented; this
-mirrors the paragraph/heading body) and answers one widget or a list of them.
+Paragraph/heading widgets: the body is ``{"widget": {"val": ...}}`` (the documented example POST);
+``format``, ``styleclass`` and ``heading`` go in the request URL ("The following additional
+parameters can be added to the request URL"). ``markdown/create`` takes the same body (its own
+example is missing from the document) and answers one widget or a list of them.
 Pacing: 6 requests per 60 s per token (the documented default; set extra ``rate_limit`` if
 Papyrs raised yours).
 """
@@ -104,7 +108,11 @@ class PapyrsHook(FlipbookBaseHook):
             raise self.error(operation, message or response.reason, status=response.status_code, code=code)
         if not response.content and allow_empty:
             return None
-        return self._json(response, operation)
+        body = self._json(response, operation)
+        if isinstance(body, dict) and body.get("success") is False:
+            raise self.error(operation, str(body.get("error") or "the answer says success: false"),
+                             status=response.status_code)
+        return body
 
     def _describe_error(self, response: requests.Response) -> tuple[Any, str]:
         try:
@@ -179,10 +187,8 @@ class PapyrsHook(FlipbookBaseHook):
 
     def create_widget(self, page_id: str, kind: str, val: str, *, format: str = "html",
                       styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
-        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
-                                    "heading": heading}.items() if v is not None}
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": widget},
-                         operation=f"{kind}.create")
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": {"val": val}},
+                         params=_options(format, styleclass, heading), operation=f"{kind}.create")
 
     def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
         return self.call("GET", f"page/{page_id}/{_kind(kind)}/get/{widget_id}/", operation=f"{kind}.get")
@@ -190,11 +196,9 @@ class PapyrsHook(FlipbookBaseHook):
     def update_widget(self, page_id: str, kind: str, widget_id: str, val: str, *, format: str = "html",
                       styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
         """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
-        vendor resets it otherwise."""
-        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
-                                    "heading": heading}.items() if v is not None}
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": widget},
-                         operation=f"{kind}.update")
+        vendor resets it otherwise. Like ``format``, they go in the URL (as for create)."""
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": {"val": val}},
+                         params=_options(format, styleclass, heading), operation=f"{kind}.update")
 
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
         self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete", allow_empty=True)
@@ -204,15 +208,20 @@ class PapyrsHook(FlipbookBaseHook):
         ``page``: the page as just read or created, if the caller has it (saves a request)."""
         if not markdown.strip():
             raise ValueError("markdown is empty")
-        result = self.create_once(
-            "markdown.create",
-            lambda: self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
-                              operation="markdown.create", creates=True),
-            describe=f"the widgets of page {page_id}", several=True,
+        def create() -> list[dict[str, Any]]:
+            result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
+                               operation="markdown.create", creates=True)
+            widgets = result if isinstance(result, list) else [result]
+            if not widgets or not all(isinstance(w, dict) and "id" in w for w in widgets):
+                seen = sorted(result) if isinstance(result, dict) else type(result).__name__
+                raise self.error("markdown.create", f"expected a widget or a list of widgets, got keys {seen}")
+            return widgets
+
+        return self.create_once(
+            "markdown.create", create, describe=f"the widgets of page {page_id}", several=True,
             lookup=lambda: page_widgets(self.get_page(page_id)), identity=lambda widget: widget.get("id"),
             adopt=lambda found: found, before=None if page is None else [w.get("id") for w in page_widgets(page)],
         )
-        return result if isinstance(result, list) else [result]
 
     def _upload(self, url_path: str, operation: str, filename: str, open_file: Callable[[], BinaryIO],
                 content_type: str) -> dict[str, Any]:
@@ -321,6 +330,11 @@ def page_widgets(page: dict[str, Any]) -> list[dict[str, Any]]:
     """Every widget of a page, from its ``json``: a list of columns, each a list of widgets."""
     columns = page.get("json") or []
     return [w for column in columns if isinstance(column, list) for w in column if isinstance(w, dict)]
+
+
+def _options(format: str, styleclass: str | None, heading: str | None) -> dict[str, str]:
+    """Widget options for the request URL, where the document puts them."""
+    return {k: v for k, v in {"format": format, "styleclass": styleclass, "heading": heading}.items() if v is not None}
 
 
 def _kind(kind: str) -> str:

@@ -214,6 +214,6 @@ class UploadPdfOperator(BaseOperator):
     def _flipsnack(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
         created = hook.create_collection(open_file=source.open, filename=source.name,
                                          title=self.title or self.name or source.name, description=self.description)
-        items = created.get("items") or [{}]
+        items = created.get("items") or created.get("flipbooks") or [{}]  # the item list's key is undocumented
         return {"publication_id": created["collectionHash"], "version_id": items[0].get("flipbookHash"),
                 "url": created.get("url")}
