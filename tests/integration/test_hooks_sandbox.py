@@ -394,7 +394,7 @@ def test_flipsnack_an_empty_item_list_is_not_finished(sandbox, canned):
 def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
     hook = canned(PapyrsHook, sandbox, answer)
     with pytest.raises(VendorApiError, match="markdown.create.*expected a widget"):
-        hook.create_markdown("1", "# Title")
+        hook.create_markdown("1", "# Title", page={"id": "1", "json": [[]]})
 
 
 @pytest.mark.parametrize("progress_key", ["Progress", "progress"])  # the page writes Progress, its peers camelCase
