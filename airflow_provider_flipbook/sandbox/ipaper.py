@@ -523,6 +523,10 @@ class IPaperEmulator(VendorEmulator):
         criteria = options.findall("customfieldcriterias/field")
         if not criteria:
             raise Answer("SEARCH_NO_CUSTOM_FIELD_CRITERIAS", "At least one criterion is required.")
+        for c in criteria:
+            if c.get("usewildcards") is not None and self.custom_fields.get(c.get("name", "")) != "string":
+                # "Must only be specified for string type custom fields" (even as "false")
+                raise Answer("SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings.")
         self.settle()
         papers = E("papers")
         for node in self._below(p.int("categoryID")):
@@ -531,9 +535,6 @@ class IPaperEmulator(VendorEmulator):
             ok = True
             for c in criteria:
                 name, wanted = c.get("name", ""), c.get("value", "")
-                if c.get("usewildcards") is not None and self.custom_fields.get(name) != "string":
-                    # "Must only be specified for string type custom fields" (even as "false")
-                    raise Answer("SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings.")
                 if c.get("usewildcards") == "true":
                     pattern = "^" + ".*".join(re.escape(part) for part in wanted.split("%")) + "$"
                     ok &= re.match(pattern, node["fields"].get(name, ""), re.I) is not None
