@@ -31,8 +31,10 @@ class Asmx(Exception):
 
 def xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
     data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
-            f"  <message><![CDATA[{message}]]></message>\n  {data_xml}\n</result>\n").encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
+        f"  <message><![CDATA[{message}]]></message>\n  {data_xml}\n</result>\n"
+    ).encode()
 
 
 def E(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
@@ -104,7 +106,7 @@ async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[st
                 if match is None:
                     name.extend(chunk[i:])
                     break
-                name.extend(chunk[i:match.start()])
+                name.extend(chunk[i : match.start()])
                 i = match.end()
                 if match.group() == b"&":
                     finish()
@@ -159,10 +161,10 @@ def option(options_xml: str, name: str) -> str | None:
     if not options_xml.strip():
         return None
     try:
-        root = etree.fromstring(options_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+        root = etree.fromstring(
+            options_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
     except etree.XMLSyntaxError:
         raise Answer("ERROR", "xmlOptions is not valid XML.") from None
     found = root.find(name)
     return found.text if found is not None else None
-
-

@@ -27,7 +27,9 @@ def options(sandbox, **values) -> None:
 
 def wait(hook: IPaperHook, paper: int, version: str | None, limit: float = 15.0) -> dict:
     deadline = time.monotonic() + limit
-    while (status := hook.conversion_status(paper, version))["state"] == "running" and time.monotonic() < deadline:
+    while (status := hook.conversion_status(paper, version))[
+        "state"
+    ] == "running" and time.monotonic() < deadline:
         time.sleep(0.1)
     return status
 
@@ -37,6 +39,7 @@ def ripper_calls(sandbox) -> list[str]:
 
 
 # -- the account root ---------------------------------------------------------------------------------
+
 
 def test_the_root_is_the_id_at_url_slash_and_never_paper_zero(sandbox):
     hook = IPaperHook()
@@ -62,19 +65,25 @@ def test_without_a_root_lookup_the_extra_is_used_or_the_error_says_how_to_set_it
 
 # -- conversion: every variant ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("variant", [
-    {},  # as documented: ProcessPDF answers no job GUID
-    {"job_guid": True},  # the newer API's GetProcessingStatus
-    {"page_ids": "kept"},  # a rerun keeps page ids: only the page count and image sizes can change
-    {"appear_delay": 50.0},  # the job shows in GetProcessingPapers 1 s late (speed 50)
-])
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},  # as documented: ProcessPDF answers no job GUID
+        {"job_guid": True},  # the newer API's GetProcessingStatus
+        {"page_ids": "kept"},  # a rerun keeps page ids: only the page count and image sizes can change
+        {"appear_delay": 50.0},  # the job shows in GetProcessingPapers 1 s late (speed 50)
+    ],
+)
 def test_a_conversion_is_followed_to_its_end_in_every_variant(sandbox, samples, variant):
     options(sandbox, **variant)
     hook = hook_with(sandbox, processing_appear_timeout=30)
     paper = hook.create_paper(hook.root_paper_id, "Variant", "variant")
     version = hook.process_pdf(paper, lambda: open(samples["small"], "rb"))
     assert bool(version.startswith("queued@")) != bool(variant.get("job_guid"))
-    assert hook.conversion_status(paper, version)["state"] == "running"  # not finished just because not listed
+    assert (
+        hook.conversion_status(paper, version)["state"] == "running"
+    )  # not finished just because not listed
     status = wait(hook, paper, version)
     assert status["state"] == "success", status
     assert status["publication"]["total_pages"] == 4
@@ -119,6 +128,7 @@ def test_a_bare_paper_id_without_pages_is_not_finished(sandbox):
 
 # -- documented codes ------------------------------------------------------------------------------------
 
+
 def test_readonly_maintenance_is_retried_with_backoff(sandbox):
     options(sandbox, readonly=True)
     hook = hook_with(sandbox, retry_min_wait=0.01, retry_max_wait=0.05)
@@ -157,6 +167,7 @@ def test_a_license_that_allows_no_processing_is_a_final_clear_error(sandbox, sam
 
 # -- custom-field search ---------------------------------------------------------------------------------
 
+
 def test_usewildcards_is_sent_for_string_fields_only(sandbox):
     hook = IPaperHook()
     paper = hook.create_paper(hook.root_paper_id, "Fields", "fields")
@@ -165,7 +176,9 @@ def test_usewildcards_is_sent_for_string_fields_only(sandbox):
     hook.set_custom_field_values(paper, {"Season": "Spring", "Year": 2026})
     # The sandbox refuses usewildcards (even "false") on an int field, as the documents require.
     assert [p["id"] for p in hook.search_by_custom_fields(None, {"Year": "2026"})] == [str(paper)]
-    assert [p["id"] for p in hook.search_by_custom_fields(None, {"Season": "Spr%", "Year": 2026})] == [str(paper)]
+    assert [p["id"] for p in hook.search_by_custom_fields(None, {"Season": "Spr%", "Year": 2026})] == [
+        str(paper)
+    ]
     before = len(sandbox.requests("ipaper"))
     with pytest.raises(InvalidInputError, match=r"string custom fields only: Year \(int\)"):
         hook.search_by_custom_fields(None, {"Year": "20%"})
@@ -174,13 +187,20 @@ def test_usewildcards_is_sent_for_string_fields_only(sandbox):
 
 # -- answer shapes ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("route, call", [
-    ("GetProcessingPapers", lambda hook: hook.get_processing_papers()),
-    ("GetProcessingStatus", lambda hook: hook.conversion_status(1, "6f1f0f46-2a4d-4c4b-9d1e-3c1c2b0f9a11")),
-    ("GetPaperStructure", lambda hook: hook.paper_summary(182)),
-    ("CreatePaper", lambda hook: hook.create_paper(182, "x", "x")),
-    ("GetPaperIDFromUrl", lambda hook: hook.get_paper_id_from_url("/x/")),
-])
+
+@pytest.mark.parametrize(
+    "route, call",
+    [
+        ("GetProcessingPapers", lambda hook: hook.get_processing_papers()),
+        (
+            "GetProcessingStatus",
+            lambda hook: hook.conversion_status(1, "6f1f0f46-2a4d-4c4b-9d1e-3c1c2b0f9a11"),
+        ),
+        ("GetPaperStructure", lambda hook: hook.paper_summary(182)),
+        ("CreatePaper", lambda hook: hook.create_paper(182, "x", "x")),
+        ("GetPaperIDFromUrl", lambda hook: hook.get_paper_id_from_url("/x/")),
+    ],
+)
 def test_an_unknown_answer_shape_fails_at_once_naming_the_operation_and_what_it_saw(sandbox, route, call):
     hook = hook_with(sandbox, root_paper_id=182)
     sandbox.fault("ipaper", kind="malformed", body="shape", route=route)
@@ -193,5 +213,70 @@ def test_streamed_uploads_carry_a_content_length(sandbox, samples):
     assert hook.upload_media_file(0, "big.pdf", lambda: open(samples["big"], "rb")) > 0
     paper = hook.create_paper(hook.root_paper_id, "Big", "big")
     assert hook.process_pdf(paper, lambda: open(samples["big"], "rb")).startswith("queued@")
-    assert [e.status for e in sandbox.requests("ipaper") if e.path.endswith(("/UploadFile", "/ProcessPDF"))] == [
-        200, 200]
+    assert [
+        e.status for e in sandbox.requests("ipaper") if e.path.endswith(("/UploadFile", "/ProcessPDF"))
+    ] == [200, 200]
+
+
+# -- the upload operator, sensor and trigger on one status call ---------------------------------------
+
+
+@pytest.mark.parametrize("variant", [{}, {"job_guid": True}])
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_the_upload_operator_publishes_under_the_root_and_waits_in_every_variant(
+    sandbox, samples, context, variant, deferrable
+):
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+    from tests.conftest import run_deferred
+
+    options(sandbox, **variant)
+    operator = UploadPdfOperator(
+        task_id="u",
+        conn_id="ipaper_default",
+        pdf=str(samples["small"]),
+        name="Root Pdf",
+        wait_for_conversion=True,
+        deferrable=deferrable,
+        poll_interval=0.05,
+    )
+    result = run_deferred(operator, context) if deferrable else operator.execute(context)
+    assert {"vendor", "publication_id", "version_id", "url", "total_pages"} <= set(result)
+    assert result["url"].endswith("/root-pdf/") and result["total_pages"] == 4
+    assert result["version_id"].startswith("queued@") != bool(variant)
+    assert IPaperHook().get_paper_id_from_url("/root-pdf/") == int(result["publication_id"])
+
+
+@pytest.mark.parametrize("category", [0, "0", -3, "top"])
+def test_the_upload_operator_refuses_a_category_that_is_no_id_before_any_call(
+    sandbox, samples, context, category
+):
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    with pytest.raises(InvalidInputError, match="parent_category_id"):
+        UploadPdfOperator(
+            task_id="u", conn_id="ipaper_default", pdf=str(samples["small"]), parent_category_id=category
+        ).execute(context)
+    assert sandbox.requests("ipaper") == []
+
+
+def test_the_upload_operator_takes_a_category_and_a_blank_template_means_the_root(sandbox, samples, context):
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    hook = IPaperHook()
+    category = hook.create_category(hook.root_paper_id, "Catalogues", "catalogues")
+    inside = UploadPdfOperator(
+        task_id="u",
+        conn_id="ipaper_default",
+        pdf=str(samples["small"]),
+        name="Spring",
+        parent_category_id=str(category),
+    ).execute({"ti": context["ti"]})
+    assert inside["url"].endswith("/catalogues/spring/")
+    blank = UploadPdfOperator(
+        task_id="u",
+        conn_id="ipaper_default",
+        pdf=str(samples["small"]),
+        name="Spring",
+        parent_category_id="None",
+    ).execute({"ti": context["ti"]})  # "{{ params.x }}" of None
+    assert blank["url"].endswith("/spring/") and not blank["url"].endswith("/catalogues/spring/")

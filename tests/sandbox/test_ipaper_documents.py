@@ -135,16 +135,21 @@ def shape(document: str | bytes) -> tuple[str, set[tuple[str, str, frozenset[str
     """The code and every (element, parent, attribute names) of an answer: what a client reads."""
     root = etree.fromstring(document.encode() if isinstance(document, str) else document)
     assert root.tag == "result"
-    return root.findtext("code").strip(), {(e.tag, e.getparent().tag, frozenset(e.keys())) for e in root.iter()
-                                           if e.getparent() is not None and e.getparent().tag != "result"
-                                           or e.tag == "data"}
+    return root.findtext("code").strip(), {
+        (e.tag, e.getparent().tag, frozenset(e.keys()))
+        for e in root.iter()
+        if e.getparent() is not None and e.getparent().tag != "result" or e.tag == "data"
+    }
 
 
 def ip(sandbox, method, **form):
     creds = sandbox.sandbox.credentials
     service, _, name = method.partition(".")
-    return requests.post(f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
-                         data={"plUsername": "APIKey", "plPassword": creds.ipaper_api_key, **form}, timeout=30)
+    return requests.post(
+        f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
+        data={"plUsername": "APIKey", "plPassword": creds.ipaper_api_key, **form},
+        timeout=30,
+    )
 
 
 def attr(answer: requests.Response, path: str) -> str:
@@ -152,9 +157,14 @@ def attr(answer: requests.Response, path: str) -> str:
 
 
 def processed_paper(sandbox, samples, url_name: str) -> str:
-    paper = attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name=url_name, urlName=url_name), "data/paper/@id")
+    paper = attr(
+        ip(sandbox, "Paper.CreatePaper", parentID="182", name=url_name, urlName=url_name), "data/paper/@id"
+    )
     pdf = base64.b64encode(samples["small"].read_bytes()).decode()
-    assert "SUCCESS" in ip(sandbox, "Ripper.ProcessPDF", paperID=paper, xmlOptions="<options/>", base64Pdf=pdf).text
+    assert (
+        "SUCCESS"
+        in ip(sandbox, "Ripper.ProcessPDF", paperID=paper, xmlOptions="<options/>", base64Pdf=pdf).text
+    )
     deadline = time.monotonic() + 10
     while "<process " in ip(sandbox, "Ripper.GetProcessingPapers").text and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -162,16 +172,25 @@ def processed_paper(sandbox, samples, url_name: str) -> str:
 
 
 def test_the_ipaper_sandbox_imports_nothing_from_the_hooks_operators_sensors_or_triggers():
-    code = ("import sys, airflow_provider_flipbook.sandbox.ipaper, airflow_provider_flipbook.sandbox.ipaper_wire; "
-            "print([m for m in sys.modules if m.split('.')[1:2] in (['hooks'], ['operators'], ['sensors'], "
-            "['triggers']) and m.startswith('airflow_provider_flipbook.')])")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    code = (
+        "import sys, airflow_provider_flipbook.sandbox.ipaper, airflow_provider_flipbook.sandbox.ipaper_wire; "
+        "print([m for m in sys.modules if m.split('.')[1:2] in (['hooks'], ['operators'], ['sensors'], "
+        "['triggers']) and m.startswith('airflow_provider_flipbook.')])"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "[]"
+    )
 
 
 def test_ipaper_paper_answers_have_the_documented_shapes(sandbox):
     tree = ip(sandbox, "Paper.GetAllPapers", paperID="182")
-    assert shape(tree.content) == ("SUCCESS", {("data", "result", frozenset()),
-                                               ("category", "data", frozenset({"id", "name", "url"}))})
+    assert shape(tree.content) == (
+        "SUCCESS",
+        {("data", "result", frozenset()), ("category", "data", frozenset({"id", "name", "url"}))},
+    )
     assert attr(tree, "data/category/@url") == "/" and attr(tree, "data/category/@id") == "182"
     demos = ip(sandbox, "Paper.CreateCategory", paperID="182", name="Demos", urlName="demos")
     assert shape(demos.content) == shape(SAMPLES["Paper.CreatePaper"])
@@ -179,9 +198,18 @@ def test_ipaper_paper_answers_have_the_documented_shapes(sandbox):
     ip(sandbox, "Paper.CreateCategory", paperID=demos_id, name="hep23", urlName="hep23")
     created = ip(sandbox, "Paper.CreatePaper", parentID=demos_id, name="21", urlName="21")
     assert shape(created.content) == shape(SAMPLES["Paper.CreatePaper"])
-    dated = attr(ip(sandbox, "Paper.CreatePaper", parentID=demos_id, name="Dot", urlName="dot"), "data/paper/@id")
-    ip(sandbox, "Paper.SetPublicationPeriod", paperID=dated, **{"from": "2014-05-14 01:25:00", "to": "2014-05-29 01:35:00"})
-    assert shape(ip(sandbox, "Paper.GetAllPapers", paperID="182").content) == shape(SAMPLES["Paper.GetAllPapers"])
+    dated = attr(
+        ip(sandbox, "Paper.CreatePaper", parentID=demos_id, name="Dot", urlName="dot"), "data/paper/@id"
+    )
+    ip(
+        sandbox,
+        "Paper.SetPublicationPeriod",
+        paperID=dated,
+        **{"from": "2014-05-14 01:25:00", "to": "2014-05-29 01:35:00"},
+    )
+    assert shape(ip(sandbox, "Paper.GetAllPapers", paperID="182").content) == shape(
+        SAMPLES["Paper.GetAllPapers"]
+    )
     found = ip(sandbox, "Paper.GetPaperIDFromUrl", url="/demos/21/")
     assert shape(found.content) == shape(SAMPLES["Paper.GetPaperIDFromUrl found"])
     missing = ip(sandbox, "Paper.GetPaperIDFromUrl", url="/nowhere/")
@@ -191,7 +219,9 @@ def test_ipaper_paper_answers_have_the_documented_shapes(sandbox):
 
 
 def test_ipaper_ripper_answers_have_the_documented_shapes(sandbox, samples):
-    paper = attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="Job", urlName="job"), "data/paper/@id")
+    paper = attr(
+        ip(sandbox, "Paper.CreatePaper", parentID="182", name="Job", urlName="job"), "data/paper/@id"
+    )
     pdf = base64.b64encode(samples["small"].read_bytes()).decode()
     queued = ip(sandbox, "Ripper.ProcessPDF", paperID=paper, xmlOptions="<options/>", base64Pdf=pdf)
     assert shape(queued.content) == shape(SAMPLES["Ripper.ProcessPDF"])  # no job GUID
@@ -210,16 +240,24 @@ def test_ipaper_search_media_and_field_answers_have_the_documented_shapes(sandbo
     for name, kind in (("date", "datetime"), ("FieldName", "string"), ("TestField", "int")):
         assert "SUCCESS" in ip(sandbox, "CustomField.AddCustomField", name=name, dataType=kind).text
     assert shape(ip(sandbox, "CustomField.GetCustomFieldDefinitions").content) == shape(
-        SAMPLES["CustomField.GetCustomFieldDefinitions"])
+        SAMPLES["CustomField.GetCustomFieldDefinitions"]
+    )
     ip(sandbox, "CustomField.SetCustomFieldValue", paperID=paper, fieldName="date", value="2009-07-25")
-    options = ('<options><customfieldcriterias><field name="date" value="2009-07-25" /></customfieldcriterias>'
-               '<includedcustomfields><field name="TestField" /></includedcustomfields></options>')
+    options = (
+        '<options><customfieldcriterias><field name="date" value="2009-07-25" /></customfieldcriterias>'
+        '<includedcustomfields><field name="TestField" /></includedcustomfields></options>'
+    )
     found = ip(sandbox, "Search.SearchPapersByCustomFields", categoryID="182", xmlOptions=options)
     documented = shape(SAMPLES["Search.SearchPapersByCustomFields"])
     code, seen = shape(found.content)
     assert code == "SUCCESS" and seen >= documented[1]
-    upload = ip(sandbox, "Media.UploadFile", parentID="0", name="a.pdf",  # 0: the documented media root
-                base64File=base64.b64encode(b"%PDF-1.4 tiny").decode())
+    upload = ip(
+        sandbox,
+        "Media.UploadFile",
+        parentID="0",
+        name="a.pdf",  # 0: the documented media root
+        base64File=base64.b64encode(b"%PDF-1.4 tiny").decode(),
+    )
     assert shape(upload.content) == shape(SAMPLES["Media.UploadFile"])
 
 
@@ -227,8 +265,10 @@ def test_ipaper_refuses_what_the_documents_refuse(sandbox):
     assert attr(ip(sandbox, "Paper.GetAllPapers", paperID="0"), "code").strip() == "PAPER_DOES_NOT_EXIST"
     ip(sandbox, "CustomField.AddCustomField", name="Year", dataType="int")
     for wildcard in ("true", "false"):  # "Must only be specified for string type custom fields"
-        options = (f'<options><customfieldcriterias><field name="Year" usewildcards="{wildcard}" value="2026" />'
-                   "</customfieldcriterias></options>")
+        options = (
+            f'<options><customfieldcriterias><field name="Year" usewildcards="{wildcard}" value="2026" />'
+            "</customfieldcriterias></options>"
+        )
         refused = ip(sandbox, "Search.SearchPapersByCustomFields", categoryID="182", xmlOptions=options)
         assert attr(refused, "code").strip() == "SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS"
     empty = ip(sandbox, "Search.SearchPapersByCustomFields", categoryID="182", xmlOptions="<options />")
@@ -237,7 +277,10 @@ def test_ipaper_refuses_what_the_documents_refuse(sandbox):
 
 def test_ipaper_readonly_blocks_writes_only_and_the_license_blocks_processing(sandbox, samples):
     sandbox.sandbox.vendors["ipaper"].options.update(readonly=True)
-    assert attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="x", urlName="x"), "code").strip() == "READONLY"
+    assert (
+        attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="x", urlName="x"), "code").strip()
+        == "READONLY"
+    )
     assert attr(ip(sandbox, "Paper.GetAllPapers", paperID="182"), "code").strip() == "SUCCESS"
     sandbox.sandbox.vendors["ipaper"].options.update(readonly=False, license_allows_processing=False)
     paper = attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="x", urlName="x"), "data/paper/@id")
@@ -250,22 +293,36 @@ def test_ipaper_binds_no_form_from_a_chunked_body_unless_told_to(sandbox):
     creds = sandbox.sandbox.credentials
     url = f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers"
     body = f"plUsername=APIKey&plPassword={creds.ipaper_api_key}&paperID=182".encode()
-    chunked = requests.post(url, data=iter([body]), timeout=10,  # a generator: Transfer-Encoding: chunked
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    chunked = requests.post(
+        url,
+        data=iter([body]),
+        timeout=10,  # a generator: Transfer-Encoding: chunked
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert chunked.status_code == 500 and "Content-Length" in chunked.text
     sandbox.sandbox.vendors["ipaper"].options.update(chunked_form=True)
-    assert "SUCCESS" in requests.post(url, data=iter([body]), timeout=10,
-                                      headers={"Content-Type": "application/x-www-form-urlencoded"}).text
+    assert (
+        "SUCCESS"
+        in requests.post(
+            url, data=iter([body]), timeout=10, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).text
+    )
 
 
-@pytest.mark.parametrize("variant, expected", [
-    ({"job_guid": True}, "jobGuid"), ({"root_url_lookup": False}, "not found"),
-])
+@pytest.mark.parametrize(
+    "variant, expected",
+    [
+        ({"job_guid": True}, "jobGuid"),
+        ({"root_url_lookup": False}, "not found"),
+    ],
+)
 def test_ipaper_variants_switch_through_the_control_api(sandbox, samples, variant, expected):
     answer = requests.post(f"{sandbox.url}/_sandbox/options", json={"ipaper": variant}, timeout=5).json()
     assert answer["ipaper"].items() >= variant.items()
     if "job_guid" in variant:
-        paper = attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="G", urlName="g"), "data/paper/@id")
+        paper = attr(
+            ip(sandbox, "Paper.CreatePaper", parentID="182", name="G", urlName="g"), "data/paper/@id"
+        )
         pdf = base64.b64encode(samples["small"].read_bytes()).decode()
         text = ip(sandbox, "Ripper.ProcessPDF", paperID=paper, xmlOptions="<options/>", base64Pdf=pdf).text
     else:
@@ -277,8 +334,11 @@ def test_the_cli_sets_vendor_options():
     cli = Path(sys.executable).parent / "flipbook-sandbox"
     bad = subprocess.run([str(cli), "--option", "ipaper.nope=1"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "job_guid" in bad.stderr
-    process = subprocess.Popen([str(cli), "--port", "0", "--option", "ipaper.job_guid=true", "--option",
-                                "ipaper.page_ids=kept"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [str(cli), "--port", "0", "--option", "ipaper.job_guid=true", "--option", "ipaper.page_ids=kept"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [process.stdout.readline().strip() for _ in range(4)]
         host = json.loads(lines[2].split("=", 1)[1].strip("'"))["host"].rsplit("/", 1)[0]
