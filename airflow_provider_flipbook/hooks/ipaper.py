@@ -210,6 +210,15 @@ class IPaperHook(FlipbookBaseHook):
         return MalformedResponseError(self.vendor, method, f"unrecognised answer: expected {expected}, saw "
                                       f"{'; '.join(seen[:12]) or 'no elements'}")
 
+    def _items(self, data: etree._Element, path: str, method: str) -> list[Any]:
+        """The elements at ``path`` (``container/item``); no data is an empty list, other data an error."""
+        if data.tag != "data" or not len(data):
+            return []
+        container = path.split("/")[0]
+        if not data.xpath(container):
+            raise self.unrecognised(method, data, path)
+        return list(data.xpath(path))
+
     def _int_at(self, data: etree._Element, path: str, method: str) -> int:
         value = text(data, path)
         if not re.fullmatch(r"-?\d+", value):
@@ -241,7 +250,9 @@ class IPaperHook(FlipbookBaseHook):
 
     def get_all_papers(self, paper_id: int | None = None) -> etree._Element:
         """The category/paper tree below ``paper_id`` (default: the account's root)."""
-        return self.call("Paper.GetAllPapers", paperID=self.root_paper_id if paper_id is None else paper_id)
+        data = self.call("Paper.GetAllPapers", paperID=self.root_paper_id if paper_id is None else paper_id)
+        self._items(data, "category|paper", "Paper.GetAllPapers")  # the tree's top: a category (or a paper)
+        return data
 
     def iter_papers(self, paper_id: int | None = None) -> Iterator[dict[str, str]]:
         for node in self.get_all_papers(paper_id).xpath(".//paper"):
@@ -289,7 +300,8 @@ class IPaperHook(FlipbookBaseHook):
         self.call("Paper.ClearPublicationPeriod", paperID=paper_id)
 
     def get_setting_descriptions(self) -> list[dict[str, str]]:
-        return [dict(node.attrib) for node in self.call("Paper.GetSettingDescriptions").xpath(".//setting")]
+        data = self.call("Paper.GetSettingDescriptions")
+        return [dict(node.attrib) for node in self._items(data, "settings/setting", "Paper.GetSettingDescriptions")]
 
     def get_setting(self, paper_id: int, setting: str) -> str:
         return text(self.call("Paper.GetSetting", paperID=paper_id, setting=setting), f"*[local-name()='{setting}']")
@@ -354,12 +366,8 @@ class IPaperHook(FlipbookBaseHook):
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def get_processing_papers(self) -> list[dict[str, str]]:
-        data = self.call("Ripper.GetProcessingPapers")
-        if data.tag != "data" or not len(data):
-            return []  # nothing is processing (the documents show no empty answer)
-        if data.find("processes") is None:
-            raise self.unrecognised("Ripper.GetProcessingPapers", data, "processes/process[paper-id]")
-        processes = [dict(node.attrib) for node in data.xpath("processes/process")]
+        data = self.call("Ripper.GetProcessingPapers")  # no data: nothing is processing (not shown in the documents)
+        processes = [dict(node.attrib) for node in self._items(data, "processes/process", "Ripper.GetProcessingPapers")]
         if any("paper-id" not in p for p in processes):
             raise self.unrecognised("Ripper.GetProcessingPapers", data, "processes/process[paper-id]")
         return processes
@@ -463,7 +471,8 @@ class IPaperHook(FlipbookBaseHook):
         self.call("CustomField.DeleteCustomField", name=name)
 
     def get_custom_field_definitions(self) -> dict[str, str]:
-        fields = self.call("CustomField.GetCustomFieldDefinitions").xpath(".//field")
+        data = self.call("CustomField.GetCustomFieldDefinitions")
+        fields = self._items(data, "fields/field", "CustomField.GetCustomFieldDefinitions")
         return {f.get("name"): f.get("datatype") for f in fields}
 
     def get_custom_field_value(self, paper_id: int, field_name: str) -> str:
@@ -485,13 +494,13 @@ class IPaperHook(FlipbookBaseHook):
         """Default scope: the account's root."""
         data = self.call("Search.SearchPapersByContent", query=query, xmlOptions="<options />",
                          categoryOrPaperID=self.root_paper_id if category_or_paper_id is None else category_or_paper_id)
-        return [dict(node.attrib) for node in data.xpath(".//result")]
+        return [dict(node.attrib) for node in self._items(data, "results/result", "Search.SearchPapersByContent")]
 
     def search_by_name(self, query: str, category_id: int | None = None) -> list[dict[str, str]]:
         """Default scope: the account's root."""
         data = self.call("Search.SearchPapersWithHiearchyByName", query=query, xmlOptions="<options />",
                          categoryID=self.root_paper_id if category_id is None else category_id)
-        return [dict(node.attrib) for node in data.xpath(".//paper")]
+        return [dict(node.attrib) for node in self._items(data, "papers/paper", "Search.SearchPapersWithHiearchyByName")]
 
     def search_by_custom_fields(self, category_id: int | None, criteria: dict[str, str]) -> list[dict[str, Any]]:
         """``%`` in a value is a wildcard; the documents allow ``usewildcards`` on string fields only."""
@@ -517,19 +526,21 @@ class IPaperHook(FlipbookBaseHook):
                          xmlOptions=etree.tostring(options, encoding="unicode"))
         return [{**dict(p.attrib), "customfields": {f.get("name"): (f.text or "").strip()
                                                     for f in p.xpath("customfields/field")}}
-                for p in data.xpath(".//paper")]
+                for p in self._items(data, "papers/paper", "Search.SearchPapersByCustomFields")]
 
     def get_pageviews_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
         data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **period(start, end))
-        return {d.get("date"): int(d.get("views", 0)) for d in data.xpath(".//day")}
+        days = self._items(data, "pageviews/day", "Statistics.GetNumberOfPageviewsPerDay")
+        return {d.get("date"): int(d.get("views", 0)) for d in days}
 
     def get_visitors_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
         data = self.call("Statistics.GetNumberOfVisitorsPerDay", paperID=paper_id, **period(start, end))
-        return {d.get("date"): int(d.get("visitors", 0)) for d in data.xpath(".//day")}
+        days = self._items(data, "visitors/day", "Statistics.GetNumberOfVisitorsPerDay")
+        return {d.get("date"): int(d.get("visitors", 0)) for d in days}
 
     def get_visitors(self, paper_id: int, start: str, end: str) -> int:
         data = self.call("Statistics.GetNumberOfVisitors", paperID=paper_id, **period(start, end))
-        return int(text(data, "visitors/@count") or 0)
+        return self._int_at(data, "visitors/@count", "Statistics.GetNumberOfVisitors")
 
 
 def period(start: str, end: str) -> dict[str, Any]:
