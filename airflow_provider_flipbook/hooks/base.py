@@ -98,6 +98,10 @@ def _key(identity: Any) -> str:
     return json.dumps(identity, default=str)
 
 
+def _journal_entry(operation: str, describe: str) -> str:
+    return f"flipbook_create_{hashlib.sha256(f'{operation} {describe}'.encode()).hexdigest()[:16]}"
+
+
 def never_sent(error: requests.RequestException) -> bool:
     """Whether the request provably never left: no connection (refused, unresolvable, connect timeout)."""
     if isinstance(error, requests.ConnectTimeout):
@@ -406,17 +410,18 @@ class FlipbookBaseHook(BaseHook):
         With a ``journal`` (the task state store), what existed before is written down before the
         call is sent, so a retry of a task that died waiting for the answer looks before it sends.
         """
-        entry = f"flipbook_create_{hashlib.sha256(f'{operation} {describe}'.encode()).hexdigest()[:16]}"
-        journaled = (self.journal.get(entry) or {}) if self.journal is not None else {}
-        if journaled:
-            known = set(journaled["known"])  # written as keys already
+        entry = _journal_entry(operation, describe)
+        earlier = self.journaled(operation, describe)
+        sent = earlier is not None  # an earlier try may have sent it: look before sending
+        if earlier is not None:
+            known = set(earlier)
         else:
             known = {_key(value) for value in before} if before is not None else {_key(identity(x)) for x in lookup()}
             if self.journal is not None:
                 self.journal.set(entry, {"known": sorted(known)})
         attempts, last = self.max_retries + 1, None
         for number in range(1, attempts + 1):
-            new = [item for item in lookup() if _key(identity(item)) not in known] if journaled else []
+            new = [item for item in lookup() if _key(identity(item)) not in known] if sent else []
             if len(new) > 1 and not several:
                 found = sorted(str(identity(item)) for item in new)
                 raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
@@ -430,7 +435,7 @@ class FlipbookBaseHook(BaseHook):
                 result = create()
                 break
             except OutcomeUnknownError as error:
-                journaled = {"known": True}
+                sent = True
                 fingerprint = repeatable_failure(error)
                 if fingerprint is not None and fingerprint == last:
                     raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",
@@ -444,6 +449,11 @@ class FlipbookBaseHook(BaseHook):
         if self.journal is not None:
             self.journal.set(entry, {})
         return result
+
+    def journaled(self, operation: str, describe: str) -> list[str] | None:
+        """What an earlier try of this task wrote down before sending this call (keys); None if nothing."""
+        entry = self.journal.get(_journal_entry(operation, describe)) if self.journal is not None else None
+        return list(entry["known"]) if entry else None
 
     def _backoff(self, attempt: int) -> float:
         first = self._extra_float("retry_min_wait", 1.0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import calendar
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -187,8 +188,10 @@ class IPaperHook(FlipbookBaseHook):
             if code == "PAPER_DOES_NOT_EXIST":
                 raise NotFoundError(self.vendor, method, self.redact(message), status=status, code=code)
             if code == "READONLY":  # documented maintenance mode: writes come back after the upgrade
-                raise TransientApiError(self.vendor, method, "iPaper is in read-only maintenance mode; "
-                                        "retrying with backoff", status=status, code=code)
+                refused = TransientApiError(self.vendor, method, "iPaper is in read-only maintenance mode; "
+                                            "retrying with backoff", status=status, code=code)
+                refused.unsent = True  # the vendor refused the write: nothing was done, resending is safe
+                raise refused
             if code == "LICENSE_DOES_NOT_ALLOW_PROCESSING":
                 raise self.error(method, "the iPaper license allows no further PDF processing: the account's "
                                  "license has to be upgraded (ask iPaper) before any PDF can be processed; "
@@ -354,12 +357,16 @@ class IPaperHook(FlipbookBaseHook):
                                            if job.get("paper-id") == str(paper_id)]
             return [*jobs, ("pages", self._pages_digest(self._structure_before(paper_id)))]
 
+        describe = f"processing traces of paper {paper_id}"
+        # A retry of a task that died awaiting this answer compares against the pages from before that try.
+        journaled = [json.loads(key) for key in self.journaled("Ripper.ProcessPDF", describe) or []]
+        before = next((trace[1] for trace in journaled if trace[:1] == ["pages"]), before)
         data = self.create_once(
             "Ripper.ProcessPDF",
             lambda: self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
                               stream_field=("base64Pdf", open_file), creates=True),
             lookup=traces, identity=lambda trace: trace, adopt=lambda found: None, several=True,
-            describe=f"processing traces of paper {paper_id}",
+            describe=describe,
             before=[*(("job", job.get("created") or "") for job in self.get_processing_papers()
                       if job.get("paper-id") == str(paper_id)), ("pages", before)],
         )
