@@ -9,8 +9,10 @@ Each connection is loaded the way tasks load it (so ``AIRFLOW_CONN_*`` variables
 with read-only calls through the hook's own transport (pacing, retries, redaction). Every check
 reports ``holds``, ``differs`` or ``not checked`` with the shape it saw: keys, element names and
 counts, never values. ``--write-test`` also creates and deletes one tiny object (FlippingBook: a
-publication without a source; Flipsnack: a one-page collection, which uses one of the account's
-monthly API uploads; iPaper: a paper under the root, processed from a one-page PDF; Papyrs: a page).
+publication without a source, which the vendor keeps in a "deleted" state for a while before
+removing it; Flipsnack: a one-page collection, which uses one of the account's monthly API uploads
+even once deleted; iPaper: a paper under the root, processed from a one-page PDF, deleted once the
+job has left the processing list; Papyrs: an empty page).
 
 Exit status: 0 when everything checked holds, 2 when an assumption differs, 1 on an error (unknown
 connection, unreachable vendor, a bug).
@@ -246,7 +248,11 @@ class Doctor:
     def flippingbook_write_test(self) -> tuple[str, str]:
         created = self.hook.create_publication(name="flipbook-doctor write test")
         self.hook.delete_publication(created["id"])
-        return HOLDS, f"created {keys(created)} and deleted it"
+        # The vendor only marks it deleted; it is removed for good after a while (documented).
+        return (
+            HOLDS,
+            f"created {keys(created)} and deleted it (kept in a 'deleted' state for a while by the vendor)",
+        )
 
     # -- Flipsnack --------------------------------------------------------------------------------
 
