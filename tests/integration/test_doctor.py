@@ -14,6 +14,7 @@ import requests
 from airflow_provider_flipbook.doctor import CHECK_IDS, main
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
+from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
 from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
@@ -41,13 +42,17 @@ def set_options(sandbox, options: dict) -> None:
 
 
 @pytest.fixture
-def seeded(sandbox, tmp_path):
+def seeded(sandbox, tmp_path, pdf_server, samples):
     """Two objects per vendor, so paging and field checks have something to read."""
     pdf = tmp_path / "one.pdf"
     make_sample_pdf(pdf, 1, "doctor")
     for name in ("first", "second"):
-        FlippingBookHook().create_publication(name=name)
+        FlippingBookHook().create_publication(name=name, url=pdf_server(pdf.read_bytes()), filename="one.pdf")
         FlipsnackHook().create_collection(open_file=lambda: open(pdf, "rb"), filename="one.pdf", title=name)
+    # A long job keeps one paper in GetProcessingPapers while the doctor runs (about a minute).
+    ipaper = IPaperHook()
+    paper = ipaper.create_paper(ipaper.get_paper_id_from_url("/") or 0, "long", "doctor-long")
+    ipaper.process_pdf(paper, lambda: open(samples["long"], "rb"))
     page = PapyrsHook().create_page("doctor page", [[]])
     # The vendor offers no API to submit form records: put two in the emulator's store directly.
     sandbox.sandbox.vendors["papyrs"].records[str(page["id"])] = [
@@ -66,9 +71,12 @@ def test_all_assumptions_hold_against_the_sandbox_by_default(seeded, capsys):
     wrong = {k: v for k, v in checks.items() if v["status"] not in ("holds", "not checked")}
     assert not wrong, wrong
     # Seeded data means the paging and field checks really ran instead of being skipped.
+    assert json.loads(output)["exit_code"] == 0
     for check in (
         "flippingbook.paging",
         "flippingbook.publication_fields",
+        "flippingbook.source_fields",
+        "ipaper.processing_list",
         "flipsnack.paging",
         "flipsnack.items",
         "ipaper.root_paper",
@@ -159,14 +167,19 @@ def test_an_unknown_connection_is_an_error_exit_1(sandbox, capsys):
     assert results(output)["no_such_connection_here.connection"]["status"] == "error"
 
 
-def test_the_iPaper_root_follows_the_connection_extra(sandbox, capsys, monkeypatch):
-    conn = dict(sandbox.connections()["ipaper"])
-    conn["extra"] = {**conn["extra"], "root_paper_id": 424242}
-    monkeypatch.setenv("AIRFLOW_CONN_IPAPER_OTHER_ROOT", json.dumps(conn))
-    code, output = run(capsys, "--conn-id", "ipaper_other_root", "--json")
-    root = results(output)["ipaper.root_paper"]
-    assert root["status"] == "differs" and "root_paper_id=424242" in root["seen"], root
-    assert code == 2
+def test_the_iPaper_root_is_compared_with_the_connection_extra(sandbox, capsys, monkeypatch):
+    actual = IPaperHook().get_paper_id_from_url("/")
+    for conn_id, root_id, expected, exit_expected in (
+        ("ipaper_other_root", 424242, "differs", 2),
+        ("ipaper_same_root", actual, "holds", 0),
+    ):
+        conn = dict(sandbox.connections()["ipaper"])
+        conn["extra"] = {**conn["extra"], "root_paper_id": root_id}
+        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
+        code, output = run(capsys, "--conn-id", conn_id, "--json")
+        root = results(output)["ipaper.root_paper"]
+        assert root["status"] == expected and f"root_paper_id={root_id}" in root["seen"], root
+        assert code == exit_expected, output
 
 
 def test_the_console_script_runs_as_a_subprocess(seeded):
