@@ -196,3 +196,14 @@ def test_the_console_script_runs_as_a_subprocess(seeded):
     assert "papyrs.list_shape" in done.stdout and "flippingbook.paging" in done.stdout
     for secret in secrets_of(seeded):
         assert secret not in done.stdout and secret not in done.stderr
+
+
+def test_python_dash_m_runs_the_doctor_and_an_unknown_connection_exits_1():
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_flipbook.doctor", "--conn-id", "nope_nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "nope_nope.connection" in done.stdout and "error" in done.stdout
