@@ -7,7 +7,7 @@ from parsed fields and pass through the hook's redaction: they never carry a cre
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException
+from airflow_provider_flipbook._compat import AirflowException
 
 
 class VendorApiError(AirflowException):
@@ -56,9 +56,21 @@ def _rebuild(cls: type[VendorApiError], state: dict) -> VendorApiError:
 
 
 class TransientApiError(VendorApiError):
-    """5xx, timeout or dropped connection: worth retrying."""
+    """5xx, timeout or dropped connection: worth retrying.
+
+    ``unsent`` is true when the request provably never reached the vendor (the connection was
+    refused or the name did not resolve): only then may a creating call be resent without a check.
+    """
 
     retryable = True
+    unsent = False
+
+
+class OutcomeUnknownError(TransientApiError):
+    """A creating call may have taken effect, but its answer was lost (timeout after sending, a cut
+    answer, a gateway error, another 5xx): look at what the vendor now holds before sending it again."""
+
+    retryable = False
 
 
 class RateLimitError(VendorApiError):

@@ -1,7 +1,13 @@
 """Provider metadata, read by Airflow through the ``apache_airflow_provider`` entry point.
 
 Connection forms are declared here (``conn-fields``, ``ui-field-behaviour``), so the UI can draw
-them without importing the hooks.
+them without importing the hooks (Airflow 3.2+). Airflow 3.1 asks the hooks instead
+(``get_connection_form_widgets``, ``get_ui_field_behaviour``); they build their answer from this.
+
+The form saves a field left empty as ``null``, and the hooks read ``null`` as "use the default".
+So no field carries a ``default`` (it would be saved and pinned); the default is shown as the
+field's suggestion (``examples``, a drop-down on text fields) and in its description. Choice fields
+list only real choices: clearing one saves ``null``.
 """
 
 from __future__ import annotations
@@ -11,27 +17,34 @@ from typing import Any
 PACKAGE = "airflow_provider_flipbook"
 
 
-def _field(label: str, kind: str | list[str], description: str, **schema: Any) -> dict[str, Any]:
-    return {"label": label, "description": description, "schema": {"type": kind, **schema}}
+def _field(label: str, kind: str, description: str, example: Any = None, **schema: Any) -> dict[str, Any]:
+    examples = {"examples": [example]} if example is not None else {}
+    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **examples, **schema}}
 
 
-TRANSPORT_FIELDS = {
-    "timeout": _field("Timeout (s)", ["number", "null"], "Seconds to wait for each answer (default 60)."),
-    "max_retries": _field("Max retries", ["integer", "null"], "Retries on 5xx, timeouts and rate limits (default 5)."),
-    "rate_limit": _field("Rate limit", ["string", "null"],
-                         "Override the vendor's documented limit, as calls/seconds (e.g. 12/60)."),
-}
+def _transport_fields(rate_limit: str, documented: str) -> dict[str, Any]:
+    return {
+        "timeout": _field("Timeout (s)", "number", "Seconds to wait for each answer (default 60).", 60),
+        "max_retries": _field("Max retries", "integer", "Retries on 5xx, timeouts and rate limits (default 5).", 5),
+        "rate_limit": _field("Rate limit", "string",
+                             f"Override the vendor's documented limit ({documented}), as calls/seconds.", rate_limit),
+    }
 
 
-def _connection(conn_type: str, hook: str, name: str, behaviour: dict[str, Any],
+def _connection(conn_type: str, hook: str, name: str, rate_limit: tuple[str, str], behaviour: dict[str, Any],
                 fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "connection-type": conn_type,
         "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
         "hook-name": name,
         "ui-field-behaviour": behaviour,
-        "conn-fields": {**(fields or {}), **TRANSPORT_FIELDS},
+        "conn-fields": {**(fields or {}), **_transport_fields(*rate_limit)},
     }
+
+
+def connection_type(conn_type: str) -> dict[str, Any]:
+    """One entry of ``connection-types``: what the hooks' form methods answer on Airflow 3.1."""
+    return next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == conn_type)
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -60,35 +73,37 @@ def get_provider_info() -> dict[str, Any]:
                      {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]}],
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
-            _connection("flippingbook", "FlippingBookHook", "FlippingBook Online", {
+            _connection("flippingbook", "FlippingBookHook", "FlippingBook Online", ("1/1", "bursts of 10, then 1 call/s"), {
                 "hidden-fields": ["schema", "login", "port"],
                 "relabeling": {"password": "API key", "host": "API base URL (optional)"},
                 "placeholders": {"host": "https://api-tc.is.flippingbook.com", "password": "FlippingBook API key"},
             }),
-            _connection("flipsnack", "FlipsnackHook", "Flipsnack", {
+            _connection("flipsnack", "FlipsnackHook", "Flipsnack", ("5/1", "5 calls/s and 60/min"), {
                 "hidden-fields": ["schema", "port"],
                 "relabeling": {"login": "API key", "password": "API secret", "host": "API base URL (optional)"},
                 "placeholders": {"host": "https://api.flipsnack.com", "login": "Flipsnack API key",
                                  "password": "Flipsnack API secret key", "upload_host": "https://upload.flipsnack.com"},
-            }, {"upload_host": _field("Upload host", ["string", "null"],
-                                      "Host for collection.create uploads (default https://upload.flipsnack.com).")}),
-            _connection("ipaper", "IPaperHook", "iPaper", {
+            }, {"upload_host": _field("Upload host", "string",
+                                      "Host for collection.create uploads (default https://upload.flipsnack.com).",
+                                      "https://upload.flipsnack.com")}),
+            _connection("ipaper", "IPaperHook", "iPaper", ("48/60", "48 calls/min"), {
                 "hidden-fields": ["schema", "port"],
                 "relabeling": {"login": "User e-mail or APIKey", "password": "Password or API key",
                                "host": "API base URL (optional)"},
                 "placeholders": {"host": "https://ipaper.api.ipapercms.dk", "login": "APIKey",
                                  "viewer_base_url": "https://<account>.ipapercms.dk"},
-            }, {"viewer_base_url": _field("Viewer base URL", ["string", "null"],
-                                          "Prefix for the papers' relative URLs, to report public viewer links."),
-                "credential_fields": _field("Credential fields", ["string", "null"],
+            }, {"viewer_base_url": _field("Viewer base URL", "string",
+                                          "Prefix for the papers' relative URLs, to report public viewer links.",
+                                          "https://<account>.ipapercms.dk"),
+                "credential_fields": _field("Credential fields", "string",
                                             "Which form fields carry the login: all (default), pl or plain.",
-                                            enum=["all", "pl", "plain", None])}),
-            _connection("papyrs", "PapyrsHook", "Papyrs", {
+                                            enum=["all", "pl", "plain"])}),
+            _connection("papyrs", "PapyrsHook", "Papyrs", ("6/60", "6 calls/min"), {
                 "hidden-fields": ["schema", "login", "port"],
                 "relabeling": {"host": "Site URL", "password": "API token"},
                 "placeholders": {"host": "https://<site>.papyrs.com", "password": "Papyrs API token",
                                  "subsite": "home"},
-            }, {"subsite": _field("Subsite", ["string", "null"],
-                                  "Subsite for page calls (default home); site-wide calls leave it out.")}),
+            }, {"subsite": _field("Subsite", "string",
+                                  "Subsite for page calls (default home); site-wide calls leave it out.", "home")}),
         ],
     }

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
+
+from airflow_provider_flipbook._compat import BaseOperatorLink
 
 
 class _XComLink(BaseOperatorLink):

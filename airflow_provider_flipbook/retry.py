@@ -1,4 +1,4 @@
-"""A task-level retry policy (Airflow 3.3, AIP-105) for this provider's errors.
+"""A task-level retry policy (Airflow 3.3+, AIP-105) for this provider's errors.
 
 The hooks already retry transient faults within a task. When those retries run out, this policy
 decides what the *task's* next try should be:
@@ -10,7 +10,9 @@ decides what the *task's* next try should be:
 * everything else (5xx, timeouts, dropped connections, malformed answers) keeps the task's own
   ``retries`` and ``retry_delay``.
 
-Use it per task or in ``default_args``: ``retry_policy=VendorRetryPolicy()``.
+Use it per task or in ``default_args``: ``retry_policy=VendorRetryPolicy()``. Code that must also run
+below Airflow 3.3 (where there are no retry policies) uses ``**vendor_retry_policy_args()`` instead:
+the policy on 3.3+, nothing below, so the task's own ``retries`` and ``retry_delay`` apply.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
-
+from airflow_provider_flipbook._compat import AIRFLOW_VERSION, HAS_RETRY_POLICY
 from airflow_provider_flipbook.exceptions import (
     InvalidInputError,
     MalformedResponseError,
@@ -29,25 +30,40 @@ from airflow_provider_flipbook.exceptions import (
 )
 
 
-class VendorRetryPolicy(RetryPolicy):
-    def __init__(self, max_delay_seconds: float = 3600.0) -> None:
-        self.max_delay_seconds = max_delay_seconds
+def vendor_retry_policy_args(max_delay_seconds: float = 3600.0) -> dict[str, Any]:
+    """``{"retry_policy": VendorRetryPolicy(...)}`` on Airflow 3.3+, ``{}`` below: for ``default_args``."""
+    return {"retry_policy": VendorRetryPolicy(max_delay_seconds)} if HAS_RETRY_POLICY else {}
 
-    def evaluate(self, exception: BaseException, try_number: int, max_tries: int,
-                 context: Any = None) -> RetryDecision:
-        if isinstance(exception, RateLimitError) and exception.retry_after:
-            delay = min(exception.retry_after, self.max_delay_seconds)
-            return RetryDecision.retry(timedelta(seconds=delay), reason=f"{exception.vendor} asked to wait {delay:g} s")
-        if isinstance(exception, InvalidInputError):
-            return RetryDecision.fail(reason="bad input: another try would fail the same way")
-        if isinstance(exception, VendorApiError) and not isinstance(
-                exception, (TransientApiError, RateLimitError, MalformedResponseError)):
-            return RetryDecision.fail(reason=f"{exception.vendor} refused the request ({exception.code or exception.status})")
-        return RetryDecision.default()
 
-    def serialize(self) -> dict[str, Any]:
-        return {"max_delay_seconds": self.max_delay_seconds}
+def __getattr__(name: str) -> Any:
+    if name == "VendorRetryPolicy":  # only reached where the class below was not defined
+        raise ImportError(f"VendorRetryPolicy needs Airflow 3.3+ (task retry policies); this is Airflow "
+                          f"{AIRFLOW_VERSION}: use **vendor_retry_policy_args() in default_args instead")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    @classmethod
-    def deserialize(cls, data: dict[str, Any]) -> VendorRetryPolicy:
-        return cls(**data)
+
+if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
+    from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
+
+    class VendorRetryPolicy(RetryPolicy):
+        def __init__(self, max_delay_seconds: float = 3600.0) -> None:
+            self.max_delay_seconds = max_delay_seconds
+
+        def evaluate(self, exception: BaseException, try_number: int, max_tries: int,
+                     context: Any = None) -> RetryDecision:
+            if isinstance(exception, RateLimitError) and exception.retry_after:
+                delay = min(exception.retry_after, self.max_delay_seconds)
+                return RetryDecision.retry(timedelta(seconds=delay), reason=f"{exception.vendor} asked to wait {delay:g} s")
+            if isinstance(exception, InvalidInputError):
+                return RetryDecision.fail(reason="bad input: another try would fail the same way")
+            if isinstance(exception, VendorApiError) and not isinstance(
+                    exception, (TransientApiError, RateLimitError, MalformedResponseError)):
+                return RetryDecision.fail(reason=f"{exception.vendor} refused the request ({exception.code or exception.status})")
+            return RetryDecision.default()
+
+        def serialize(self) -> dict[str, Any]:
+            return {"max_delay_seconds": self.max_delay_seconds}
+
+        @classmethod
+        def deserialize(cls, data: dict[str, Any]) -> VendorRetryPolicy:
+            return cls(**data)

@@ -22,6 +22,7 @@ FULL = {
     "wait": {"speed": 20, "interval": 0.2},
     "parse_overhead": {"repeats": 5},
     "papyrs_requests": {"sections": 40, "speed": 300},
+    "lost_answer": {"variants": ("502", "504", "cut", "timeout"), "speed": 50},
 }
 SMOKE = {
     "pacing_flippingbook": {"calls": 12, "speed": 50},
@@ -31,10 +32,12 @@ SMOKE = {
     "wait": {"speed": 100, "interval": 0.1},
     "parse_overhead": {"repeats": 1},
     "papyrs_requests": {"sections": 3, "speed": 300},
+    "lost_answer": {"variants": ("502",), "speed": 50},
 }
 
 
 def runners() -> dict:
+    from benchmarks.lost_answer import lost_answer
     from benchmarks.memory import memory
     from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs
     from benchmarks.papyrs_requests import papyrs_requests
@@ -42,7 +45,8 @@ def runners() -> dict:
     from benchmarks.waiting import wait
 
     return {"pacing_flippingbook": pacing_flippingbook, "pacing_papyrs": pacing_papyrs, "concurrency": concurrency,
-            "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests}
+            "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests,
+            "lost_answer": lost_answer}
 
 
 def judge(result: Result) -> bool | None:

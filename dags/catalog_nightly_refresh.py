@@ -13,7 +13,7 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from airflow_provider_flipbook.operators import UploadPdfOperator
-from airflow_provider_flipbook.retry import VendorRetryPolicy
+from airflow_provider_flipbook.retry import vendor_retry_policy_args
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 from airflow_provider_flipbook.utils.files import storage_path
 
@@ -29,7 +29,7 @@ CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
     catchup=False,
     max_active_runs=1,
     tags=["flipbook", "example"],
-    default_args={"retries": 2, "retry_policy": VendorRetryPolicy(), "retry_delay": pendulum.duration(seconds=10)},
+    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10), **vendor_retry_policy_args()},
     params={
         "catalog_folder": Param(os.path.join(SAMPLES, "catalogue"), type="string",
                                 description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs"),

@@ -16,7 +16,7 @@ from airflow_provider_flipbook.operators import (
     PapyrsMarkdownPageOperator,
     UploadPdfOperator,
 )
-from airflow_provider_flipbook.retry import VendorRetryPolicy
+from airflow_provider_flipbook.retry import vendor_retry_policy_args
 from airflow_provider_flipbook.sensors import PdfConversionSensor
 
 SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
@@ -27,7 +27,7 @@ SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flipbook", "example"],
-    default_args={"retries": 2, "retry_policy": VendorRetryPolicy(), "retry_delay": pendulum.duration(seconds=5)},
+    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=5), **vendor_retry_policy_args()},
     params={
         "pdf": Param(os.path.join(SAMPLES, "annual-report.pdf"), type="string",
                      description="Local path, URI (s3://, gs://, file://) or http(s) URL of the PDF"),

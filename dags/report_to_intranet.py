@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import Asset, dag, task
 
+# in airflow.sdk only from Airflow 3.2
+from airflow_provider_flipbook._compat import AssetOrTimeSchedule, CronTriggerTimetable
 from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
-from airflow_provider_flipbook.retry import VendorRetryPolicy
+from airflow_provider_flipbook.retry import vendor_retry_policy_args
 
 REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file__), "..", ".demo", "reports"))
 
@@ -20,7 +22,7 @@ REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flipbook", "example"],
-    default_args={"retries": 2, "retry_policy": VendorRetryPolicy(), "retry_delay": pendulum.duration(seconds=10)},
+    default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10), **vendor_retry_policy_args()},
 )
 def report_to_intranet():
     def week(context) -> tuple[str, str]:

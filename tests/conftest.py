@@ -71,12 +71,13 @@ def samples(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("pdfs")
     files = {"small": folder / "small.pdf", "three": folder / "three.pdf", "encrypted": folder / "encrypted.pdf",
              "big": folder / "big.pdf", "not_pdf": folder / "notes.pdf", "empty": folder / "empty.pdf",
-             "truncated": folder / "truncated.pdf", "long": folder / "long.pdf"}
+             "truncated": folder / "truncated.pdf", "long": folder / "long.pdf", "xfa": folder / "xfa-form.pdf"}
     make_sample_pdf(files["small"], 4, "Small sample")
     make_sample_pdf(files["three"], 3, "Three pages")
     make_sample_pdf(files["encrypted"], 2, "Secret", encrypt_with="open-sesame")
     make_sample_pdf(files["big"], 3, "Big sample", pad_to_bytes=1_200_000)
     make_sample_pdf(files["long"], 400, "A long catalogue")
+    make_sample_pdf(files["xfa"], 2, "An XFA form", xfa=True)
     files["not_pdf"].write_text("these are not the bytes you are looking for\n")
     files["empty"].write_bytes(b"")
     files["truncated"].write_bytes(files["small"].read_bytes()[:300])
@@ -87,7 +88,7 @@ def run_rescheduled(sensor: Any, context: dict[str, Any], limit: int = 500) -> A
     """Run a reschedule-mode sensor as the scheduler would: again after each reschedule, until done."""
     import time
 
-    from airflow.sdk.exceptions import AirflowRescheduleException
+    from airflow_provider_flipbook._compat import AirflowRescheduleException
 
     for _ in range(limit):
         try:
@@ -102,7 +103,7 @@ def run_deferred(operator: Any, context: dict[str, Any]) -> Any:
     import asyncio
     import importlib
 
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_flipbook._compat import TaskDeferred
 
     try:
         return operator.execute(context)

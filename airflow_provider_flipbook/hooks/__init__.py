@@ -27,8 +27,7 @@ def hook_class(conn_type: str) -> Any:
 
 def hook_for(conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS, connection: Any = None) -> Any:
     """The vendor hook for a connection id, chosen by the connection's type."""
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowException
+    from airflow_provider_flipbook._compat import AirflowException, BaseHook
 
     connection = connection or BaseHook.get_connection(conn_id)
     if connection.conn_type not in vendors:

@@ -23,23 +23,25 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import json
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import tenacity
-from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowException
+import urllib3
 
 from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
+    OutcomeUnknownError,
     RateLimitError,
     TransientApiError,
     VendorApiError,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 T = TypeVar("T")
+K = TypeVar("K")
 USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
 MAX_ERROR_TEXT = 300
 PACING_MARGIN = 1.02
@@ -89,6 +92,43 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
+def _key(identity: Any) -> str:
+    """An identity as text, the same before and after a trip through the state store's JSON."""
+    return json.dumps(identity, default=str)
+
+
+def never_sent(error: requests.RequestException) -> bool:
+    """Whether the request provably never left: no connection (refused, unresolvable, connect timeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason: Any = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # NameResolutionError is one too
+
+
+def safe_to_resend(error: VendorApiError) -> bool:
+    """A creating call may be resent blindly only if the vendor provably did nothing: the request never
+    left, or the vendor refused it for its rate (429, its own rate-limit code, 503 with Retry-After)."""
+    if isinstance(error, RateLimitError) or getattr(error, "unsent", False):
+        return True
+    return error.status == 503 and error.retry_after is not None
+
+
+def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
+    """A vendor's own 500 answer (not a gateway's): the same one twice will not heal by retrying."""
+    if error.status != 500 or "HTML page" in error.message:
+        return None
+    return (error.status, error.code, error.message)
+
+
+class Journal(Protocol):
+    """What :meth:`FlipbookBaseHook.create_once` needs of the task state store."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any) -> Any: ...
+
+
 class FlipbookBaseHook(BaseHook):
     """Base of the four vendor hooks. Constructing one touches neither the network nor the database."""
 
@@ -101,10 +141,19 @@ class FlipbookBaseHook(BaseHook):
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
 
-    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None) -> None:
+    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
+        # Airflow builds hooks as ``HookClass(**{conn_name_attr: conn_id})`` (connection test, UI, get_hook).
+        named = kwargs.pop(self.conn_name_attr, None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
+        if conn_id and named and conn_id != named:
+            raise TypeError(f"{type(self).__name__}(): conn_id {conn_id!r} and {self.conn_name_attr} {named!r} differ")
         super().__init__()
-        self.conn_id = conn_id or (connection.conn_id if connection is not None else None) or self.default_conn_name
+        self.conn_id = (conn_id or named or (connection.conn_id if connection is not None else None)
+                        or self.default_conn_name)
+        setattr(self, self.conn_name_attr, self.conn_id)
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
+        self.journal: Journal | None = None  # where create_once writes down what it is about to create
         if connection is not None:
             self.__dict__["connection"] = connection
 
@@ -116,9 +165,12 @@ class FlipbookBaseHook(BaseHook):
 
     @classmethod
     async def async_for(cls, conn_id: str | None = None):
-        """Build a hook in async code: the connection is fetched with ``aget_connection``."""
+        """Build a hook in async code: connection and extras fetched without blocking the event loop."""
         conn_id = conn_id or cls.default_conn_name
-        return cls(conn_id, connection=await cls.aget_connection(conn_id))
+        connection, extras = await aget_connection(conn_id)
+        hook = cls(conn_id, connection=connection)
+        hook.__dict__["extras"] = extras
+        return hook
 
     @cached_property
     def extras(self) -> dict[str, Any]:
@@ -161,8 +213,16 @@ class FlipbookBaseHook(BaseHook):
 
     # -- transport settings -----------------------------------------------------------------
 
+    def extra(self, name: str, default: Any = None) -> Any:
+        """An extra's value, or ``default`` where it is missing, ``null`` or blank: Airflow's connection
+        form saves every field left empty as ``null`` (or ``""``), and that means "use the default"."""
+        value = self.extras.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default
+        return value.strip() if isinstance(value, str) else value
+
     def _extra_float(self, name: str, default: float) -> float:
-        value = self.extras.get(name, default)
+        value = self.extra(name, default)
         try:
             return float(value)
         except (TypeError, ValueError):
@@ -182,7 +242,7 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def limits(self) -> tuple[Limit, ...]:
-        override = self.extras.get("rate_limit")
+        override = self.extra("rate_limit")
         limits = (parse_limit(str(override)),) if override else self.default_limits
         # 2 % slower than the limit: the server counts arrivals, and the first request of a window
         # may arrive later than the last one (connection set-up), which would look like a burst.
@@ -191,9 +251,9 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def pacer(self) -> Pacer | None:
-        if str(self.extras.get("pacing", True)).lower() in ("false", "0", "no", "off"):
+        if str(self.extra("pacing", True)).lower() in ("false", "0", "no", "off"):
             return None
-        scope = str(self.extras.get("pacing_scope", "host")).lower()
+        scope = str(self.extra("pacing_scope", "host")).lower()
         if scope not in ("host", "process"):
             raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be 'host' or 'process'")
         return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope)
@@ -247,11 +307,15 @@ class FlipbookBaseHook(BaseHook):
         headers: dict[str, str] | Callable[[], dict[str, str]] | None = None,
         body: Callable[[], Any] | None = None,
         stream: bool = False,
+        creates: bool = False,
     ) -> T:
         """Send one logical request, retried; ``parse`` turns the response into a result or raises.
 
         ``params``/``headers`` may be callables, re-evaluated per attempt (signed requests);
         ``body`` is a factory, called per attempt, for streamed uploads that cannot be replayed.
+        ``creates``: the call creates or changes something, so it is resent only when it provably
+        never reached the vendor; otherwise :class:`OutcomeUnknownError` goes to the caller, which
+        looks before it sends again (:meth:`create_once`).
         """
 
         def attempt() -> T:
@@ -270,13 +334,16 @@ class FlipbookBaseHook(BaseHook):
                     stream=stream,
                     allow_redirects=False,
                 )
-            except requests.Timeout:
-                raise TransientApiError(self.vendor, operation, f"no answer within {self.timeout:g} s") from None
             except requests.RequestException as error:
                 # requests' own text can hold the full URL with a query string: keep only the type.
-                raise TransientApiError(
-                    self.vendor, operation, f"connection failed ({type(error).__name__})"
-                ) from None
+                unsent = never_sent(error)
+                if isinstance(error, requests.Timeout) and not unsent:
+                    message = f"no answer within {self.timeout:g} s"
+                else:
+                    message = f"connection failed ({type(error).__name__})"
+                failure = TransientApiError(self.vendor, operation, message)
+                failure.unsent = unsent
+                raise failure from None
             if response.status_code == 429 or response.status_code >= 500:
                 code, message = self._describe_error(response)
                 response.close()  # a streamed answer would otherwise hold its connection
@@ -291,6 +358,18 @@ class FlipbookBaseHook(BaseHook):
                 )
             return parse(response)
 
+        def guarded() -> T:
+            """One attempt; a creating call that may have reached the vendor is not resent here."""
+            try:
+                return attempt()
+            except TransientApiError as error:
+                if creates and not safe_to_resend(error):
+                    raise OutcomeUnknownError(
+                        self.vendor, operation, f"{error.message}; the vendor may have done it",
+                        status=error.status, code=error.code,
+                    ) from None
+                raise
+
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1)
             | tenacity.stop_after_delay(self._extra_float("retry_deadline", 900.0)),
@@ -300,7 +379,74 @@ class FlipbookBaseHook(BaseHook):
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(attempt)
+        return retrying(guarded)
+
+    def create_once(
+        self,
+        operation: str,
+        create: Callable[[], T],
+        *,
+        lookup: Callable[[], Iterable[K]],
+        identity: Callable[[K], Any],
+        adopt: Callable[[list[K]], T],
+        describe: str,
+        several: bool = False,
+        before: Iterable[Any] | None = None,
+    ) -> T:
+        """Run a creating call so that it takes effect once, also when its answer is lost.
+
+        ``lookup`` lists what the vendor holds under the call's natural key (a name, a title, a
+        URL, the widgets of a page); what it lists before the call is not ours. After an answer is
+        lost, the new objects are adopted; none means nothing was created, so the call is sent
+        again. One call makes one object unless ``several``: two new ones then cannot be told apart
+        from a colleague's, and the task fails naming them rather than guessing. ``before``: the
+        identities the caller already knows exist, which saves the first lookup.
+
+        With a ``journal`` (the task state store), what existed before is written down before the
+        call is sent, so a retry of a task that died waiting for the answer looks before it sends.
+        """
+        entry = f"flipbook_create_{hashlib.sha256(f'{operation} {describe}'.encode()).hexdigest()[:16]}"
+        journaled = (self.journal.get(entry) or {}) if self.journal is not None else {}
+        if journaled:
+            known = set(journaled["known"])  # written as keys already
+        else:
+            known = {_key(value) for value in before} if before is not None else {_key(identity(x)) for x in lookup()}
+            if self.journal is not None:
+                self.journal.set(entry, {"known": sorted(known)})
+        attempts, last = self.max_retries + 1, None
+        for number in range(1, attempts + 1):
+            new = [item for item in lookup() if _key(identity(item)) not in known] if journaled else []
+            if len(new) > 1 and not several:
+                found = sorted(str(identity(item)) for item in new)
+                raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
+                                            f"{found}; check which one is ours")
+            if new:
+                self.log.warning("%s may have been done by an earlier attempt: found it at the vendor (%s: %s); "
+                                 "adopting it", operation, describe, [identity(item) for item in new])
+                result = adopt(new)
+                break
+            try:
+                result = create()
+                break
+            except OutcomeUnknownError as error:
+                journaled = {"known": True}
+                fingerprint = repeatable_failure(error)
+                if fingerprint is not None and fingerprint == last:
+                    raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",
+                                     status=error.status, code=error.code) from None
+                if number == attempts:
+                    raise
+                last = fingerprint
+                self.log.warning("%s; looking for it at the vendor (%s) before sending it again, %s of %s", error,
+                                 describe, number, self.max_retries)
+                self._sleep(self._backoff(number))
+        if self.journal is not None:
+            self.journal.set(entry, {})
+        return result
+
+    def _backoff(self, attempt: int) -> float:
+        first = self._extra_float("retry_min_wait", 1.0)
+        return min(first * 2 ** (attempt - 1), self._extra_float("retry_max_wait", 60.0))
 
     def _describe_error(self, response: requests.Response) -> tuple[str | int | None, str]:
         """Best-effort (code, message) from an error body; vendors override."""
@@ -351,6 +497,38 @@ class FlipbookBaseHook(BaseHook):
             return size
 
     # -- Airflow UI ---------------------------------------------------------------------------
+
+    @classmethod
+    def _form_widgets(cls) -> dict[str, Any]:
+        """The ``conn-fields`` of the provider info as wtforms fields: what Airflow 3.1 draws the
+        connection form from (3.2+ reads ``conn-fields`` and never calls the hook for it)."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import IntegerField, StringField
+        from wtforms.validators import Optional, any_of
+
+        from airflow_provider_flipbook.get_provider_info import connection_type
+
+        widgets: dict[str, Any] = {}
+        for name, field in connection_type(cls.conn_type)["conn-fields"].items():
+            schema = field["schema"]
+            validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
+            kind = IntegerField if "integer" in schema["type"] else StringField  # numbers: text, parsed by the hook
+            widgets[name] = kind(lazy_gettext(field["label"]), widget=BS3TextFieldWidget(), validators=validators,
+                                 description=field["description"])
+        return widgets
+
+    @classmethod
+    def _field_behaviour(cls) -> dict[str, Any]:
+        """``ui-field-behaviour`` for Airflow 3.1, with the extras' suggestions as placeholders."""
+        from airflow_provider_flipbook.get_provider_info import connection_type
+
+        info = connection_type(cls.conn_type)
+        behaviour = info["ui-field-behaviour"]
+        examples = {name: str(field["schema"]["examples"][0]) for name, field in info["conn-fields"].items()
+                    if field["schema"].get("examples")}
+        return {"hidden_fields": list(behaviour["hidden-fields"]), "relabeling": dict(behaviour["relabeling"]),
+                "placeholders": {**examples, **behaviour["placeholders"]}}
 
     def _probe(self) -> str:
         """One cheap call with no side effect; returns a description of the account."""

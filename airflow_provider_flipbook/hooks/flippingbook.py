@@ -8,13 +8,25 @@ Choices where the vendor's documents are silent or disagree (see shared/vendor-a
 * ``ObjectNotFound`` (HTTP 200 or 404) raises :class:`NotFoundError`.
 * Source progress is read from ``progress`` or ``Progress``.
 * Pacing: a burst of 10, then 1 request per second, per API key.
+* ``createdSource`` (publication create/update with ``url`` or ``data``) carries its own
+  ``success``/``wellKnownError``/``message``: a failed source is an error, even when the
+  publication call itself succeeded (POST publication page). An answer without ``createdSource``
+  or its ``id`` fails at once, naming the keys seen.
+* ``onNotOpenedUntil``: the tracked-link pages type it "boolean" but describe "the specified
+  date/time (ISO 8601 format)", and the answer carries it as ``triggers.onNotOpenedUntil.until``
+  (string): it is sent as an ISO 8601 UTC date-time string, ``YYYY-MM-DDTHH:MM:SSZ``.
+* Tracked-link URLs: the pages give only ``urlName`` and "prefix it with
+  ``https://online.flippingbook.com/link/`` (for the default domain)"; with a custom domain the
+  prefix is taken from the link's own ``publication.url`` (the canonical URL, on that domain).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -26,6 +38,8 @@ API = "/api/v1"
 FB = "/api/v1/fbonline"
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
+SOURCE_STATES = {"WaitAutoQueue", "Queued", "Completed", *TERMINAL_SOURCE_STATES}  # the source GET page
+DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -77,6 +91,14 @@ class FlippingBookHook(FlipbookBaseHook):
     default_base_url: ClassVar[str] = "https://api-tc.is.flippingbook.com"
     default_limits = (TokenBucket(burst=10, rate=1.0),)
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def _auth(self) -> requests.auth.AuthBase:
         return _Bearer(self._require(self.connection.password, "password", "FlippingBook API key"))
 
@@ -84,13 +106,14 @@ class FlippingBookHook(FlipbookBaseHook):
 
     def call(
         self, method: str, path: str, *, operation: str | None = None, params: dict | None = None,
-        json: Any = None,
+        json: Any = None, creates: bool = False,
     ) -> dict[str, Any]:
-        """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body."""
+        """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body.
+        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or f"{method} {path}"
         return self._request(
             operation, method, self.base_url + path, lambda r: self._parse(r, operation),
-            params=params, json=json,
+            params=params, json=json, creates=creates,
             headers={"Content-Type": "application/json"} if json is not None else None,
         )
 
@@ -131,7 +154,7 @@ class FlippingBookHook(FlipbookBaseHook):
         return self.call("GET", f"{API}/auth/key", operation="auth.key.list").get("keys", [])
 
     def create_api_key(self) -> str:
-        return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create")["key"]
+        return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create", creates=True)["key"]
 
     def revoke_this_api_key(self) -> None:
         """Irreversibly revokes the key this connection uses (vendor semantics)."""
@@ -153,16 +176,66 @@ class FlippingBookHook(FlipbookBaseHook):
         return iter(paged(fetch, min(page_size, 1000)))
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
-        return self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get")["publication"]
+        return self._field(self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get"),
+                           "publication", "publication.get")
 
     def create_publication(self, **fields: Any) -> dict[str, Any]:
-        """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source."""
-        return self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create")
+        """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source.
+
+        Once only: if the answer is lost, the one new publication with this name is adopted (its
+        ``id``, ``url`` and ``createdSource``), and the call is sent again only if there is none.
+        """
+        name = fields.get("name")
+
+        def create() -> dict[str, Any]:
+            answer = self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create",
+                               creates=True)
+            self._field(answer, "id", "publication.create", str)
+            return self._check_created_source(answer, fields, "publication.create")
+
+        if not name:
+            return create()
+
+        def adopt(found: list[dict[str, Any]]) -> dict[str, Any]:
+            sources = self.list_sources(found[0]["id"]) if fields.get("url") or fields.get("data") else []
+            return {"id": found[0]["id"], "url": found[0].get("canonicalLink"), "adopted": True,
+                    **({"createdSource": {"id": sources[-1]["id"]}} if sources else {})}
+
+        return self.create_once(
+            "publication.create", create, describe=f"publication name {name!r}",
+            lookup=lambda: [p for p in self.iter_publications(query=name) if p.get("name") == name],
+            identity=lambda publication: publication["id"], adopt=adopt,
+        )
+
+    def _field(self, body: dict[str, Any], key: str, operation: str, kind: type = dict) -> Any:
+        """``body[key]`` as the document shows it, or an error at once naming the keys seen."""
+        value = body.get(key)
+        if not isinstance(value, kind) or (kind is str and not value):
+            raise self.error(operation, f"unrecognised answer: expected {key!r} ({kind.__name__}), "
+                             f"keys seen: {sorted(body)}")
+        return value
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
         """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
-        return self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
-                         operation="publication.update")
+        answer = self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
+                           operation="publication.update", creates=True)
+        return self._check_created_source(answer, fields, "publication.update")
+
+    def _check_created_source(self, answer: dict[str, Any], fields: dict[str, Any], operation: str) -> dict[str, Any]:
+        """The implicit source's own result: a failed one is the user's error, not a quiet success."""
+        if not (fields.get("url") or fields.get("data")):
+            return answer
+        created = answer.get("createdSource", answer.get("CreatedSource"))
+        if not isinstance(created, dict):
+            raise self.error(operation, f"the answer has no 'createdSource' (keys seen: {sorted(answer)})")
+        if created.get("success", created.get("Success", True)) is False:
+            code, message = error_fields(created)
+            gone = " (the vendor deletes a publication whose only source failed)" if operation.endswith("create") else ""
+            raise self.error(f"{operation} source", f"the PDF was refused: {message or 'no message'}{gone}",
+                             code=code)
+        if not created.get("id"):
+            raise self.error(operation, f"'createdSource' has no 'id' (keys seen: {sorted(created)})")
+        return answer
 
     def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
         return self.call("POST", f"{FB}/publication/{publication_id}/customize", json=_drop_none(options),
@@ -174,11 +247,12 @@ class FlippingBookHook(FlipbookBaseHook):
     # -- sources ---------------------------------------------------------------------------
 
     def list_sources(self, publication_id: str) -> list[dict[str, Any]]:
-        return self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list")["sources"]
+        return self._field(self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list"),
+                           "sources", "source.list", list)
 
     def get_source(self, publication_id: str, source_id: str) -> dict[str, Any]:
-        source = self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
-                           operation="source.get")["source"]
+        source = self._field(self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
+                                       operation="source.get"), "source", "source.get")
         if "progress" not in source and "Progress" in source:
             source["progress"] = source["Progress"]
         return source
@@ -187,8 +261,14 @@ class FlippingBookHook(FlipbookBaseHook):
                    data: bytes | None = None) -> str:
         """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
         body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
-        return self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
-                         operation="source.add")["id"]
+        return self.create_once(
+            "source.add",
+            lambda: self._field(self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
+                                          operation="source.add", creates=True), "id", "source.add", str),
+            describe=f"the sources of publication {publication_id}",
+            lookup=lambda: self.list_sources(publication_id), identity=lambda source: source["id"],
+            adopt=lambda found: found[-1]["id"],
+        )
 
     # -- tracked links ---------------------------------------------------------------------
 
@@ -216,14 +296,29 @@ class FlippingBookHook(FlipbookBaseHook):
                             publication_hash_id: str | None = None, publication_url: str | None = None,
                             notification_type: str | None = None, on_view_trigger_single: bool | None = None,
                             on_view_trigger: bool | None = None, on_download: bool | None = None,
-                            on_not_opened_until: str | None = None) -> dict[str, Any]:
+                            on_not_opened_until: str | dt.datetime | None = None) -> dict[str, Any]:
+        """``on_not_opened_until``: a date-time (ISO 8601 string or datetime; naive means UTC)."""
         body = _drop_none({
             "title": title, "publicationUid": publication_uid, "publicationHashId": publication_hash_id,
             "publicationUrl": publication_url, "notificationType": notification_type,
             "onViewTriggerSingle": on_view_trigger_single, "onViewTrigger": on_view_trigger,
-            "onDownload": on_download, "onNotOpenedUntil": on_not_opened_until,
+            "onDownload": on_download,
+            "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
         })
-        return self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create")["links"][0]
+        def create() -> dict[str, Any]:
+            links = self._field(self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create",
+                                          creates=True), "links", "tracked_link.create", list)
+            if not links or not isinstance(links[0], dict):
+                raise self.error("tracked_link.create", "the answer's 'links' is empty")
+            return links[0]
+
+        return self.create_once(
+            "tracked_link.create", create, describe=f"tracked link title {title!r}",
+            lookup=lambda: [link for link in self.iter_tracked_links(
+                title=title, publication_uid=publication_uid, publication_hashid=publication_hash_id,
+                publication_url=publication_url) if link.get("title") == title],
+            identity=lambda link: link.get("id"), adopt=lambda found: found[0],
+        )
 
     def update_tracked_link(self, link_id: str, *, new_state: str | None = None, **fields: Any) -> dict[str, Any]:
         """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
@@ -252,7 +347,7 @@ class FlippingBookHook(FlipbookBaseHook):
     def create_trigger(self, endpoint: str, events: list[str], trigger_on: list[str],
                        limit_to: dict[str, str] | None = None) -> str:
         body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
-        return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create")["id"]
+        return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create", creates=True)["id"]
 
     def update_trigger(self, trigger_id: str, endpoint: str, events: list[str], trigger_on: list[str],
                        limit_to: dict[str, str] | None = None) -> str:
@@ -279,6 +374,9 @@ class FlippingBookHook(FlipbookBaseHook):
                 return {"state": "failed", "detail": f"publication {publication_id} or its source {source_id} "
                                                      "vanished (deleted after a failed first conversion?)"}
             state = source.get("state")
+            if state not in SOURCE_STATES:
+                raise self.error("source.get", f"unrecognised source state {state!r} (keys seen: {sorted(source)}); "
+                                 f"the document lists {', '.join(sorted(SOURCE_STATES))}")
             if state in ("CompletedWithErrors", "WaitManualQueue"):
                 return {"state": "failed", "detail": f"source {source_id} ended in {state}"}
             if state != "CompletedAllStages":  # one request per poll while converting
@@ -290,7 +388,9 @@ class FlippingBookHook(FlipbookBaseHook):
             publication = self.get_publication(publication_id)
         except NotFoundError:
             return {"state": "failed", "detail": f"publication {publication_id} vanished"}
-        flags = {flag.strip() for flag in str(publication.get("state", "")).split(",")}
+        if not isinstance(publication.get("state"), str):
+            raise self.error("publication.get", f"the publication has no 'state' (keys seen: {sorted(publication)})")
+        flags = {flag.strip() for flag in publication["state"].split(",")}
         if flags & {"Deleted", "Trashed"}:
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
         done = bool(source_id) or "CompletedAllStages" in flags
@@ -311,8 +411,38 @@ def publication_summary(publication: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def iso8601(value: str | dt.datetime) -> str:
+    """A date-time as the tracked-link pages describe it (ISO 8601), in UTC: ``2026-06-20T00:00:00Z``."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-06-20T09:00:00Z)") from None
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"expected an ISO 8601 date-time, got {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tracked_link_url(link: dict[str, Any]) -> str:
+    """The link's full URL: the vendor's own ``url`` if it gives one; else ``urlName`` under the domain of
+    the link's publication (its canonical ``publication.url``); else the documented default domain."""
+    if link.get("url"):
+        return str(link["url"])
+    if not link.get("urlName"):
+        raise VendorApiError("FlippingBook", "tracked_link", f"the link has no 'urlName' (keys seen: {sorted(link)})")
+    canonical = str((link.get("publication") or {}).get("url") or "")
+    parts = urlsplit(canonical)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        root = canonical.split("/view/", 1)[0] if "/view/" in parts.path else f"{parts.scheme}://{parts.netloc}"
+        return f"{root.rstrip('/')}/link/{link['urlName']}"
+    return DEFAULT_LINK_PREFIX + str(link["urlName"])
+
+
 def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "publication_summary"]
+__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "iso8601", "publication_summary",
+           "tracked_link_url"]

@@ -11,11 +11,14 @@ are signed raw, before URL encoding; booleans are sent and signed as ``true``/``
 Reads use GET on ``https://api.flipsnack.com/v1/``; ``collection.create`` is a streamed multipart
 POST to the upload host (extra ``upload_host``, default ``https://upload.flipsnack.com``).
 Anything but code 20 is an error; 31/32 (per-second / per-minute limit) are retried, 22
-(maintenance) too. Pacing: 5 per second and 60 per minute per key.
+(maintenance) too. Pacing: 5 per second and 60 per minute per key. Code 38 ("Collection is in
+processing state", api-status-codes) means "not yet": the package status reads it as running, and
+``collection.update`` / ``collection.getEmbed`` wait for the conversion (extras
+``processing_poll_interval``, default 10 s, and ``processing_timeout``, default 3600 s) and call again.
 
 Where the docs are cut off: collection items are read from ``items`` (or ``flipbooks``), each with
-``status`` processing/complete/failed; ``collection.getList`` ranges are sent as ``from`` and ``to``
-(inclusive end index).
+``status`` processing/complete/failed (FS-HELP); any other shape fails at once with the keys seen.
+``collection.getList`` ranges are sent as ``from`` and ``to`` (inclusive end index).
 """
 
 from __future__ import annotations
@@ -23,20 +26,33 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, ClassVar
 
 import requests
-from airflow.sdk.log import mask_secret
 from requests_toolbelt import MultipartEncoder
 
-from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, TransientApiError
+from airflow_provider_flipbook._compat import mask_secret
+from airflow_provider_flipbook.exceptions import (
+    NotFoundError,
+    RateLimitError,
+    TransientApiError,
+    VendorApiError,
+)
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 OK = 20
 NOT_FOUND_CODES = {43, 46}
 PROCESSING = 38
+ITEM_KEYS = ("items", "flipbooks")
+ITEM_STATUSES = {"processing", "complete", "failed"}
+PACKAGE_STATUSES = {"PROCESSING": "running", "COMPLETE": "success", "FAILED": "failed"}
+
+
+class CollectionProcessingError(VendorApiError):
+    """Code 38: the collection is still converting; the call may be made again once it is done."""
 
 
 def sign(secret: str, params: Mapping[str, Any]) -> str:
@@ -69,11 +85,18 @@ if not any(isinstance(f, _RedactQuery) for f in _URLLIB3_LOG.filters):
     _URLLIB3_LOG.addFilter(_RedactQuery())
 
 
+def _items(collection: Mapping[str, Any]) -> list[Any]:
+    for key in ITEM_KEYS:
+        if isinstance(collection.get(key), list):
+            return collection[key]
+    return []
+
+
 def item_statuses(collection: Mapping[str, Any]) -> list[str]:
-    items = collection.get("items") or collection.get("flipbooks") or []
-    statuses = [str(item.get("status", "")).lower() for item in items if isinstance(item, Mapping)]
-    if not statuses and collection.get("status"):
-        statuses = [str(collection["status"]).lower()]
+    """The items' lowercase statuses, or [] when the answer has no item list we know."""
+    statuses = [str(item.get("status", "")).lower() for item in _items(collection) if isinstance(item, Mapping)]
+    if not statuses and isinstance(collection.get("status"), str):
+        statuses = [collection["status"].lower()]
     return statuses
 
 
@@ -93,12 +116,20 @@ class FlipsnackHook(FlipbookBaseHook):
     default_upload_url: ClassVar[str] = "https://upload.flipsnack.com"
     default_limits = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def secrets(self) -> list[str]:
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
 
     @property
     def upload_url(self) -> str:
-        return str(self.extras.get("upload_host") or self.default_upload_url).rstrip("/")
+        return str(self.extra("upload_host", self.default_upload_url)).rstrip("/")
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
         api_key = self._require(self.connection.login, "login", "Flipsnack API key")
@@ -135,6 +166,8 @@ class FlipsnackHook(FlipbookBaseHook):
             raise RateLimitError(self.vendor, action, status, retry_after=window, **kwargs)
         if code == 22:
             raise TransientApiError(self.vendor, action, status, **kwargs)
+        if code == PROCESSING:
+            raise CollectionProcessingError(self.vendor, action, status, **kwargs)
         if code in NOT_FOUND_CODES:
             raise NotFoundError(self.vendor, action, status, **kwargs)
         raise self.error(action, status, **kwargs)
@@ -171,10 +204,21 @@ class FlipsnackHook(FlipbookBaseHook):
             encoders.append(MultipartEncoder(fields=parts))
             return encoders[-1]
 
-        return self._request(
-            "collection.create", "POST", self.upload_url + "/v1/",
-            lambda r: self._parse(r, "collection.create"),
-            body=body, headers=lambda: {"Content-Type": encoders[-1].content_type},
+        def create() -> dict[str, Any]:
+            return self._request(
+                "collection.create", "POST", self.upload_url + "/v1/",
+                lambda r: self._parse(r, "collection.create"),
+                body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True,
+            )
+
+        if not title:
+            return create()
+        # Once only: a lost answer is reconciled by title, so a second upload never costs quota twice.
+        return self.create_once(
+            "collection.create", create, describe=f"collection title {title!r}",
+            lookup=lambda: [c for c in self.iter_collections(query=title) if c.get("collectionTitle") == title],
+            identity=lambda collection: collection.get("collectionHash"),
+            adopt=lambda found: self.get_collection(found[0]["collectionHash"]),
         )
 
     def get_collection(self, collection_hash: str) -> dict[str, Any]:
@@ -195,13 +239,30 @@ class FlipsnackHook(FlipbookBaseHook):
     def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.
         Publishing (``public``/``unlisted``) gives the collection a new, final hash: read it back."""
-        return self.call("collection.update", collectionHash=collection_hash, **fields)
+        return self.when_ready("collection.update", collectionHash=collection_hash, **fields)
 
     def delete_collection(self, collection_hash: str) -> None:
         self.call("collection.deleteCollection", collectionHash=collection_hash)
 
     def get_embed(self, collection_hash: str, **options: Any) -> str:
-        return (self.call("collection.getEmbed", collectionHash=collection_hash, **options) or {})["embedCode"]
+        data = self.when_ready("collection.getEmbed", collectionHash=collection_hash, **options)
+        if not isinstance(data, Mapping) or not isinstance(data.get("embedCode"), str):
+            raise self.error("collection.getEmbed", f"answer has no 'embedCode' (keys seen: {_keys(data)})")
+        return data["embedCode"]
+
+    def when_ready(self, action: str, **params: Any) -> Any:
+        """Call ``action``; while the vendor answers code 38 (the collection converts), wait and call again."""
+        speed = self._extra_float("pacing_speed", 1.0)
+        interval = self._extra_float("processing_poll_interval", 10.0) / speed
+        deadline = time.monotonic() + self._extra_float("processing_timeout", 3600.0) / speed
+        while True:
+            try:
+                return self.call(action, **params)
+            except CollectionProcessingError:
+                if time.monotonic() + interval > deadline:
+                    raise
+                self.log.info("%s: the collection is still processing; asking again in %.1f s", action, interval)
+                time.sleep(interval)
 
     def get_collection_stats(self, collection_hash: str, *, start_date: str | None = None,
                              end_date: str | None = None, include_page_stats: bool = False) -> dict[str, Any]:
@@ -210,7 +271,11 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def download_html(self, collection_hash: str) -> dict[str, Any]:
         """One call: starts the package the first time; ``status`` PROCESSING, COMPLETE or FAILED."""
-        data = self.call("collection.downloadHTML", collectionHash=collection_hash) or {}
+        data = self.call("collection.downloadHTML", collectionHash=collection_hash)
+        if not isinstance(data, Mapping) or str(data.get("status", "")).upper() not in PACKAGE_STATUSES:
+            raise self.error("collection.downloadHTML", "unrecognised answer: expected 'status' PROCESSING, "
+                             f"COMPLETE or FAILED (keys seen: {_keys(data)}, status {_status(data)!r})")
+        data = dict(data)
         if data.get("resourceUrl"):
             mask_secret(data["resourceUrl"])  # a signed, short-lived URL
         return data
@@ -227,7 +292,13 @@ class FlipsnackHook(FlipbookBaseHook):
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:
             return {"state": "failed", "detail": str(error)}
-        statuses = item_statuses(collection)
+        statuses = item_statuses(collection) if isinstance(collection, Mapping) else []
+        if not statuses and isinstance(collection, Mapping) and any(collection.get(k) == [] for k in ITEM_KEYS):
+            return {"state": "running", "detail": "no items yet", "publication": collection_summary(collection)}
+        if not statuses or not set(statuses) <= ITEM_STATUSES:
+            raise self.error("collection.getCollection", "unrecognised answer: expected a list of items under "
+                             f"{' or '.join(ITEM_KEYS)} with status processing, complete or failed "
+                             f"(keys seen: {_keys(collection)}, statuses {statuses})")
         overview = collection_summary(collection)
         if statuses and all(s == "complete" for s in statuses):
             return {"state": "success", "detail": "complete", "publication": overview}
@@ -236,14 +307,27 @@ class FlipsnackHook(FlipbookBaseHook):
         return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": overview}
 
     def package_status(self, collection_hash: str) -> dict[str, Any]:
-        data = self.download_html(collection_hash)
-        status = str(data.get("status", "")).upper()
-        state = {"COMPLETE": "success", "FAILED": "failed"}.get(status, "running")
-        return {"state": state, "detail": status, "resource_url": data.get("resourceUrl")}
+        """The package cannot be asked for while the collection converts (code 38): that is "running" too."""
+        try:
+            data = self.download_html(collection_hash)
+        except CollectionProcessingError:
+            return {"state": "running", "detail": "collection processing", "resource_url": None}
+        status = str(data["status"]).upper()
+        if status == "COMPLETE" and not data.get("resourceUrl"):
+            raise self.error("collection.downloadHTML", f"COMPLETE without 'resourceUrl' (keys seen: {_keys(data)})")
+        return {"state": PACKAGE_STATUSES[status], "detail": status, "resource_url": data.get("resourceUrl")}
+
+
+def _keys(data: Any) -> list[str] | str:
+    return sorted(map(str, data)) if isinstance(data, Mapping) else type(data).__name__
+
+
+def _status(data: Any) -> Any:
+    return data.get("status") if isinstance(data, Mapping) else None
 
 
 def collection_summary(collection: Mapping[str, Any]) -> dict[str, Any]:
-    items = collection.get("items") or []
+    items = [i for i in _items(collection) if isinstance(i, Mapping)]
     return {
         "publication_id": collection.get("collectionHash"),
         "name": collection.get("collectionTitle"),

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import requests
 from lxml import etree
 
+from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import MalformedResponseError, NotFoundError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -74,10 +75,21 @@ class IPaperHook(FlipbookBaseHook):
     default_base_url: ClassVar[str] = "https://ipaper.api.ipapercms.dk"
     default_limits = (SlidingWindow(48, 60.0),)
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def credentials(self) -> dict[str, str]:
         login = self._require(self.connection.login, "login", "iPaper user e-mail or 'APIKey'")
         password = self._require(self.connection.password, "password", "iPaper password or API key")
-        mode = str(self.extras.get("credential_fields", "all")).lower()
+        mode = str(self.extra("credential_fields", "all")).lower()
+        if mode not in ("all", "pl", "plain"):  # anything else would send no credentials at all
+            raise AirflowException(f"Connection {self.conn_id!r}: extra 'credential_fields' must be all, pl or "
+                                   f"plain, not {mode!r}")
         fields: dict[str, str] = {}
         if mode in ("all", "pl"):
             fields.update(plUsername=login, plPassword=password)
@@ -88,7 +100,7 @@ class IPaperHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, method: str, *, stream_field: tuple[str, Callable[[], BinaryIO]] | None = None,
-             **params: Any) -> etree._Element:
+             creates: bool = False, **params: Any) -> etree._Element:
         """Call ``"Service.Method"`` with form parameters; returns the ``<data>`` element (or ``<result>``).
 
         ``stream_field=(name, open_file)`` sends that field as streamed base64 of the file.
@@ -101,7 +113,7 @@ class IPaperHook(FlipbookBaseHook):
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if stream_field is None:
             return self._request(method, "POST", url, lambda r: self._parse(r, method),
-                                 data={**fields, **self.credentials()}, headers=headers)
+                                 data={**fields, **self.credentials()}, headers=headers, creates=creates)
         field, open_file = stream_field
 
         def body() -> Iterator[bytes]:
@@ -109,7 +121,8 @@ class IPaperHook(FlipbookBaseHook):
             with open_file() as stream:
                 yield from base64_form_chunks(stream)
 
-        return self._request(method, "POST", url, lambda r: self._parse(r, method), body=body, headers=headers)
+        return self._request(method, "POST", url, lambda r: self._parse(r, method), body=body, headers=headers,
+                             creates=creates)
 
     def _parse(self, response: requests.Response, method: str) -> etree._Element:
         if response.status_code >= 400:
@@ -156,12 +169,27 @@ class IPaperHook(FlipbookBaseHook):
             yield {k: node.get(k) for k in node.keys()}
 
     def create_paper(self, parent_id: int, name: str, url_name: str) -> int:
-        return int(text(self.call("Paper.CreatePaper", parentID=parent_id, name=name, urlName=url_name),
-                        "paper/@id"))
+        return self._create_once_by_url("Paper.CreatePaper", parent_id, url_name,
+                                        parentID=parent_id, name=name, urlName=url_name)
 
     def create_category(self, parent_id: int, name: str, url_name: str) -> int:
-        return int(text(self.call("Paper.CreateCategory", paperID=parent_id, name=name, urlName=url_name),
-                        "paper/@id"))
+        return self._create_once_by_url("Paper.CreateCategory", parent_id, url_name,
+                                        paperID=parent_id, name=name, urlName=url_name)
+
+    def _create_once_by_url(self, method: str, parent_id: int, url_name: str, **params: Any) -> int:
+        """A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours."""
+        parent_url = self.get_paper_url(parent_id) if parent_id else "/"
+        url = f"{parent_url.rstrip('/')}/{url_name}/"
+
+        def at_url() -> list[int]:
+            found = self.get_paper_id_from_url(url)
+            return [] if found is None else [found]
+
+        return self.create_once(
+            method, lambda: int(text(self.call(method, creates=True, **params), "paper/@id")),
+            lookup=at_url, identity=lambda paper_id: paper_id, adopt=lambda found: found[0],
+            describe=f"paper URL {url}",
+        )
 
     def delete_paper(self, paper_id: int) -> None:
         self.call("Paper.DeletePaper", paperID=paper_id)
@@ -208,8 +236,23 @@ class IPaperHook(FlipbookBaseHook):
     def process_pdf(self, paper_id: int, open_file: Callable[[], BinaryIO], *, options: dict[str, Any] | None = None,
                     password: str | None = None) -> str | None:
         """Queue a PDF for processing (streamed); returns the job GUID when the API gives one."""
-        data = self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
-                         stream_field=("base64Pdf", open_file))
+        def traces() -> list[tuple[str, ...]]:
+            """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
+            or, once it has finished, the paper's pages (new page ids)."""
+            jobs: list[tuple[str, ...]] = [("job", job.get("created") or "") for job in self.get_processing_papers()
+                    if job.get("paper-id") == str(paper_id)]
+            pages = tuple(self.get_paper_structure(paper_id).xpath("paper/pages/page/@id"))
+            return [*jobs, ("pages", *pages)] if pages else jobs
+
+        data = self.create_once(
+            "Ripper.ProcessPDF",
+            lambda: self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
+                              stream_field=("base64Pdf", open_file), creates=True),
+            lookup=traces, identity=lambda trace: trace, adopt=lambda found: None, several=True,
+            describe=f"processing traces of paper {paper_id}",
+        )
+        if data is None:  # adopted after a lost answer: the job's GUID was in that answer
+            return None
         for node in data.iter():
             if isinstance(node.tag, str) and _JOB_GUID.search(node.tag):
                 return (node.text or "").strip() or None
@@ -250,7 +293,7 @@ class IPaperHook(FlipbookBaseHook):
     def paper_summary(self, paper_id: int) -> dict[str, Any]:
         structure = self.get_paper_structure(paper_id)
         relative = text(structure, "paper/@url")
-        viewer = str(self.extras.get("viewer_base_url") or "").rstrip("/")
+        viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
         return {"publication_id": str(paper_id), "name": text(structure, "paper/@name"),
                 "url": viewer + relative if viewer else relative,
                 "total_pages": len(structure.xpath("paper/pages/page")) or None}

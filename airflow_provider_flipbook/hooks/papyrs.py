@@ -4,17 +4,23 @@ Base URLs: ``https://<site>.papyrs.com/@<subsite>/api/v1`` for subsite calls and
 ``https://<site>.papyrs.com/api/v1`` for site-wide ones (people invites, subsites). The
 connection's extra ``subsite`` picks the subsite; without it, subsite calls go to ``@home``.
 
-Errors: any non-2xx is an error; the documented body is ``{"error": ..., "status": ...}``.
+Errors: any non-2xx is an error; the documented body is ``{"error": ..., "status": ...}``. The
+people endpoints document ``{"success": false, "error": ...}`` for a failure without saying its
+HTTP status, so ``success: false`` in a 2xx answer is an error too, with the vendor's message.
 Writes are POST (deletes too). A widget update returns a new ``id`` and ``version_of_id``.
-``markdown/create`` takes ``{"widget": {"val": <markdown>}}`` (the body is not documented; this
-mirrors the paragraph/heading body) and answers one widget or a list of them.
+Paragraph/heading widgets: the body is ``{"widget": {"val": ...}}`` (the documented example POST);
+``format``, ``styleclass`` and ``heading`` go in the request URL ("The following additional
+parameters can be added to the request URL"). ``markdown/create`` takes the same body (its own
+example is missing from the document) and answers one widget or a list of them.
 Pacing: 6 requests per 60 s per token (the documented default; set extra ``rate_limit`` if
 Papyrs raised yours).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import requests
@@ -25,6 +31,8 @@ from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 WIDGET_KINDS = ("paragraph", "heading", "attachment")
+# How far our clock may run ahead of the vendor's when a lost create is looked for by ``created_at``.
+CLOCK_SKEW = 120.0
 
 
 class _Token(requests.auth.AuthBase):
@@ -52,13 +60,21 @@ class PapyrsHook(FlipbookBaseHook):
     default_limits = (SlidingWindow(6, 60.0),)
     host_meaning = "Papyrs site URL (https://<site>.papyrs.com)"
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        return cls._form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        return cls._field_behaviour()
+
     def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)
         self._subsite = subsite
 
     @property
     def subsite(self) -> str:
-        return (self._subsite or self.extras.get("subsite") or "home").lstrip("@")
+        return (self._subsite or self.extra("subsite", "home")).lstrip("@")
 
     def api_url(self, path: str, *, site_wide: bool = False) -> str:
         prefix = "" if site_wide else f"/@{self.subsite}"
@@ -73,12 +89,15 @@ class PapyrsHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, method: str, path: str, *, site_wide: bool = False, json: Any = None,
-             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False) -> Any:
+             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False,
+             creates: bool = False) -> Any:
         """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON.
-        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented)."""
+        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented).
+        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
         return self._request(operation, method, self.api_url(path, site_wide=site_wide),
-                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params)
+                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params,
+                             creates=creates)
 
     def _parse(self, response: requests.Response, operation: str, allow_empty: bool = False) -> Any:
         if response.status_code >= 300:
@@ -89,7 +108,11 @@ class PapyrsHook(FlipbookBaseHook):
             raise self.error(operation, message or response.reason, status=response.status_code, code=code)
         if not response.content and allow_empty:
             return None
-        return self._json(response, operation)
+        body = self._json(response, operation)
+        if isinstance(body, dict) and body.get("success") is False:
+            raise self.error(operation, str(body.get("error") or "the answer says success: false"),
+                             status=response.status_code)
+        return body
 
     def _describe_error(self, response: requests.Response) -> tuple[Any, str]:
         try:
@@ -112,16 +135,40 @@ class PapyrsHook(FlipbookBaseHook):
         return self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
 
     def create_page(self, title: str, columns: list[list[dict[str, Any]]] | None = None, *,
-                    layout: Any = None, category: str | None = None, **fields: Any) -> dict[str, Any]:
-        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts."""
+                    layout: Any = None, category: str | None = None, existing: list[dict[str, Any]] | None = None,
+                    **fields: Any) -> dict[str, Any]:
+        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts.
+        ``existing``: the pages listed just before, if the caller has them (saves a request)."""
         body = {"title": title, "json": columns if columns is not None else [[]], "layout": layout,
                 "category": category, **fields}
-        return self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
-                         operation="pages.create")
+        folder = (category or "").strip("/")
+        since = time.time() - CLOCK_SKEW
+
+        def ours() -> list[dict[str, Any]]:
+            """Pages with this title in this folder: the ones ``existing`` lists are not ours, nor any
+            created before the call (``created_at``, allowing for clock skew)."""
+            same = [page for page in self.list_pages() if page.get("title") == title
+                    and (page.get("category") or "").strip("/") == folder]
+            if existing is not None:
+                return same
+            undated = [page.get("id") for page in same if created_at(page) is None]
+            if undated:
+                raise self.error("pages.create", f"the answer was lost, and pages {undated} titled {title!r} carry no "
+                                                 "created_at to tell whether one is ours: check them")
+            return [page for page in same if (created_at(page) or 0) >= since]
+
+        return self.create_once(
+            "pages.create",
+            lambda: self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
+                              operation="pages.create", creates=True),
+            describe=f"page title {title!r} in folder {folder or '/'!r}",
+            lookup=ours, identity=lambda page: page.get("id"), adopt=lambda found: self.get_page(found[0]["id"]),
+            before=[page.get("id") for page in existing or []],
+        )
 
     def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, tags (comma-separated), folder_id, path."""
-        return self.call("POST", f"pages/copy/{page_id}/", json=fields, operation="pages.copy")
+        return self.call("POST", f"pages/copy/{page_id}/", json=fields, creates=True, operation="pages.copy")
 
     def delete_page(self, page_id: str) -> None:
         self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete", allow_empty=True)
@@ -140,10 +187,8 @@ class PapyrsHook(FlipbookBaseHook):
 
     def create_widget(self, page_id: str, kind: str, val: str, *, format: str = "html",
                       styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
-        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
-                                    "heading": heading}.items() if v is not None}
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": widget},
-                         operation=f"{kind}.create")
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": {"val": val}},
+                         params=_options(format, styleclass, heading), operation=f"{kind}.create")
 
     def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
         return self.call("GET", f"page/{page_id}/{_kind(kind)}/get/{widget_id}/", operation=f"{kind}.get")
@@ -151,22 +196,32 @@ class PapyrsHook(FlipbookBaseHook):
     def update_widget(self, page_id: str, kind: str, widget_id: str, val: str, *, format: str = "html",
                       styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
         """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
-        vendor resets it otherwise."""
-        widget = {k: v for k, v in {"val": val, "format": format, "styleclass": styleclass,
-                                    "heading": heading}.items() if v is not None}
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": widget},
-                         operation=f"{kind}.update")
+        vendor resets it otherwise. Like ``format``, they go in the URL (as for create)."""
+        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": {"val": val}},
+                         params=_options(format, styleclass, heading), operation=f"{kind}.update")
 
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
         self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete", allow_empty=True)
 
-    def create_markdown(self, page_id: str, markdown: str) -> list[dict[str, Any]]:
-        """All widgets of a markdown document in one request; always returns a list."""
+    def create_markdown(self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """All widgets of a markdown document in one request; always returns a list.
+        ``page``: the page as just read or created, if the caller has it (saves a request)."""
         if not markdown.strip():
             raise ValueError("markdown is empty")
-        result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
-                           operation="markdown.create")
-        return result if isinstance(result, list) else [result]
+        def create() -> list[dict[str, Any]]:
+            result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
+                               operation="markdown.create", creates=True)
+            widgets = result if isinstance(result, list) else [result]
+            if not widgets or not all(isinstance(w, dict) and "id" in w for w in widgets):
+                seen = sorted(result) if isinstance(result, dict) else type(result).__name__
+                raise self.error("markdown.create", f"expected a widget or a list of widgets, got keys {seen}")
+            return widgets
+
+        return self.create_once(
+            "markdown.create", create, describe=f"the widgets of page {page_id}", several=True,
+            lookup=lambda: page_widgets(self.get_page(page_id)), identity=lambda widget: widget.get("id"),
+            adopt=lambda found: found, before=None if page is None else [w.get("id") for w in page_widgets(page)],
+        )
 
     def _upload(self, url_path: str, operation: str, filename: str, open_file: Callable[[], BinaryIO],
                 content_type: str) -> dict[str, Any]:
@@ -177,13 +232,21 @@ class PapyrsHook(FlipbookBaseHook):
             return encoders[-1]
 
         return self._request(operation, "POST", self.api_url(url_path), lambda r: self._parse(r, operation),
-                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type})
+                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True)
 
     def create_attachment(self, page_id: str, filename: str, open_file: Callable[[], BinaryIO],
-                          content_type: str = "application/octet-stream") -> dict[str, Any]:
-        """Streamed multipart upload of one file as a new attachment widget."""
-        return self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
-                            content_type)
+                          content_type: str = "application/octet-stream", *,
+                          known_widgets: list[Any] | None = None) -> dict[str, Any]:
+        """Streamed multipart upload of one file as a new attachment widget. ``known_widgets``: the
+        page's widget ids, if the caller knows them (saves a request)."""
+        return self.create_once(
+            "attachment.create",
+            lambda: self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
+                                 content_type),
+            describe=f"the attachments of page {page_id}",
+            lookup=lambda: [w for w in page_widgets(self.get_page(page_id)) if w.get("classname") == "Attachment"],
+            identity=lambda widget: widget.get("id"), adopt=lambda found: found[0], before=known_widgets,
+        )
 
     def add_to_attachment(self, page_id: str, widget_id: str, filename: str, open_file: Callable[[], BinaryIO],
                           content_type: str = "application/octet-stream") -> dict[str, Any]:
@@ -203,7 +266,7 @@ class PapyrsHook(FlipbookBaseHook):
                       skip_welcome_email: bool = False) -> dict[str, Any]:
         body = {"email_address": email_address, "name": name, "auto_join": auto_join,
                 "skip_welcome_email": skip_welcome_email}
-        return self.call("POST", "people/invite/", site_wide=True, operation="people.invite",
+        return self.call("POST", "people/invite/", site_wide=True, creates=True, operation="people.invite",
                          json={k: v for k, v in body.items() if v is not None})
 
     def delete_person(self, user_id: str) -> None:
@@ -245,14 +308,33 @@ class PapyrsHook(FlipbookBaseHook):
             body = {**body, "more": result["more"]}
 
     def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
-        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, operation="feed.post")
+        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post")
 
     def list_subsites(self) -> list[dict[str, Any]]:
         return self.call("POST", "subsites/all/", site_wide=True, operation="subsites.all")
 
     def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
         body = {"title": title, **({"description": description} if description else {})}
-        return self.call("POST", "subsites/create/", site_wide=True, json=body, operation="subsites.create")
+        return self.call("POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create")
+
+
+def created_at(page: dict[str, Any]) -> float | None:
+    """A page's ``created_at`` (ISO 8601, UTC, as the document says dates are) as a timestamp."""
+    try:
+        return datetime.fromisoformat(str(page["created_at"]).replace("Z", "+00:00")).timestamp()
+    except (KeyError, ValueError):
+        return None
+
+
+def page_widgets(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every widget of a page, from its ``json``: a list of columns, each a list of widgets."""
+    columns = page.get("json") or []
+    return [w for column in columns if isinstance(column, list) for w in column if isinstance(w, dict)]
+
+
+def _options(format: str, styleclass: str | None, heading: str | None) -> dict[str, str]:
+    """Widget options for the request URL, where the document puts them."""
+    return {k: v for k, v in {"format": format, "styleclass": styleclass, "heading": heading}.items() if v is not None}
 
 
 def _kind(kind: str) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 
@@ -40,7 +38,8 @@ class CreateTrackedLinkOperator(BaseOperator):
     :param notify_on_first_view: notify on the first open
     :param notify_on_each_view: notify on each of the first 10 opens
     :param notify_on_download: notify on print or download
-    :param not_opened_until: ISO 8601 time; notify if the link was not opened by then (templated)
+    :param not_opened_until: ISO 8601 date-time (naive means UTC); notify if the link was not opened by
+        then (templated). Checked before any call and sent as ``YYYY-MM-DDTHH:MM:SSZ``.
     :param reuse_existing: return the active link with the same title on the same publication
         instead of creating a second one (the default, so a retried task never makes two)
     :return: ``{"link_id", "url_name", "url", "title", "publication_id", "reused"}``
@@ -68,7 +67,16 @@ class CreateTrackedLinkOperator(BaseOperator):
         if self.notification_type not in (None, "Email", "Zapier"):
             raise AirflowException(f"notification_type must be Email or Zapier, got {self.notification_type!r}")
         ref = publication_ref(self.publication)
+        until = None
+        if self.not_opened_until not in (None, ""):
+            from airflow_provider_flipbook.hooks.flippingbook import iso8601
+
+            try:
+                until = iso8601(self.not_opened_until)
+            except ValueError as error:
+                raise AirflowException(f"not_opened_until: {error}") from None
         hook = hook_for(self.flippingbook_conn_id, vendors=("flippingbook",))
+        hook.journal = task_state_store(context)  # a retry after a lost answer looks before it creates
         link, reused = None, False
         if self.reuse_existing:
             filters = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}
@@ -79,7 +87,7 @@ class CreateTrackedLinkOperator(BaseOperator):
             link = hook.create_tracked_link(
                 title, notification_type=self.notification_type, on_view_trigger_single=self.notify_on_first_view,
                 on_view_trigger=self.notify_on_each_view, on_download=self.notify_on_download,
-                on_not_opened_until=self.not_opened_until, **ref)
+                on_not_opened_until=until, **ref)
         result = {"link_id": link["id"], "url_name": link.get("urlName"), "url": tracked_link_url(link),
                   "title": link.get("title"), "publication_id": ((link.get("publication") or {}).get("id") or {}).get("id"),
                   "reused": reused}
@@ -91,5 +99,7 @@ class CreateTrackedLinkOperator(BaseOperator):
 
 
 def tracked_link_url(link: dict[str, Any]) -> str:
-    """The full URL: the API's own ``url`` if it gives one, else the documented default-domain form."""
-    return link.get("url") or f"https://online.flippingbook.com/link/{link.get('urlName')}"
+    """The full URL, right for custom domains too (see the FlippingBook hook)."""
+    from airflow_provider_flipbook.hooks.flippingbook import tracked_link_url as url
+
+    return url(link)

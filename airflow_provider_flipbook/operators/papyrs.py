@@ -7,9 +7,7 @@ import mimetypes
 import os
 from typing import Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import OpenPapyrsPageLink
 
 STATE_KEY = "papyrs_page"
@@ -74,8 +72,15 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             paths.append(path)
         return paths
 
+    @staticmethod
+    def _unknown_post(progress: dict[str, Any]) -> str:
+        return (f"Papyrs feed.post: the answer to the discussion post on page {progress.get('url')} was lost, and "
+                "Papyrs cannot list a discussion to check it. Look at the page: if the post is there, mark this "
+                "task success; if not, clear the task's state (or rerun the DAG) to post it.")
+
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+        from airflow_provider_flipbook.exceptions import OutcomeUnknownError
+        from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 
         title = str(self.title or "").strip()
         if not title:
@@ -85,24 +90,27 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         hook = PapyrsHook(self.papyrs_conn_id, subsite=self.subsite)
         if hook.connection.conn_type != "papyrs":
             raise AirflowException(f"Connection {self.papyrs_conn_id!r} is not a papyrs connection")
-        store = context.get("task_state_store")
+        store = task_state_store(context)  # None below Airflow 3.3: no resume
+        hook.journal = store  # a retry after a lost answer looks before it creates again
         progress: dict[str, Any] = (store.get(STATE_KEY) if store is not None else None) or {}
 
         def save() -> None:
             if store is not None:
                 store.set(STATE_KEY, progress)
 
-        existing = []
+        existing, pages = [], None
         if self.if_exists == "replace":
             folder = (self.folder or "").strip("/")
-            existing = [p["id"] for p in hook.list_pages()
+            pages = hook.list_pages()
+            existing = [p["id"] for p in pages
                         if p.get("title") == title and (p.get("category") or "").strip("/") == folder
                         and p["id"] != progress.get("page_id")]
+        created = None
         if not progress.get("page_id"):
             columns: list[list[dict[str, Any]]] = [[]]
             if self.discussion_post:
                 columns.append([{"classname": "Discussion"}])
-            page = hook.create_page(title, columns, category=self.folder)
+            page = created = hook.create_page(title, columns, category=self.folder, existing=pages)
             progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
             save()
             self.log.info("Created Papyrs page %s", page.get("url"))
@@ -113,18 +121,34 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         if ti is not None:
             ti.xcom_push(key="page_id", value=page_id)
             ti.xcom_push(key="page_url", value=progress.get("url"))
+        known: list[Any] | None = None  # the page's widget ids while this try knows them all
         if "widgets" not in progress:
-            progress["widgets"] = len(hook.create_markdown(page_id, markdown))
+            widgets = hook.create_markdown(page_id, markdown, page=created)
+            progress["widgets"] = len(widgets)
             save()
+            if created is not None:
+                known = [w.get("id") for w in page_widgets(created)] + [w.get("id") for w in widgets]
         for path in attachments:
             if str(path) in progress["attachments"]:
                 continue
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind)
+            attachment = hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind,
+                                                known_widgets=known)
+            if known is not None:
+                known.append(attachment.get("id"))
             progress["attachments"].append(str(path))
             save()
         if self.discussion_post and "post_id" not in progress:
-            progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
+            # Papyrs cannot list a discussion, so a post whose answer was lost cannot be looked for:
+            # fail, naming the page to check, rather than post it twice.
+            if progress.get("post_sent"):
+                raise AirflowException(self._unknown_post(progress))
+            progress["post_sent"] = True
+            save()
+            try:
+                progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
+            except OutcomeUnknownError:
+                raise AirflowException(self._unknown_post(progress)) from None
             save()
         for old in existing:
             hook.delete_page(old)

@@ -6,9 +6,13 @@ import re
 import time
 from typing import Any
 
-from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_flipbook._compat import (
+    AirflowException,
+    BaseOperator,
+    conf,
+    mask_secret,
+    task_state_store,
+)
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 STATE_KEY = "flipbook_upload"
@@ -63,7 +67,8 @@ class UploadPdfOperator(BaseOperator):
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = hook_for(self.conn_id)
-        store = context.get("task_state_store")
+        store = task_state_store(context)  # None below Airflow 3.3: no resume
+        hook.journal = store  # a retry after a lost answer looks before it creates again
         result = self._resume(hook, store)
         if result is None:
             result = self._publish(hook)
@@ -127,8 +132,6 @@ class UploadPdfOperator(BaseOperator):
     # -- publish, per vendor ------------------------------------------------------------------------
 
     def _publish(self, hook: Any) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         from airflow_provider_flipbook.utils.files import check_pdf, resolve_pdf
 
         vendor = hook.conn_type
@@ -149,8 +152,6 @@ class UploadPdfOperator(BaseOperator):
                 "pages": facts.pages, **result}
 
     def _flippingbook(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         from airflow_provider_flipbook.hooks.flippingbook import inline_request_fits
 
         fields: dict[str, Any] = {"filename": source.name}
@@ -194,7 +195,7 @@ class UploadPdfOperator(BaseOperator):
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
         self._wait_for_free_paper(hook, int(paper_id))
         job = hook.process_pdf(int(paper_id), source.open, password=self.pdf_password)
-        viewer = str(hook.extras.get("viewer_base_url") or "").rstrip("/")
+        viewer = str(hook.extra("viewer_base_url", "")).rstrip("/")
         relative = hook.get_paper_url(int(paper_id))
         return {"publication_id": str(paper_id), "version_id": job, "url": viewer + relative if viewer else relative}
 
@@ -213,6 +214,6 @@ class UploadPdfOperator(BaseOperator):
     def _flipsnack(self, hook: Any, source: Any, facts: Any) -> dict[str, Any]:
         created = hook.create_collection(open_file=source.open, filename=source.name,
                                          title=self.title or self.name or source.name, description=self.description)
-        items = created.get("items") or [{}]
+        items = created.get("items") or created.get("flipbooks") or [{}]  # the item list's key is undocumented
         return {"publication_id": created["collectionHash"], "version_id": items[0].get("flipbookHash"),
                 "url": created.get("url")}

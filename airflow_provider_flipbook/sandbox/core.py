@@ -26,7 +26,8 @@ from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer
 VENDORS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
 # Query parameters whose values the request log never shows.
 REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password", "plpassword", "token"}
-FAULT_KINDS = {"status", "slow", "drop", "malformed"}
+FAULT_KINDS = {"status", "slow", "drop", "malformed", "lost_answer"}
+LOST_AS = ("502", "504", "cut", "timeout")
 
 
 @dataclass
@@ -61,12 +62,13 @@ class Credentials:
 @dataclass
 class Fault:
     vendor: str
-    kind: str  # status | slow | drop | malformed
+    kind: str  # status | slow | drop | malformed | lost_answer
     route: str = ""  # regular expression searched in "METHOD /path?query" (vendor prefix stripped)
     status: int = 500
     retry_after: float | None = None  # seconds; None = no header
     delay: float = 5.0  # for "slow"
     body: str = "truncated"  # for "malformed": truncated | html | empty | nocode
+    lost_as: str = "502"  # for "lost_answer", after the vendor did the work: 502 | 504 | cut | timeout
     count: int = 1
     id: int = 0
 
@@ -146,6 +148,8 @@ class Sandbox:
             raise ValueError(f"vendor must be one of {VENDORS}")
         if spec.get("kind") not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {sorted(FAULT_KINDS)}")
+        if spec.get("kind") == "lost_answer" and str(spec.get("lost_as", "502")) not in LOST_AS:
+            raise ValueError(f"lost_as must be one of {LOST_AS}")
         re.compile(spec.get("route", ""))
         fault = Fault(**spec, id=next(self._ids)) if "id" not in spec else Fault(**spec)
         with self._lock:

@@ -10,7 +10,21 @@ rejected; beyond that, or always with ``rate_limit_mode="reject"``, it gets HTTP
 Sources convert on the vendor's clock (scaled by ``--speed``): WaitAutoQueue 1 s, Queued 2 s,
 Completed/Preview 2 s + 0.02 s per page (progress 0..1), Completed/L1 0.2 s per page (progress =
 pages done), then CompletedAllStages. A file that is not a PDF, is encrypted, has more than 2000
-pages or 500 MB ends in CompletedWithErrors, and a failed first source deletes its publication.
+pages or 500 MB, or has XFA forms ("does not contain XFA (forms)", the Source entity), ends in
+CompletedWithErrors, and a failed first source deletes its publication.
+
+Tracked links answer ``urlName`` and no full URL, as documented; a publication on a custom domain
+(``custom_domains``) has its canonical URL on that domain. ``onNotOpenedUntil`` must be an ISO 8601
+date-time string (the pages' description; their type column says boolean): anything else is 400
+``InvalidData``.
+
+Where the documents are silent, ``options`` (``POST /_sandbox/options``) pick the shape:
+``created_source_errors`` says when a bad first source is reported: ``later`` (the default: the
+source is accepted and ends CompletedWithErrors) or ``report`` (at once, in ``createdSource`` with
+``success: false``, or as the error of ``POST .../source``); ``link_url`` (default false) adds a
+full ``url`` to tracked links, as some accounts may see; ``progress_key`` names a source's progress
+field: ``Progress`` (the default: so the source page writes it, against its own camelCase) or
+``progress``.
 """
 
 from __future__ import annotations
@@ -18,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime as dt
 import json
 import secrets
 import time
@@ -54,6 +69,8 @@ class FlippingBookEmulator(VendorEmulator):
         self.webhooks: dict[str, dict[str, Any]] = {}
         self.folders = [{"id": "f-catalogues", "name": "Catalogues"}, {"id": "f-reports", "name": "Reports"}]
         self.custom_domains: list[str] = []
+        self.options: dict[str, Any] = {"created_source_errors": "later", "link_url": False,
+                                        "progress_key": "Progress"}
 
     def counts(self) -> dict[str, int]:
         live = [p for p in self.publications.values() if "Deleted" not in p["state"]]
@@ -179,6 +196,11 @@ class FlippingBookEmulator(VendorEmulator):
             raise Failure(404, "ObjectNotFound", "Publication not found")
         return pub
 
+    def pub_url(self, pub: dict[str, Any]) -> str:
+        """The canonical URL: on the publication's custom domain, if it has one."""
+        root = f"https://{pub['domain']}" if pub["domain"] in self.custom_domains else self.public
+        return f"{root}/view/{pub['hashId']}/"
+
     def view(self, pub: dict[str, Any]) -> dict[str, Any]:
         self_href = f"{self.public}{FB}/publication/{pub['id']}"
         return {
@@ -191,7 +213,7 @@ class FlippingBookEmulator(VendorEmulator):
                        "href": f"{self.public}{FB}/tracked_links?publication-uid={pub['id']}"}],
             "state": ", ".join(pub["state"]), "seoEnabled": False, "ownerHashId": "88120",
             "contentRoot": f"{self.public}/content/{pub['id']}/", "cover": f"{self.public}/content/{pub['id']}/cover.jpg",
-            "canonicalLink": f"{self.public}/view/{pub['hashId']}/", "totalPages": pub["totalPages"],
+            "canonicalLink": self.pub_url(pub), "totalPages": pub["totalPages"],
             "lastPdfName": pub["lastPdfName"], "domain": pub["domain"], "folder": pub["folder"],
             "customizationOptions": pub["customization"], "creationTime": iso(pub["created"]),
             "modificationTime": iso(pub["modified"]), "isDemoPublication": False,
@@ -205,7 +227,7 @@ class FlippingBookEmulator(VendorEmulator):
         matches = [p for p in self.publications.values() if "Deleted" not in p["state"]
                    and (not q.get("query") or q["query"] in p["name"])
                    and (not q.get("hashid") or q["hashid"] == p["hashId"])
-                   and (not q.get("url") or q["url"] == f"{self.public}/view/{p['hashId']}/")]
+                   and (not q.get("url") or q["url"] == self.pub_url(p))]
         return {"total": len(matches), "publications": [self.view(p) for p in matches[offset:offset + count]]}
 
     def pub_get(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
@@ -237,12 +259,24 @@ class FlippingBookEmulator(VendorEmulator):
         return await self._respond_with_source(pub, body)
 
     async def _respond_with_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict:
-        result = {"id": pub["id"], "hashId": pub["hashId"], "url": f"{self.public}/view/{pub['hashId']}/",
+        result = {"id": pub["id"], "hashId": pub["hashId"], "url": self.pub_url(pub),
                   "links": self.view(pub)["links"], "lastModified": iso(pub["modified"])}
         if body.get("url") or body.get("data"):
             source = await self.new_source(pub, body)
-            result["createdSource"] = {"success": True, "id": source["id"], "lastModified": iso(source["wall"])}
+            if source["error"] and self.options["created_source_errors"] == "report":
+                self.refuse_now(pub, source)
+                result["createdSource"] = {"success": False, "wellKnownError": "InvalidData",
+                                           "message": f"Invalid source: {source['error']}", "error": "InvalidSource"}
+            else:
+                result["createdSource"] = {"success": True, "id": source["id"], "lastModified": iso(source["wall"])}
         return result
+
+    def refuse_now(self, pub: dict[str, Any], source: dict[str, Any]) -> None:
+        """The ``report`` variant: the source is erroneous at once; an only source takes its publication along."""
+        source["applied"] = True
+        source["refused"] = True
+        if source["first"] and "CompletedAllStages" not in pub["state"]:
+            pub["state"] = ["Deleted"]
 
     def pub_delete(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         self._pub(pid)["state"] = ["Deleted"]
@@ -289,6 +323,8 @@ class FlippingBookEmulator(VendorEmulator):
                     facts = inspect_pdf(stream, body.get("filename") or "document")
                 if facts.encrypted:
                     error = "password-protected PDFs are not supported"
+                elif facts.xfa:
+                    error = "PDFs with XFA forms are not supported"
                 elif facts.pages > MAX_PAGES or facts.size > MAX_BYTES:
                     error = f"over the limits ({facts.pages} pages, {facts.size} bytes)"
                 pages = facts.pages
@@ -303,6 +339,8 @@ class FlippingBookEmulator(VendorEmulator):
         return source
 
     def source_state(self, source: dict[str, Any]) -> tuple[str, str | None, Any]:
+        if source.get("refused"):
+            return "CompletedWithErrors", None, None
         t = self.sb.elapsed_real(source["created"])
         pages = max(source["pages"], 1)
         if t < 1.0:
@@ -339,7 +377,7 @@ class FlippingBookEmulator(VendorEmulator):
     def source_view(self, source: dict[str, Any]) -> dict[str, Any]:
         state, stage, progress = self.source_state(source)
         return {"id": source["id"], "publicationId": source["publicationId"], "state": state, "stage": stage,
-                "progress": progress,
+                str(self.options["progress_key"]): progress,
                 "links": [{"rel": "self", "type": "GET",
                            "href": f"{self.public}{FB}/publication/{source['publicationId']}/source/{source['id']}"}]}
 
@@ -356,7 +394,11 @@ class FlippingBookEmulator(VendorEmulator):
         pub = self._pub(pid)
         if not (body.get("url") or body.get("data")):
             raise Failure(400, "InvalidData", "Either url or data is required")
-        return {"id": (await self.new_source(pub, body))["id"]}
+        source = await self.new_source(pub, body)
+        if source["error"] and self.options["created_source_errors"] == "report":
+            self.refuse_now(pub, source)
+            raise Failure(400, "InvalidData", f"Invalid source: {source['error']}")
+        return {"id": source["id"]}
 
     # -- tracked links ------------------------------------------------------------------------------
 
@@ -364,10 +406,10 @@ class FlippingBookEmulator(VendorEmulator):
         pub = self.publications[link["publication"]]
         return {"id": link["id"], "title": link["title"], "state": ", ".join(link["state"]),
                 "createdAt": iso(link["created"]), "urlName": link["urlName"], "triggerId": link["triggerId"],
-                "url": f"{self.public}/link/{link['urlName']}",
+                **({"url": f"{self.public}/link/{link['urlName']}"} if self.options["link_url"] else {}),
                 "shortStats": {"fullStats": dict(link["stats"]), "sinceLastUpdate": dict(link["stats"])},
                 "publication": {"id": {"id": pub["id"], "hashId": pub["hashId"]}, "title": pub["name"],
-                                "url": f"{self.public}/view/{pub['hashId']}/"},
+                                "url": self.pub_url(pub)},
                 "triggers": link["triggers"]}
 
     def _links_response(self, links: list[dict[str, Any]], total: int | None = None) -> dict:
@@ -381,8 +423,7 @@ class FlippingBookEmulator(VendorEmulator):
             if "Deleted" in pub["state"]:
                 continue
             if pub["id"] == body.get("publicationUid") or (hash_id and pub["hashId"] == str(hash_id)) or (
-                    body.get("publicationUrl") and body["publicationUrl"].rstrip("/") ==
-                    f"{self.public}/view/{pub['hashId']}"):
+                    body.get("publicationUrl") and body["publicationUrl"].rstrip("/") == self.pub_url(pub).rstrip("/")):
                 return pub
         raise Failure(404, "ObjectNotFound", "Publication not found")
 
@@ -421,6 +462,8 @@ class FlippingBookEmulator(VendorEmulator):
         if body.get("title"):
             link["title"] = body["title"]
         until = body.get("onNotOpenedUntil")
+        if until is not None:
+            until = _until(until)
         link["triggers"] = {
             "onView": {"enabled": bool(body.get("onViewTrigger") or body.get("onViewTriggerSingle")),
                        "amount": 10 if body.get("onViewTrigger") else 1},
@@ -431,7 +474,7 @@ class FlippingBookEmulator(VendorEmulator):
 
     def link_update(self, request: Request, body: dict[str, Any], key: str, lid: str) -> dict:
         link = self._link(lid)
-        if any(k in body for k in ("title", "notificationType", "onViewTrigger", "onDownload")):
+        if any(k in body for k in ("title", "notificationType", "onViewTrigger", "onDownload", "onNotOpenedUntil")):
             self._apply_link_fields(link, body)
         new_state = body.get("newState")
         if new_state == "Disable":
@@ -508,6 +551,19 @@ def _int(value: str | None, default: int, low: int, high: int | None) -> int:
         raise Failure(400, "InvalidData", f"not a number: {value!r}") from None
     number = max(number, low)
     return min(number, high) if high is not None else number
+
+
+def _until(value: Any) -> str:
+    """``onNotOpenedUntil``: an ISO 8601 date-time string, kept as the vendor echoes it in ``until``."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+            return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise Failure(400, "InvalidData", f"onNotOpenedUntil must be an ISO 8601 date/time, got {value!r}")
 
 
 def _esc(text: str) -> str:

@@ -5,17 +5,25 @@ Every answer is HTTP 200 with ``{"code", "status"[, "data"]}`` (the vendor docum
 error statuses). Checks, in order: mandatory parameters (30), API key (41), signature (44),
 rate limits per key (31: 5/s, 32: 60/min), action (42), HTTP method (40).
 
-Items convert in 2 s + 0.1 s per page (vendor clock, scaled by ``--speed``) and end ``complete``
-or ``failed`` (not a PDF, encrypted, over 1000 pages or 500 MB). Publishing a collection
+Items convert in ``conversion_seconds`` (option, default 2 s) + 0.1 s per page (vendor clock,
+scaled by ``--speed``) and end ``complete`` or ``failed`` (not a PDF, encrypted, over 1000 pages
+or 500 MB). While an item converts, ``collection.update``, ``collection.getEmbed`` and
+``collection.downloadHTML`` answer code 38 "Collection is in processing state" (api-status-codes). Publishing a collection
 (``collectionStatus`` public/unlisted) replaces its temporary hash with a final one; the old hash
 then answers 46. ``collection.downloadHTML`` answers PROCESSING for 3 s + 0.05 s per page, then
 COMPLETE with a ``resourceUrl`` serving a real ZIP (index.html, one HTML page per PDF page, the
 PDF) that expires after 60 s.
+
+The signature is checked with this module's own code, written from the vendor's "How to sign a
+request" page (not with the hook's). Where the documents are silent, ``options`` (``POST
+/_sandbox/options``) pick the shape: ``items_key`` names the collection's item list in
+getCollection answers (``items``, the default, or ``flipbooks``; the page is cut off before it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import secrets
@@ -28,7 +36,6 @@ from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.hooks.flipsnack import sign
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -45,6 +52,13 @@ ACTIONS = {"collection.create", "collection.getCollection", "collection.update",
            "user.getStats"}
 UPLOAD_ACTIONS = {"collection.create"}
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
+
+
+def signature(secret: str, params: dict[str, str]) -> str:
+    """From developers.flipsnack.com/how-to-sign-a-request: sort the parameters by name, leaving out
+    ``signature`` and ``file``; concatenate the secret, then each name followed by its value; MD5."""
+    text = secret + "".join(name + params[name] for name in sorted(params) if name not in ("signature", "file"))
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - the vendor's scheme
 
 
 class Code(Exception):
@@ -68,6 +82,8 @@ class FlipsnackEmulator(VendorEmulator):
         self.retired_hashes: set[str] = set()
         self.packages: dict[str, dict[str, Any]] = {}
         self.uploads = 0
+        self.answered: collections.Counter[int] = collections.Counter()  # codes answered, for tests
+        self.options: dict[str, Any] = {"items_key": "items", "conversion_seconds": 2.0}
 
     def counts(self) -> dict[str, int]:
         return {"collections": len(self.collections),
@@ -90,7 +106,7 @@ class FlipsnackEmulator(VendorEmulator):
         if params["apiKey"] != self.sb.credentials.flipsnack_key:
             raise Code(41)
         self.sb.signatures.add(params["signature"])
-        if sign(self.sb.credentials.flipsnack_secret, params) != params["signature"].lower():
+        if signature(self.sb.credentials.flipsnack_secret, params) != params["signature"].lower():
             raise Code(44)
         violated = self.sb.rate_check("flipsnack", params["apiKey"], (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0)))
         if violated is not None:
@@ -108,9 +124,12 @@ class FlipsnackEmulator(VendorEmulator):
             params = dict(request.query_params)
             try:
                 action = self.check(params, "GET", upload_host=False)
-                return envelope(20, await self.dispatch(action, params))
+                data = await self.dispatch(action, params)
             except Code as error:
+                self.answered[error.code] += 1
                 return envelope(error.code)
+            self.answered[20] += 1
+            return envelope(20, data)
 
         @self.app.post("/v1/")
         async def api_post(request: Request) -> Response:
@@ -195,7 +214,7 @@ class FlipsnackEmulator(VendorEmulator):
         return self.collections[collection_hash]
 
     def item_status(self, item: dict[str, Any]) -> str:
-        if self.sb.elapsed_real(item["created"]) < 2.0 + 0.1 * max(item["pages"], 1):
+        if self.sb.elapsed_real(item["created"]) < float(self.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1):
             return "processing"
         return "failed" if item["error"] else "complete"
 
@@ -206,7 +225,7 @@ class FlipsnackEmulator(VendorEmulator):
         return {"collectionHash": c["hash"], "collectionTitle": c["title"], "collectionDescription": c["description"],
                 "collectionStatus": c["status"], "collectionWidth": c["width"], "collectionHeight": c["height"],
                 "thumbnailUrl": f"{self.public}/thumbs/{c['hash']}.jpg", "url": f"{self.public}/viewer/{c['hash']}",
-                "items": [{"flipbookHash": i["hash"], "title": i["title"], "status": self.item_status(i),
+                str(self.options["items_key"]): [{"flipbookHash": i["hash"], "title": i["title"], "status": self.item_status(i),
                            "pages": i["pages"]} for i in c["items"]]}
 
     async def create(self, p: dict[str, str], upload: Any) -> dict[str, Any]:

@@ -5,10 +5,18 @@ the documented ``{"error": ..., "status": ...}`` body. Rate limit: 6 requests pe
 (HTTP 429 with ``Retry-After``; the vendor documents the 429 and its error field, the header is
 our choice). Subsite-scoped calls made on the site-wide URL act on ``@home``.
 
-Markdown (``page/<id>/markdown/create/``) is rendered with markdown-it (tables on): every heading
-becomes a Heading widget (``#`` = h1 ... ``####``+ = h4), the blocks between them one Paragraph
-widget. The body may be ``{"widget": {"val": md}}`` or ``{"markdown": md}``. A widget update gets
-a new id and ``version_of_id``, and loses its ``styleclass`` unless it is sent again.
+Paragraph/heading widgets take the documented body ``{"widget": {"val": ...}}``; their options
+``format``, ``styleclass`` and ``heading`` are read from the request URL only, as the document
+places them; in the body, or with a value the document does not list, they answer 400 (the
+document's "wrong or missing parameter"). Markdown (``page/<id>/markdown/create/``) takes the same body (the only documented body
+shape) and is rendered with markdown-it (tables on): every heading becomes a Heading widget (``#``
+= h1 ... ``####``+ = h4), the blocks between them one Paragraph widget; any other body answers 400.
+A widget update gets a new id and ``version_of_id``, and loses its ``styleclass`` unless it is
+sent again.
+
+Where the document is silent, ``options`` (``POST /_sandbox/options``) pick the shape:
+``failure_status`` is the HTTP status of a people call's documented ``{"success": false, "error"}``
+answer (400 by default, or 200).
 ``feed/post`` needs a Discussion widget on the page, as the vendor says.
 """
 
@@ -28,6 +36,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
+WIDGET_OPTIONS = {"format": {"html", "text"},
+                  "styleclass": {"Paragraph": {"block", "quote", "note", "emphasis", "thin"},
+                                 "Heading": {"line", "emphasis", "bars", "quote", "boxquote"}},
+                  "heading": {"h0", "h1", "h2", "h3", "h4"}}
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 
 
@@ -60,6 +72,7 @@ class PapyrsEmulator(VendorEmulator):
                                                         ("Cleo Nakamura", "Marketing")], start=301)}
         self.records: dict[str, list[dict[str, Any]]] = {}
         self._ids = 8000
+        self.options: dict[str, Any] = {"failure_status": 400}
 
     def counts(self) -> dict[str, int]:
         return {"pages": len(self.pages), "widgets": len(self.widgets), "attachments": len(self.files),
@@ -282,22 +295,37 @@ class PapyrsEmulator(VendorEmulator):
         column, index = self.locate(self.page(pid, subsite), wid)
         return column[index]
 
-    async def widget_create(self, request: Request, subsite: str, pid: str, kind: str) -> dict[str, Any]:
-        page, spec = self.page(pid, subsite), (await self.body(request)).get("widget")
-        if not isinstance(spec, dict) or "val" not in spec:
+    async def widget_spec(self, request: Request, classname: str) -> dict[str, Any]:
+        """``val`` from the body, the options from the URL (the document's "additional parameters")."""
+        spec = (await self.body(request)).get("widget")
+        if not isinstance(spec, dict) or not isinstance(spec.get("val"), str):
             raise Failure(400, "widget.val is required")
-        widget = self.new_widget(pid, kind.capitalize(), {**dict(request.query_params), **spec})
+        misplaced = sorted(set(spec) & set(WIDGET_OPTIONS))
+        if misplaced:  # the document's 400: "wrong or missing parameter"
+            raise Failure(400, f"{', '.join(misplaced)} must be given as URL parameters, not in the body")
+        result = {"val": spec["val"]}
+        for name, allowed in WIDGET_OPTIONS.items():
+            value = request.query_params.get(name)
+            if value is None:
+                continue
+            choices = allowed.get(classname, set()) if isinstance(allowed, dict) else allowed
+            if name == "heading" and classname != "Heading" or value not in choices:
+                raise Failure(400, f"Invalid value for {name}: {value!r}")
+            result[name] = value
+        return result
+
+    async def widget_create(self, request: Request, subsite: str, pid: str, kind: str) -> dict[str, Any]:
+        page = self.page(pid, subsite)
+        widget = self.new_widget(pid, kind.capitalize(), await self.widget_spec(request, kind.capitalize()))
         page["json"][0].append(widget)
         page["updated_at"] = iso(time.time())
         return widget
 
     async def widget_update(self, request: Request, subsite: str, pid: str, kind: str, wid: str) -> dict[str, Any]:
-        page, spec = self.page(pid, subsite), (await self.body(request)).get("widget")
-        if not isinstance(spec, dict) or "val" not in spec:
-            raise Failure(400, "widget.val is required")
+        page = self.page(pid, subsite)
         column, index = self.locate(page, wid)
         old = column[index]
-        widget = self.new_widget(pid, old["classname"], {**dict(request.query_params), **spec},
+        widget = self.new_widget(pid, old["classname"], await self.widget_spec(request, old["classname"]),
                                  version_of=old.get("version_of_id") or old["id"])
         self.widgets.pop(old["id"], None)
         column[index] = widget
@@ -312,11 +340,10 @@ class PapyrsEmulator(VendorEmulator):
 
     async def markdown_create(self, request: Request, subsite: str, pid: str) -> Any:
         page, body = self.page(pid, subsite), await self.body(request)
-        source = body.get("markdown")
-        if source is None and isinstance(body.get("widget"), dict):
-            source = body["widget"].get("val")
+        widget = body.get("widget")
+        source = widget.get("val") if isinstance(widget, dict) else None
         if not isinstance(source, str) or not source.strip():
-            raise Failure(400, "markdown is required and must not be empty")
+            raise Failure(400, "widget.val is required and must not be empty")
         widgets = [self.new_widget(pid, kind, spec) for kind, spec in render_markdown(source)]
         page["json"][0].extend(widgets)
         page["updated_at"] = iso(time.time())
@@ -406,9 +433,9 @@ class PapyrsEmulator(VendorEmulator):
         body = await self.body(request)
         email = body.get("email_address")
         if not email or "@" not in str(email):
-            return JSONResponse({"success": False, "error": "email_address is required"}, 400)
+            return self.unsuccessful("email_address is required")
         if any(p["email"] == email for p in self.people.values()):
-            return JSONResponse({"success": False, "error": "A user with that email address exists"}, 400)
+            return self.unsuccessful("A user with that email address exists")
         uid = self.next_id()
         name = body.get("name") or email
         self.people[uid] = {"id": uid, "attributes": {"Name": name}, "email": email, "avatar_large": "",
@@ -417,6 +444,10 @@ class PapyrsEmulator(VendorEmulator):
                             "subsites": {"home": {"role": "viewer", "notifications": "on"}}
                             if body.get("auto_join", True) else {}}
         return self.membership(self.people[uid])
+
+    def unsuccessful(self, message: str) -> JSONResponse:
+        """The people calls' documented failure: ``success`` false and the message in ``error``."""
+        return JSONResponse({"success": False, "error": message}, int(self.options["failure_status"]))
 
     def person(self, uid: str) -> dict[str, Any]:
         if uid not in self.people:
@@ -428,9 +459,18 @@ class PapyrsEmulator(VendorEmulator):
         del self.people[uid]
         return {"success": True}
 
-    async def people_membership(self, request: Request, subsite: str, op: str, uid: str) -> dict[str, Any]:
+    async def people_membership(self, request: Request, subsite: str, op: str, uid: str) -> Any:
         person = self.person(uid)
         body = await self.body(request) if int(request.headers.get("content-length") or 0) else {}
+        try:
+            return self._membership(request, subsite, op, person, body)
+        except Failure as failure:
+            if failure.status != 400:
+                raise
+            return self.unsuccessful(failure.message)
+
+    def _membership(self, request: Request, subsite: str, op: str, person: dict[str, Any],
+                    body: dict[str, Any]) -> dict[str, Any]:
         scoped = "@" in request.url.path
         if op == "add_to_subsite":
             target = subsite if scoped else next((s for s, v in self.subsites.items()

@@ -7,7 +7,9 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``POST /_sandbox/faults``            queue a fault: ``{"vendor", "kind", "route", "status", "retry_after",
   "delay", "body", "count"}``; kinds ``status`` (500/502/503/429...), ``slow`` (answer after
   ``delay`` s; nothing is processed if the client gave up), ``drop`` (connection cut mid-answer),
-  ``malformed`` (``body``: truncated, html, empty; iPaper also nocode, xxe, lol)
+  ``malformed`` (``body``: truncated, html, empty; iPaper also nocode, xxe, lol), ``lost_answer``
+  (the vendor does the work, then the client gets ``lost_as``: a 502 or 504 page, a cut
+  connection, or no answer until it gives up)
 * ``GET/DELETE /_sandbox/faults``      list or clear queued faults
 * ``GET  /_sandbox/state``             object counts per vendor
 * ``GET  /_sandbox/requests``          the request log (method, path, redacted query, status)
@@ -76,6 +78,8 @@ class FaultMiddleware:
 
     async def inject(self, fault: Fault, vendor: str, scope: dict, receive: Any, send: Any) -> None:
         emulator = self.sb.vendors[vendor]
+        if fault.kind == "lost_answer":
+            return await self.lose_answer(fault, scope, receive, send)
         if fault.kind == "slow":
             body = await _read_body(receive)
             if await wait_or_disconnect(receive, fault.delay):
@@ -105,6 +109,26 @@ class FaultMiddleware:
         headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+    async def lose_answer(self, fault: Fault, scope: dict, receive: Any, send: Any) -> None:
+        """The vendor does the work and commits it; its answer never reaches the client."""
+
+        async def swallow(message: dict) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        if fault.lost_as == "timeout":
+            await wait_or_disconnect(receive, 3600)  # no answer until the client gives up
+        elif fault.lost_as == "cut":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+        else:
+            body = gateway_page(int(fault.lost_as))
+            await send({"type": "http.response.start", "status": int(fault.lost_as),
+                        "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
 
 
 async def _read_body(receive: Any) -> bytes:

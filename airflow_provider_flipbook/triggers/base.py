@@ -7,9 +7,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.sdk import BaseHook
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_flipbook._compat import aget_connection
 from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS, hook_for
 
 
@@ -34,9 +34,9 @@ class StatusPollingTrigger(BaseTrigger):
                  "wait_first": self.wait_first, **self.target})
 
     async def hook(self) -> Any:
-        connection = await BaseHook.aget_connection(self.conn_id)
+        connection, extras = await aget_connection(self.conn_id)  # no sync masking on the event loop
         hook = hook_for(self.conn_id, vendors=self.vendors, connection=connection)
-        hook.__dict__["extras"] = await connection.aextra_dejson()  # no sync masking on the event loop
+        hook.__dict__["extras"] = extras
         return hook
 
     def check(self, hook: Any) -> dict[str, Any]:

@@ -109,10 +109,11 @@ class VendorLimits:
     max_bytes: int
     max_pages: int | None
     accepts_password: bool
+    accepts_xfa: bool = True  # only FlippingBook documents a refusal ("does not contain XFA (forms)")
 
 
 LIMITS = {
-    "flippingbook": VendorLimits(500 * 1024 * 1024, 2000, accepts_password=False),
+    "flippingbook": VendorLimits(500 * 1024 * 1024, 2000, accepts_password=False, accepts_xfa=False),
     "flipsnack": VendorLimits(500 * 1024 * 1024, 1000, accepts_password=False),
     "ipaper": VendorLimits(192 * 1024 * 1024, None, accepts_password=True),
 }
@@ -128,6 +129,9 @@ def check_pdf(source: PdfSource, vendor: str, password: str | None = None) -> Pd
     if facts.encrypted and not password:
         hint = " (give pdf_password)" if limits.accepts_password else f" ({vendor} accepts no protected PDFs)"
         raise InvalidInputError(f"{source.name} is encrypted{hint}")
+    if facts.xfa and not limits.accepts_xfa:
+        raise InvalidInputError(f"{source.name} contains an XFA form, which {vendor} does not accept: flatten it "
+                                "or save it as a plain (or AcroForm) PDF first")
     if facts.size > limits.max_bytes:
         raise InvalidInputError(f"{source.name} is {facts.size:,} bytes; {vendor} takes at most {limits.max_bytes:,}")
     if limits.max_pages and facts.pages > limits.max_pages:

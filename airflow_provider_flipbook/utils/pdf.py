@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 
@@ -18,6 +18,14 @@ class PdfFacts:
     size: int
     pages: int
     encrypted: bool
+    xfa: bool = False  # an XFA form (/AcroForm with /XFA): FlippingBook refuses these
+
+
+def has_xfa(reader: Any) -> bool:
+    """Whether the document catalog's interactive form carries XFA, which some vendors refuse."""
+    form = reader.trailer["/Root"].get("/AcroForm")
+    form = form.get_object() if form is not None else None
+    return bool(form is not None and hasattr(form, "get") and form.get("/XFA") is not None)
 
 
 def inspect_pdf(stream: BinaryIO, name: str, *, password: str | None = None) -> PdfFacts:
@@ -43,21 +51,22 @@ def inspect_pdf(stream: BinaryIO, name: str, *, password: str | None = None) -> 
             if not reader.decrypt(password):
                 raise InvalidInputError(f"{name} is encrypted and the given password does not open it")
         pages = len(reader.pages)
+        xfa = has_xfa(reader)
     except (WrongPasswordError, FileNotDecryptedError):
         raise InvalidInputError(f"{name} is encrypted and the given password does not open it") from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise InvalidInputError(f"{name} is not a readable PDF ({type(error).__name__}: {error})") from None
     if pages == 0:
         raise InvalidInputError(f"{name} has no pages (truncated or damaged?)")
-    return PdfFacts(size=size, pages=pages, encrypted=encrypted)
+    return PdfFacts(size=size, pages=pages, encrypted=encrypted, xfa=xfa)
 
 
 def make_sample_pdf(path, pages: int, title: str = "Sample", *, encrypt_with: str | None = None,
-                    pad_to_bytes: int = 0) -> None:
+                    pad_to_bytes: int = 0, xfa: bool = False) -> None:
     """Write a real multi-page PDF with a visible title and page numbers (demo and tests).
 
     ``pad_to_bytes`` appends an unused stream object, for size benchmarks without page counts
-    to match.
+    to match. ``xfa`` adds an interactive form with a (minimal) XFA packet, as forms designers write.
     """
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
@@ -83,6 +92,14 @@ def make_sample_pdf(path, pages: int, title: str = "Sample", *, encrypt_with: st
         filler = DecodedStreamObject()
         filler.set_data(b"%" * pad_to_bytes)
         writer._add_object(filler)
+    if xfa:
+        from pypdf.generic import ArrayObject
+
+        packet = DecodedStreamObject()
+        packet.set_data(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template '
+                        b'xmlns="http://www.xfa.org/schema/xfa-template/3.3/"/></xdp:xdp>')
+        writer._root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
+            NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): writer._add_object(packet)}))
     if encrypt_with:
         writer.encrypt(user_password=encrypt_with, algorithm="AES-128")
     with open(path, "wb") as out:

@@ -55,11 +55,17 @@ def test_flipbook_publish(flipbook_sandbox, airflow_db, demo_files):
     assert after["papyrs"]["pages"] >= 1
 
 
-def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files):
+def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files, monkeypatch):
     archive = demo_files / "archive"
+    # The first night the new Flipsnack collection still converts when its package is asked for: the
+    # vendor answers code 38 ("Collection is in processing state"), which must mean "not yet".
+    flipsnack = flipbook_sandbox.sandbox.vendors["flipsnack"]
+    monkeypatch.setitem(flipsnack.options, "conversion_seconds", 250)  # 5 s at the tests' speed
+    busy = flipsnack.answered[38]
     run("catalog_nightly_refresh", catalog_folder=str(demo_files / "samples" / "catalogue"),
         archive_folder=str(archive))
     assert list(archive.glob("*/*.zip"))
+    assert flipsnack.answered[38] > busy  # the first night did meet a collection still processing
     papers = flipbook_sandbox.state()["ipaper"]["papers"]
     run("catalog_nightly_refresh", catalog_folder=str(demo_files / "samples" / "catalogue"),
         archive_folder=str(archive))

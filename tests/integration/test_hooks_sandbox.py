@@ -146,9 +146,10 @@ def test_flippingbook_paging_iterates_every_publication(sandbox, samples):
     hook = FlippingBookHook()
     for n in range(5):
         hook.create_publication(name=f"Paged {n}")
+    created = len(sandbox.requests("flippingbook"))
     names = [p["name"] for p in hook.iter_publications(query="Paged", page_size=2)]
     assert names == [f"Paged {n}" for n in range(5)]
-    assert [r.query for r in sandbox.requests("flippingbook") if "publication" in r.path and r.method == "GET"] == [
+    assert [r.query for r in sandbox.requests("flippingbook")[created:] if r.method == "GET"] == [
         "query=Paged&count=2&offset=0", "query=Paged&count=2&offset=2", "query=Paged&count=2&offset=4"]
 
 
@@ -187,15 +188,17 @@ def test_flippingbook_key_limit(sandbox):
         hook.create_api_key()
 
 
-def test_flipsnack_collections(sandbox, samples):
+@pytest.mark.parametrize("items_key", ["items", "flipbooks"])  # getCollection's page is cut off before the key
+def test_flipsnack_collections(sandbox, samples, items_key):
+    sandbox.sandbox.vendors["flipsnack"].options["items_key"] = items_key
     hook = FlipsnackHook()
     created = hook.create_collection(open_file=lambda: samples["three"].open("rb"), filename="three.pdf",
                                      title="Coll")
     collection = created["collectionHash"]
-    assert created["items"][0]["status"] == "processing"
-    with pytest.raises(VendorApiError) as busy:
-        hook.update_collection(collection, title="x")
-    assert busy.value.code == 38
+    assert created[items_key][0]["status"] == "processing"
+    assert hook.conversion_status(collection)["state"] == "running"
+    # Unavailable while processing (code 38): the hook waits for the conversion instead of failing.
+    assert hook.update_collection(collection, title="x")["collectionTitle"] == "x"
     deadline = time.monotonic() + 10
     while hook.conversion_status(collection)["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -211,6 +214,73 @@ def test_flipsnack_collections(sandbox, samples):
     assert [c["collectionHash"] for c in hook.iter_collections(page_size=1)] == [final]
     hook.delete_collection(final)
     assert sandbox.state()["flipsnack"]["collections"] == 0
+
+
+def test_flipsnack_code_38_waits_only_up_to_processing_timeout(sandbox, samples, monkeypatch):
+    from airflow_provider_flipbook.hooks.flipsnack import CollectionProcessingError
+
+    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 3000)  # 60 s here
+    hook = FlipsnackHook()
+    hook.__dict__["extras"] = {**hook.extras, "processing_timeout": 25, "processing_poll_interval": 5}
+    collection = hook.create_collection(open_file=lambda: samples["three"].open("rb"), title="Busy")["collectionHash"]
+    started = time.monotonic()
+    with pytest.raises(CollectionProcessingError) as busy:
+        hook.get_embed(collection)
+    assert busy.value.code == 38 and time.monotonic() - started < 2
+    assert hook.package_status(collection) == {"state": "running", "detail": "collection processing",
+                                               "resource_url": None}
+
+
+@pytest.fixture
+def canned():
+    """A loopback vendor that answers every GET or POST with one JSON body: shapes the documents do not show."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answer = {"body": b"{}"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def reply(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer["body"])))
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        do_GET = do_POST = reply  # noqa: N815
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def hook(hook_cls, sandbox, body, **extras):
+        answer["body"] = json.dumps(body).encode()
+        conn = dict(sandbox.connections()[hook_cls.conn_type])
+        conn["host"] = f"http://127.0.0.1:{server.server_port}"
+        conn["extra"] = {**conn.get("extra", {}), "max_retries": 0, **extras}
+        return hook_cls(connection=make_conn(f"{hook_cls.conn_type}_canned", conn))
+
+    yield hook
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("data", "operation"), [
+    ({"collectionHash": "abc", "pages": []}, "collection.getCollection"),
+    ({"collectionHash": "abc", "items": [{"status": "queued"}]}, "collection.getCollection"),
+    ({"collectionHash": "abc", "items": "complete"}, "collection.getCollection"),
+    ({"state": "done"}, "collection.downloadHTML"),
+    ({"status": "COMPLETE"}, "collection.downloadHTML"),
+])
+def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, canned, data, operation):
+    """A shape the documents do not show is an error naming the operation and the keys seen, never "running"."""
+    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": data})
+    status = hook.conversion_status if operation == "collection.getCollection" else hook.package_status
+    with pytest.raises(VendorApiError, match=operation) as error:
+        status("abc")
+    assert "keys seen" in str(error.value) and sorted(data)[0] in str(error.value)
 
 
 def test_ipaper_typed_methods(sandbox, samples):
@@ -260,6 +330,9 @@ def test_papyrs_typed_methods(sandbox, samples):
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     page = hook.create_page("Intranet", category="Reports/2026")
     heading = hook.create_widget(page["id"], "heading", "Hello", heading="h2", styleclass="line")
+    assert (heading["heading"], heading["styleclass"]) == ("h2", "line")  # the sandbox reads them from the URL
+    sent = [e for e in sandbox.requests("papyrs") if "heading/create" in e.path][-1]
+    assert {"heading=h2", "styleclass=line", "format=html"} <= set(sent.query.split("&"))
     updated = hook.update_widget(page["id"], "heading", heading["id"], "Hello again")
     assert updated["version_of_id"] == heading["id"] and updated["id"] != heading["id"]
     assert "styleclass" not in updated  # the vendor resets it unless it is sent again
@@ -284,6 +357,16 @@ def test_papyrs_typed_methods(sandbox, samples):
         hook.create_markdown(page["id"], "  ")
 
 
+@pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
+def test_papyrs_success_false_is_an_error_with_the_vendors_message(sandbox, failure_status):
+    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    hook = with_extras(PapyrsHook, sandbox, pacing=False)
+    hook.invite_person("erin@example.com")
+    with pytest.raises(VendorApiError, match="A user with that email address exists") as error:
+        hook.invite_person("erin@example.com")
+    assert error.value.operation == "people.invite" and error.value.status == failure_status
+
+
 def test_papyrs_folder_copy_follows_more(sandbox):
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     for n in range(7):
@@ -300,3 +383,49 @@ def test_exceptions_survive_pickling():
     copy = pickle.loads(pickle.dumps(error))
     assert (str(copy), copy.retry_after, copy.status) == (str(error), 5, 429)
     json.dumps({"message": str(copy)})
+
+
+def test_flipsnack_an_empty_item_list_is_not_finished(sandbox, canned):
+    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": {"collectionHash": "a", "flipbooks": []}})
+    assert hook.conversion_status("a")["state"] == "running"
+
+
+@pytest.mark.parametrize("answer", [{"widgets": [{"id": "1"}]}, {"ok": True}, []])
+def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
+    hook = canned(PapyrsHook, sandbox, answer)
+    with pytest.raises(VendorApiError, match="markdown.create.*expected a widget"):
+        hook.create_markdown("1", "# Title")
+
+
+@pytest.mark.parametrize("progress_key", ["Progress", "progress"])  # the page writes Progress, its peers camelCase
+def test_flippingbook_source_progress_in_either_casing(sandbox, samples, progress_key):
+    import base64
+
+    sandbox.sandbox.vendors["flippingbook"].options["progress_key"] = progress_key
+    hook = FlippingBookHook()
+    created = hook.create_publication(name="P", data=base64.b64encode(samples["long"].read_bytes()).decode())
+    seen = []
+    for _ in range(400):
+        status = hook.conversion_status(created["id"], created["createdSource"]["id"], summary=False)
+        seen.append(status["detail"])
+        if status["state"] != "running":
+            break
+        time.sleep(0.01)
+    assert status["state"] == "success"
+    assert any(d.startswith("Completed L1 ") and d.split()[-1].isdigit() for d in seen), seen  # progress was read
+
+
+@pytest.mark.parametrize(("answer", "call", "expected"), [
+    ({"success": True, "source": {"id": "s", "state": "Converting"}}, "status", "unrecognised source state 'Converting'"),
+    ({"success": True, "item": {"id": "s"}}, "status", r"expected 'source' \(dict\), keys seen: \['item', 'success'\]"),
+    ({"success": True, "publication": {"id": "p"}}, "summary", "the publication has no 'state'"),
+    ({"success": True, "publicationId": "p"}, "create", r"expected 'id' \(str\), keys seen"),
+    ({"success": True, "id": "p"}, "create", "the answer has no 'createdSource'"),
+    ({"success": True, "id": "p", "createdSource": {"success": True}}, "create", "'createdSource' has no 'id'"),
+])
+def test_flippingbook_unknown_answer_shapes_fail_at_once(sandbox, canned, answer, call, expected):
+    hook = canned(FlippingBookHook, sandbox, answer)
+    run = {"status": lambda: hook.conversion_status("p", "s"), "summary": lambda: hook.conversion_status("p"),
+           "create": lambda: hook.create_publication(name="x", data="JVBERi0=")}[call]
+    with pytest.raises(VendorApiError, match=expected):
+        run()

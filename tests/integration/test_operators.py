@@ -3,8 +3,8 @@
 import time
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from airflow_provider_flipbook.operators import (
     CreateTrackedLinkOperator,
     PapyrsMarkdownPageOperator,
@@ -304,3 +304,87 @@ def test_flippingbook_large_object_store_pdf_goes_by_signed_url(sandbox, samples
     result = upload("flippingbook", "signmem://bucket/big.pdf", wait_for_conversion=True).execute(context)
     assert result["total_pages"] == 3
     assert sandbox.state()["flippingbook"]["publications"] == 1
+
+
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
+def test_download_package_waits_while_the_new_collection_converts(sandbox, samples, context, tmp_path, mode,
+                                                                   monkeypatch):
+    """The first night of catalog_nightly_refresh: the package is asked for right after the upload, while
+    the vendor still answers code 38 "Collection is in processing state" (api-status-codes)."""
+    from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
+
+    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 60)  # ~1.2 s here
+    result = upload("flipsnack", samples["three"]).execute(context)
+    with pytest.raises(AirflowException) as busy:
+        FlipsnackHook().call("collection.downloadHTML", collectionHash=result["publication_id"])
+    assert busy.value.code == 38
+    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
+                                             destination=str(tmp_path) + "/", poke_interval=0.2, timeout=60,
+                                             deferrable=mode == "deferrable")
+    final = waiting.execute(context) if mode == "poke" else run_deferred(waiting, context)
+    assert final["status"] == "COMPLETE" and final["size"] > 0
+
+
+# -- FlippingBook: what the documents say about sources and tracked links --------------------------------
+
+def test_xfa_pdf_is_refused_before_upload_on_flippingbook(sandbox, samples, context):
+    """The Source entity: "a single PDF file that is not password-protected and does not contain XFA (forms)"."""
+    with pytest.raises(AirflowException, match="XFA form, which flippingbook does not accept"):
+        upload("flippingbook", samples["xfa"]).execute(context)
+    assert sandbox.requests("flippingbook") == []
+    assert upload("flipsnack", samples["xfa"]).execute(context)["pages"] == 2  # documented nowhere else
+
+
+@pytest.mark.parametrize("when", ["report", "later"])  # the documents do not say when a bad source is known
+def test_a_refused_first_source_reaches_the_user(sandbox, samples, context, monkeypatch, when):
+    import airflow_provider_flipbook.utils.files as files
+
+    sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
+    monkeypatch.setattr(files, "check_pdf", lambda *a, **k: type("F", (), {"pages": 2, "size": 1})())
+    if when == "report":
+        with pytest.raises(AirflowException, match=r"publication.create source failed \(code InvalidData\): the PDF "
+                                                   r"was refused: Invalid source: PDFs with XFA forms"):
+            upload("flippingbook", samples["xfa"]).execute(context)
+    else:
+        result = upload("flippingbook", samples["xfa"]).execute(context)
+        with pytest.raises(AirflowException, match="vanished|CompletedWithErrors"):
+            sensor("flippingbook", result).execute(context)
+    assert sandbox.state()["flippingbook"]["publications"] == 0  # an only source takes its publication along
+
+
+@pytest.mark.parametrize("link_url", [False, True])  # documented: urlName only; some answers may carry a url
+def test_tracked_link_url_on_a_custom_domain(sandbox, samples, context, link_url):
+    emulator = sandbox.sandbox.vendors["flippingbook"]
+    emulator.options["link_url"] = link_url
+    emulator.custom_domains = ["docs.example.com"]
+    result = upload("flippingbook", samples["small"], domain="docs.example.com").execute(context)
+    assert result["url"].startswith("https://docs.example.com/view/")
+    link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Ann").execute(context)
+    if link_url:
+        assert link["url"] == f"{sandbox.url}/flippingbook/link/{link['url_name']}"  # the vendor's own URL wins
+    else:
+        assert link["url"] == f"https://docs.example.com/link/{link['url_name']}"
+
+
+def test_tracked_link_url_on_the_default_domain_opens_the_publication(sandbox, samples, context):
+    import requests
+
+    result = upload("flippingbook", samples["small"]).execute(context)
+    link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Bob").execute(context)
+    assert link["url"] == f"{sandbox.url}/flippingbook/link/{link['url_name']}"
+    assert requests.get(link["url"], timeout=5).url == result["url"]
+
+
+def test_not_opened_until_is_sent_as_an_iso_8601_date_time(sandbox, samples, context):
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+    result = upload("flippingbook", samples["small"]).execute(context)
+    link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Cy",
+                                     not_opened_until="2026-06-20T09:00:00+02:00").execute(context)
+    until = FlippingBookHook().get_tracked_link(link["link_id"])["triggers"]["onNotOpenedUntil"]
+    assert until == {"enabled": True, "until": "2026-06-20T07:00:00Z"}
+    before = len(sandbox.requests("flippingbook"))
+    with pytest.raises(AirflowException, match="not an ISO 8601 date-time: 'next friday'"):
+        CreateTrackedLinkOperator(task_id="bad", publication=result, title="Di",
+                                  not_opened_until="next friday").execute(context)
+    assert len(sandbox.requests("flippingbook")) == before

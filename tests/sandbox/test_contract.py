@@ -1,6 +1,7 @@
 """Raw-HTTP contract tests of the sandbox: it must behave as the vendors document, not as our hooks expect."""
 
 import base64
+import hashlib
 import io
 import time
 import zipfile
@@ -8,7 +9,6 @@ import zipfile
 import pytest
 import requests
 
-from airflow_provider_flipbook.hooks.flipsnack import sign
 from airflow_provider_flipbook.sandbox.core import Credentials
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 
@@ -17,6 +17,12 @@ def fb(sandbox, method, path, key=None, **kwargs):  # sandbox: the fixture's han
     key = key or sandbox.sandbox.credentials.flippingbook_key
     return requests.request(method, f"{sandbox.url}/flippingbook/api/v1{path}",
                             headers={"Authorization": f"Bearer {key}"}, timeout=10, **kwargs)
+
+
+def sign(secret, params):
+    """developers.flipsnack.com/how-to-sign-a-request, step by step: the test's own copy, not the hook's."""
+    pairs = "".join(f"{name}{params[name]}" for name in sorted(params) if name not in ("signature", "file"))
+    return hashlib.md5((secret + pairs).encode()).hexdigest()
 
 
 def fs_get(sandbox, action, **params):  # sandbox: the fixture's handle or a SandboxServer
@@ -79,6 +85,35 @@ def test_flipsnack_envelope_codes(sandbox):
     assert stats["code"] == 20 and stats["data"]["api_uploads_left"] == 1000
 
 
+def test_flipsnack_signatures_match_the_vendors_worked_example():
+    """The page's example: secret 123ABCDE-456-7890-FGH, key 45FD-267-7SG7832, getCollection of fxh4k89."""
+    from airflow_provider_flipbook.sandbox.flipsnack import signature
+
+    params = {"action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832"}
+    assert ("123ABCDE-456-7890-FGH" + "".join(f"{k}{params[k]}" for k in sorted(params))
+            == "123ABCDE-456-7890-FGHactioncollection.getCollectionapiKey45FD-267-7SG7832collectionHashfxh4k89")
+    assert signature("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
+    assert sign("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
+
+
+def test_flipsnack_code_38_while_the_collection_processes(sandbox, samples):
+    """api-status-codes: 38 "Collection is in processing state" for update, getEmbed and downloadHTML."""
+    sandbox.sandbox.vendors["flipsnack"].options["conversion_seconds"] = 3000  # a minute at speed 50
+    creds = sandbox.sandbox.credentials
+    fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Busy"}
+    fields["signature"] = sign(creds.flipsnack_secret, fields)
+    with samples["three"].open("rb") as pdf:
+        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
+                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()
+    collection = created["data"]["collectionHash"]
+    assert created["data"]["items"][0]["status"] == "processing"
+    for action, extra in (("collection.update", {"title": "x"}), ("collection.getEmbed", {}),
+                          ("collection.downloadHTML", {})):
+        assert fs_get(sandbox, action, collectionHash=collection, **extra) == {
+            "code": 38, "status": "Collection is in processing state"}
+    assert fs_get(sandbox, "collection.getCollection", collectionHash=collection)["code"] == 20
+
+
 def test_flipsnack_accepts_the_vendors_worked_example_signature():
     creds = Credentials.generate()
     creds.flipsnack_key, creds.flipsnack_secret = "45FD-267-7SG7832", "123ABCDE-456-7890-FGH"
@@ -116,6 +151,83 @@ def test_papyrs_auth_and_error_body(sandbox):
     assert py(sandbox, "GET", "pages/create/").status_code == 405
     invite_on_subsite = py(sandbox, "POST", "people/invite/", json={"email_address": "a@b.c"})
     assert invite_on_subsite.status_code == 400
+
+
+def py_paced(sandbox, method, path, **kwargs):
+    """One Papyrs call inside the documented 6 requests / 60 s (scaled by the sandbox's speed)."""
+    time.sleep(60 / 6 / sandbox.sandbox.speed + 0.01)
+    return py(sandbox, method, path, **kwargs)
+
+
+def test_papyrs_widget_options_are_read_from_the_url_only(sandbox):
+    """The document: "The following additional parameters can be added to the request URL"."""
+    page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Opts", "json": [[]]}).json()["id"]
+    from_url = py_paced(sandbox, "POST", f"page/{page}/heading/create/?heading=h2&styleclass=bars&format=text",
+                        json={"widget": {"val": "<b>Hi</b>"}}).json()
+    assert (from_url["heading"], from_url["styleclass"], from_url["html"]) == ("h2", "bars", "&lt;b&gt;Hi&lt;/b&gt;")
+    from_body = py_paced(sandbox, "POST", f"page/{page}/heading/create/",
+                         json={"widget": {"val": "<b>Hi</b>", "heading": "h2", "styleclass": "bars",
+                                          "format": "text"}})
+    assert from_body.status_code == 400 and from_body.json() == {
+        "error": "format, heading, styleclass must be given as URL parameters, not in the body", "status": 400}
+    bad = py_paced(sandbox, "POST", f"page/{page}/paragraph/create/?styleclass=bars", json={"widget": {"val": "x"}})
+    assert bad.status_code == 400 and bad.json() == {"error": "Invalid value for styleclass: 'bars'", "status": 400}
+
+
+def test_papyrs_markdown_takes_only_the_documented_body(sandbox):
+    page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Md", "json": [[]]}).json()["id"]
+    other = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"markdown": "# Title"})
+    assert other.status_code == 400 and other.json()["status"] == 400 and "widget.val" in other.json()["error"]
+    made = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"widget": {"val": "# Title\n\nText"}})
+    assert [w["classname"] for w in made.json()] == ["Heading", "Paragraph"]
+
+
+@pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
+def test_papyrs_people_failures_say_success_false(sandbox, failure_status):
+    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    site = f"{sandbox.url}/papyrs/api/v1/people/invite/"
+    headers = {"X-Auth-Token": sandbox.sandbox.credentials.papyrs_token}
+    answer = requests.post(site, json={"email_address": "not-an-address"}, headers=headers, timeout=5)
+    assert answer.status_code == failure_status
+    assert answer.json() == {"success": False, "error": "email_address is required"}
+
+
+def test_flippingbook_tracked_links_as_documented(sandbox, samples):
+    """urlName and no full URL; onNotOpenedUntil is an ISO 8601 date/time ("boolean" in the type column)."""
+    data = base64.b64encode(samples["small"].read_bytes()).decode()
+    pub = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Links", "data": data}).json()
+    made = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Ann", "publicationUid": pub["id"],
+                                                                "onNotOpenedUntil": "2026-06-20T07:00:00Z"}).json()
+    link = made["links"][0]
+    assert "url" not in link and link["urlName"] and link["publication"]["url"] == pub["url"]
+    assert link["triggers"]["onNotOpenedUntil"] == {"enabled": True, "until": "2026-06-20T07:00:00Z"}
+    refused = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Bob", "publicationUid": pub["id"],
+                                                                   "onNotOpenedUntil": True})
+    assert refused.status_code == 400 and refused.json()["error"]["wellKnownError"] == "InvalidData"
+
+
+@pytest.mark.parametrize("when", ["later", "report"])
+def test_flippingbook_refuses_xfa_sources(sandbox, samples, when):
+    """The Source entity: no XFA (forms). ``created_source_errors`` picks when the refusal is told."""
+    sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
+    data = base64.b64encode(samples["xfa"].read_bytes()).decode()
+    answer = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Form", "data": data}).json()
+    assert answer["success"] is True
+    if when == "report":
+        assert answer["createdSource"] == {"success": False, "wellKnownError": "InvalidData",
+                                           "message": "Invalid source: PDFs with XFA forms are not supported",
+                                           "error": "InvalidSource"}
+        assert fb(sandbox, "GET", f"/fbonline/publication/{answer['id']}").status_code == 404
+    else:
+        source = answer["createdSource"]["id"]
+        states = []
+        for _ in range(100):
+            got = fb(sandbox, "GET", f"/fbonline/publication/{answer['id']}/source/{source}")
+            states.append(got.json()["source"]["state"] if got.status_code == 200 else got.status_code)
+            if states[-1] in ("CompletedWithErrors", 404):
+                break
+            time.sleep(0.02)
+        assert states[-1] in ("CompletedWithErrors", 404)
 
 
 # -- rate limits --------------------------------------------------------------------------------------
@@ -175,6 +287,7 @@ def test_flippingbook_conversion_lifecycle(samples, tmp_path):
         def state():
             source = fb(server, "GET", f"/fbonline/publication/{pid}/source/{sid}").json()["source"]
             time.sleep(0.25)
+            assert {"id", "publicationId", "links", "state", "stage", "Progress"} <= set(source)  # the page's fields
             return source["state"], source["stage"]
 
         seen = poll(state, lambda s: s[0] == "CompletedAllStages")
@@ -324,3 +437,21 @@ def test_ipaper_fifty_per_minute_then_429():
     with SandboxServer(speed=5) as server:  # a 12 s window: 51 calls always fall inside it
         codes = [ip(server, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
     assert codes[:50] == [200] * 50 and codes[50] == 429
+
+
+def test_shape_variants_switch_through_the_control_api(sandbox, samples):
+    control = f"{sandbox.url}/_sandbox/options"
+    answer = requests.post(control, json={"flipsnack": {"items_key": "flipbooks"}, "papyrs": {"failure_status": 200},
+                                          "flippingbook": {"created_source_errors": "report"}}, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["flipsnack"]["items_key"] == "flipbooks"
+    creds = sandbox.sandbox.credentials
+    fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Variant"}
+    fields["signature"] = sign(creds.flipsnack_secret, fields)
+    with samples["three"].open("rb") as pdf:
+        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
+                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()["data"]
+    assert "flipbooks" in created and "items" not in created
+    assert requests.post(control, json={"flipsnack": {"nope": 1}}, timeout=5).status_code == 400
+    sandbox.reset()  # a reset brings back the documented defaults
+    assert sandbox.sandbox.vendors["flipsnack"].options["items_key"] == "items"

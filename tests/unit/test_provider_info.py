@@ -23,9 +23,12 @@ def test_entry_point_is_registered():
 
 
 def test_airflow_discovers_the_four_connection_types():
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+    try:
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime as Manager
+    except ImportError:  # Airflow 3.1
+        from airflow.providers_manager import ProvidersManager as Manager
 
-    hooks = ProvidersManagerTaskRuntime().hooks
+    hooks = Manager().hooks
     for conn_type, cls in (("flippingbook", "FlippingBookHook"), ("flipsnack", "FlipsnackHook"),
                            ("ipaper", "IPaperHook"), ("papyrs", "PapyrsHook")):
         assert hooks[conn_type] is not None, conn_type

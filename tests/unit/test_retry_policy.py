@@ -1,8 +1,12 @@
 from datetime import timedelta
 
-from airflow.sdk.definitions.retry_policy import RetryAction
+import pytest
 
-from airflow_provider_flipbook.exceptions import (
+retry_policy = pytest.importorskip("airflow.sdk.definitions.retry_policy",
+                                   reason="task retry policies (AIP-105) arrive in Airflow 3.3")
+RetryAction = retry_policy.RetryAction
+
+from airflow_provider_flipbook.exceptions import (  # noqa: E402
     InvalidInputError,
     MalformedResponseError,
     NotFoundError,
@@ -10,7 +14,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.retry import VendorRetryPolicy
+from airflow_provider_flipbook.retry import VendorRetryPolicy  # noqa: E402
 
 
 def decide(error, policy=None):

@@ -1,0 +1,126 @@
+"""Everything that differs between the Airflow versions this provider supports (3.1 to 3.x).
+
+Every other module imports these names from here, so version checks live in one place (the idea of
+the community providers' ``version_compat.py``). Features are detected where a name can be probed,
+and the version is compared only for behaviour that cannot be seen from outside.
+
+What differs, checked in the wheels of 3.1.2, 3.2.2, 3.3.1 and 3.3.2:
+
+* 3.1: ``conf``, the sensor exceptions, ``AssetOrTimeSchedule`` and ``CronTriggerTimetable`` are not
+  in ``airflow.sdk`` yet; the UI reads connection forms from the hooks' methods only.
+* before 3.3: no task state store (AIP-103) and no task retry policies (AIP-105).
+* before 3.3.2: ``BaseHook.aget_connection`` masks secrets with a synchronous call to the supervisor
+  (it can deadlock the triggerer's event loop) and ``Connection.aextra_dejson`` does not exist.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
+from airflow import __version__ as AIRFLOW_VERSION
+from airflow.sdk import (
+    BaseHook,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    Connection,
+    PokeReturnValue,
+)
+from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.log import mask_secret
+from packaging.version import Version
+
+if TYPE_CHECKING:
+    from airflow.sdk import conf
+else:
+    try:  # 3.2+
+        from airflow.sdk import conf
+    except ImportError:  # 3.1
+        from airflow.configuration import conf
+
+try:  # 3.2+
+    from airflow.sdk.exceptions import (
+        AirflowRescheduleException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+except ImportError:  # 3.1: still in core (the same classes the 3.1 task runner catches)
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowRescheduleException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+
+try:  # 3.2+
+    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+except ImportError:  # 3.1
+    from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[assignment]
+    from airflow.timetables.trigger import CronTriggerTimetable  # type: ignore[assignment]
+
+_base = Version(Version(AIRFLOW_VERSION).base_version)
+AIRFLOW_V_3_2_PLUS: bool = _base >= Version("3.2")
+AIRFLOW_V_3_3_PLUS: bool = _base >= Version("3.3")
+
+#: Task retry policies (AIP-105): ``VendorRetryPolicy`` exists only where this is true.
+HAS_RETRY_POLICY: bool = importlib.util.find_spec("airflow.sdk.definitions.retry_policy") is not None
+#: The task state store (AIP-103, ``context["task_state_store"]``): resume on retry.
+HAS_TASK_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
+#: ``Connection.aextra_dejson`` and an ``aget_connection`` that masks secrets asynchronously.
+HAS_ASYNC_MASKING: bool = hasattr(Connection, "aextra_dejson")
+#: The UI draws connection forms from ``conn-fields`` in the provider info (3.2+); 3.1 asks the hooks.
+READS_CONN_FIELDS: bool = AIRFLOW_V_3_2_PLUS
+
+
+def task_state_store(context: Any) -> Any:
+    """The task state store where Airflow has one (3.3+), else ``None``: no resume on retry there."""
+    return context.get("task_state_store") if HAS_TASK_STATE_STORE else None
+
+
+async def aget_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
+    """The connection and its extras (secrets masked), fetched without blocking the event loop.
+
+    3.3.2+: ``aget_connection`` and ``aextra_dejson``. Before: both in a worker thread, where the
+    synchronous masking call to the supervisor is safe; ``sync_to_async`` (not ``asyncio.to_thread``)
+    so the thread can reach the triggerer's comms through the running loop, as common-compat does.
+    """
+    if HAS_ASYNC_MASKING:
+        connection = await BaseHook.aget_connection(conn_id)
+        return connection, dict(await connection.aextra_dejson() or {})  # type: ignore[attr-defined]
+    from asgiref.sync import sync_to_async
+
+    def fetch() -> tuple[Connection, dict[str, Any]]:
+        connection = BaseHook.get_connection(conn_id)
+        return connection, dict(connection.extra_dejson or {})
+
+    return await sync_to_async(fetch)()
+
+
+__all__ = [
+    "AIRFLOW_VERSION",
+    "AIRFLOW_V_3_2_PLUS",
+    "AIRFLOW_V_3_3_PLUS",
+    "HAS_ASYNC_MASKING",
+    "HAS_RETRY_POLICY",
+    "HAS_TASK_STATE_STORE",
+    "READS_CONN_FIELDS",
+    "AirflowException",
+    "AirflowRescheduleException",
+    "AirflowSensorTimeout",
+    "AirflowSkipException",
+    "AssetOrTimeSchedule",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "Connection",
+    "CronTriggerTimetable",
+    "PokeReturnValue",
+    "TaskDeferred",
+    "aget_connection",
+    "conf",
+    "mask_secret",
+    "task_state_store",
+]

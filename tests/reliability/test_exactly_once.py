@@ -1,0 +1,204 @@
+"""Exactly once when the vendor commits a create and its answer is lost (sandbox fault ``lost_answer``)."""
+
+import pytest
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_flipbook.exceptions import VendorApiError
+from airflow_provider_flipbook.operators import (
+    CreateTrackedLinkOperator,
+    PapyrsMarkdownPageOperator,
+    UploadPdfOperator,
+)
+
+LOST_AS = ("502", "504", "cut", "timeout")
+# Every creating call an operator makes: (vendor, route of the call, what the sandbox counts, how many).
+UPLOADS = {
+    "flippingbook": ("POST /api/v1/fbonline/publication\\?", "publications"),
+    "ipaper-paper": ("CreatePaper", "papers"),
+    "ipaper-process": ("ProcessPDF", "papers"),
+    "flipsnack": ("POST /v1/", "collections"),
+}
+
+
+def creating_calls(sandbox, vendor, fragment):
+    return [r for r in sandbox.requests(vendor) if r.method == "POST" and fragment in r.path]
+
+
+@pytest.mark.parametrize("lost_as", LOST_AS)
+@pytest.mark.parametrize("call", UPLOADS)
+def test_upload_adopts_what_the_vendor_created(sandbox, samples, context, fast, call, lost_as):
+    vendor = call.split("-")[0]
+    route, counted = UPLOADS[call]
+    sandbox.fault(vendor, kind="lost_answer", route=route, lost_as=lost_as)
+    result = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="Lost answer",
+                               wait_for_conversion=True, poll_interval=0.05).execute(context)
+    assert result["total_pages"] == 4 and result["publication_id"]
+    assert sandbox.state()[vendor][counted] == 1
+    assert not sandbox.sandbox.faults, "the fault was never hit"
+    if vendor == "ipaper":
+        assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1, "the PDF was processed twice"
+        assert len(creating_calls(sandbox, "ipaper", "CreatePaper")) == 1
+
+
+@pytest.mark.parametrize("lost_as", LOST_AS)
+def test_new_version_adopts_the_source(sandbox, samples, context, fast, lost_as):
+    first = UploadPdfOperator(task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]),
+                              name="Versions").execute(context)
+    sandbox.fault("flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/publication/.+/source",
+                  lost_as=lost_as)
+    second = UploadPdfOperator(task_id="v", conn_id=fast["flippingbook"], pdf=str(samples["three"]),
+                               publication_id=first["publication_id"], wait_for_conversion=True,
+                               poll_interval=0.05).execute({})
+    assert second["version_id"] and second["version_id"] != first["version_id"]
+    assert second["total_pages"] == 3
+    assert len(creating_calls(sandbox, "flippingbook", "/source")) == 1
+    assert not sandbox.sandbox.faults
+
+
+@pytest.mark.parametrize("lost_as", LOST_AS)
+def test_tracked_link_created_once(sandbox, samples, context, fast, lost_as):
+    upload = UploadPdfOperator(task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]),
+                               name="Links").execute(context)
+    sandbox.fault("flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/tracked_links", lost_as=lost_as)
+    link = CreateTrackedLinkOperator(task_id="l", publication=upload, title="Board", reuse_existing=False,
+                                     flippingbook_conn_id=fast["flippingbook"]).execute(context)
+    assert link["url"] and link["title"] == "Board"
+    assert sandbox.state()["flippingbook"]["tracked_links"] == 1
+    assert not sandbox.sandbox.faults
+
+
+@pytest.mark.parametrize("lost_as", LOST_AS)
+@pytest.mark.parametrize("route", ["pages/create", "markdown/create", "attachment/create"])
+def test_markdown_page_created_once(sandbox, context, fast, tmp_path, route, lost_as):
+    attachment = tmp_path / "figures.csv"
+    attachment.write_text("a,b\n1,2\n")
+    sandbox.fault("papyrs", kind="lost_answer", route=route, lost_as=lost_as)
+    page = PapyrsMarkdownPageOperator(task_id="p", title="Weekly", markdown="# Hi\n\nThere", folder="Reports",
+                                      attachments=[str(attachment)], papyrs_conn_id=fast["papyrs"]).execute(context)
+    assert page["widgets"] == 2 and page["attachments"] == ["figures.csv"]
+    state = sandbox.state()["papyrs"]
+    assert state["pages"] == 1 and state["widgets"] == 3  # two markdown widgets and one attachment
+    assert not sandbox.sandbox.faults
+
+
+def test_two_new_objects_with_our_name_fail_naming_both(sandbox, samples, context, fast):
+    """A colleague's upload with the same name in the same moment cannot be told from ours: fail, not guess."""
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+    hook = FlippingBookHook(fast["flippingbook"])
+    original = hook.create_once
+
+    def colleague_too(*args, **kwargs):
+        lookup = kwargs["lookup"]
+        kwargs["before"] = [p["id"] for p in lookup()]
+        FlippingBookHook(fast["flippingbook"]).create_publication(name="Twin", filename="t.pdf")
+        sandbox.fault("flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/publication\\?")
+        return original(*args, **kwargs)
+
+    hook.create_once = colleague_too
+    with pytest.raises(VendorApiError, match="2 new objects match publication name 'Twin'"):
+        hook.create_publication(name="Twin", filename="t.pdf")
+    assert sandbox.state()["flippingbook"]["publications"] == 2
+
+
+@pytest.mark.parametrize("vendor, route, message", [
+    ("flippingbook", "POST /api/v1/fbonline/publication\\?", "InternalError"),
+    ("ipaper", "ProcessPDF", "ERROR"),
+    ("papyrs", "pages/create", "500"),
+])
+def test_a_repeated_vendor_500_on_a_create_fails_fast_with_its_message(sandbox, samples, context, fast, vendor,
+                                                                        route, message):
+    sandbox.fault(vendor, route=route, status=500, count=100)
+    operator = (PapyrsMarkdownPageOperator(task_id="p", title="t", markdown="x", papyrs_conn_id=fast[vendor])
+                if vendor == "papyrs" else
+                UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="x"))
+    with pytest.raises(AirflowException, match="the same answer again") as error:
+        operator.execute(context)
+    assert message in str(error.value)
+    sent = [r for r in sandbox.requests(vendor) if r.status == 500]
+    assert len(sent) == 2, "sent once, looked, sent once more, then stopped"
+
+
+@pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack", "ipaper"])
+def test_connection_refused_is_resent_without_a_lookup(sandbox, vendor, samples, monkeypatch):
+    """A request that never left (nothing listens) is the one case a create may be sent again blindly."""
+    import json
+
+    from airflow_provider_flipbook.exceptions import TransientApiError
+    from airflow_provider_flipbook.hooks import hook_for
+    from airflow_provider_flipbook.sandbox.server import free_port
+
+    conn = sandbox.connections()[vendor]
+    nowhere = f"http://127.0.0.1:{free_port()}/x"
+    conn = {**conn, "host": nowhere,
+            "extra": {**conn["extra"], "upload_host": nowhere, "max_retries": 2, "retry_min_wait": 0.01, "retry_max_wait": 0.01}}
+    monkeypatch.setenv("AIRFLOW_CONN_REFUSED", json.dumps(conn))
+    hook = hook_for("refused")
+    sleeps: list[float] = []
+    hook._sleep = sleeps.append
+    with pytest.raises(TransientApiError) as error:
+        if vendor == "flippingbook":
+            hook.call("POST", "/api/v1/fbonline/publication", json={"name": "x"}, creates=True)
+        elif vendor == "flipsnack":
+            hook.create_collection(file_url="http://example.invalid/x.pdf")
+        else:
+            hook.call("Paper.CreatePaper", parentID=1, name="x", urlName="x", creates=True)
+    assert error.value.unsent and "OutcomeUnknown" not in type(error.value).__name__
+    assert len(sleeps) == 2, "resent by the transport, as a read would be"
+
+
+class Killed(BaseException):
+    """The worker dies (SIGKILL, OOM, pod eviction): nothing in the task gets to run afterwards."""
+
+
+@pytest.mark.parametrize("vendor, route, counted", [
+    ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
+    ("flipsnack", "POST /v1/", "collections"),
+    ("ipaper", "ProcessPDF", "papers"),
+])
+def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
+        sandbox, samples, context, fast, monkeypatch, vendor, route, counted):
+    """The worker dies after the vendor committed the create and before the answer came back (so no id
+    reached the state store); Airflow's retry must adopt the object, not create another."""
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+
+    sandbox.fault(vendor, kind="lost_answer", route=route, lost_as="502")
+    original = FlipbookBaseHook.create_once
+
+    def die_on_lost_answer(self, *args, **kwargs):
+        create = args[1]
+
+        def create_then_die():
+            try:
+                return create()
+            except VendorApiError as error:
+                raise Killed(str(error)) from None
+
+        return original(self, args[0], create_then_die, *args[2:], **kwargs)
+
+    monkeypatch.setattr(FlipbookBaseHook, "create_once", die_on_lost_answer)
+    operator = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="Killed",
+                                 wait_for_conversion=True, poll_interval=0.05)
+    with pytest.raises(Killed):
+        operator.execute(context)
+    monkeypatch.setattr(FlipbookBaseHook, "create_once", original)
+    assert sandbox.state()[vendor][counted] == 1
+    context["ti"].try_number = 2
+    result = operator.execute(context)  # Airflow's retry, same task state store
+    assert result["total_pages"] == 4
+    assert sandbox.state()[vendor][counted] == 1
+    if vendor == "ipaper":
+        assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1
+
+
+@pytest.mark.parametrize("lost_as", ["502", "cut"])
+def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(sandbox, context, fast, lost_as):
+    """Papyrs cannot list a discussion: the safe failure (check this page) beats a duplicate comment."""
+    sandbox.fault("papyrs", kind="lost_answer", route="feed/post", lost_as=lost_as)
+    operator = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown="# Hi", discussion_post="Updated",
+                                          papyrs_conn_id=fast["papyrs"])
+    for _ in range(2):  # the try, then Airflow's retry
+        with pytest.raises(AirflowException, match="feed.post: the answer .* was lost.*Look at the page"):
+            operator.execute(context)
+    assert sandbox.state()["papyrs"]["discussion_posts"] == 1
+    assert sandbox.state()["papyrs"]["pages"] == 1

@@ -1,0 +1,60 @@
+"""The sandbox is a referee: it is written from the vendors' documents and imports nothing from the code
+it judges (hooks, operators, sensors, triggers), so a wrong guess there cannot make it agree."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import airflow_provider_flipbook.sandbox as sandbox_package
+
+JUDGED = tuple(f"airflow_provider_flipbook.{name}" for name in ("hooks", "operators", "sensors", "triggers"))
+MODULES = sorted(Path(sandbox_package.__file__).parent.glob("*.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    package = "airflow_provider_flipbook.sandbox"
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolve against the sandbox package
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_every_sandbox_module_is_checked():
+    assert {p.name for p in MODULES} >= {
+        "flippingbook.py",
+        "flipsnack.py",
+        "ipaper.py",
+        "papyrs.py",
+        "server.py",
+    }
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_sandbox_module_imports_nothing_it_referees(path):
+    judged = sorted(
+        name
+        for name in imported_modules(path)
+        if name in JUDGED or name.startswith(tuple(f"{j}." for j in JUDGED))
+    )
+    assert not judged, f"{path.name} imports {judged}: the sandbox must sign and parse with its own code"
+
+
+def test_the_check_would_catch_an_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "def f():\n    from airflow_provider_flipbook.hooks.flipsnack import sign\n"
+        "from ..triggers import base\n"
+    )
+    assert {
+        "airflow_provider_flipbook.hooks.flipsnack",
+        "airflow_provider_flipbook.triggers",
+    } <= imported_modules(bad)
