@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -112,15 +113,16 @@ def keys(value: Any) -> str:
 
 
 class Recorder:
-    """Keeps the last answer and the rate-limit header names of every answer the hook receives."""
+    """Keeps the last answer (overall and per URL path) and the rate-limit headers the hook receives."""
 
     def __init__(self, hook: Any) -> None:
         self.last: requests.Response | None = None
+        self.by_path: dict[str, requests.Response] = {}
         self.rate_headers: dict[str, str] = {}
         hook.session.hooks["response"].append(self._record)
 
     def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.last = response
+        self.last = self.by_path[urlsplit(response.url).path] = response
         self.rate_headers.update({k.lower(): v for k, v in response.headers.items() if RATE_HEADER.search(k)})
 
     def json(self) -> Any:
@@ -401,7 +403,8 @@ class Doctor:
         try:
             with tiny_pdf() as path:
                 guid = self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
-            answer = self.rec.last.content if self.rec.last is not None else b""
+            processed = self.rec.by_path.get(urlsplit(self.hook.base_url).path + "/V2/Ripper.asmx/ProcessPDF")
+            answer = processed.content if processed is not None else b""
             deadline = time.monotonic() + 120  # let the job finish before deleting its paper
             while time.monotonic() < deadline and any(
                 p.get("paper-id") == str(paper_id) for p in self.hook.get_processing_papers()

@@ -134,6 +134,26 @@ def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, 
 
 
 @pytest.mark.parametrize(
+    "options, check, expected",
+    [
+        ({"flipsnack": {"items_key": "flipbooks"}}, "flipsnack.items", "holds"),
+        ({"flipsnack": {"items_key": "documents"}}, "flipsnack.items", "differs"),
+        ({"flippingbook": {"progress_key": "progress"}}, "flippingbook.source_fields", "holds"),
+        ({"flippingbook": {"progress_key": "percent"}}, "flippingbook.source_fields", "differs"),
+    ],
+)
+def test_shape_variants_of_the_sandbox_are_told_apart(seeded, capsys, options, check, expected):
+    set_options(seeded, options)
+    vendor = check.split(".")[0]
+    code, output = run(capsys, "--conn-id", f"{vendor}_default", "--json")
+    result = results(output)[check]
+    assert result["status"] == expected, result
+    assert code == (2 if expected == "differs" else 0), output
+    for secret in secrets_of(seeded):
+        assert secret not in output
+
+
+@pytest.mark.parametrize(
     "vendor, check",
     [
         ("flippingbook", "flippingbook.auth"),

@@ -5,7 +5,8 @@ takes its ``operation`` (``_request``, ``error``, ``_upload``, FlippingBook's an
 ``action`` (Flipsnack's ``call`` and ``signed``) or ``method`` (iPaper's ``call``; HTTP verbs are not
 operations), the operation argument of an exception (``NotFoundError(self.vendor, "op", ...)``), and a
 constant default of a parameter named ``operation``. An f-string operation is expanded over the values
-listed in ``EXPANSIONS``.
+listed in ``EXPANSIONS``; one built only from another operation's name (``f"{operation} source"``, an
+error label for part of that operation's answer) is not a separate operation.
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def _values(node: ast.expr, where: str, problems: list[str]) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [] if node.value in HTTP_VERBS else [node.value]
     if isinstance(node, ast.JoinedStr):
+        names = {
+            p.value.id
+            for p in node.values
+            if isinstance(p, ast.FormattedValue) and isinstance(p.value, ast.Name)
+        }
+        if (
+            names and names <= OPERATION_PARAMS
+        ):  # f"{operation} source": a label of an operation named elsewhere
+            return []
         parts: list[tuple[str, ...]] = []
         for piece in node.values:
             if isinstance(piece, ast.Constant):
