@@ -327,7 +327,7 @@ class Doctor:
         self.ctx["envelope"] = self.rec.last.content if self.rec.last is not None else b""
         return (
             HOLDS,
-            f"Paper.GetPaperIDFromUrl answered SUCCESS (credential fields: {self.hook.extras.get('credential_fields', 'all')})",
+            f"Paper.GetPaperIDFromUrl answered SUCCESS (credential fields: {self.hook.extra('credential_fields', 'all')})",
         )
 
     def ipaper_envelope(self) -> tuple[str, str]:
@@ -339,9 +339,9 @@ class Doctor:
         return (HOLDS if ok else DIFFERS), f"<{root.tag}> with {children}"
 
     def ipaper_root_paper(self) -> tuple[str, str]:
-        found, configured = self.ctx.get("root"), self.hook.extras.get("root_paper_id")
+        found, configured = self.ctx.get("root"), self.hook.extra("root_paper_id")
         try:
-            self.hook.get_all_papers(0)
+            self.hook.call("Paper.GetAllPapers", paperID=0)  # on the wire: the hook may map 0 to the root
             zero = "paperID=0 accepted"
         except VendorApiError as error:
             zero = f"paperID=0 refused (code {error.code})"
@@ -358,7 +358,7 @@ class Doctor:
     def ipaper_tree(self) -> tuple[str, str]:
         if "root_id" not in self.ctx:
             return NOT_CHECKED, "no root id"
-        data = self.hook.get_all_papers(self.ctx["root_id"])
+        data = self.hook.call("Paper.GetAllPapers", paperID=self.ctx["root_id"])
         nodes = [n for n in data.iter() if n is not data and isinstance(n.tag, str)]
         tags = sorted({str(n.tag) for n in nodes})
         bad = [
