@@ -106,7 +106,8 @@ def memory(sizes: dict[str, tuple[int, int]]) -> list[Result]:
                 figures = {}
                 for variant in ("ours", "baseline"):
                     if case == "ipaper":
-                        target = str(IPaperHook().create_paper(0, f"Big {size} {variant}", f"big-{size}-{variant}"))
+                        ip = IPaperHook()
+                        target = str(ip.create_paper(ip.root_paper_id, f"Big {size} {variant}", f"big-{size}-{variant}"))
                     elif case == "download":
                         hook = FlipsnackHook()
                         collection = hook.create_collection(open_file=lambda p=path: open(p, "rb"),

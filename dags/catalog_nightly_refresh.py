@@ -34,7 +34,8 @@ CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
         "catalog_folder": Param(os.path.join(SAMPLES, "catalogue"), type="string",
                                 description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs"),
         "archive_folder": Param(ARCHIVE, type="string", description="Where the HTML packages are archived"),
-        "ipaper_category": Param(0, type="integer", description="iPaper category of the catalogue papers"),
+        "ipaper_category": Param(None, type=["null", "integer"],
+                                 description="iPaper category of the catalogue papers (empty: the account's root)"),
     },
 )
 def catalog_nightly_refresh():

@@ -7,19 +7,27 @@
 * Answers are read with XPath, never by position; CDATA and padding are trimmed. The parser
   resolves no entities, loads no DTD, touches no network, and any document with a DOCTYPE is
   refused outright (XXE, "billion laughs").
-* Anything but ``SUCCESS`` is an error; ``PAPER_DOES_NOT_EXIST`` raises :class:`NotFoundError`.
-* ``Ripper.ProcessPDF`` streams the base64 body (chunked), so memory stays flat for a 192 MB PDF.
-  Status: ``Ripper.GetProcessingStatus(jobGuid)`` when ProcessPDF returned a job GUID (any element
-  whose name looks like ``jobGuid``), else the paper's presence in ``Ripper.GetProcessingPapers``.
-  ``EnrichmentProcessingFailed`` counts as converted (the PDF itself was processed) and is reported.
+* Anything but ``SUCCESS`` is an error; ``PAPER_DOES_NOT_EXIST`` raises :class:`NotFoundError`;
+  ``READONLY`` (documented maintenance mode) is transient and retried with backoff;
+  ``LICENSE_DOES_NOT_ALLOW_PROCESSING`` is final and says what to do.
+* ``Ripper.ProcessPDF`` and ``Media.UploadFile`` stream the base64 body with a ``Content-Length``
+  counted up front (one extra read of the file; IIS binds a form only with a length), so memory stays
+  flat for a 192 MB PDF.
+* Conversion status: see :meth:`IPaperHook.conversion_status` and docs/conformance-ipaper-notes.md.
+* The account root: extra ``root_paper_id``, else the id of URL ``/`` (``Paper.GetPaperIDFromUrl``);
+  no paper id 0 is documented.
 * Pacing: 48 requests per 60 s per credential, below the documented 50/min.
 """
 
 from __future__ import annotations
 
 import base64
+import calendar
+import hashlib
 import re
+import time
 from collections.abc import Callable, Iterator
+from functools import cached_property
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlencode
 
@@ -27,7 +35,13 @@ import requests
 from lxml import etree
 
 from airflow_provider_flipbook._compat import AirflowException
-from airflow_provider_flipbook.exceptions import MalformedResponseError, NotFoundError
+from airflow_provider_flipbook.exceptions import (
+    InvalidInputError,
+    MalformedResponseError,
+    NotFoundError,
+    TransientApiError,
+    VendorApiError,
+)
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
@@ -36,6 +50,11 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           huge_tree=False, remove_comments=True, strip_cdata=True)
 _CHUNK = 3 * 256 * 1024  # a multiple of 3: base64 pieces concatenate without inner padding
 _JOB_GUID = re.compile(r"job.?guid", re.IGNORECASE)
+# version_id of a ProcessPDF answered without a job GUID (the documented answer): when it was queued
+# (UTC) and a digest of the paper's pages just before; see conversion_status.
+_MARKER = re.compile(r"^queued@(\d{8}T\d{6}Z)/([0-9a-f]{16})$")
+JOB_STATES = {"Pending": "running", "Completed": "success", "EnrichmentProcessingFailed": "success",
+              "Failed": "failed"}
 
 
 def parse_xml(content: bytes) -> etree._Element:
@@ -57,6 +76,27 @@ def base64_form_chunks(stream: BinaryIO) -> Iterator[bytes]:
     """URL-encoded base64 of a binary stream, chunk by chunk."""
     while chunk := stream.read(_CHUNK):
         yield base64.b64encode(chunk).replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
+
+
+class SizedBody:
+    """A streamed body whose length is known up front: ``requests`` sends it with a
+    ``Content-Length`` instead of chunked transfer encoding (it reads ``len()``)."""
+
+    def __init__(self, chunks: Callable[[], Iterator[bytes]], length: int) -> None:
+        self.chunks, self.length = chunks, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        for chunk in self.chunks():
+            sent += len(chunk)
+            if sent > self.length:
+                break
+            yield chunk
+        if sent != self.length:  # the file changed between counting and sending
+            raise InvalidInputError(f"the file changed while it was uploaded ({sent} bytes instead of {self.length})")
 
 
 class IPaperHook(FlipbookBaseHook):
@@ -115,14 +155,17 @@ class IPaperHook(FlipbookBaseHook):
             return self._request(method, "POST", url, lambda r: self._parse(r, method),
                                  data={**fields, **self.credentials()}, headers=headers, creates=creates)
         field, open_file = stream_field
+        head = (urlencode({**fields, **self.credentials()}) + f"&{field}=").encode()
+        with open_file() as stream:  # count first: IIS binds a form only when it has a Content-Length
+            length = len(head) + sum(len(chunk) for chunk in base64_form_chunks(stream))
 
-        def body() -> Iterator[bytes]:
-            yield (urlencode({**fields, **self.credentials()}) + f"&{field}=").encode()
+        def chunks() -> Iterator[bytes]:
+            yield head
             with open_file() as stream:
                 yield from base64_form_chunks(stream)
 
-        return self._request(method, "POST", url, lambda r: self._parse(r, method), body=body, headers=headers,
-                             creates=creates)
+        return self._request(method, "POST", url, lambda r: self._parse(r, method),
+                             body=lambda: SizedBody(chunks, length), headers=headers, creates=creates)
 
     def _parse(self, response: requests.Response, method: str) -> etree._Element:
         if response.status_code >= 400:
@@ -140,10 +183,17 @@ class IPaperHook(FlipbookBaseHook):
             raise MalformedResponseError(self.vendor, method, "answer has no <code>", status=response.status_code)
         if code != "SUCCESS":
             message = text(root, "/result/message") or code
-            cls = NotFoundError if code == "PAPER_DOES_NOT_EXIST" else None
-            if cls:
-                raise cls(self.vendor, method, self.redact(message), status=response.status_code, code=code)
-            raise self.error(method, message, status=response.status_code, code=code)
+            status = response.status_code
+            if code == "PAPER_DOES_NOT_EXIST":
+                raise NotFoundError(self.vendor, method, self.redact(message), status=status, code=code)
+            if code == "READONLY":  # documented maintenance mode: writes come back after the upgrade
+                raise TransientApiError(self.vendor, method, "iPaper is in read-only maintenance mode; "
+                                        "retrying with backoff", status=status, code=code)
+            if code == "LICENSE_DOES_NOT_ALLOW_PROCESSING":
+                raise self.error(method, "the iPaper license allows no further PDF processing: the account's "
+                                 "license has to be upgraded (ask iPaper) before any PDF can be processed; "
+                                 "retrying will not help", status=status, code=code)
+            raise self.error(method, message, status=status, code=code)
         data = root.find("data")
         return data if data is not None else root
 
@@ -155,16 +205,67 @@ class IPaperHook(FlipbookBaseHook):
             return None, self._text_excerpt(response)
 
     def _probe(self) -> str:
-        data = self.call("Paper.GetAllPapers", paperID=0)
-        return f"{len(data.xpath('.//paper'))} papers visible"
+        data = self.call("Paper.GetAllPapers", paperID=self.root_paper_id)
+        return f"{len(data.xpath('.//paper'))} papers visible below root {self.root_paper_id}"
+
+    # -- answer shapes -------------------------------------------------------------------------
+
+    def unrecognised(self, method: str, node: etree._Element, expected: str) -> MalformedResponseError:
+        """An answer whose shape we do not know: fail at once, naming what was seen."""
+        seen: list[str] = []
+        for element in node.iter():
+            if isinstance(element.tag, str) and element.tag not in ("result", "code", "message", "data"):
+                described = element.tag + (f"[{','.join(sorted(element.keys()))}]" if element.keys() else "")
+                if described not in seen:
+                    seen.append(described)
+        return MalformedResponseError(self.vendor, method, f"unrecognised answer: expected {expected}, saw "
+                                      f"{'; '.join(seen[:12]) or 'no elements'}")
+
+    def _items(self, data: etree._Element, path: str, method: str) -> list[Any]:
+        """The elements at ``path`` (``container/item``); no data is an empty list, other data an error."""
+        if data.tag != "data" or not len(data):
+            return []
+        container = path.split("/")[0]
+        if not data.xpath(container):
+            raise self.unrecognised(method, data, path)
+        return list(data.xpath(path))
+
+    def _int_at(self, data: etree._Element, path: str, method: str) -> int:
+        value = text(data, path)
+        if not re.fullmatch(r"-?\d+", value):
+            raise self.unrecognised(method, data, path)
+        return int(value)
 
     # -- Paper -------------------------------------------------------------------------------
 
-    def get_all_papers(self, paper_id: int = 0) -> etree._Element:
-        """The category/paper tree below ``paper_id`` (0 = the account's root)."""
-        return self.call("Paper.GetAllPapers", paperID=paper_id)
+    @cached_property
+    def root_paper_id(self) -> int:
+        """The account's root category: extra ``root_paper_id``, else the id of URL ``/``.
 
-    def iter_papers(self, paper_id: int = 0) -> Iterator[dict[str, str]]:
+        iPaper documents no "paper 0 = root"; its sample tree's top category has URL ``/``.
+        """
+        configured = self.extras.get("root_paper_id")
+        if configured not in (None, ""):
+            try:
+                return int(configured)
+            except (TypeError, ValueError):
+                raise AirflowException(f"Connection {self.conn_id!r}: extra 'root_paper_id' must be an integer "
+                                       f"paper id, got {configured!r}") from None
+        found = self.get_paper_id_from_url("/")
+        if found is None:
+            raise AirflowException(
+                f"Connection {self.conn_id!r} (iPaper): the account's root category could not be looked up "
+                "(Paper.GetPaperIDFromUrl found nothing at URL '/'). Set the connection extra "
+                '{"root_paper_id": <id>} to the id of your top category, as shown in the iPaper CMS.')
+        return found
+
+    def get_all_papers(self, paper_id: int | None = None) -> etree._Element:
+        """The category/paper tree below ``paper_id`` (default: the account's root)."""
+        data = self.call("Paper.GetAllPapers", paperID=self.root_paper_id if paper_id is None else paper_id)
+        self._items(data, "category|paper", "Paper.GetAllPapers")  # the tree's top: a category (or a paper)
+        return data
+
+    def iter_papers(self, paper_id: int | None = None) -> Iterator[dict[str, str]]:
         for node in self.get_all_papers(paper_id).xpath(".//paper"):
             yield {k: node.get(k) for k in node.keys()}
 
@@ -178,15 +279,14 @@ class IPaperHook(FlipbookBaseHook):
 
     def _create_once_by_url(self, method: str, parent_id: int, url_name: str, **params: Any) -> int:
         """A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours."""
-        parent_url = self.get_paper_url(parent_id) if parent_id else "/"
-        url = f"{parent_url.rstrip('/')}/{url_name}/"
+        url = f"{self.get_paper_url(parent_id).rstrip('/')}/{url_name}/"
 
         def at_url() -> list[int]:
             found = self.get_paper_id_from_url(url)
             return [] if found is None else [found]
 
         return self.create_once(
-            method, lambda: int(text(self.call(method, creates=True, **params), "paper/@id")),
+            method, lambda: self._int_at(self.call(method, creates=True, **params), "paper/@id", method),
             lookup=at_url, identity=lambda paper_id: paper_id, adopt=lambda found: found[0],
             describe=f"paper URL {url}",
         )
@@ -202,8 +302,10 @@ class IPaperHook(FlipbookBaseHook):
 
     def get_paper_id_from_url(self, url: str) -> int | None:
         """None when no paper has that URL (the vendor answers SUCCESS with no data)."""
-        found = text(self.call("Paper.GetPaperIDFromUrl", url=url), "paper/@id")
-        return int(found) if found else None
+        data = self.call("Paper.GetPaperIDFromUrl", url=url)
+        if data.tag != "data" or not len(data):
+            return None
+        return self._int_at(data, "paper/@id", "Paper.GetPaperIDFromUrl")
 
     def get_paper_url(self, paper_id: int) -> str:
         return text(self.call("Paper.GetPaperUrlFromID", paperID=paper_id), "paper/@url")
@@ -223,7 +325,8 @@ class IPaperHook(FlipbookBaseHook):
         self.call("Paper.ClearPublicationPeriod", paperID=paper_id)
 
     def get_setting_descriptions(self) -> list[dict[str, str]]:
-        return [dict(node.attrib) for node in self.call("Paper.GetSettingDescriptions").xpath(".//setting")]
+        data = self.call("Paper.GetSettingDescriptions")
+        return [dict(node.attrib) for node in self._items(data, "settings/setting", "Paper.GetSettingDescriptions")]
 
     def get_setting(self, paper_id: int, setting: str) -> str:
         return text(self.call("Paper.GetSetting", paperID=paper_id, setting=setting), f"*[local-name()='{setting}']")
@@ -234,15 +337,22 @@ class IPaperHook(FlipbookBaseHook):
     # -- Ripper ------------------------------------------------------------------------------
 
     def process_pdf(self, paper_id: int, open_file: Callable[[], BinaryIO], *, options: dict[str, Any] | None = None,
-                    password: str | None = None) -> str | None:
-        """Queue a PDF for processing (streamed); returns the job GUID when the API gives one."""
+                    password: str | None = None) -> str:
+        """Queue a PDF for processing (streamed); returns the version id the status call understands.
+
+        That is the job GUID when the answer carries one (not in the documented answer), else a marker
+        ``queued@<UTC time>/<digest of the paper's pages before>``: see :meth:`conversion_status`.
+        """
+        structure = self._structure_before(paper_id)
+        before = self._pages_digest(structure)
+        queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
         def traces() -> list[tuple[str, ...]]:
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
-            or, once it has finished, the paper's pages (new page ids)."""
+            or, once it has finished, the paper's pages rewritten."""
             jobs: list[tuple[str, ...]] = [("job", job.get("created") or "") for job in self.get_processing_papers()
-                    if job.get("paper-id") == str(paper_id)]
-            pages = tuple(self.get_paper_structure(paper_id).xpath("paper/pages/page/@id"))
-            return [*jobs, ("pages", *pages)] if pages else jobs
+                                           if job.get("paper-id") == str(paper_id)]
+            return [*jobs, ("pages", self._pages_digest(self._structure_before(paper_id)))]
 
         data = self.create_once(
             "Ripper.ProcessPDF",
@@ -250,53 +360,131 @@ class IPaperHook(FlipbookBaseHook):
                               stream_field=("base64Pdf", open_file), creates=True),
             lookup=traces, identity=lambda trace: trace, adopt=lambda found: None, several=True,
             describe=f"processing traces of paper {paper_id}",
+            before=[*(("job", job.get("created") or "") for job in self.get_processing_papers()
+                      if job.get("paper-id") == str(paper_id)), ("pages", before)],
         )
-        if data is None:  # adopted after a lost answer: the job's GUID was in that answer
-            return None
+        guid = self._job_guid(data, "Ripper.ProcessPDF") if data is not None else None  # None: adopted
+        return guid or f"queued@{queued}/{before}"
+
+    def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> str:
+        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents)."""
+        before = self._pages_digest(self._structure_before(paper_id))
+        queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        data = self.call("Ripper.ReprocessPaper", paperID=paper_id, xmlOptions=ripper_options(options, None))
+        return self._job_guid(data, "Ripper.ReprocessPaper") or f"queued@{queued}/{before}"
+
+    def _job_guid(self, data: etree._Element, method: str) -> str | None:
+        if data.tag != "data":
+            return None  # the documented answer: code and message only
         for node in data.iter():
             if isinstance(node.tag, str) and _JOB_GUID.search(node.tag):
                 return (node.text or "").strip() or None
+        # The job is queued already: failing here would only make a retry collide with it.
+        self.log.warning("%s", self.unrecognised(method, data, "no data or a jobGuid element").message
+                         + "; following the job through the processing list")
         return None
 
-    def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> etree._Element:
-        return self.call("Ripper.ReprocessPaper", paperID=paper_id, xmlOptions=ripper_options(options, None))
+    def _structure_before(self, paper_id: int) -> etree._Element | None:
+        """The paper's structure before an upload; None if a never-processed paper has none to give."""
+        try:
+            return self.get_paper_structure(paper_id)
+        except (NotFoundError, TransientApiError, MalformedResponseError):
+            raise
+        except VendorApiError as error:  # undocumented for an empty paper: treat it as no pages
+            self.log.info("No structure for paper %s before processing (%s): counting it as empty", paper_id, error)
+            return None
+
+    def _pages(self, structure: etree._Element | None, method: str = "Paper.GetPaperStructure") -> list[Any]:
+        if structure is None:
+            return []
+        if structure.tag != "data" or structure.find("paper") is None:
+            raise self.unrecognised(method, structure, "data/paper")
+        return list(structure.xpath("paper/pages/page"))
+
+    def _pages_digest(self, structure: etree._Element | None) -> str:
+        """Page ids, numbers and image sizes: what a finished processing run rewrites."""
+        parts = [f"{p.get('id')}:{p.get('number')}:" + ",".join(i.get("file-size", "") for i in p.xpath("images/image"))
+                 for p in self._pages(structure)]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def get_processing_papers(self) -> list[dict[str, str]]:
-        return [dict(node.attrib) for node in self.call("Ripper.GetProcessingPapers").xpath(".//process")]
+        data = self.call("Ripper.GetProcessingPapers")  # no data: nothing is processing (not shown in the documents)
+        processes = [dict(node.attrib) for node in self._items(data, "processes/process", "Ripper.GetProcessingPapers")]
+        if any("paper-id" not in p for p in processes):
+            raise self.unrecognised("Ripper.GetProcessingPapers", data, "processes/process[paper-id]")
+        return processes
 
     def get_processing_status(self, job_guid: str) -> str:
-        return text(self.call("Ripper.GetProcessingStatus", jobGuid=job_guid), "ProcessStatus")
+        data = self.call("Ripper.GetProcessingStatus", jobGuid=job_guid)
+        status = text(data, "ProcessStatus")
+        if status not in JOB_STATES:
+            raise self.unrecognised("Ripper.GetProcessingStatus", data,
+                                    f"ProcessStatus one of {', '.join(JOB_STATES)} (got {status!r})")
+        return status
+
+    @property
+    def appear_timeout(self) -> float:
+        """Seconds a queued job may stay out of the processing list before an unchanged paper means failure."""
+        return self._extra_float("processing_appear_timeout", 300.0)
 
     def conversion_status(self, paper_id: int | str, job_guid: str | None = None, *,
                           summary: bool = True) -> dict[str, Any]:
+        """The one status call (sensor, trigger, operator). ``job_guid`` is process_pdf's version id.
+
+        With a job GUID: ``Ripper.GetProcessingStatus``. Without one (the documented ProcessPDF
+        answer), leaving ``Ripper.GetProcessingPapers`` is not success by itself: the paper's pages
+        (``Paper.GetPaperStructure``) must differ from the digest taken before the upload. A paper
+        still unchanged is "running" for ``processing_appear_timeout`` seconds after queueing (the
+        job may not be listed yet), then "failed".
+        """
         paper_id = int(paper_id)
-        if job_guid:
+        marker = _MARKER.match(job_guid or "")
+        if job_guid and not marker:
             status = self.get_processing_status(job_guid)
             if status == "Pending":
                 progress = next((p.get("progress") for p in self.get_processing_papers()
                                  if p.get("paper-id") == str(paper_id)), None)
                 return {"state": "running", "detail": f"Pending {progress or ''}%".strip()}
             if status == "Failed":
-                return {"state": "failed", "detail": f"processing of paper {paper_id} failed"}
-            if status not in ("Completed", "EnrichmentProcessingFailed"):
-                return {"state": "running", "detail": status or "unknown"}
-            detail = status
+                return {"state": "failed", "detail": f"processing of paper {paper_id} failed (job {job_guid})"}
+            if not summary:
+                return {"state": "success", "detail": status}
+            return {"state": "success", "detail": status, "publication": self.paper_summary(paper_id)}
+        running = [p for p in self.get_processing_papers() if p.get("paper-id") == str(paper_id)]
+        if running:
+            return {"state": "running", "detail": f"progress {running[0].get('progress')}%"}
+        structure = self.get_paper_structure(paper_id)
+        pages = len(self._pages(structure))
+        if marker:
+            queued, before = marker.groups()
+            waited = time.time() - calendar.timegm(time.strptime(queued, "%Y%m%dT%H%M%SZ"))
+            if pages and self._pages_digest(structure) != before:
+                detail = f"processed: {pages} pages, changed since the upload"
+            elif waited < self.appear_timeout:
+                return {"state": "running", "detail": f"queued {waited:.0f} s ago, not in the processing list yet"}
+            else:
+                return {"state": "failed", "detail": (
+                    f"paper {paper_id} is not processing and its pages are unchanged {waited:.0f} s after the upload "
+                    f"({pages} pages): iPaper processed nothing, or failed (it reports no job result without a job "
+                    "id). Check the paper in the iPaper CMS; raise the connection extra processing_appear_timeout "
+                    "if jobs take longer to be listed.")}
+        elif pages:
+            detail = f"{pages} pages, not processing (no upload marker: the run itself is not checked)"
         else:
-            running = [p for p in self.get_processing_papers() if p.get("paper-id") == str(paper_id)]
-            if running:
-                return {"state": "running", "detail": f"progress {running[0].get('progress')}%"}
-            detail = "left the processing list"
+            return {"state": "running", "detail": "not processing and no pages yet"}
         if not summary:
             return {"state": "success", "detail": detail}
-        return {"state": "success", "detail": detail, "publication": self.paper_summary(paper_id)}
+        return {"state": "success", "detail": detail, "publication": self._summary(paper_id, structure)}
 
     def paper_summary(self, paper_id: int) -> dict[str, Any]:
-        structure = self.get_paper_structure(paper_id)
+        return self._summary(paper_id, self.get_paper_structure(paper_id))
+
+    def _summary(self, paper_id: int, structure: etree._Element) -> dict[str, Any]:
+        pages = self._pages(structure)
         relative = text(structure, "paper/@url")
         viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
         return {"publication_id": str(paper_id), "name": text(structure, "paper/@name"),
-                "url": viewer + relative if viewer else relative,
-                "total_pages": len(structure.xpath("paper/pages/page")) or None}
+                "url": viewer + relative if viewer else relative, "total_pages": len(pages) or None}
 
     # -- Media, CustomField, Search, Statistics ------------------------------------------------
 
@@ -304,15 +492,16 @@ class IPaperHook(FlipbookBaseHook):
         return self.call("Media.GetTree")
 
     def create_media_directory(self, parent_id: int, name: str) -> int:
-        return int(text(self.call("Media.CreateDirectory", parentID=parent_id, name=name), "directoryid"))
+        data = self.call("Media.CreateDirectory", parentID=parent_id, name=name)
+        return self._int_at(data, "directoryid", "Media.CreateDirectory")
 
     def delete_media_directory(self, directory_id: int) -> None:
         self.call("Media.DeleteDirectory", directoryID=directory_id)
 
     def upload_media_file(self, parent_id: int, name: str, open_file: Callable[[], BinaryIO]) -> int:
         """Upserts by name (the vendor overwrites a file of the same name)."""
-        return int(text(self.call("Media.UploadFile", parentID=parent_id, name=name,
-                                  stream_field=("base64File", open_file)), "fileid"))
+        data = self.call("Media.UploadFile", parentID=parent_id, name=name, stream_field=("base64File", open_file))
+        return self._int_at(data, "fileid", "Media.UploadFile")
 
     def delete_media_file(self, file_id: int) -> None:
         self.call("Media.DeleteFile", fileID=file_id)
@@ -324,7 +513,8 @@ class IPaperHook(FlipbookBaseHook):
         self.call("CustomField.DeleteCustomField", name=name)
 
     def get_custom_field_definitions(self) -> dict[str, str]:
-        fields = self.call("CustomField.GetCustomFieldDefinitions").xpath(".//field")
+        data = self.call("CustomField.GetCustomFieldDefinitions")
+        fields = self._items(data, "fields/field", "CustomField.GetCustomFieldDefinitions")
         return {f.get("name"): f.get("datatype") for f in fields}
 
     def get_custom_field_value(self, paper_id: int, field_name: str) -> str:
@@ -342,39 +532,57 @@ class IPaperHook(FlipbookBaseHook):
         self.call("CustomField.SetMultipleCustomFieldValues", paperID=paper_id,
                   fieldsXml=etree.tostring(fields, encoding="unicode"))
 
-    def search_by_content(self, query: str, category_or_paper_id: int = 0) -> list[dict[str, str]]:
-        data = self.call("Search.SearchPapersByContent", query=query, categoryOrPaperID=category_or_paper_id,
-                         xmlOptions="<options />")
-        return [dict(node.attrib) for node in data.xpath(".//result")]
+    def search_by_content(self, query: str, category_or_paper_id: int | None = None) -> list[dict[str, str]]:
+        """Default scope: the account's root."""
+        data = self.call("Search.SearchPapersByContent", query=query, xmlOptions="<options />",
+                         categoryOrPaperID=self.root_paper_id if category_or_paper_id is None else category_or_paper_id)
+        return [dict(node.attrib) for node in self._items(data, "results/result", "Search.SearchPapersByContent")]
 
-    def search_by_name(self, query: str, category_id: int = 0) -> list[dict[str, str]]:
-        data = self.call("Search.SearchPapersWithHiearchyByName", query=query, categoryID=category_id,
-                         xmlOptions="<options />")
-        return [dict(node.attrib) for node in data.xpath(".//paper")]
+    def search_by_name(self, query: str, category_id: int | None = None) -> list[dict[str, str]]:
+        """Default scope: the account's root."""
+        data = self.call("Search.SearchPapersWithHiearchyByName", query=query, xmlOptions="<options />",
+                         categoryID=self.root_paper_id if category_id is None else category_id)
+        return [dict(node.attrib) for node in self._items(data, "papers/paper", "Search.SearchPapersWithHiearchyByName")]
 
-    def search_by_custom_fields(self, category_id: int, criteria: dict[str, str]) -> list[dict[str, Any]]:
+    def search_by_custom_fields(self, category_id: int | None, criteria: dict[str, str]) -> list[dict[str, Any]]:
+        """``%`` in a value is a wildcard; the documents allow ``usewildcards`` on string fields only."""
+        if not criteria:
+            raise InvalidInputError("search_by_custom_fields needs at least one criterion (iPaper requires one)")
+        wildcards = {name for name, value in criteria.items() if "%" in str(value)}
+        if wildcards:
+            types = self.get_custom_field_definitions()
+            wrong = sorted(f"{name} ({types.get(name) or 'not defined'})" for name in wildcards
+                           if types.get(name) != "string")
+            if wrong:
+                raise InvalidInputError(f"'%' wildcards work on string custom fields only: {', '.join(wrong)}")
         options = etree.Element("options")
         crit = etree.SubElement(options, "customfieldcriterias")
         for name, value in criteria.items():
-            etree.SubElement(crit, "field", name=name, usewildcards=str("%" in value).lower(), value=value)
+            field = etree.SubElement(crit, "field", name=name)
+            if name in wildcards:
+                field.set("usewildcards", "true")
+            field.set("value", _form_value(value))
         etree.SubElement(options, "includedcustomfields", includeall="true")
-        data = self.call("Search.SearchPapersByCustomFields", categoryID=category_id,
+        data = self.call("Search.SearchPapersByCustomFields",
+                         categoryID=self.root_paper_id if category_id is None else category_id,
                          xmlOptions=etree.tostring(options, encoding="unicode"))
         return [{**dict(p.attrib), "customfields": {f.get("name"): (f.text or "").strip()
                                                     for f in p.xpath("customfields/field")}}
-                for p in data.xpath(".//paper")]
+                for p in self._items(data, "papers/paper", "Search.SearchPapersByCustomFields")]
 
     def get_pageviews_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
         data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **period(start, end))
-        return {d.get("date"): int(d.get("views", 0)) for d in data.xpath(".//day")}
+        days = self._items(data, "pageviews/day", "Statistics.GetNumberOfPageviewsPerDay")
+        return {d.get("date"): int(d.get("views", 0)) for d in days}
 
     def get_visitors_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
         data = self.call("Statistics.GetNumberOfVisitorsPerDay", paperID=paper_id, **period(start, end))
-        return {d.get("date"): int(d.get("visitors", 0)) for d in data.xpath(".//day")}
+        days = self._items(data, "visitors/day", "Statistics.GetNumberOfVisitorsPerDay")
+        return {d.get("date"): int(d.get("visitors", 0)) for d in days}
 
     def get_visitors(self, paper_id: int, start: str, end: str) -> int:
         data = self.call("Statistics.GetNumberOfVisitors", paperID=paper_id, **period(start, end))
-        return int(text(data, "visitors/@count") or 0)
+        return self._int_at(data, "visitors/@count", "Statistics.GetNumberOfVisitors")
 
 
 def period(start: str, end: str) -> dict[str, Any]:

@@ -132,7 +132,11 @@ class PapyrsHook(FlipbookBaseHook):
         return self.call("GET", "pages/all/", operation="pages.all")
 
     def get_page(self, page_id: str) -> dict[str, Any]:
-        return self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
+        page = self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
+        if not isinstance(page, dict) or not isinstance(page.get("json", []), list):
+            seen = sorted(page) if isinstance(page, dict) else type(page).__name__
+            raise self.error("pages.get", f"expected a page with a 'json' list of columns, got {seen}")
+        return page
 
     def create_page(self, title: str, columns: list[list[dict[str, Any]]] | None = None, *,
                     layout: Any = None, category: str | None = None, existing: list[dict[str, Any]] | None = None,

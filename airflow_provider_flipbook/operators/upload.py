@@ -13,6 +13,7 @@ from airflow_provider_flipbook._compat import (
     mask_secret,
     task_state_store,
 )
+from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.links import ViewFlipbookLink
 
 STATE_KEY = "flipbook_upload"
@@ -27,9 +28,11 @@ class UploadPdfOperator(BaseOperator):
     * FlippingBook: inline base64 while the request fits the 1 MB limit; otherwise the PDF's http(s)
       URL, or a short-lived signed URL of an object-store file (s3, gcs); otherwise a clear error.
       Options: ``description``, ``folder``, ``domain``.
-    * iPaper: the paper under ``parent_category_id`` with URL name ``url_name`` (default from ``name``)
-      is reused if it exists and created if not (or ``publication_id`` names it), then
-      ``Ripper.ProcessPDF`` with a streamed body.
+    * iPaper: the paper under ``parent_category_id`` (default: the account's root, from the
+      connection extra ``root_paper_id`` or looked up) with URL name ``url_name`` (default from
+      ``name``) is reused if it exists and created if not (or ``publication_id`` names it), then
+      ``Ripper.ProcessPDF`` with a streamed body. ``version_id`` is the job GUID if iPaper gives one,
+      else a marker ``queued@<UTC time>/<digest of the pages before>`` for the status check.
     * Flipsnack: streamed multipart ``collection.create`` (``title`` defaults to ``name``). Flipsnack
       cannot add a version to a collection, so ``publication_id`` is refused there.
 
@@ -50,7 +53,7 @@ class UploadPdfOperator(BaseOperator):
                  wait_for_conversion: bool = False,
                  deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
                  poll_interval: float = 10.0, conversion_timeout: float = 3600.0, description: str | None = None,
-                 folder: str | None = None, domain: str | None = None, parent_category_id: int = 0,
+                 folder: str | None = None, domain: str | None = None, parent_category_id: int | None = None,
                  url_name: str | None = None, title: str | None = None, pdf_password: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -140,6 +143,8 @@ class UploadPdfOperator(BaseOperator):
         if vendor == "flipsnack" and self.publication_id:
             raise AirflowException("Flipsnack cannot add a version to an existing collection: leave publication_id "
                                    "empty to create a new collection")
+        if vendor == "ipaper":
+            self._parent_category()  # a bad category id fails before any remote call
         source = resolve_pdf(self.pdf)
         try:
             facts = check_pdf(source, vendor, self.pdf_password)
@@ -186,10 +191,11 @@ class UploadPdfOperator(BaseOperator):
         paper_id = self.publication_id
         if not paper_id:  # the paper's URL is its natural key: reuse it, so a rerun never makes a second one
             url_name = self.url_name or re.sub(r"[^a-z0-9]+", "-", (self.name or source.name).lower()).strip("-")
-            parent_url = hook.get_paper_url(int(self.parent_category_id)) if int(self.parent_category_id) else "/"
+            parent = self._parent_category() or hook.root_paper_id
+            parent_url = hook.get_paper_url(parent)
             paper_id = hook.get_paper_id_from_url(f"{parent_url.rstrip('/')}/{url_name}/")
             if paper_id is None:
-                paper_id = hook.create_paper(int(self.parent_category_id), self.name or source.name, url_name)
+                paper_id = hook.create_paper(parent, self.name or source.name, url_name)
                 self.log.info("Created iPaper paper %s", paper_id)
             else:
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
@@ -198,6 +204,20 @@ class UploadPdfOperator(BaseOperator):
         viewer = str(hook.extra("viewer_base_url", "")).rstrip("/")
         relative = hook.get_paper_url(int(paper_id))
         return {"publication_id": str(paper_id), "version_id": job, "url": viewer + relative if viewer else relative}
+
+    def _parent_category(self) -> int | None:
+        """``parent_category_id`` as an int; None (or blank, from a template) means the account's root."""
+        value = self.parent_category_id
+        if value is None or str(value).strip() in ("", "None"):
+            return None
+        try:
+            parent = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"parent_category_id must be an iPaper category id, got {value!r}") from None
+        if parent <= 0:  # iPaper documents no "paper 0 = root"
+            raise InvalidInputError(f"parent_category_id={parent} is not an iPaper category id: leave it unset for "
+                                    "the account's root (connection extra root_paper_id, or looked up)")
+        return parent
 
     def _wait_for_free_paper(self, hook: Any, paper_id: int) -> None:
         """iPaper processes one PDF per paper at a time: let a job still running (say, last night's) finish."""

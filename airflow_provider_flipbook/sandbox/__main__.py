@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit-mode", choices=("delay", "reject"), default="delay",
                         help="FlippingBook over its limit: delay the request up to ~1 s, then 429 (the vendor's "
                              "README), or always answer 429")
+    parser.add_argument("--option", action="append", default=[], metavar="VENDOR.NAME=VALUE",
+                        help="a vendor switch, as POST /_sandbox/options takes it (VALUE is JSON, else a string), "
+                             "e.g. --option ipaper.job_guid=true; repeatable; /_sandbox/reset restores the defaults")
     for name in ("flippingbook-key", "flipsnack-key", "flipsnack-secret", "ipaper-api-key", "ipaper-password",
                  "papyrs-token"):
         parser.add_argument(f"--{name}", help="default: generated afresh at each start")
@@ -40,10 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port or free_port(args.host)
     sandbox = Sandbox(speed=args.speed, credentials=generated, base_url=f"http://{args.host}:{port}",
                       rate_limit_mode=args.rate_limit_mode)
+    app = create_app(sandbox)
+    try:
+        apply_options(sandbox, args.option)
+    except ValueError as error:
+        parser.error(str(error))
     for line in env_lines(sandbox):
         print(line)
     print(f"# flipbook sandbox on {sandbox.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
-    config = uvicorn.Config(create_app(sandbox), host=args.host, port=port, log_level="warning", access_log=False,
+    config = uvicorn.Config(app, host=args.host, port=port, log_level="warning", access_log=False,
                             lifespan="off", timeout_graceful_shutdown=2)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: end with exit code 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -54,6 +64,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sandbox.close()
     return 0
+
+
+def apply_options(sandbox: Sandbox, options: list[str]) -> None:
+    """``vendor.name=value`` switches, checked against the emulator's own option names."""
+    for item in options:
+        target, sep, raw = item.partition("=")
+        vendor, dot, name = target.partition(".")
+        known = getattr(sandbox.vendors.get(vendor), "options", None)
+        if not (sep and dot) or known is None or name not in known:
+            choices = {v: sorted(getattr(e, "options", {})) for v, e in sandbox.vendors.items()}
+            raise ValueError(f"--option {item!r}: expected VENDOR.NAME=VALUE with one of {choices}")
+        value: Any
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        known[name] = value
 
 
 if __name__ == "__main__":

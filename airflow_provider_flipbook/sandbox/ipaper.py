@@ -1,29 +1,33 @@
 """iPaper Backend API emulator: ``/ipaper/V2/<Service>.asmx/<Method>`` (POST form or GET query).
 
-Answers are well-formed ``<result>`` XML with the code and message in padded CDATA (the vendor's
-samples pad them, so clients are tested for trimming). Credentials are accepted in any of the
-field variants peers use (``plUsername``/``plPassword``, ``username``/``password``,
-``Username``/``Password``); login is the user's e-mail or ``APIKey``. Bad credentials answer
-``LOGIN_SECURITY_VIOLATION`` with HTTP 200. Over 50 requests per minute per login: HTTP 429 with
-an ``ERROR`` envelope (the vendor documents only "stay below 50/min"). ASMX behaviour: a missing
-parameter or an unknown method is HTTP 500 text; an unknown service is 404.
+A referee written from iPaper's per-method pages (``vendor-docs/ipaper``), not from the hook. By
+default it answers as documented: ``<result>`` XML with the code and message in (padded) CDATA,
+``Ripper.ProcessPDF`` with code and message only (no job GUID), an account root that is a category
+with a non-zero id and URL ``/`` (no paper 0: that is ``PAPER_DOES_NOT_EXIST``; media directory 0
+*is* documented as the root), ``usewildcards`` refused on non-string custom fields, and every
+documented return code. Credentials are accepted in any of the field variants peers use
+(``plUsername``/``plPassword``, ``username``/``password``, ``Username``/``Password``). ASMX
+behaviour: a missing parameter or an unknown method is HTTP 500 text; an unknown service is 404;
+like IIS, a POST without a ``Content-Length`` (chunked) binds no form fields.
 
-``base64Pdf`` and ``base64File`` are decoded while the body streams in, straight to disk.
-``Ripper.ProcessPDF`` answers a ``<jobGuid>`` (option ``job_guid``; turn it off to test the
-GetProcessingPapers fallback); jobs take 2 s + 0.15 s per page on the vendor clock.
+Options (``POST /_sandbox/options {"ipaper": {...}}`` or ``flipbook-sandbox --option ipaper.X=Y``):
+documented codes on demand (``readonly``: mutating methods answer READONLY;
+``license_allows_processing: false``: LICENSE_DOES_NOT_ALLOW_PROCESSING), and the variants where the
+documents are silent: ``job_guid`` (ProcessPDF answers ``<data><jobGuid>``, the newer API),
+``root_url_lookup`` (whether GetPaperIDFromUrl finds the root at ``/``), ``page_ids`` (``fresh``:
+each run gives new page ids; ``kept``: a rerun keeps them), ``appear_delay`` (vendor seconds before
+a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked form bodies).
+Jobs take 2 s + 0.15 s per page on the vendor clock.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -31,141 +35,43 @@ from lxml import etree
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.base import VendorEmulator
+from airflow_provider_flipbook.sandbox.ipaper_wire import (
+    Answer,
+    Asmx,
+    E,
+    Params,
+    StreamedBase64,
+    option,
+    read_form,
+    wrap,
+    xml,
+)
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
-STREAMED_FIELDS = {"base64Pdf", "base64File"}
-MAX_FIELD = 1 << 20
+ROOT_ID = 182  # the top category of the documents' GetAllPapers sample
+DEFAULT_OPTIONS: dict[str, Any] = {"job_guid": False, "readonly": False, "license_allows_processing": True,
+                                   "root_url_lookup": True, "page_ids": "fresh", "appear_delay": 0.0,
+                                   "chunked_form": False}
 MUTATING = re.compile(r"^(Create|Delete|Move|Change|Set|Clear|Add|Upload|Process|Reprocess)")
 SETTINGS = {"autoMaximize": ("bool", "false"), "iconPdf": ("bool", "true"), "enableSearch": ("bool", "true"),
             "pageFlipSound": ("bool", "false"), "language": ("string", "en")}
 DATATYPES = {"datetime", "bool", "int", "string"}
 
 
-class Answer(Exception):
-    def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-
-class Asmx(Exception):
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status, self.text = status, text
-
-
-def xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
-    data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
-            f"  <message><![CDATA[{message}]]></message>\n  {data_xml}\n</result>\n").encode()
-
-
-def E(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
-    node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        node.text = etree.CDATA(text)
-    return node
-
-
-class _StreamedBase64:
-    """Percent-decode then base64-decode a form value arriving in pieces, writing bytes to disk."""
-
-    def __init__(self, path) -> None:
-        self.path, self.out, self.pending, self.b64 = path, open(path, "wb"), b"", b""
-        self.valid, self.size = True, 0
-
-    def feed(self, piece: bytes) -> None:
-        data = self.pending + piece
-        cut = data.rfind(b"%", max(len(data) - 2, 0))
-        data, self.pending = (data[:cut], data[cut:]) if cut != -1 else (data, b"")
-        self.b64 += re.sub(rb"\s", b"", unquote_to_bytes(data.replace(b"+", b" ")))
-        usable = len(self.b64) - len(self.b64) % 4
-        self._write(self.b64[:usable])
-        self.b64 = self.b64[usable:]
-
-    def _write(self, chunk: bytes) -> None:
-        if not chunk or not self.valid:
-            return
-        try:
-            decoded = base64.b64decode(chunk, validate=True)
-        except (binascii.Error, ValueError):
-            self.valid = False
-            return
-        self.out.write(decoded)
-        self.size += len(decoded)
-
-    def close(self) -> None:
-        self.feed(b"")
-        if self.b64:
-            self._write(self.b64 + b"=" * (-len(self.b64) % 4))
-        self.out.close()
-        if self.size == 0:
-            self.valid = False
-
-
-async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[str, _StreamedBase64]]:
-    """A streaming ``application/x-www-form-urlencoded`` reader (big base64 fields go to disk)."""
-    fields: dict[str, str] = {}
-    files: dict[str, _StreamedBase64] = {}
-    name, value = bytearray(), bytearray()
-    in_value, target = False, None
-
-    def finish() -> None:
-        nonlocal in_value, target
-        key = unquote_plus(name.decode("latin-1"))
-        if target is not None:
-            target.close()
-        elif key:
-            fields[key] = unquote_plus(value.decode("latin-1"), encoding="utf-8")
-        name.clear()
-        value.clear()
-        in_value, target = False, None
-
-    async for chunk in request.stream():
-        i = 0
-        while i < len(chunk):
-            if not in_value:
-                match = re.compile(rb"[=&]").search(chunk, i)
-                if match is None:
-                    name.extend(chunk[i:])
-                    break
-                name.extend(chunk[i:match.start()])
-                i = match.end()
-                if match.group() == b"&":
-                    finish()
-                    continue
-                in_value = True
-                key = unquote_plus(name.decode("latin-1"))
-                if key in STREAMED_FIELDS:
-                    target = files[key] = _StreamedBase64(new_file(".bin"))
-            else:
-                end = chunk.find(b"&", i)
-                piece = chunk[i:] if end == -1 else chunk[i:end]
-                if target is not None:
-                    target.feed(piece)
-                elif len(value) + len(piece) <= MAX_FIELD:
-                    value.extend(piece)
-                if end == -1:
-                    break
-                finish()
-                i = end + 1
-    if name or in_value:
-        finish()
-    return fields, files
-
-
 class IPaperEmulator(VendorEmulator):
     name = "ipaper"
 
     def reset(self) -> None:
-        self.nodes: dict[int, dict[str, Any]] = {1: self._node(1, None, "Account", "/", category=True)}
+        self.nodes: dict[int, dict[str, Any]] = {ROOT_ID: self._node(ROOT_ID, None, "Account", "/", category=True)}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.media: dict[int, dict[str, Any]] = {0: {"id": 0, "name": "", "parent": None, "files": {}}}
         self.media_files: dict[int, dict[str, Any]] = {}
         self.custom_fields: dict[str, str] = {}
-        self.options = {"job_guid": True, "readonly": False, "license_allows_processing": True}
+        self.options = dict(DEFAULT_OPTIONS)
         self._next = 1000
+        self._page_ids = 58_000
 
     def counts(self) -> dict[str, int]:
         return {"papers": sum(not n["category"] for n in self.nodes.values()),
@@ -181,6 +87,8 @@ class IPaperEmulator(VendorEmulator):
     def malformed_body(self, kind: str) -> tuple[bytes, str]:
         if kind == "nocode":
             return b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>', "text/xml"
+        if kind == "shape":  # a SUCCESS whose data no document shows
+            return xml("SUCCESS", "", wrap(E("surprise", "?", kind="unknown"))), "text/xml; charset=utf-8"
         if kind == "xxe":
             return (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                     b"<result><code>SUCCESS</code><message>&x;</message></result>"), "text/xml"
@@ -198,14 +106,14 @@ class IPaperEmulator(VendorEmulator):
     @staticmethod
     def _node(node_id: int, parent: int | None, name: str, url: str, *, category: bool) -> dict[str, Any]:
         return {"id": node_id, "parent": parent, "name": name, "url": url, "category": category, "period": None,
-                "settings": {}, "fields": {}, "pages": 0, "lastprocessed": None, "pdffilesize": None}
+                "settings": {}, "fields": {}, "pages": 0, "page_base": 0, "lastprocessed": None, "pdffilesize": None}
 
     # -- transport ------------------------------------------------------------------------------------
 
     def routes(self) -> None:
         @self.app.api_route("/V2/{service}.asmx/{method}", methods=["GET", "POST"])
         async def asmx(service: str, method: str, request: Request) -> Response:
-            files: dict[str, _StreamedBase64] = {}
+            files: dict[str, StreamedBase64] = {}
             try:
                 if service not in SERVICES:
                     raise Asmx(404, "Not Found")
@@ -213,6 +121,9 @@ class IPaperEmulator(VendorEmulator):
                 if handler is None:
                     raise Asmx(500, f"Request format is unrecognized for URL unexpectedly ending in '/{method}'.")
                 if request.method == "POST":
+                    if "content-length" not in request.headers and not self.options["chunked_form"]:
+                        raise Asmx(500, "Missing parameter: no form field was bound (a chunked body; IIS binds "
+                                        "a form only with a Content-Length).")
                     params, files = await read_form(request, self.sb.new_file)
                 else:
                     params = dict(request.query_params)
@@ -222,7 +133,7 @@ class IPaperEmulator(VendorEmulator):
                                     media_type="text/xml; charset=utf-8")
                 if self.options["readonly"] and MUTATING.match(method):
                     raise Answer("READONLY", "The system is currently in read-only mode.")
-                handler(_Params(params, files))
+                handler(Params(params, files))
                 raise Answer("SUCCESS")
             except Asmx as error:
                 return Response(error.text, error.status, media_type="text/plain; charset=utf-8")
@@ -254,9 +165,8 @@ class IPaperEmulator(VendorEmulator):
 
     # -- Paper -----------------------------------------------------------------------------------------
 
-    def paper(self, p: _Params, key: str = "paperID", *, category: bool | None = None) -> dict[str, Any]:
-        node_id = p.int(key)
-        node = self.nodes.get(1 if node_id == 0 else node_id)
+    def paper(self, p: Params, key: str = "paperID", *, category: bool | None = None) -> dict[str, Any]:
+        node = self.nodes.get(p.int(key))
         if node is None:
             raise Answer("PAPER_DOES_NOT_EXIST", "The requested iPaper does not exist.")
         if category is False and node["category"]:
@@ -276,12 +186,12 @@ class IPaperEmulator(VendorEmulator):
                 element.append(self.tree(child))
         return element
 
-    def Paper_GetAllPapers(self, p: _Params) -> None:
+    def Paper_GetAllPapers(self, p: Params) -> None:
         data = E("data")
         data.append(self.tree(self.paper(p)))
         raise Answer("SUCCESS", "List of papers retrieved.", data)
 
-    def _create(self, p: _Params, parent_key: str, category: bool) -> None:
+    def _create(self, p: Params, parent_key: str, category: bool) -> None:
         parent = self.paper(p, parent_key, category=True)
         url_name = p.req("urlName").strip("/")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", url_name):
@@ -291,15 +201,15 @@ class IPaperEmulator(VendorEmulator):
             raise Answer("ERROR", f"The URL {url} is already in use.")
         node = self._node(self._id(), parent["id"], p.req("name"), url, category=category)
         self.nodes[node["id"]] = node
-        raise Answer("SUCCESS", "Category created." if category else "Paper created.", _wrap(E("paper", id=node["id"])))
+        raise Answer("SUCCESS", "Category created." if category else "Paper created.", wrap(E("paper", id=node["id"])))
 
-    def Paper_CreatePaper(self, p: _Params) -> None:
+    def Paper_CreatePaper(self, p: Params) -> None:
         self._create(p, "parentID", category=False)
 
-    def Paper_CreateCategory(self, p: _Params) -> None:
+    def Paper_CreateCategory(self, p: Params) -> None:
         self._create(p, "paperID", category=True)
 
-    def Paper_DeletePaper(self, p: _Params) -> None:
+    def Paper_DeletePaper(self, p: Params) -> None:
         node = self.paper(p)
         doomed = {node["id"]}
         while True:
@@ -311,35 +221,36 @@ class IPaperEmulator(VendorEmulator):
             self.nodes.pop(node_id, None)
         raise Answer("SUCCESS", "Paper deleted.")
 
-    def Paper_MovePaper(self, p: _Params) -> None:
+    def Paper_MovePaper(self, p: Params) -> None:
         node, target = self.paper(p, "sourcePaperID"), self.paper(p, "destinationParentID", category=True)
         node["parent"] = target["id"]
         node["url"] = f"{target['url']}{node['url'].rstrip('/').rsplit('/', 1)[-1]}/"
         raise Answer("SUCCESS", "Paper moved.")
 
-    def Paper_ChangePaperUrl(self, p: _Params) -> None:
+    def Paper_ChangePaperUrl(self, p: Params) -> None:
         node, new = self.paper(p), p.req("newUrl")
         if not (new.startswith("/") and new.endswith("/")) or any(n["url"] == new for n in self.nodes.values()):
             raise Answer("ERROR", "The new URL must start and end with '/' and be unique.")
         node["url"] = new
         raise Answer("SUCCESS", "Url changed.")
 
-    def Paper_GetPaperIDFromUrl(self, p: _Params) -> None:
-        node = next((n for n in self.nodes.values() if n["url"] == p.req("url")), None)
-        if node is None:
+    def Paper_GetPaperIDFromUrl(self, p: Params) -> None:
+        url = p.req("url")
+        node = next((n for n in self.nodes.values() if n["url"] == url), None)
+        if node is None or (node["id"] == ROOT_ID and not self.options["root_url_lookup"]):
             raise Answer("SUCCESS", "Paper not found.")
-        raise Answer("SUCCESS", "Paper found.", _wrap(E("paper", id=node["id"])))
+        raise Answer("SUCCESS", "Paper found.", wrap(E("paper", id=node["id"])))
 
-    def Paper_GetPaperUrlFromID(self, p: _Params) -> None:
-        raise Answer("SUCCESS", "Url retrieved.", _wrap(E("paper", url=self.paper(p)["url"])))
+    def Paper_GetPaperUrlFromID(self, p: Params) -> None:
+        raise Answer("SUCCESS", "Url retrieved.", wrap(E("paper", url=self.paper(p)["url"])))
 
-    def Paper_GetPaperStructure(self, p: _Params) -> None:
+    def Paper_GetPaperStructure(self, p: Params) -> None:
         self.settle()
         node = self.paper(p, category=False)
         paper = E("paper", id=node["id"], name=node["name"], url=node["url"])
         pages = etree.SubElement(paper, "pages")
         for number in range(1, node["pages"] + 1):
-            page = etree.SubElement(pages, "page", id=str(node["id"] * 10_000 + number), number=str(number))
+            page = etree.SubElement(pages, "page", id=str(node["page_base"] + number), number=str(number))
             page.set("part-of-index", "False")
             if p.get("includeIndexedText") == "true":
                 page.append(E("text", f"{node['name']} page {number}"))
@@ -347,14 +258,14 @@ class IPaperEmulator(VendorEmulator):
             for kind in ("Zoom", "Normal", "Thumb"):
                 images.append(E("image", file_size=1234, type=kind,
                                 url=f"{self.sb.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}"))
-        raise Answer("SUCCESS", "Structure retrieved.", _wrap(paper))
+        raise Answer("SUCCESS", "Structure retrieved.", wrap(paper))
 
-    def Paper_CreatePreviewToken(self, p: _Params) -> None:
+    def Paper_CreatePreviewToken(self, p: Params) -> None:
         self.paper(p)
         p.int("validityMinutes")
-        raise Answer("SUCCESS", "Token created.", _wrap(E("token", str(uuid.uuid4()))))
+        raise Answer("SUCCESS", "Token created.", wrap(E("token", str(uuid.uuid4()))))
 
-    def Paper_SetPublicationPeriod(self, p: _Params) -> None:
+    def Paper_SetPublicationPeriod(self, p: Params) -> None:
         node = self.paper(p)
         start, end = p.req("from"), p.req("to")
         for value in (start, end):
@@ -363,23 +274,23 @@ class IPaperEmulator(VendorEmulator):
         node["period"] = (start, end)
         raise Answer("SUCCESS", "Publication period set.")
 
-    def Paper_ClearPublicationPeriod(self, p: _Params) -> None:
+    def Paper_ClearPublicationPeriod(self, p: Params) -> None:
         self.paper(p)["period"] = None
         raise Answer("SUCCESS", "Publication period cleared.")
 
-    def Paper_GetSettingDescriptions(self, p: _Params) -> None:
+    def Paper_GetSettingDescriptions(self, p: Params) -> None:
         settings = E("settings")
         for name, (kind, _) in SETTINGS.items():
             settings.append(E("setting", name=name, description=name, explanation="", type=kind))
-        raise Answer("SUCCESS", "Descriptions retrieved.", _wrap(settings))
+        raise Answer("SUCCESS", "Descriptions retrieved.", wrap(settings))
 
-    def Paper_GetSetting(self, p: _Params) -> None:
+    def Paper_GetSetting(self, p: Params) -> None:
         node, name = self.paper(p), p.req("setting")
         if name not in SETTINGS:
             raise Answer("ERROR", f"Unknown setting {name}.")
-        raise Answer("SUCCESS", "Setting retrieved.", _wrap(E(name, node["settings"].get(name, SETTINGS[name][1]))))
+        raise Answer("SUCCESS", "Setting retrieved.", wrap(E(name, node["settings"].get(name, SETTINGS[name][1]))))
 
-    def Paper_SetSetting(self, p: _Params) -> None:
+    def Paper_SetSetting(self, p: Params) -> None:
         node, name, value = self.paper(p), p.req("setting"), p.req("value")
         if name not in SETTINGS or (SETTINGS[name][0] == "bool" and value not in ("true", "false")):
             raise Answer("ERROR", f"Invalid setting or value for {name}.")
@@ -394,14 +305,17 @@ class IPaperEmulator(VendorEmulator):
                 job["state"] = "Failed" if job["error"] else "Completed"
                 node = self.nodes.get(job["paper"])
                 if node is not None and not job["error"]:
+                    if self.options["page_ids"] == "fresh" or not node["page_base"]:
+                        node["page_base"], self._page_ids = self._page_ids, self._page_ids + job["pages"]
                     node.update(pages=job["pages"], lastprocessed=time.strftime("%Y-%m-%d %H:%M:%S"),
                                 pdffilesize=max(job["size"] // 1024, 1))
 
     def job_progress(self, job: dict[str, Any]) -> int:
         duration = 2.0 + 0.15 * max(job["pages"], 1)
-        return min(int(100 * self.sb.elapsed_real(job["created"]) / duration), 100)
+        elapsed = self.sb.elapsed_real(job["created"]) - float(self.options["appear_delay"])
+        return max(min(int(100 * elapsed / duration), 100), 0)
 
-    def Ripper_ProcessPDF(self, p: _Params) -> None:
+    def Ripper_ProcessPDF(self, p: Params) -> None:
         node = self.paper(p, category=False)
         streamed = p.files.get("base64Pdf")
         if not self.options["license_allows_processing"]:
@@ -413,7 +327,7 @@ class IPaperEmulator(VendorEmulator):
             raise Asmx(500, "Missing parameter: base64Pdf.")
         if streamed is None or not streamed.valid:
             raise Answer("RIPPER_INVALID_BASE64_PDF_FILE", "No PDF was sent, or its base64 could not be parsed.")
-        password = _option(p.get("xmlOptions") or "", "password")
+        password = option(p.get("xmlOptions") or "", "password")
         error, pages = None, 0
         try:
             with open(streamed.path, "rb") as stream:
@@ -428,10 +342,10 @@ class IPaperEmulator(VendorEmulator):
         guid = str(uuid.uuid4())
         self.jobs[guid] = {"guid": guid, "paper": node["id"], "created": self.sb.now(), "pages": pages,
                            "size": streamed.size, "error": error, "state": "Pending", "wall": time.time()}
-        data = _wrap(E("jobGuid", guid)) if self.options["job_guid"] else None
+        data = wrap(E("jobGuid", guid)) if self.options["job_guid"] else None
         raise Answer("SUCCESS", "Process queued successfully.", data)
 
-    def Ripper_ReprocessPaper(self, p: _Params) -> None:
+    def Ripper_ReprocessPaper(self, p: Params) -> None:
         node = self.paper(p, category=False)
         if node["pages"] == 0:
             raise Answer("ERROR", "The paper has no processed PDF to reprocess.")
@@ -439,27 +353,27 @@ class IPaperEmulator(VendorEmulator):
         self.jobs[guid] = {"guid": guid, "paper": node["id"], "created": self.sb.now(), "pages": node["pages"],
                            "size": (node["pdffilesize"] or 1) * 1024, "error": None, "state": "Pending",
                            "wall": time.time()}
-        raise Answer("SUCCESS", "Reprocess queued.", _wrap(E("jobGuid", guid)) if self.options["job_guid"] else None)
+        raise Answer("SUCCESS", "Reprocess queued.", wrap(E("jobGuid", guid)) if self.options["job_guid"] else None)
 
-    def Ripper_GetProcessingPapers(self, p: _Params) -> None:
+    def Ripper_GetProcessingPapers(self, p: Params) -> None:
         self.settle()
         processes = E("processes")
         for job in self.jobs.values():
-            if job["state"] == "Pending":
+            if job["state"] == "Pending" and self.sb.elapsed_real(job["created"]) >= self.options["appear_delay"]:
                 processes.append(E("process", created=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job["wall"])),
                                    paper_id=job["paper"], progress=self.job_progress(job)))
-        raise Answer("SUCCESS", "List retrieved successfully.", _wrap(processes))
+        raise Answer("SUCCESS", "List retrieved successfully.", wrap(processes))
 
-    def Ripper_GetProcessingStatus(self, p: _Params) -> None:
+    def Ripper_GetProcessingStatus(self, p: Params) -> None:
         self.settle()
         job = self.jobs.get(p.req("jobGuid"))
         if job is None:
             raise Answer("ERROR", "Unknown job.")
-        raise Answer("SUCCESS", "Status retrieved successfully.", _wrap(E("ProcessStatus", job["state"])))
+        raise Answer("SUCCESS", "Status retrieved successfully.", wrap(E("ProcessStatus", job["state"])))
 
     # -- Media ----------------------------------------------------------------------------------------------
 
-    def Media_GetTree(self, p: _Params) -> None:
+    def Media_GetTree(self, p: Params) -> None:
         def directory(entry: dict[str, Any]) -> etree._Element:
             node = E("directory", directoryid=entry["id"], name=entry["name"])
             for file_id in entry["files"].values():
@@ -476,19 +390,19 @@ class IPaperEmulator(VendorEmulator):
                 data.append(directory(child))
         raise Answer("SUCCESS", "", data)
 
-    def _directory(self, p: _Params, key: str) -> dict[str, Any]:
+    def _directory(self, p: Params, key: str) -> dict[str, Any]:
         entry = self.media.get(p.int(key))
         if entry is None:
             raise Answer("ERROR", "Directory does not exist.")
         return entry
 
-    def Media_CreateDirectory(self, p: _Params) -> None:
+    def Media_CreateDirectory(self, p: Params) -> None:
         parent = self._directory(p, "parentID")
         entry = {"id": self._id(), "name": p.req("name"), "parent": parent["id"], "files": {}}
         self.media[entry["id"]] = entry
-        raise Answer("SUCCESS", "", _wrap(E("directoryid", str(entry["id"]))))
+        raise Answer("SUCCESS", "", wrap(E("directoryid", str(entry["id"]))))
 
-    def Media_DeleteDirectory(self, p: _Params) -> None:
+    def Media_DeleteDirectory(self, p: Params) -> None:
         entry = self._directory(p, "directoryID")
         if entry["id"] == 0:
             raise Answer("ERROR", "The root cannot be deleted.")
@@ -497,14 +411,14 @@ class IPaperEmulator(VendorEmulator):
         del self.media[entry["id"]]
         raise Answer("SUCCESS")
 
-    def Media_DeleteFile(self, p: _Params) -> None:
+    def Media_DeleteFile(self, p: Params) -> None:
         f = self.media_files.pop(p.int("fileID"), None)
         if f is None:
             raise Answer("ERROR", "File does not exist.")
         self.media[f["parent"]]["files"].pop(f["name"], None)
         raise Answer("SUCCESS")
 
-    def Media_UploadFile(self, p: _Params) -> None:
+    def Media_UploadFile(self, p: Params) -> None:
         parent, name = self._directory(p, "parentID"), p.req("name")
         streamed = p.files.get("base64File")
         if streamed is None or not streamed.valid:
@@ -512,11 +426,11 @@ class IPaperEmulator(VendorEmulator):
         file_id = parent["files"].get(name) or self._id()  # upsert by name
         parent["files"][name] = file_id
         self.media_files[file_id] = {"id": file_id, "name": name, "size": streamed.size, "parent": parent["id"]}
-        raise Answer("SUCCESS", "", _wrap(E("fileid", str(file_id))))
+        raise Answer("SUCCESS", "", wrap(E("fileid", str(file_id))))
 
     # -- CustomField ------------------------------------------------------------------------------------------
 
-    def CustomField_AddCustomField(self, p: _Params) -> None:
+    def CustomField_AddCustomField(self, p: Params) -> None:
         name, kind = p.req("name"), p.req("dataType")
         if not re.fullmatch(r"[a-zA-Z0-9_]{1,128}", name):
             raise Answer("CUSTOMFIELD_INVALID_FIELD_NAME", "Invalid field name.")
@@ -527,38 +441,38 @@ class IPaperEmulator(VendorEmulator):
         self.custom_fields[name] = kind
         raise Answer("SUCCESS")
 
-    def CustomField_DeleteCustomField(self, p: _Params) -> None:
+    def CustomField_DeleteCustomField(self, p: Params) -> None:
         if self.custom_fields.pop(p.req("name"), None) is None:
             raise Answer("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
         raise Answer("SUCCESS")
 
-    def CustomField_GetCustomFieldDefinitions(self, p: _Params) -> None:
+    def CustomField_GetCustomFieldDefinitions(self, p: Params) -> None:
         fields = E("fields")
         for name, kind in self.custom_fields.items():
             fields.append(E("field", name=name, datatype=kind))
-        raise Answer("SUCCESS", "", _wrap(fields))
+        raise Answer("SUCCESS", "", wrap(fields))
 
-    def CustomField_GetCustomFieldValue(self, p: _Params) -> None:
+    def CustomField_GetCustomFieldValue(self, p: Params) -> None:
         node, name = self.paper(p, category=False), p.req("fieldName")
         if name not in self.custom_fields:
             raise Answer("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
-        raise Answer("SUCCESS", "", _wrap(E("field", node["fields"].get(name, ""), name=name)))
+        raise Answer("SUCCESS", "", wrap(E("field", node["fields"].get(name, ""), name=name)))
 
     def _set_value(self, node: dict[str, Any], name: str, value: str) -> None:
         kind = self.custom_fields.get(name)
         if kind is None:
-            raise Answer("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.", _wrap(E("field", name=name)))
+            raise Answer("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.", wrap(E("field", name=name)))
         valid = {"int": r"-?\d+", "bool": r"true|false", "datetime": r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?",
                  "string": r"(?s).*"}[kind]
         if not re.fullmatch(valid, value):
-            raise Answer("CUSTOMFIELD_INVALID_DATA_FORMAT", f"{value!r} is not a {kind}.", _wrap(E("field", name=name)))
+            raise Answer("CUSTOMFIELD_INVALID_DATA_FORMAT", f"{value!r} is not a {kind}.", wrap(E("field", name=name)))
         node["fields"][name] = value
 
-    def CustomField_SetCustomFieldValue(self, p: _Params) -> None:
+    def CustomField_SetCustomFieldValue(self, p: Params) -> None:
         self._set_value(self.paper(p, category=False), p.req("fieldName"), p.req("value"))
         raise Answer("SUCCESS")
 
-    def CustomField_SetMultipleCustomFieldValues(self, p: _Params) -> None:
+    def CustomField_SetMultipleCustomFieldValues(self, p: Params) -> None:
         node = self.paper(p, category=False)
         try:
             fields = etree.fromstring(p.req("fieldsXml").encode(), etree.XMLParser(resolve_entities=False,
@@ -572,7 +486,7 @@ class IPaperEmulator(VendorEmulator):
     # -- Search and Statistics --------------------------------------------------------------------------------
 
     def _below(self, root_id: int) -> list[dict[str, Any]]:
-        root = self.nodes.get(1 if root_id == 0 else root_id)
+        root = self.nodes.get(root_id)
         if root is None:
             raise Answer("PAPER_DOES_NOT_EXIST", "The requested iPaper does not exist.")
         found, frontier = [], [root["id"]]
@@ -584,31 +498,35 @@ class IPaperEmulator(VendorEmulator):
                     frontier.append(node["id"])
         return found + ([root] if not root["category"] else [])
 
-    def Search_SearchPapersByContent(self, p: _Params) -> None:
+    def Search_SearchPapersByContent(self, p: Params) -> None:
         query = p.req("query")[:128].lower()
         results = E("results")
         for node in self._below(p.int("categoryOrPaperID")):
             if not node["category"] and query in node["name"].lower():
                 results.append(E("result", paperID=node["id"], pageNumber=1, paperName=node["name"], paperUrl=node["url"]))
-        raise Answer("SUCCESS", "Search results returned.", _wrap(results))
+        raise Answer("SUCCESS", "Search results returned.", wrap(results))
 
-    def _hierarchy(self, p: _Params) -> None:
+    def _hierarchy(self, p: Params) -> None:
         query = p.req("query").lower()
         papers = E("papers")
         for node in self._below(p.int("categoryID")):
             if query in node["name"].lower():
                 papers.append(E("paper", paperID=node["id"], name=node["name"], url=node["url"], parentID=node["parent"],
                                 category=str(node["category"])))
-        raise Answer("SUCCESS", "Search results returned.", _wrap(papers))
+        raise Answer("SUCCESS", "Search results returned.", wrap(papers))
 
     Search_SearchPapersWithHiearchyByName = _hierarchy
     Search_SearchPapersWithHiearchyByContent = _hierarchy
 
-    def Search_SearchPapersByCustomFields(self, p: _Params) -> None:
+    def Search_SearchPapersByCustomFields(self, p: Params) -> None:
         options = etree.fromstring(p.req("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True))
         criteria = options.findall("customfieldcriterias/field")
         if not criteria:
             raise Answer("SEARCH_NO_CUSTOM_FIELD_CRITERIAS", "At least one criterion is required.")
+        for c in criteria:
+            if c.get("usewildcards") is not None and self.custom_fields.get(c.get("name", "")) != "string":
+                # "Must only be specified for string type custom fields" (even as "false")
+                raise Answer("SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings.")
         self.settle()
         papers = E("papers")
         for node in self._below(p.int("categoryID")):
@@ -618,8 +536,6 @@ class IPaperEmulator(VendorEmulator):
             for c in criteria:
                 name, wanted = c.get("name", ""), c.get("value", "")
                 if c.get("usewildcards") == "true":
-                    if self.custom_fields.get(name) != "string":
-                        raise Answer("SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings.")
                     pattern = "^" + ".*".join(re.escape(part) for part in wanted.split("%")) + "$"
                     ok &= re.match(pattern, node["fields"].get(name, ""), re.I) is not None
                 else:
@@ -632,9 +548,9 @@ class IPaperEmulator(VendorEmulator):
                     value = node["fields"].get(name)
                     fields.append(E("field", value or "", name=name, type=kind, null=str(value is None)))
                 papers.append(paper)
-        raise Answer("SUCCESS", "Search results returned.", _wrap(papers))
+        raise Answer("SUCCESS", "Search results returned.", wrap(papers))
 
-    def _days(self, p: _Params) -> tuple[dict[str, Any], list[date]]:
+    def _days(self, p: Params) -> tuple[dict[str, Any], list[date]]:
         node = self.paper(p)
         try:
             start, end = date.fromisoformat(p.req("from")), date.fromisoformat(p.req("to"))
@@ -646,63 +562,24 @@ class IPaperEmulator(VendorEmulator):
     def _count(node_id: int, day: date, salt: str) -> int:
         return int(hashlib.sha256(f"{node_id}{day}{salt}".encode()).hexdigest()[:4], 16) % 120
 
-    def Statistics_GetNumberOfPageviewsPerDay(self, p: _Params) -> None:
+    def Statistics_GetNumberOfPageviewsPerDay(self, p: Params) -> None:
         node, days = self._days(p)
         views = E("pageviews")
         for day in days:
             views.append(E("day", date=day.isoformat(), views=self._count(node["id"], day, "v")))
-        raise Answer("SUCCESS", "", _wrap(views))
+        raise Answer("SUCCESS", "", wrap(views))
 
-    def Statistics_GetNumberOfVisitorsPerDay(self, p: _Params) -> None:
+    def Statistics_GetNumberOfVisitorsPerDay(self, p: Params) -> None:
         node, days = self._days(p)
         visitors = E("visitors")
         for day in days:
             visitors.append(E("day", date=day.isoformat(), visitors=self._count(node["id"], day, "s") // 3))
-        raise Answer("SUCCESS", "", _wrap(visitors))
+        raise Answer("SUCCESS", "", wrap(visitors))
 
-    def Statistics_GetNumberOfVisitors(self, p: _Params) -> None:
+    def Statistics_GetNumberOfVisitors(self, p: Params) -> None:
         node, days = self._days(p)
-        raise Answer("SUCCESS", "", _wrap(E("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))))
+        raise Answer("SUCCESS", "", wrap(E("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))))
 
-    def Link_GetLinks(self, p: _Params) -> None:
+    def Link_GetLinks(self, p: Params) -> None:
         self.paper(p, category=False)
-        raise Answer("SUCCESS", "", _wrap(E("root")))
-
-
-class _Params:
-    def __init__(self, fields: dict[str, str], files: dict[str, _StreamedBase64]) -> None:
-        self.fields, self.files = fields, files
-
-    def get(self, key: str) -> str | None:
-        return self.fields.get(key)
-
-    def req(self, key: str) -> str:
-        if key not in self.fields:
-            raise Asmx(500, f"Missing parameter: {key}.")
-        return self.fields[key]
-
-    def int(self, key: str) -> int:
-        value = self.req(key)
-        try:
-            return int(value)
-        except ValueError:
-            raise Asmx(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
-
-
-def _wrap(node: etree._Element) -> etree._Element:
-    data = E("data")
-    data.append(node)
-    return data
-
-
-def _option(options_xml: str, name: str) -> str | None:
-    if not options_xml.strip():
-        return None
-    try:
-        root = etree.fromstring(options_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        raise Answer("ERROR", "xmlOptions is not valid XML.") from None
-    found = root.find(name)
-    return found.text if found is not None else None
-
-
+        raise Answer("SUCCESS", "", wrap(E("root")))

@@ -25,8 +25,9 @@ class PdfConversionSensor(StatusSensor):
     """Succeeds when the conversion finished; fails with the vendor's detail when it failed.
 
     FlippingBook: the source's ``CompletedAllStages`` succeeds; ``CompletedWithErrors``,
-    ``WaitManualQueue`` and a vanished publication fail. iPaper: the processing job's status (or the
-    paper leaving the processing list). Flipsnack: every item ``complete``; any ``failed`` fails.
+    ``WaitManualQueue`` and a vanished publication fail. iPaper: the job's status when iPaper gave a
+    job GUID, else the paper leaving the processing list *with its pages changed* since the upload
+    (see ``IPaperHook.conversion_status``). Flipsnack: every item ``complete``; any ``failed`` fails.
 
     :param conn_id: a flippingbook, ipaper or flipsnack connection (templated)
     :param upload: the dict UploadPdfOperator returns (``publication_id``, ``version_id``), or an id (templated)

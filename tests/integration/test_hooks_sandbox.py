@@ -285,7 +285,7 @@ def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, canned, data, ope
 
 def test_ipaper_typed_methods(sandbox, samples):
     hook = IPaperHook()
-    category = hook.create_category(0, "Catalogues", "catalogues")
+    category = hook.create_category(hook.root_paper_id, "Catalogues", "catalogues")
     paper = hook.create_paper(category, "Spring", "spring")
     assert hook.get_paper_url(paper) == "/catalogues/spring/"
     assert hook.get_paper_id_from_url("/catalogues/spring/") == paper
@@ -297,7 +297,7 @@ def test_ipaper_typed_methods(sandbox, samples):
     hook.add_custom_field("Season", "string")
     hook.set_custom_field_values(paper, {"Season": "Spring"})
     assert hook.get_custom_field_value(paper, "Season") == "Spring"
-    assert hook.search_by_custom_fields(0, {"Season": "Spr%"})[0]["customfields"] == {"Season": "Spring"}
+    assert hook.search_by_custom_fields(None, {"Season": "Spr%"})[0]["customfields"] == {"Season": "Spring"}
     assert hook.search_by_name("spring")[0]["paperID"] == str(paper)
     directory = hook.create_media_directory(0, "Data")
     first = hook.upload_media_file(directory, "stock.csv", lambda: open(samples["small"], "rb"))
@@ -308,22 +308,6 @@ def test_ipaper_typed_methods(sandbox, samples):
         hook.add_custom_field("Season", "string")
     with pytest.raises(NotFoundError):
         hook.get_paper_url(999999)
-
-
-def test_ipaper_status_falls_back_to_the_processing_list_without_job_guid(sandbox, samples):
-    sandbox.sandbox.vendors["ipaper"].options["job_guid"] = False
-    try:
-        hook = IPaperHook()
-        paper = hook.create_paper(0, "NoGuid", "no-guid")
-        assert hook.process_pdf(paper, lambda: open(samples["small"], "rb")) is None
-        assert hook.conversion_status(paper)["state"] == "running"
-        deadline = time.monotonic() + 10
-        while hook.conversion_status(paper)["state"] == "running" and time.monotonic() < deadline:
-            time.sleep(0.2)
-        status = hook.conversion_status(paper)
-        assert status["state"] == "success" and status["publication"]["total_pages"] == 4
-    finally:
-        sandbox.sandbox.vendors["ipaper"].options["job_guid"] = True
 
 
 def test_papyrs_typed_methods(sandbox, samples):
@@ -394,7 +378,7 @@ def test_flipsnack_an_empty_item_list_is_not_finished(sandbox, canned):
 def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
     hook = canned(PapyrsHook, sandbox, answer)
     with pytest.raises(VendorApiError, match="markdown.create.*expected a widget"):
-        hook.create_markdown("1", "# Title")
+        hook.create_markdown("1", "# Title", page={"id": "1", "json": [[]]})
 
 
 @pytest.mark.parametrize("progress_key", ["Progress", "progress"])  # the page writes Progress, its peers camelCase

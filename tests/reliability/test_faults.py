@@ -102,6 +102,8 @@ def test_task_dies_after_create_then_retries(sandbox, samples, context, fast, ve
                     "flipsnack": "getCollection"}[vendor]
     operator = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["long"]), name="Dies",
                                  wait_for_conversion=True, poll_interval=0.05)
+    if vendor == "ipaper":  # the variant with GetProcessingStatus: a status route ProcessPDF's set-up does not use
+        sandbox.sandbox.vendors["ipaper"].options["job_guid"] = True
     sandbox.fault(vendor, route=status_route, status=503, count=1000)
     with pytest.raises(VendorApiError):
         operator.execute(context)  # created, then every status call fails: the try dies

@@ -130,7 +130,7 @@ def test_ipaper_auth_and_asmx_errors(sandbox):
     assert denied.status_code == 200 and "LOGIN_SECURITY_VIOLATION" in denied.text
     user = requests.post(f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers", timeout=5, data={
         "username": sandbox.sandbox.credentials.ipaper_user, "password": sandbox.sandbox.credentials.ipaper_password,
-        "paperID": "0"})
+        "paperID": "182"})
     assert "SUCCESS" in user.text
     missing = ip(sandbox, "Paper.GetAllPapers")
     assert (missing.status_code, missing.text) == (500, "Missing parameter: paperID.")
@@ -315,12 +315,12 @@ def test_flippingbook_fetches_url_sources_from_loopback(sandbox, samples, pdf_se
 
 
 def test_ipaper_refuses_a_second_job_on_the_same_paper(sandbox, samples):
-    paper = ip(sandbox, "Paper.CreatePaper", parentID="0", name="Job", urlName="job").text
+    paper = ip(sandbox, "Paper.CreatePaper", parentID="182", name="Job", urlName="job").text
     paper_id = paper.split('paper id="')[1].split('"')[0]
     pdf = base64.b64encode(samples["small"].read_bytes()).decode()
     first = ip(sandbox, "Ripper.ProcessPDF", paperID=paper_id, xmlOptions="<options/>", base64Pdf=pdf)
     second = ip(sandbox, "Ripper.ProcessPDF", paperID=paper_id, xmlOptions="<options/>", base64Pdf=pdf)
-    assert "SUCCESS" in first.text and "<jobGuid>" in first.text
+    assert "SUCCESS" in first.text and "<data>" not in first.text  # the documented answer: no job GUID
     assert "RIPPER_CANNOT_PROCESS_PAPER_ALREADY_BEING_PROCESSED" in second.text
     invalid = ip(sandbox, "Ripper.ProcessPDF", paperID=paper_id, xmlOptions="", base64Pdf="!!notbase64!!")
     assert "RIPPER_INVALID_BASE64_PDF_FILE" in invalid.text or "ALREADY_BEING_PROCESSED" in invalid.text
@@ -374,7 +374,7 @@ def test_injected_slow_drop_and_malformed(sandbox):
     with pytest.raises(requests.RequestException):
         py(sandbox, "GET", "pages/all/")
     sandbox.fault("ipaper", kind="malformed", body="nocode")
-    assert "<code>" not in ip(sandbox, "Paper.GetAllPapers", paperID="0").text
+    assert "<code>" not in ip(sandbox, "Paper.GetAllPapers", paperID="182").text
     sandbox.fault("flippingbook", kind="malformed", body="truncated")
     with pytest.raises(ValueError):
         fb(sandbox, "GET", "/auth/me").json()
@@ -435,7 +435,7 @@ def test_cli_prints_the_connections_and_stops_cleanly(stop):
 
 def test_ipaper_fifty_per_minute_then_429():
     with SandboxServer(speed=5) as server:  # a 12 s window: 51 calls always fall inside it
-        codes = [ip(server, "Paper.GetAllPapers", paperID="0").status_code for _ in range(51)]
+        codes = [ip(server, "Paper.GetAllPapers", paperID="182").status_code for _ in range(51)]
     assert codes[:50] == [200] * 50 and codes[50] == 429
 
 
