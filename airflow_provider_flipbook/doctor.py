@@ -40,6 +40,7 @@ from airflow_provider_flipbook.exceptions import RateLimitError, TransientApiErr
 HOLDS, DIFFERS, NOT_CHECKED, ERROR = "holds", "differs", "not checked", "error"
 RATE_HEADER = re.compile(r"^(x-)?rate-?limit|^retry-after$", re.IGNORECASE)
 LIMIT_HEADER = re.compile(r"^(x-)?rate-?limit-?limit$", re.IGNORECASE)
+JOB_GUID = re.compile(r"job.?guid", re.IGNORECASE)  # the name rule the iPaper hook reads a GUID by
 
 # The assumption ids each vendor's checks report, in order; docs/vendor-conformance.md lists the same.
 CHECK_IDS: dict[str, tuple[str, ...]] = {
@@ -402,7 +403,7 @@ class Doctor:
         )
         try:
             with tiny_pdf() as path:
-                guid = self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
+                self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
             processed = self.rec.by_path.get(urlsplit(self.hook.base_url).path + "/V2/Ripper.asmx/ProcessPDF")
             answer = processed.content if processed is not None else b""
             deadline = time.monotonic() + 120  # let the job finish before deleting its paper
@@ -414,11 +415,12 @@ class Doctor:
             self.hook.delete_paper(paper_id)
         from airflow_provider_flipbook.hooks.ipaper import parse_xml
 
+        # The answer itself, not process_pdf's return value (a GUID, or a marker the hook makes up without one).
         data = parse_xml(answer).find("data")
-        elements = [str(n.tag) for n in data] if data is not None else []
-        if guid:
+        elements = [str(n.tag) for n in data.iter() if n is not data] if data is not None else []
+        if any(JOB_GUID.search(tag) for tag in elements):
             return DIFFERS, (
-                f"ProcessPDF answered a job GUID in {elements} (the document shows none): "
+                f"ProcessPDF answered a job GUID ({', '.join(elements)}; the document shows none): "
                 "the hooks follow it with Ripper.GetProcessingStatus"
             )
         return HOLDS, f"ProcessPDF answered SUCCESS with {elements or 'no data'}, as documented"
