@@ -11,8 +11,9 @@ reports ``holds``, ``differs`` or ``not checked`` with the shape it saw: keys, e
 counts, never values. ``--write-test`` also creates and deletes one tiny object (FlippingBook: a
 publication without a source, which the vendor keeps in a "deleted" state for a while before
 removing it; Flipsnack: a one-page collection, which uses one of the account's monthly API uploads
-even once deleted; iPaper: a paper under the root, processed from a one-page PDF, deleted once the
-job has left the processing list; Papyrs: an empty page).
+even once deleted; iPaper: a paper under the root, processed twice from a one-page PDF (to see whether
+a rerun keeps the page ids), deleted once the jobs have left the processing list; Papyrs: an empty
+page).
 
 Exit status: 0 when everything checked holds, 2 when an assumption differs, 1 on an error (unknown
 connection, unreachable vendor, a bug).
@@ -73,6 +74,7 @@ CHECK_IDS: dict[str, tuple[str, ...]] = {
         "processing_list",
         "rate_limit",
         "job_guid",
+        "page_ids",
     ),
     "papyrs": (
         "auth",
@@ -84,7 +86,7 @@ CHECK_IDS: dict[str, tuple[str, ...]] = {
         "write_test",
     ),
 }
-WRITE_CHECKS = {"write_test", "job_guid"}
+WRITE_CHECKS = {"write_test", "job_guid", "page_ids"}
 
 
 @dataclass
@@ -394,27 +396,40 @@ class Doctor:
     def ipaper_rate_limit(self) -> tuple[str, str]:
         return self.rate_limit()
 
+    def _process_and_wait(self, paper_id: int, path: str, before: list[str]) -> tuple[bytes, list[str]]:
+        """ProcessPDF, then wait (2 minutes at most) until the job has left the processing list and the
+        pages changed; returns the ProcessPDF answer and the page ids after the run."""
+        self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
+        processed = self.rec.by_path.get(urlsplit(self.hook.base_url).path + "/V2/Ripper.asmx/ProcessPDF")
+        answer = processed.content if processed is not None else b""
+        pages, deadline, seen_busy = before, time.monotonic() + 120, False
+        while time.monotonic() < deadline:
+            busy = any(p.get("paper-id") == str(paper_id) for p in self.hook.get_processing_papers())
+            seen_busy |= busy
+            pages = [str(i) for i in self.hook.get_paper_structure(paper_id).xpath("paper/pages/page/@id")]
+            if (
+                not busy and pages and (pages != before or seen_busy)
+            ):  # done: new pages, or the job came and went
+                break
+            time.sleep(1)
+        return answer, pages
+
     def ipaper_job_guid(self) -> tuple[str, str]:
+        """The write test: a paper under the root, the same one-page PDF processed twice, then deleted."""
         if "root_id" not in self.ctx:
             return NOT_CHECKED, "no root id to create the test paper under"
+        from airflow_provider_flipbook.hooks.ipaper import parse_xml
+
         suffix = uuid.uuid4().hex[:8]
         paper_id = self.hook.create_paper(
             self.ctx["root_id"], f"flipbook-doctor {suffix}", f"flipbook-doctor-{suffix}"
         )
         try:
             with tiny_pdf() as path:
-                self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
-            processed = self.rec.by_path.get(urlsplit(self.hook.base_url).path + "/V2/Ripper.asmx/ProcessPDF")
-            answer = processed.content if processed is not None else b""
-            deadline = time.monotonic() + 120  # let the job finish before deleting its paper
-            while time.monotonic() < deadline and any(
-                p.get("paper-id") == str(paper_id) for p in self.hook.get_processing_papers()
-            ):
-                time.sleep(1)
+                answer, first = self._process_and_wait(paper_id, path, [])
+                self.ctx["page_ids"] = (first, self._process_and_wait(paper_id, path, first)[1])
         finally:
             self.hook.delete_paper(paper_id)
-        from airflow_provider_flipbook.hooks.ipaper import parse_xml
-
         # The answer itself, not process_pdf's return value (a GUID, or a marker the hook makes up without one).
         data = parse_xml(answer).find("data")
         elements = [str(n.tag) for n in data.iter() if n is not data] if data is not None else []
@@ -424,6 +439,22 @@ class Doctor:
                 "the hooks follow it with Ripper.GetProcessingStatus"
             )
         return HOLDS, f"ProcessPDF answered SUCCESS with {elements or 'no data'}, as documented"
+
+    def ipaper_page_ids(self) -> tuple[str, str]:
+        if "page_ids" not in self.ctx:
+            return NOT_CHECKED, "the write test did not get as far as processing"
+        first, second = self.ctx["page_ids"]
+        if not first or not second:
+            return (
+                DIFFERS,
+                f"the paper had {len(first)} then {len(second)} pages after its runs left the processing list",
+            )
+        if first == second:
+            return DIFFERS, (
+                "a second run of the same PDF kept the page ids: without a job GUID the hooks would "
+                "report an identical re-upload as failed after processing_appear_timeout"
+            )
+        return HOLDS, f"each run gave new page ids ({len(first)} page(s))"
 
     # -- Papyrs -----------------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def test_all_assumptions_hold_against_the_sandbox_by_default(seeded, capsys):
     assert all(
         checks[f"{v}.{w}"]["status"] == "not checked"
         for v in VENDORS
-        for w in ("write_test", "job_guid")
+        for w in ("write_test", "job_guid", "page_ids")
         if w in CHECK_IDS[v]
     )
     for secret in secrets_of(seeded):
@@ -114,13 +114,28 @@ def test_write_test_creates_and_deletes_one_object_per_vendor(seeded, capsys):
     code, output = run(capsys, *[a for c in CONN_IDS for a in ("--conn-id", c)], "--json", "--write-test")
     checks = results(output)
     assert code == 0, output
-    for check in ("flippingbook.write_test", "flipsnack.write_test", "papyrs.write_test", "ipaper.job_guid"):
+    for check in (
+        "flippingbook.write_test",
+        "flipsnack.write_test",
+        "papyrs.write_test",
+        "ipaper.job_guid",
+        "ipaper.page_ids",
+    ):
         assert checks[check]["status"] == "holds", (check, checks[check])
     after = seeded.state()
     assert after["flippingbook"]["publications"] == before["flippingbook"]["publications"]
     assert after["ipaper"]["papers"] == before["ipaper"]["papers"]
     for secret in secrets_of(seeded):
         assert secret not in output
+
+
+def test_a_rerun_that_keeps_the_page_ids_differs(sandbox, capsys):
+    set_options(sandbox, {"ipaper": {"page_ids": "kept"}})
+    code, output = run(capsys, "--conn-id", "ipaper_default", "--json", "--write-test")
+    checks = results(output)
+    assert checks["ipaper.page_ids"]["status"] == "differs", checks["ipaper.page_ids"]
+    assert checks["ipaper.job_guid"]["status"] == "holds", checks["ipaper.job_guid"]
+    assert code == 2
 
 
 def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, capsys):
@@ -140,6 +155,7 @@ def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, 
         ({"flipsnack": {"items_key": "documents"}}, "flipsnack.items", "differs"),
         ({"flippingbook": {"progress_key": "progress"}}, "flippingbook.source_fields", "holds"),
         ({"flippingbook": {"progress_key": "percent"}}, "flippingbook.source_fields", "differs"),
+        ({"ipaper": {"root_url_lookup": False}}, "ipaper.root_paper", "differs"),
     ],
 )
 def test_shape_variants_of_the_sandbox_are_told_apart(seeded, capsys, options, check, expected):
