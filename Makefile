@@ -3,9 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-# `make test AIRFLOW_VERSION=3.2.2`: the same suite in a separate clean venv (.venv-3.2.2) with that
-# Airflow, resolved afresh by `uv pip install` (no lock, no constraints file); CI runs each supported
-# version this way. Without it: the locked .venv (Airflow as pinned in uv.lock).
+# `make test AIRFLOW_VERSION=3.2.2`: the same suite in a separate clean venv (.venv-3.2.2): the locked
+# environment, then `uv pip install apache-airflow==3.2.2` over it (no constraints file), which swaps
+# the Airflow distributions and moves only what they require. CI runs each supported version this
+# way. Without it: the locked .venv (Airflow as pinned in uv.lock).
 AIRFLOW_VERSION ?=
 ifeq ($(AIRFLOW_VERSION),)
 VENV := .venv
@@ -23,12 +24,12 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet "uv==0.13.9"
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-ifeq ($(AIRFLOW_VERSION),)
-	$(UV) sync --locked --extra test --python $(PYTHON)
-else
+ifneq ($(AIRFLOW_VERSION),)
 	rm -rf $(VENV)
-	$(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip install --quiet --python $(VENV)/bin/python -e ".[test]" "apache-airflow==$(AIRFLOW_VERSION)"
+endif
+	$(UV) sync --locked --extra test --python $(PYTHON)
+ifneq ($(AIRFLOW_VERSION),)
+	$(UV) pip install --python $(VENV)/bin/python "apache-airflow==$(AIRFLOW_VERSION)"
 endif
 	touch $@
 
