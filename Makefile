@@ -8,6 +8,9 @@ UV := $(TOOLS)/bin/uv
 # the Airflow distributions and moves only what they require. CI runs each supported version this
 # way. Without it: the locked .venv (Airflow as pinned in uv.lock).
 AIRFLOW_VERSION ?=
+# Where a release cannot run with a dependency newer than it caps (its constraints file pinned it):
+# 3.2.2's execution API breaks with svcs 26 (every task of `dags test` fails).
+AIRFLOW_PINS_3.2.2 := "svcs<26"
 ifeq ($(AIRFLOW_VERSION),)
 VENV := .venv
 else
@@ -29,7 +32,7 @@ ifneq ($(AIRFLOW_VERSION),)
 endif
 	$(UV) sync --locked --extra test --python $(PYTHON)
 ifneq ($(AIRFLOW_VERSION),)
-	$(UV) pip install --python $(VENV)/bin/python "apache-airflow==$(AIRFLOW_VERSION)"
+	$(UV) pip install --python $(VENV)/bin/python "apache-airflow==$(AIRFLOW_VERSION)" $(AIRFLOW_PINS_$(AIRFLOW_VERSION))
 endif
 	touch $@
 
