@@ -24,7 +24,7 @@ def duration(speed: float) -> float:
 
 
 def _rescheduled(sensor, context: dict) -> dict:
-    from airflow.sdk.exceptions import AirflowRescheduleException
+    from airflow_provider_flipbook._compat import AirflowRescheduleException
 
     while True:
         try:
@@ -47,8 +47,7 @@ class _TI:
 
 
 def wait(speed: float, interval: float) -> list[Result]:
-    from airflow.sdk.exceptions import TaskDeferred
-
+    from airflow_provider_flipbook._compat import TaskDeferred
     from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
     from airflow_provider_flipbook.sensors import PdfConversionSensor
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf

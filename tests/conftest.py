@@ -17,6 +17,22 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
+from airflow_provider_flipbook._compat import HAS_TASK_STATE_STORE  # noqa: E402
+
+
+def dag_bag(folder: Any) -> Any:
+    """Airflow's DagBag over ``folder`` (moved to ``airflow.dag_processing`` in 3.2)."""
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1
+        from airflow.models.dagbag import DagBag
+    return DagBag(dag_folder=str(folder))
+
+
+# Resume from the task state store is an Airflow 3.3 feature (AIP-103); below it there is no store.
+needs_task_state_store = pytest.mark.skipif(
+    not HAS_TASK_STATE_STORE, reason="resume on retry through the task state store needs Airflow 3.3+")
+
 
 class FakeTI:
     """What operators touch on ``context["ti"]``: XCom pushes, kept for assertions."""

@@ -34,9 +34,9 @@ def monkeypatch_module():
 
 
 def dag(dag_id):
-    from airflow.dag_processing.dagbag import DagBag
+    from tests.conftest import dag_bag
 
-    return DagBag(dag_folder=str(DAGS)).dags[dag_id]
+    return dag_bag(DAGS).dags[dag_id]
 
 
 def run(dag_id, **conf):

@@ -12,7 +12,7 @@ from airflow_provider_flipbook.operators import (
 )
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
-from tests.conftest import run_deferred, run_rescheduled
+from tests.conftest import needs_task_state_store, run_deferred, run_rescheduled
 
 VENDORS = ("flippingbook", "ipaper", "flipsnack")
 OBJECTS = {"flippingbook": "publications", "ipaper": "papers", "flipsnack": "collections"}
@@ -78,6 +78,7 @@ def test_flippingbook_large_pdf_goes_by_url(sandbox, samples, context, pdf_serve
     assert result["total_pages"] == 3
 
 
+@needs_task_state_store
 def test_a_retry_resumes_instead_of_uploading_again(sandbox, samples, context):
     first_try = upload("flippingbook", samples["small"], wait_for_conversion=True, conversion_timeout=0.0)
     with pytest.raises(AirflowException, match="after"):
@@ -216,6 +217,7 @@ def test_markdown_page_replace_mode_and_discussion(sandbox, context, tmp_path):
     assert state["pages"] == 1 and state["discussion_posts"] == 1
 
 
+@needs_task_state_store
 def test_markdown_page_retry_finishes_the_same_page(sandbox, context):
     sandbox.fault("papyrs", status=500, route="markdown", count=10)
     operator = PapyrsMarkdownPageOperator(task_id="p", title="Retry", markdown=REPORT)

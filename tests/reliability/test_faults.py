@@ -14,6 +14,7 @@ from airflow_provider_flipbook.operators import (
 )
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+from tests.conftest import needs_task_state_store
 
 TRANSIENT = {
     "500": {"kind": "status", "status": 500, "count": 2},
@@ -96,6 +97,7 @@ def test_persistent_faults_fail_in_bounded_time_naming_vendor_operation_and_code
     assert str(code) in str(error.value) and error.value.status == 500
 
 
+@needs_task_state_store
 @pytest.mark.parametrize("vendor", ["flippingbook", "ipaper", "flipsnack"])
 def test_task_dies_after_create_then_retries(sandbox, samples, context, fast, vendor):
     status_route = {"flippingbook": "GET /api/v1/fbonline/publication/", "ipaper": "GetProcessingStatus",
