@@ -7,7 +7,11 @@ requests-toolbelt.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+    from airflow_provider_flipbook.hooks.publishing import PublishingHook
 
 HOOKS = {
     "flippingbook": "airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook",
@@ -25,7 +29,8 @@ def hook_class(conn_type: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def hook_for(conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS, connection: Any = None) -> Any:
+def hook_for(conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS,
+             connection: Any = None) -> FlipbookBaseHook:
     """The vendor hook for a connection id, chosen by the connection's type."""
     from airflow_provider_flipbook._compat import AirflowException, BaseHook
 
@@ -35,3 +40,8 @@ def hook_for(conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS, con
             f"Connection {conn_id!r} has type {connection.conn_type!r}; expected one of {', '.join(vendors)}"
         )
     return hook_class(connection.conn_type)(conn_id, connection=connection)
+
+
+def publishing_hook(conn_id: str, *, connection: Any = None) -> PublishingHook:
+    """The FlippingBook, iPaper or Flipsnack hook for a connection id, as the publishing protocol."""
+    return cast("PublishingHook", hook_for(conn_id, vendors=PUBLISHING_VENDORS, connection=connection))

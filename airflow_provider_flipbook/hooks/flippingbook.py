@@ -25,13 +25,30 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 
-from airflow_provider_flipbook.exceptions import NotFoundError, RateLimitError, VendorApiError
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.utils.files import PdfSource
+    from airflow_provider_flipbook.utils.pdf import PdfFacts
+
+from airflow_provider_flipbook._compat import mask_secret
+from airflow_provider_flipbook.exceptions import (
+    InvalidInputError,
+    NotFoundError,
+    RateLimitError,
+    VendorApiError,
+)
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.publishing import (
+    ConversionStatus,
+    PdfLimits,
+    PublicationSummary,
+    Published,
+    PublishRequest,
+)
 from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 API = "/api/v1"
@@ -90,6 +107,8 @@ class FlippingBookHook(FlipbookBaseHook):
     vendor = "FlippingBook"
     default_base_url: ClassVar[str] = "https://api-tc.is.flippingbook.com"
     default_limits = (TokenBucket(burst=10, rate=1.0),)
+    # documented: 500 MB, 2000 pages, no protected PDFs, no XFA forms ("does not contain XFA (forms)")
+    pdf_limits = PdfLimits(500 * 1024 * 1024, 2000, accepts_password=False, accepts_xfa=False)
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
@@ -357,10 +376,51 @@ class FlippingBookHook(FlipbookBaseHook):
     def delete_trigger(self, trigger_id: str) -> None:
         self.call("DELETE", f"{FB}/triggers/{trigger_id}", operation="trigger.delete")
 
+    # -- publishing (the PublishingHook protocol) ---------------------------------------------
+
+    def check_request(self, request: PublishRequest) -> None:
+        """Every option applies; the PDF itself is checked against :attr:`pdf_limits`."""
+
+    def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
+        """Inline base64 while the request fits the 1 MB limit; else the PDF's http(s) URL, or a
+        short-lived signed URL of an object-store file; else a clear error. A new publication, or a
+        new source of ``request.publication_id``."""
+        fields: dict[str, Any] = {"filename": source.name}
+        data: bytes | None = None
+        if inline_request_fits(facts.size):
+            with source.open() as stream:
+                data = stream.read()
+        else:
+            url = source.http_url or source.signed_url()
+            if not url:
+                raise InvalidInputError(
+                    f"{source.name} is {facts.size:,} bytes: too big for FlippingBook's 1 MB inline upload. Give the "
+                    "PDF as an http(s) URL, or as an s3:// or gs:// path whose filesystem can sign a URL for "
+                    "FlippingBook to fetch.")
+            if url != source.http_url:
+                mask_secret(url)
+            fields["url"] = url
+        if request.publication_id:
+            source_id = self.add_source(request.publication_id, data=data, **fields)
+            publication = self.get_publication(request.publication_id)
+            return {"publication_id": request.publication_id, "version_id": source_id,
+                    "url": publication.get("canonicalLink")}
+        created = self.create_publication(name=request.name, description=request.description, folder=request.folder,
+                                          domain=request.domain,
+                                          data=base64.b64encode(data).decode() if data else None, **fields)
+        return {"publication_id": created["id"], "version_id": (created.get("createdSource") or {}).get("id"),
+                "url": created.get("url")}
+
+    def publication_summary(self, publication_id: str) -> PublicationSummary:
+        return publication_summary(self.get_publication(publication_id))
+
+    def find_publications(self, name: str) -> list[PublicationSummary]:
+        return [publication_summary(p) for p in self.iter_publications(query=name) if p.get("name") == name]
+
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
     def conversion_status(self, publication_id: str, source_id: str | None = None, *,
-                          summary: bool = True) -> dict[str, Any]:
+                          summary: bool = True) -> ConversionStatus:
         """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``.
 
         While converting, one request per poll (the source); the publication is read once the source
@@ -395,11 +455,11 @@ class FlippingBookHook(FlipbookBaseHook):
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
         done = bool(source_id) or "CompletedAllStages" in flags
         return {"state": "success" if done else "running",
-                "detail": "CompletedAllStages" if source_id else publication.get("state"),
+                "detail": "CompletedAllStages" if source_id else str(publication.get("state")),
                 "publication": publication_summary(publication)}
 
 
-def publication_summary(publication: dict[str, Any]) -> dict[str, Any]:
+def publication_summary(publication: dict[str, Any]) -> PublicationSummary:
     """The small JSON that goes to XCom: ids, URL and page count."""
     return {
         "publication_id": publication.get("id"),

@@ -28,19 +28,31 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import requests
 from requests_toolbelt import MultipartEncoder
 
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.utils.files import PdfSource
+    from airflow_provider_flipbook.utils.pdf import PdfFacts
+
 from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import (
+    InvalidInputError,
     NotFoundError,
     RateLimitError,
     TransientApiError,
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.hooks.publishing import (
+    ConversionStatus,
+    PdfLimits,
+    PublicationSummary,
+    Published,
+    PublishRequest,
+)
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 OK = 20
@@ -115,6 +127,7 @@ class FlipsnackHook(FlipbookBaseHook):
     default_base_url: ClassVar[str] = "https://api.flipsnack.com"
     default_upload_url: ClassVar[str] = "https://upload.flipsnack.com"
     default_limits = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))
+    pdf_limits = PdfLimits(500 * 1024 * 1024, 1000, accepts_password=False)  # documented: 500 MB, 1000 pages
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
@@ -283,10 +296,33 @@ class FlipsnackHook(FlipbookBaseHook):
     def user_stats(self) -> dict[str, Any]:
         return self.call("user.getStats") or {}
 
+    # -- publishing (the PublishingHook protocol) ---------------------------------------------
+
+    def check_request(self, request: PublishRequest) -> None:
+        if request.publication_id:
+            raise InvalidInputError("Flipsnack cannot add a version to an existing collection: leave publication_id "
+                                    "empty to create a new collection")
+
+    def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
+        """A streamed multipart ``collection.create``; the title defaults to the name."""
+        created = self.create_collection(open_file=source.open, filename=source.name,
+                                          title=request.title or request.name, description=request.description)
+        if not isinstance(created, Mapping) or not created.get("collectionHash"):
+            raise self.error("collection.create", f"the answer has no 'collectionHash' (keys seen: {_keys(created)})")
+        items = [i for i in _items(created) if isinstance(i, Mapping)] or [{}]
+        return {"publication_id": created["collectionHash"], "version_id": items[0].get("flipbookHash"),
+                "url": created.get("url")}
+
+    def publication_summary(self, publication_id: str) -> PublicationSummary:
+        return collection_summary(self.get_collection(publication_id))
+
+    def find_publications(self, name: str) -> list[PublicationSummary]:
+        return [collection_summary(c) for c in self.iter_collections(query=name) if c.get("collectionTitle") == name]
+
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
     def conversion_status(self, collection_hash: str, version_id: str | None = None, *,
-                          summary: bool = True) -> dict[str, Any]:
+                          summary: bool = True) -> ConversionStatus:
         """``summary`` is accepted for symmetry: the status call already carries the collection."""
         try:
             collection = self.get_collection(collection_hash)
@@ -326,7 +362,7 @@ def _status(data: Any) -> Any:
     return data.get("status") if isinstance(data, Mapping) else None
 
 
-def collection_summary(collection: Mapping[str, Any]) -> dict[str, Any]:
+def collection_summary(collection: Mapping[str, Any]) -> PublicationSummary:
     items = [i for i in _items(collection) if isinstance(i, Mapping)]
     return {
         "publication_id": collection.get("collectionHash"),

@@ -29,11 +29,15 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from typing import Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 from urllib.parse import urlencode
 
 import requests
 from lxml import etree
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.utils.files import PdfSource
+    from airflow_provider_flipbook.utils.pdf import PdfFacts
 
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import (
@@ -44,6 +48,13 @@ from airflow_provider_flipbook.exceptions import (
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.hooks.publishing import (
+    ConversionStatus,
+    PdfLimits,
+    PublicationSummary,
+    Published,
+    PublishRequest,
+)
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 MAX_PDF_BYTES = 192 * 1024 * 1024
@@ -115,6 +126,7 @@ class IPaperHook(FlipbookBaseHook):
     vendor = "iPaper"
     default_base_url: ClassVar[str] = "https://ipaper.api.ipapercms.dk"
     default_limits = (SlidingWindow(48, 60.0),)
+    pdf_limits = PdfLimits(192 * 1024 * 1024, None, accepts_password=True)  # documented: 192 MB
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
@@ -435,7 +447,7 @@ class IPaperHook(FlipbookBaseHook):
         return self._extra_float("processing_appear_timeout", 300.0)
 
     def conversion_status(self, paper_id: int | str, job_guid: str | None = None, *,
-                          summary: bool = True) -> dict[str, Any]:
+                          summary: bool = True) -> ConversionStatus:
         """The one status call (sensor, trigger, operator). ``job_guid`` is process_pdf's version id.
 
         With a job GUID: ``Ripper.GetProcessingStatus``. Without one (the documented ProcessPDF
@@ -483,10 +495,57 @@ class IPaperHook(FlipbookBaseHook):
             return {"state": "success", "detail": detail}
         return {"state": "success", "detail": detail, "publication": self._summary(paper_id, structure)}
 
-    def paper_summary(self, paper_id: int) -> dict[str, Any]:
+    def paper_summary(self, paper_id: int) -> PublicationSummary:
         return self._summary(paper_id, self.get_paper_structure(paper_id))
 
-    def _summary(self, paper_id: int, structure: etree._Element) -> dict[str, Any]:
+    # -- publishing (the PublishingHook protocol) ---------------------------------------------
+
+    def check_request(self, request: PublishRequest) -> None:
+        parent = request.parent_category_id
+        if parent is not None and parent <= 0:  # iPaper documents no "paper 0 = root"
+            raise InvalidInputError(f"parent_category_id={parent} is not an iPaper category id: leave it unset for "
+                                    "the account's root (connection extra root_paper_id, or looked up)")
+
+    def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
+        """The paper at ``url_name`` (default from the name) under the parent category is reused if it
+        exists (its URL is its natural key: a rerun never makes a second one) and created if not, or
+        ``publication_id`` names it; then ``Ripper.ProcessPDF`` with a streamed body, once an earlier
+        job on the paper has finished (iPaper runs one per paper)."""
+        paper_id = int(request.publication_id) if request.publication_id else None
+        if paper_id is None:
+            url_name = request.url_name or re.sub(r"[^a-z0-9]+", "-", request.name.lower()).strip("-")
+            parent = request.parent_category_id or self.root_paper_id
+            paper_id = self.get_paper_id_from_url(f"{self.get_paper_url(parent).rstrip('/')}/{url_name}/")
+            if paper_id is None:
+                paper_id = self.create_paper(parent, request.name, url_name)
+                self.log.info("Created iPaper paper %s", paper_id)
+            else:
+                self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
+        self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
+        version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
+        viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
+        relative = self.get_paper_url(paper_id)
+        return {"publication_id": str(paper_id), "version_id": version,
+                "url": viewer + relative if viewer else relative}
+
+    def wait_until_free(self, paper_id: int, *, poll_interval: float, timeout: float) -> None:
+        """Let a job still running on the paper (say, last night's) finish: one job per paper at a time."""
+        deadline = time.monotonic() + timeout
+        while busy := [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]:
+            if time.monotonic() >= deadline:
+                raise self.error("Ripper.GetProcessingPapers", f"paper {paper_id} still busy with an earlier job "
+                                 f"({busy[0].get('progress')}%) after {timeout:g} s")
+            self.log.info("iPaper paper %s: an earlier job is at %s%%", paper_id, busy[0].get("progress"))
+            time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
+
+    def publication_summary(self, publication_id: str) -> PublicationSummary:
+        return self.paper_summary(int(publication_id))
+
+    def find_publications(self, name: str) -> list[PublicationSummary]:
+        return [self.paper_summary(int(found["id"])) for found in self.search_by_name(name)
+                if found.get("name") == name and found.get("id")]
+
+    def _summary(self, paper_id: int, structure: etree._Element) -> PublicationSummary:
         pages = self._pages(structure)
         relative = text(structure, "paper/@url")
         viewer = str(self.extra("viewer_base_url", "")).rstrip("/")

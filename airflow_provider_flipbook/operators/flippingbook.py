@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import ViewFlipbookLink
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
 
 def publication_ref(publication: Any) -> dict[str, str]:
@@ -75,11 +78,11 @@ class CreateTrackedLinkOperator(BaseOperator):
                 until = iso8601(self.not_opened_until)
             except ValueError as error:
                 raise AirflowException(f"not_opened_until: {error}") from None
-        hook = hook_for(self.flippingbook_conn_id, vendors=("flippingbook",))
+        hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
         hook.journal = task_state_store(context)  # a retry after a lost answer looks before it creates
         link, reused = None, False
         if self.reuse_existing:
-            filters = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}
+            filters: dict[str, Any] = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}
             link = next((found for found in hook.iter_tracked_links(title=title, **filters)
                          if found.get("title") == title and "Active" in str(found.get("state"))), None)
             reused = link is not None

@@ -5,9 +5,9 @@ with the vendor's detail."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_provider_flipbook._compat import (
     AirflowException,
@@ -17,6 +17,8 @@ from airflow_provider_flipbook._compat import (
     PokeReturnValue,
     conf,
 )
+
+S = TypeVar("S", bound=Mapping[str, Any])
 
 
 class StatusSensor(BaseSensorOperator):
@@ -57,18 +59,14 @@ class StatusSensor(BaseSensorOperator):
                    timeout=None)  # the trigger keeps the deadline itself (see dbt #61467)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        if not event or "status" not in event:
-            raise AirflowException(f"{self.task_id}: the trigger sent no usable event ({event!r})")
-        if event["status"] == "success":
-            return self.finish(context, event["result"])
-        if event["status"] == "timeout":
-            message = f"{self.task_id}: timed out after {self.timeout} s: {event.get('message')}"
-            raise AirflowSkipException(message) if self.soft_fail else AirflowSensorTimeout(message)
-        raise AirflowException(f"{self.task_id}: {event.get('message')}")
+        from airflow_provider_flipbook.triggers.events import validate_event
+
+        timeout = AirflowSkipException if self.soft_fail else AirflowSensorTimeout
+        return self.finish(context, validate_event(event, f"{self.task_id} (timeout {self.timeout} s)",
+                                                   on_timeout=timeout))
 
 
-def poll_until_done(check: Callable[[], dict[str, Any]], *, poll_interval: float, timeout: float,
-                    log: Any, what: str) -> dict[str, Any]:
+def poll_until_done(check: Callable[[], S], *, poll_interval: float, timeout: float, log: Any, what: str) -> S:
     """Blocking wait used by operators that wait in the task (``deferrable=False``)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.utils.pdf import PdfFacts, inspect_pdf
+from airflow_provider_flipbook.utils.pdf import PdfFacts, PdfLimits, inspect_pdf
 
 
 @dataclass
@@ -104,24 +104,9 @@ def _safe(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-@dataclass(frozen=True)
-class VendorLimits:
-    max_bytes: int
-    max_pages: int | None
-    accepts_password: bool
-    accepts_xfa: bool = True  # only FlippingBook documents a refusal ("does not contain XFA (forms)")
-
-
-LIMITS = {
-    "flippingbook": VendorLimits(500 * 1024 * 1024, 2000, accepts_password=False, accepts_xfa=False),
-    "flipsnack": VendorLimits(500 * 1024 * 1024, 1000, accepts_password=False),
-    "ipaper": VendorLimits(192 * 1024 * 1024, None, accepts_password=True),
-}
-
-
-def check_pdf(source: PdfSource, vendor: str, password: str | None = None) -> PdfFacts:
-    """Everything that can be known locally, checked before any remote call."""
-    limits = LIMITS[vendor]
+def check_pdf(source: PdfSource, limits: PdfLimits, vendor: str, password: str | None = None) -> PdfFacts:
+    """Everything that can be known locally, checked against the vendor's documented limits before
+    any remote call."""
     if password and not limits.accepts_password:
         raise InvalidInputError(f"{vendor} does not take PDF passwords; upload an unencrypted PDF")
     with source.open() as stream:

@@ -21,6 +21,16 @@ class PdfFacts:
     xfa: bool = False  # an XFA form (/AcroForm with /XFA): FlippingBook refuses these
 
 
+@dataclass(frozen=True)
+class PdfLimits:
+    """What a vendor documents it accepts; checked locally before any remote call."""
+
+    max_bytes: int
+    max_pages: int | None
+    accepts_password: bool
+    accepts_xfa: bool = True
+
+
 def has_xfa(reader: Any) -> bool:
     """Whether the document catalog's interactive form carries XFA, which some vendors refuse."""
     form = reader.trailer["/Root"].get("/AcroForm")

@@ -1,5 +1,6 @@
 """Operators, sensors and triggers against the sandbox over loopback: every vendor, every mode."""
 
+import json
 import time
 
 import pytest
@@ -331,7 +332,7 @@ def test_download_package_waits_while_the_new_collection_converts(sandbox, sampl
 
 def test_xfa_pdf_is_refused_before_upload_on_flippingbook(sandbox, samples, context):
     """The Source entity: "a single PDF file that is not password-protected and does not contain XFA (forms)"."""
-    with pytest.raises(AirflowException, match="XFA form, which flippingbook does not accept"):
+    with pytest.raises(AirflowException, match="XFA form, which FlippingBook does not accept"):
         upload("flippingbook", samples["xfa"]).execute(context)
     assert sandbox.requests("flippingbook") == []
     assert upload("flipsnack", samples["xfa"]).execute(context)["pages"] == 2  # documented nowhere else
@@ -390,3 +391,28 @@ def test_not_opened_until_is_sent_as_an_iso_8601_date_time(sandbox, samples, con
         CreateTrackedLinkOperator(task_id="bad", publication=result, title="Di",
                                   not_opened_until="next friday").execute(context)
     assert len(sandbox.requests("flippingbook")) == before
+
+
+@pytest.mark.parametrize("vendor", ["flippingbook", "ipaper", "flipsnack"])
+def test_deferred_upload_returns_the_whole_upload_without_defer_kwargs(sandbox, samples, context, vendor):
+    """Airflow 3.3.2's dag.test() drops the kwargs given to defer(): the upload rides in the event."""
+    import asyncio
+    import importlib
+
+    from airflow.sdk.exceptions import TaskDeferred
+
+    operator = UploadPdfOperator(task_id="u", conn_id=f"{vendor}_default", pdf=str(samples["small"]), name="Event",
+                                 wait_for_conversion=True, deferrable=True, poll_interval=0.05)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    classpath, kwargs = deferred.value.trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    trigger = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+
+    async def first_event():
+        return [event async for event in trigger.run()][0]
+
+    result = operator.execute_complete(context, event=asyncio.run(first_event()).payload)  # no upload kwarg
+    assert result["vendor"] == vendor and result["conn_id"] == f"{vendor}_default"
+    assert result["publication_id"] and result["version_id"] and result["url"]
+    assert result["pages"] == 4 and result["total_pages"] == 4 and result["conversion"]

@@ -10,7 +10,6 @@ from airflow_provider_flipbook.operators import (
     PapyrsMarkdownPageOperator,
     UploadPdfOperator,
 )
-from airflow_provider_flipbook.utils import files
 from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
 
@@ -32,14 +31,17 @@ def test_bad_files(sandbox, samples, context, unchanged, vendor, sample, message
 
 def test_too_many_pages_for_flipsnack(sandbox, context, unchanged, tmp_path):
     make_sample_pdf(tmp_path / "huge.pdf", 1001, "Over the limit")  # the vendor's real limit is 1000 pages
-    with pytest.raises(AirflowException, match="1001 pages; flipsnack takes at most 1000"):
+    with pytest.raises(AirflowException, match="1001 pages; Flipsnack takes at most 1000"):
         upload("flipsnack", tmp_path / "huge.pdf").execute(context)
 
 
 def test_too_large(sandbox, samples, context, unchanged, monkeypatch):
     # The real limit is 192 MB; the table is lowered so the test does not write 192 MB.
-    monkeypatch.setitem(files.LIMITS, "ipaper", files.VendorLimits(1000, None, accepts_password=True))
-    with pytest.raises(AirflowException, match="bytes; ipaper takes at most 1,000"):
+    from airflow_provider_flipbook.hooks.ipaper import IPaperHook
+    from airflow_provider_flipbook.utils.pdf import PdfLimits
+
+    monkeypatch.setattr(IPaperHook, "pdf_limits", PdfLimits(1000, None, accepts_password=True))
+    with pytest.raises(AirflowException, match="bytes; iPaper takes at most 1,000"):
         upload("ipaper", samples["small"]).execute(context)
 
 

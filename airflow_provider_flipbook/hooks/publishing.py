@@ -1,0 +1,110 @@
+"""The contract between the flipbook vendors' hooks and the operator, sensor and trigger that use them.
+
+FlippingBook, iPaper and Flipsnack each implement :class:`PublishingHook` in their own hook module,
+with their whole publishing flow inside; :class:`~airflow_provider_flipbook.operators.UploadPdfOperator`
+and :class:`~airflow_provider_flipbook.sensors.PdfConversionSensor` only pick the hook by connection
+type and speak this protocol. Statuses and summaries are TypedDicts: they travel as JSON in trigger
+events and XComs unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
+
+from typing_extensions import NotRequired
+
+from airflow_provider_flipbook.utils.pdf import PdfLimits
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.base import Journal
+    from airflow_provider_flipbook.utils.files import PdfSource
+    from airflow_provider_flipbook.utils.pdf import PdfFacts
+
+__all__ = ["ConversionStatus", "PdfLimits", "PublicationSummary", "Published", "PublishRequest", "PublishingHook"]
+
+ConversionState = Literal["running", "success", "failed"]
+CONVERSION_STATES: tuple[ConversionState, ...] = ("running", "success", "failed")
+
+
+class PublicationSummary(TypedDict, total=False):
+    """What a user wants to know of a publication: ids, URL and page count."""
+
+    publication_id: str | None
+    hash_id: str | None
+    name: str | None
+    url: str | None
+    total_pages: int | None
+    state: str | None
+
+
+class ConversionStatus(TypedDict):
+    """One answer of a hook's status call: poke, reschedule, in-task wait and trigger all read it."""
+
+    state: ConversionState
+    detail: str
+    publication: NotRequired[PublicationSummary]
+
+
+class Published(TypedDict):
+    """What a publish call created: the operator adds vendor, conn id, name and page count."""
+
+    publication_id: str
+    version_id: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """A publish call's inputs. Each vendor reads the fields it has and refuses the ones it cannot
+    honour in :meth:`PublishingHook.check_request`, before anything is sent."""
+
+    name: str
+    publication_id: str | None = None  # add a version to this publication instead of creating one
+    description: str | None = None
+    folder: str | None = None  # FlippingBook
+    domain: str | None = None  # FlippingBook
+    parent_category_id: int | None = None  # iPaper; None: the account's root
+    url_name: str | None = None  # iPaper
+    title: str | None = None  # Flipsnack; defaults to name
+    pdf_password: str | None = None  # iPaper
+    poll_interval: float = 10.0  # for waits inside the flow (iPaper: an earlier job on the paper)
+    wait_timeout: float = 3600.0
+
+
+class PublishingHook(Protocol):
+    """A flipbook vendor: publish a PDF (new, or a new version), follow its conversion, summarise it."""
+
+    conn_id: str
+    conn_type: str
+    vendor: str
+    pdf_limits: PdfLimits
+    journal: Journal | None
+
+    def check_request(self, request: PublishRequest) -> None:
+        """Refuse what this vendor cannot do, before any remote call."""
+
+    def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
+        """Upload the PDF; every creating call in it takes effect once (``create_once``)."""
+        ...
+
+    def conversion_status(
+        self, publication_id: str, version_id: str | None = None, *, summary: bool = True
+    ) -> ConversionStatus:
+        """Where the conversion of ``version_id`` (or the publication's latest) stands."""
+        ...
+
+    def publication_summary(self, publication_id: str) -> PublicationSummary:
+        """The publication's ids, URL and page count."""
+        ...
+
+    def find_publications(self, name: str) -> list[PublicationSummary]:
+        """Publications whose name (FlippingBook, iPaper) or title (Flipsnack) is exactly ``name``."""
+        ...
+
+
+def check_status(status: ConversionStatus, operation: str) -> ConversionStatus:
+    """A status as the contract says, or an error naming what was seen (a hook bug, not a vendor's)."""
+    if status.get("state") not in CONVERSION_STATES:
+        raise ValueError(f"{operation}: status {status!r} has no state in {CONVERSION_STATES}")
+    return status
