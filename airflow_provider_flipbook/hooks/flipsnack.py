@@ -45,7 +45,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
     PdfLimits,
@@ -239,15 +239,15 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def iter_collections(self, *, collection_status: str | None = None, query: str | None = None,
                          page_size: int = 50) -> Iterator[dict[str, Any]]:
-        start = 0
-        while True:
+        def fetch(start: int, count: int) -> list[dict[str, Any]]:
             data = self.call("collection.getList", collectionStatus=collection_status, query=query,
-                             **{"from": start, "to": start + page_size - 1}) or {}
-            page = data.get("collections", [])
-            yield from page
-            start += len(page)
-            if len(page) < page_size or start >= int(data.get("collectionCount", start)):
-                return
+                             **{"from": start, "to": start + count - 1}) or {}
+            page = data.get("collections") if isinstance(data, Mapping) else None
+            if not isinstance(page, list):
+                raise self.error("collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})")
+            return page
+
+        return iter(paged(fetch, page_size))  # a short page ends it; a repeated page or the cap warns
 
     def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.

@@ -27,12 +27,13 @@ import requests
 from requests_toolbelt import MultipartEncoder
 
 from airflow_provider_flipbook.exceptions import NotFoundError
-from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 WIDGET_KINDS = ("paragraph", "heading", "attachment")
 # How far our clock may run ahead of the vendor's when a lost create is looked for by ``created_at``.
 CLOCK_SKEW = 120.0
+MAX_COPY_ROUNDS = 1000  # folder/copy answers "more" until done; a vendor that never stops must not loop forever
 
 
 class _Token(requests.auth.AuthBase):
@@ -178,14 +179,14 @@ class PapyrsHook(FlipbookBaseHook):
         self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete", allow_empty=True)
 
     def iter_records(self, page_id: str, items_per_page: int = 250) -> Iterator[dict[str, Any]]:
-        page = 0
-        while True:
+        def fetch(offset: int, count: int) -> list[dict[str, Any]]:
             batch = self.call("GET", f"pages/records/{page_id}/", operation="pages.records",
-                              params={"page": page, "items_per_page": items_per_page}) or []
-            yield from batch
-            if len(batch) < items_per_page:
-                return
-            page += 1
+                              params={"page": offset // count, "items_per_page": count}) or []
+            if not isinstance(batch, list):
+                raise self.error("pages.records", f"expected a list of records, got {type(batch).__name__}")
+            return batch
+
+        return iter(paged(fetch, items_per_page))  # a short page ends it; a repeated page or the cap warns
 
     # -- widgets -----------------------------------------------------------------------------
 
@@ -305,11 +306,14 @@ class PapyrsHook(FlipbookBaseHook):
         """``source``: ``{"copy_folder_id": ...}`` or ``{"copy_path": ...}``; ``target`` likewise.
         Repeats the call with the returned ``more`` object until the vendor says it is done."""
         body: dict[str, Any] = {**source, **target}
-        while True:
+        for _ in range(MAX_COPY_ROUNDS):
             result = self.call("POST", "folder/copy/", json=body, operation="folder.copy") or {}
             if not result.get("more"):
                 return result
+            if result["more"] == body.get("more"):  # the vendor did not move on: it would never end
+                raise self.error("folder.copy", f"the answer's 'more' did not change ({result['more']!r})")
             body = {**body, "more": result["more"]}
+        raise self.error("folder.copy", f"still 'more' after {MAX_COPY_ROUNDS} rounds: the copy may be incomplete")
 
     def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
         return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post")

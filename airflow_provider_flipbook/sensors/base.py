@@ -30,13 +30,13 @@ class StatusSensor(BaseSensorOperator):
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.deferrable = deferrable
 
-    def status(self, context: Any) -> dict[str, Any]:
+    def status(self, context: Any) -> Mapping[str, Any]:
         raise NotImplementedError
 
     def trigger(self, deadline: float) -> Any:
         raise NotImplementedError
 
-    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         return status.get("publication") or status
 
     def poke(self, context: Any) -> PokeReturnValue | bool:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook
 
 
 def upload_ids(upload: Any) -> tuple[str, str | None]:
@@ -44,16 +48,16 @@ class PdfConversionSensor(StatusSensor):
         self.conn_id = conn_id
         self.upload = upload
 
-    def hook(self) -> Any:
-        from airflow_provider_flipbook.hooks import hook_for
+    def hook(self) -> PublishingHook:
+        from airflow_provider_flipbook.hooks import publishing_hook
 
-        return hook_for(self.conn_id)
+        return publishing_hook(self.conn_id)
 
     def _needs_summary(self) -> bool:
         """UploadPdfOperator's dict already has the URL and page count: no need to read them back."""
         return not (isinstance(self.upload, dict) and self.upload.get("url") and self.upload.get("pages"))
 
-    def status(self, context: Any) -> dict[str, Any]:
+    def status(self, context: Any) -> ConversionStatus:
         publication_id, version_id = upload_ids(self.upload)
         return self.hook().conversion_status(publication_id, version_id, summary=self._needs_summary())
 
@@ -65,7 +69,7 @@ class PdfConversionSensor(StatusSensor):
                                     poll_interval=self.poke_interval, deadline=deadline,
                                     summary=self._needs_summary())
 
-    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):
             summary = {**{k: v for k, v in self.upload.items() if v is not None}, **{k: v for k, v in summary.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
@@ -54,7 +55,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
         return FlipsnackDownloadPackageTrigger(conn_id=self.flipsnack_conn_id, collection_hash=self._hash(),
                                                poll_interval=self.poke_interval, deadline=deadline)
 
-    def finish(self, context: Any, status: dict[str, Any]) -> Any:
+    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         result = {"collection_hash": self._hash(), "status": status.get("detail"), "destination": None, "size": None}
         if self.destination:
             hook = self.hook()

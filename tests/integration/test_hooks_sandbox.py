@@ -413,3 +413,22 @@ def test_flippingbook_unknown_answer_shapes_fail_at_once(sandbox, canned, answer
            "create": lambda: hook.create_publication(name="x", data="JVBERi0=")}[call]
     with pytest.raises(VendorApiError, match=expected):
         run()
+
+
+def test_a_vendor_ignoring_paging_parameters_never_loops_forever(sandbox, canned, caplog):
+    """Flipsnack's from/to and Papyrs' page, ignored by the vendor: the repeated page ends the listing, loudly."""
+    collections = [{"collectionHash": f"h{n}", "collectionTitle": f"T{n}"} for n in range(2)]
+    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK",
+                                           "data": {"collections": collections, "collectionCount": 9}})
+    with caplog.at_level("WARNING"):
+        assert [c["collectionHash"] for c in hook.iter_collections(page_size=2)] == ["h0", "h1"]
+    assert "repeats the previous one" in caplog.text
+
+    records = [{"field": "name", "value": "Ann"}, {"field": "name", "value": "Bo"}]
+    assert list(canned(PapyrsHook, sandbox, records).iter_records("1", items_per_page=2)) == records
+
+
+def test_a_folder_copy_that_never_moves_on_fails_instead_of_looping(sandbox, canned):
+    hook = canned(PapyrsHook, sandbox, {"success": True, "more": {"cursor": 1}})
+    with pytest.raises(VendorApiError, match="folder.copy.*'more' did not change"):
+        hook.copy_folder(source={"copy_path": "/a"}, target={"path": "/b"})
