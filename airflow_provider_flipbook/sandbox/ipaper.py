@@ -31,8 +31,8 @@ from lxml import etree
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.base import VendorEmulator
+from airflow_provider_flipbook.sandbox.core import SlidingWindow
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
-from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
 STREAMED_FIELDS = {"base64Pdf", "base64File"}

@@ -26,7 +26,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
-from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+from airflow_provider_flipbook.sandbox.core import SlidingWindow
 
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 
