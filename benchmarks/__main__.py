@@ -18,6 +18,7 @@ FULL = {
     "pacing_flippingbook": {"calls": 60, "speed": 10},
     "pacing_papyrs": {"writes": 20, "speed": 30},
     "concurrency": {"processes": 4, "per_process": 15, "speed": 10},
+    "pacing_two_hosts": {"per_host": 15, "speed": 20},
     "memory": {"sizes": {"ipaper": (20, 185), "flipsnack": (40, 400), "download": (40, 400)}},
     "wait": {"speed": 20, "interval": 0.2},
     "parse_overhead": {"repeats": 5},
@@ -27,6 +28,7 @@ SMOKE = {
     "pacing_flippingbook": {"calls": 12, "speed": 50},
     "pacing_papyrs": {"writes": 7, "speed": 300},
     "concurrency": {"processes": 2, "per_process": 6, "speed": 50},
+    "pacing_two_hosts": {"per_host": 4, "speed": 300},
     "memory": {"sizes": {"ipaper": (1, 2), "flipsnack": (1, 2), "download": (1, 2)}},
     "wait": {"speed": 100, "interval": 0.1},
     "parse_overhead": {"repeats": 1},
@@ -36,12 +38,13 @@ SMOKE = {
 
 def runners() -> dict:
     from benchmarks.memory import memory
-    from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs
+    from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs, pacing_two_hosts
     from benchmarks.papyrs_requests import papyrs_requests
     from benchmarks.parsing import parse_overhead
     from benchmarks.waiting import wait
 
     return {"pacing_flippingbook": pacing_flippingbook, "pacing_papyrs": pacing_papyrs, "concurrency": concurrency,
+            "pacing_two_hosts": pacing_two_hosts,
             "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests}
 
 

@@ -96,7 +96,7 @@ def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host", redis
     """One pacer per vendor, endpoint and credential (``key``; it holds a hash of the credential, and
     files and Redis keys are named by a hash of it): for every host through Redis, for this host
     (the default), or for this process only."""
-    name = f"{key[0]}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
+    name = f"{str(key[0]).lower()}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
     with _pacers_lock:
         cache_key = (key, scope, redis_conn_id if scope == "redis" else "")
         if cache_key not in _pacers:
