@@ -24,6 +24,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -94,12 +95,16 @@ class Pacer:
 
     async def acquire_async(self, executor: Executor | None = None) -> float:
         """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,
-        the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait."""
+        the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait. Waiters queue on
+        an asyncio lock (first come, first served): only the head of the queue asks the bucket, so
+        hundreds of waiting triggers do not all wake up for every free slot."""
         loop = asyncio.get_running_loop()
+        locks = self.__dict__.setdefault("_async_locks", weakref.WeakKeyDictionary())
         waited = 0.0
-        while (wait := await loop.run_in_executor(executor, self.try_acquire)) > 0:
-            await asyncio.sleep(wait)
-            waited += wait
+        async with locks.setdefault(loop, asyncio.Lock()):
+            while (wait := await loop.run_in_executor(executor, self.try_acquire)) > 0:
+                await asyncio.sleep(wait)
+                waited += wait
         return waited
 
 
@@ -190,12 +195,21 @@ class RedisPacer(Pacer):
         return self._fallback.try_acquire()
 
 
+class WaitElsewhere(Exception):
+    """Raised by a hook's sleep policy instead of sleeping (in a trigger's worker thread): the event
+    loop does the waiting, then runs the call again. ``pacing`` tells a pacing wait from a back-off."""
+
+    def __init__(self, seconds: float, pacing: bool = False) -> None:
+        super().__init__(f"wait {seconds:.3f} s")
+        self.seconds, self.pacing = seconds, pacing
+
+
 class HookPacer:
     """A shared pacer seen through one hook: ``acquire()`` waits with the hook's ``_sleep``."""
 
     def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
         self.shared, self._sleep = shared, sleep
-        self.prepaid = 0  # calls a trigger has already booked asynchronously (see triggers.base)
+        self.prepaid = 0  # calls a trigger has already booked on the event loop (see triggers.base)
 
     def try_acquire(self) -> float:
         if self.prepaid > 0:
@@ -206,7 +220,11 @@ class HookPacer:
     def acquire(self) -> float:
         waited = 0.0
         while (wait := self.try_acquire()) > 0:
-            self._sleep(wait)
+            try:
+                self._sleep(wait)
+            except WaitElsewhere as elsewhere:
+                elsewhere.pacing = True
+                raise
             waited += wait
         return waited
 
