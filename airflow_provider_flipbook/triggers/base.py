@@ -25,7 +25,7 @@ from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 # Threads for the HTTP calls of this provider's triggers (never asyncio's default pool, which every
 # provider shares). The calls are short and waits never happen here, so a few threads serve hundreds.
-TRIGGER_THREADS = 8
+TRIGGER_THREADS = 4
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
