@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 import weakref
@@ -72,9 +73,7 @@ Limit = SlidingWindow | TokenBucket
 
 def rates(limits: Sequence[Limit]) -> list[Rate]:
     """pyrate-limiter rates (milliseconds, rounded up so the pacing is never faster than asked)."""
-    return [
-        Rate(w.calls, max(1, int(-(-w.period * 1000 // 1)))) for w in (limit.window() for limit in limits)
-    ]
+    return [Rate(w.calls, max(1, math.ceil(w.period * 1000))) for w in (limit.window() for limit in limits)]
 
 
 class Pacer:
@@ -177,7 +176,8 @@ class RedisPacer(Pacer):
                 with self._lock:
                     if self._redis is None:
                         self._redis = BucketPacer(self.limits, bucket=self._connect())
-                return self._redis.try_acquire()
+                    redis = self._redis
+                return redis.try_acquire()
             except Exception as error:  # redis' errors, but also a missing connection or package
                 self._redis = None
                 self._down_until = time.monotonic() + self._retry_after
