@@ -18,6 +18,8 @@ FULL = {
     "pacing_flippingbook": {"calls": 60, "speed": 10},
     "pacing_papyrs": {"writes": 20, "speed": 30},
     "concurrency": {"processes": 4, "per_process": 15, "speed": 10},
+    "pacing_two_hosts": {"per_host": 15, "speed": 20},
+    "triggerer_waits": {"waits": 500, "publications": 10, "pages": 1000, "speed": 50, "interval": 2.0},
     "memory": {"sizes": {"ipaper": (20, 185), "flipsnack": (40, 400), "download": (40, 400)}},
     "wait": {"speed": 20, "interval": 0.2},
     "parse_overhead": {"repeats": 5},
@@ -28,6 +30,8 @@ SMOKE = {
     "pacing_flippingbook": {"calls": 12, "speed": 50},
     "pacing_papyrs": {"writes": 7, "speed": 300},
     "concurrency": {"processes": 2, "per_process": 6, "speed": 50},
+    "pacing_two_hosts": {"per_host": 4, "speed": 300},
+    "triggerer_waits": {"waits": 6, "publications": 2, "pages": 10, "speed": 100, "interval": 0.1},
     "memory": {"sizes": {"ipaper": (1, 2), "flipsnack": (1, 2), "download": (1, 2)}},
     "wait": {"speed": 100, "interval": 0.1},
     "parse_overhead": {"repeats": 1},
@@ -39,22 +43,24 @@ SMOKE = {
 def runners() -> dict:
     from benchmarks.lost_answer import lost_answer
     from benchmarks.memory import memory
-    from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs
+    from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs, pacing_two_hosts
     from benchmarks.papyrs_requests import papyrs_requests
     from benchmarks.parsing import parse_overhead
+    from benchmarks.triggerer import triggerer_waits
     from benchmarks.waiting import wait
 
     return {"pacing_flippingbook": pacing_flippingbook, "pacing_papyrs": pacing_papyrs, "concurrency": concurrency,
+            "pacing_two_hosts": pacing_two_hosts, "triggerer_waits": triggerer_waits,
             "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests,
             "lost_answer": lost_answer}
 
 
 def judge(result: Result) -> bool | None:
-    match = re.match(r"\s*(<=|==)?\s*([0-9.]+)", result.target)
+    match = re.match(r"\s*(<=|==|<)?\s*([0-9.]+)", result.target)
     if not match:
         return None
     limit = float(match.group(2))
-    return result.ours <= limit if match.group(1) == "<=" else result.ours == limit
+    return {"<=": result.ours <= limit, "<": result.ours < limit}.get(match.group(1) or "", result.ours == limit)
 
 
 def table(results: list[Result]) -> str:

@@ -38,9 +38,9 @@ class Result:
 class Sandbox:
     """`flipbook-sandbox` as a subprocess, so its memory and CPU never count as the client's."""
 
-    def __init__(self, speed: float) -> None:
+    def __init__(self, speed: float, *options: str) -> None:
         self.speed = speed
-        self.process = subprocess.Popen([str(BIN / "flipbook-sandbox"), "--port", "0", "--speed", str(speed)],
+        self.process = subprocess.Popen([str(BIN / "flipbook-sandbox"), "--port", "0", "--speed", str(speed), *options],
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.env: dict[str, str] = {}
         for _ in range(4):
@@ -95,3 +95,69 @@ def timed(function) -> tuple[float, object]:
     started = time.perf_counter()
     value = function()
     return time.perf_counter() - started, value
+
+
+class RedisUnavailable(RuntimeError):
+    """redis-server is missing and could not be installed, or did not start."""
+
+
+class RedisServer:
+    """A throw-away ``redis-server`` on a free loopback port, data in a temporary folder.
+
+    Installs Debian's package when the binary is missing and we may (root, apt-get, no prompt)."""
+
+    def __init__(self) -> None:
+        import shutil
+        import socket
+
+        binary = shutil.which("redis-server")
+        if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+            binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisUnavailable("redis-server is not installed and `apt-get install redis-server` was not possible")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = tempfile.mkdtemp(prefix="flipbook-redis-")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.folder, "--save", "",
+             "--appendonly", "no", "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RedisUnavailable(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    @property
+    def connection(self) -> str:
+        """An Airflow connection, as the JSON an ``AIRFLOW_CONN_*`` variable takes."""
+        return json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": self.port, "extra": {"db": 0}})
+
+    def stop(self) -> None:
+        import shutil
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -3,9 +3,12 @@ fixed-interval retry on 429 (what a user writes without the provider)."""
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 
 import requests
@@ -156,3 +159,66 @@ def concurrency(processes: int, per_process: int, speed: float) -> list[Result]:
     return [Result("concurrency", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
                    "elapsed / minimum", "<= 1.5", note=f"{processes} processes x {per_process} calls"),
             Result("concurrency_failures", figures["ours"][1], figures["baseline"][1], "failed calls", "0")]
+
+
+def _host_worker(env: dict, calls: int, queue, barrier) -> None:
+    """One "host": its own temp directory, so the host scope's file cannot be shared with the other."""
+    import tempfile
+
+    os.environ.update(env)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook  # after the env is set
+
+    hook = PapyrsHook()
+    _ = hook.pacer, hook.session  # set up before the clock starts
+    failures = 0
+    barrier.wait()
+    for _ in range(calls):
+        try:
+            hook.list_pages()
+        except Exception:
+            failures += 1
+    queue.put((failures, time.time()))
+
+
+def pacing_two_hosts(per_host: int, speed: float) -> list[Result]:
+    """One Papyrs token used from two "hosts" at once (two processes, each its own TMPDIR) against the
+    sandbox in reject mode: the Redis scope (ours) against the host scope. Minimum: the 6-per-60-s
+    floor for all the calls, the first 6 at once."""
+    from benchmarks.common import RedisServer
+
+    total = 2 * per_host
+    minimum = math.floor((total - 1) / 6) * 60.0 / speed
+    figures = {}
+    with RedisServer() as redis:
+        for variant, scope in (("ours", "redis"), ("baseline", "host")):
+            with Sandbox(speed, "--rate-limit-mode", "reject") as sandbox:
+                conn = sandbox.connections["papyrs"]
+                conn = {**conn, "extra": {**conn["extra"], "pacing_scope": scope,
+                                          "pacing_redis_conn_id": "flipbook_pacing_redis"}}
+                base_env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
+                base_env |= {"AIRFLOW_CONN_PAPYRS_DEFAULT": json.dumps(conn),
+                             "AIRFLOW_CONN_FLIPBOOK_PACING_REDIS": redis.connection}
+                context = multiprocessing.get_context("spawn")
+                queue, barrier = context.Queue(), context.Barrier(3)
+                folders = [tempfile.mkdtemp(prefix=f"flipbook-host{n}-") for n in range(2)]
+                workers = [context.Process(target=_host_worker, args=({**base_env, "TMPDIR": folder}, per_host,
+                                                                       queue, barrier)) for folder in folders]
+                for worker in workers:
+                    worker.start()
+                barrier.wait()
+                started = time.time()
+                outcomes = [queue.get() for _ in workers]
+                for worker in workers:
+                    worker.join()
+                for folder in folders:
+                    shutil.rmtree(folder, ignore_errors=True)
+                rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
+                failures = sum(f for f, _ in outcomes)
+                elapsed = max(t for _, t in outcomes) - started
+                figures[variant] = (elapsed / minimum if minimum else 1.0, rejected, failures)
+    note = f"2 hosts x {per_host} calls, speed {speed:g}"
+    return [Result("pacing_two_hosts", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
+                   "elapsed / minimum", "<= 1.10", note=f"{note}; baseline: host scope"),
+            Result("rejections_two_hosts", figures["ours"][1], figures["baseline"][1], "429 answers", "0",
+                   note=f"failed calls: {figures['ours'][2]} ours, {figures['baseline'][2]} baseline")]

@@ -16,7 +16,9 @@ Connection extras understood by every hook (all optional):
 ``rate_limit`` (``"calls/seconds"``, replaces the vendor's documented limit, e.g. when the vendor
 raised yours), ``pacing_speed`` (divides every pacing period; the sandbox sets it to its ``--speed``),
 ``pacing_scope`` (``host``, the default: every process on the machine shares one pacer per
-credential through a locked file; ``process``: each process paces alone).
+credential through a locked file; ``process``: each process paces alone; ``redis``: every host shares
+it through the Redis server of the Airflow connection named by ``pacing_redis_conn_id``, default
+``redis_default``, falling back to ``host`` while Redis cannot be reached; needs the ``redis`` extra).
 """
 
 from __future__ import annotations
@@ -47,7 +49,15 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer, SharedPacer, SlidingWindow, parse_limit
+from airflow_provider_flipbook.utils.ratelimit import (
+    BucketPacer,
+    HookPacer,
+    Limit,
+    Pacer,
+    RedisPacer,
+    parse_limit,
+    rates,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -58,23 +68,50 @@ USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests
 MAX_ERROR_TEXT = 300
 PACING_MARGIN = 1.02
 
+PACING_SCOPES = ("host", "process", "redis")
 _pacers: dict[tuple, Pacer] = {}
 _pacers_lock = threading.Lock()
 
 
-def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host") -> Pacer:
-    """One pacer per vendor, endpoint and credential: for the whole host (a locked file, shared by
-    every worker process; the default) or for this process only (``pacing_scope: process``)."""
+def _host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
+    """pyrate-limiter's SQLite bucket in the temp directory under a file lock: every process on this
+    host (LocalExecutor workers, the triggerer, ``airflow dags test``) shares it."""
+    from pyrate_limiter import SQLiteBucket
+
+    folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.sqlite")
+    return BucketPacer(limits, SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path,
+                                                           use_file_lock=True))
+
+
+def _redis_bucket(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Any:
+    """pyrate-limiter's Redis bucket on the server of an Airflow Redis connection (the Redis provider)."""
+    from airflow.providers.redis.hooks.redis import RedisHook
+    from pyrate_limiter import RedisBucket
+
+    client = RedisHook(redis_conn_id=redis_conn_id).get_conn()
+    # Fail fast when the server is away (the host scope takes over) instead of hanging a task.
+    client.connection_pool.connection_kwargs.update(socket_connect_timeout=3, socket_timeout=3)
+    return RedisBucket.init(rates(limits), client, f"airflow-provider-flipbook:pacing:{name}")
+
+
+def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host", redis_conn_id: str = "redis_default") -> Pacer:
+    """One pacer per vendor, endpoint and credential (``key``; it holds a hash of the credential, and
+    files and Redis keys are named by a hash of it): for every host through Redis, for this host
+    (the default), or for this process only."""
+    name = f"{str(key[0]).lower()}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
     with _pacers_lock:
-        if (key, scope) not in _pacers:
-            if scope == "host":
-                folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
-                os.makedirs(folder, exist_ok=True)
-                name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
-                _pacers[(key, scope)] = SharedPacer(limits, os.path.join(folder, f"{key[0]}-{name}.json"))
+        cache_key = (key, scope, redis_conn_id if scope == "redis" else "")
+        if cache_key not in _pacers:
+            if scope == "redis":
+                _pacers[cache_key] = RedisPacer(limits, lambda: _redis_bucket(name, limits, redis_conn_id),
+                                                lambda: shared_pacer(key, limits, "host"))
+            elif scope == "host":
+                _pacers[cache_key] = _host_pacer(name, limits)
             else:
-                _pacers[(key, scope)] = Pacer(limits)
-        return _pacers[(key, scope)]
+                _pacers[cache_key] = BucketPacer(limits)
+        return _pacers[cache_key]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -255,13 +292,15 @@ class FlipbookBaseHook(BaseHook):
         return tuple(limit.scaled(speed) for limit in limits)
 
     @cached_property
-    def pacer(self) -> Pacer | None:
+    def pacer(self) -> HookPacer | None:
         if str(self.extra("pacing", True)).lower() in ("false", "0", "no", "off"):
             return None
         scope = str(self.extra("pacing_scope", "host")).lower()
-        if scope not in ("host", "process"):
-            raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be 'host' or 'process'")
-        return shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope)
+        if scope not in PACING_SCOPES:
+            raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be one of {', '.join(PACING_SCOPES)}")
+        shared = shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope,
+                              str(self.extra("pacing_redis_conn_id", "redis_default")))
+        return HookPacer(shared, lambda seconds: self._sleep(seconds))
 
     @cached_property
     def session(self) -> requests.Session:
@@ -281,8 +320,7 @@ class FlipbookBaseHook(BaseHook):
             return min(error.retry_after, self._extra_float("max_retry_after", 300.0))
         if isinstance(error, RateLimitError) and self.limits:
             # Told to slow down without a hint: wait one pacing interval (a token, a window slot).
-            return max(limit.period / limit.calls if isinstance(limit, SlidingWindow) else 1 / limit.rate
-                       for limit in self.limits)
+            return max(limit.interval for limit in self.limits)
         first = self._extra_float("retry_min_wait", 1.0)
         backoff = tenacity.wait_exponential_jitter(
             multiplier=first, jitter=first, max=self._extra_float("retry_max_wait", 60.0)

@@ -16,18 +16,69 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
-
-from airflow_provider_flipbook.utils.ratelimit import Limit, Pacer
 
 VENDORS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
 # Query parameters whose values the request log never shows.
 REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password", "plpassword", "token"}
 FAULT_KINDS = {"status", "slow", "drop", "malformed", "lost_answer"}
 LOST_AS = ("502", "504", "cut", "timeout")
+
+
+# -- rate limits: the referee's own counters (the hooks pace with their own code; this only judges) --
+
+
+@dataclass
+class SlidingWindow:
+    """At most ``calls`` requests in any ``period`` seconds."""
+
+    calls: int
+    period: float
+    _stamps: deque[float] = field(default_factory=deque, repr=False)
+
+    def delay(self, now: float) -> float:
+        while self._stamps and now - self._stamps[0] >= self.period:
+            self._stamps.popleft()
+        return 0.0 if len(self._stamps) < self.calls else self._stamps[0] + self.period - now
+
+    def record(self, now: float) -> None:
+        self._stamps.append(now)
+
+    def scaled(self, speed: float) -> SlidingWindow:
+        return SlidingWindow(self.calls, self.period / speed)
+
+
+@dataclass
+class TokenBucket:
+    """``burst`` back-to-back requests, then ``rate`` per second."""
+
+    burst: int
+    rate: float
+    _tokens: float | None = field(default=None, repr=False)
+    _updated: float = field(default=0.0, repr=False)
+
+    def _refill(self, now: float) -> float:
+        if self._tokens is None:
+            self._tokens, self._updated = float(self.burst), now
+        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        return self._tokens
+
+    def delay(self, now: float) -> float:
+        tokens = self._refill(now)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def record(self, now: float) -> None:
+        self._tokens = self._refill(now) - 1.0
+
+    def scaled(self, speed: float) -> TokenBucket:
+        return replace(self, rate=self.rate * speed)
+
+
+Limit = SlidingWindow | TokenBucket
 
 
 @dataclass
@@ -101,7 +152,7 @@ class Sandbox:
         self.log: deque[LogEntry] = deque(maxlen=20_000)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._limiters: dict[tuple[str, str], Pacer] = {}
+        self._limiters: dict[tuple[str, str], list[Limit]] = {}
         self.started = time.monotonic()
         self.vendors: dict[str, Any] = {}
         self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
@@ -122,24 +173,20 @@ class Sandbox:
 
     def rate_check(self, vendor: str, credential: str, limits: tuple[Limit, ...]) -> int | None:
         """Book a call; return None if allowed, else the index of the violated limit."""
-        key = (vendor, credential)
         with self._lock:
-            if key not in self._limiters:
-                self._limiters[key] = Pacer([limit.scaled(self.speed) for limit in limits])
-        pacer = self._limiters[key]
-        with pacer._lock:
-            now = pacer._clock()
-            for index, limit in enumerate(pacer.limits):
+            counters = self._limiters.setdefault((vendor, credential),
+                                                 [limit.scaled(self.speed) for limit in limits])
+            now = self.now()
+            for index, limit in enumerate(counters):
                 if limit.delay(now) > 0:
                     return index
-            for limit in pacer.limits:
+            for limit in counters:
                 limit.record(now)
         return None
 
     def retry_after(self, vendor: str, credential: str, index: int) -> float:
-        pacer = self._limiters[(vendor, credential)]
-        with pacer._lock:
-            return max(pacer.limits[index].delay(pacer._clock()), 0.001)
+        with self._lock:
+            return max(self._limiters[(vendor, credential)][index].delay(self.now()), 0.001)
 
     # -- faults ------------------------------------------------------------------------------------
 

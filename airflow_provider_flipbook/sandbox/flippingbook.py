@@ -43,8 +43,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url, iso
+from airflow_provider_flipbook.sandbox.core import TokenBucket
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
-from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
 API = "/api/v1"

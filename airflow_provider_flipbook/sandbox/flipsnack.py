@@ -37,8 +37,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url
+from airflow_provider_flipbook.sandbox.core import SlidingWindow
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
-from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 MESSAGES = {20: "OK", 22: "Maintenance mode", 30: "Missing mandatory parameter",
             31: "Requests per second limit exceeded", 32: "Requests per minute limit exceeded",

@@ -35,6 +35,7 @@ from lxml import etree
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.base import VendorEmulator
+from airflow_provider_flipbook.sandbox.core import SlidingWindow
 from airflow_provider_flipbook.sandbox.ipaper_wire import (
     Answer,
     Asmx,
@@ -47,7 +48,6 @@ from airflow_provider_flipbook.sandbox.ipaper_wire import (
     xml,
 )
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
-from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
 ROOT_ID = 182  # the top category of the documents' GetAllPapers sample

@@ -34,7 +34,7 @@ from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
-from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+from airflow_provider_flipbook.sandbox.core import SlidingWindow
 
 WIDGET_OPTIONS = {"format": {"html", "text"},
                   "styleclass": {"Paragraph": {"block", "quote", "note", "emphasis", "thin"},

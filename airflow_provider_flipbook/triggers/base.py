@@ -1,16 +1,60 @@
-"""The polling loop every trigger of this provider shares."""
+"""The polling loop every trigger of this provider shares.
+
+The triggerer runs every trigger of every provider on one event loop. A status check here never
+blocks it, and never holds a thread of asyncio's shared default pool while waiting: pacing is booked
+and waited for on the loop (``asyncio.sleep``), the HTTP call alone runs in this provider's own small
+pool, and a retry back-off comes back to the loop as :class:`WaitElsewhere` to be awaited there. The
+hooks' status functions stay the one copy of the vendor logic; only their sleep policy changes. A
+trigger cancelled during a wait leaves at once (no thread is left sleeping).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook._compat import aget_connection
 from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS, hook_for
+from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
+
+# Threads for the HTTP calls of this provider's triggers (never asyncio's default pool, which every
+# provider shares). The calls are short and waits never happen here, so a few threads serve hundreds.
+TRIGGER_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def trigger_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=TRIGGER_THREADS, thread_name_prefix="flipbook-trigger")
+        return _pool
+
+
+class LoopWaits:
+    """A hook's sleep policy in a trigger: raise :class:`WaitElsewhere` instead of sleeping, and keep the
+    error being retried, so the loop can give it up as the hook would after ``max_retries``."""
+
+    def __init__(self, hook: Any) -> None:
+        self.error: BaseException | None = None
+        log_retry = hook._before_sleep
+
+        def before_sleep(state: Any) -> None:
+            self.error = state.outcome.exception() if state.outcome else None
+            log_retry(state)
+
+        hook._before_sleep, hook._sleep = before_sleep, self.sleep
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        raise WaitElsewhere(seconds)
 
 
 class StatusPollingTrigger(BaseTrigger):
@@ -42,13 +86,35 @@ class StatusPollingTrigger(BaseTrigger):
     def check(self, hook: Any) -> dict[str, Any]:
         raise NotImplementedError
 
+    async def check_async(self, hook: Any, waits: LoopWaits) -> dict[str, Any]:
+        """``check(hook)`` with every wait on the loop: book pacing here, run the call in the provider's
+        pool, await a back-off here and run it again, up to the hook's own ``max_retries``."""
+        loop, pool, failures = asyncio.get_running_loop(), trigger_pool(), 0
+        pacer = await loop.run_in_executor(pool, lambda: hook.pacer)  # may open a file or reach Redis
+        while True:
+            if pacer is not None:
+                await pacer.shared.acquire_async(pool)
+                pacer.prepaid = 1  # the call's own acquire() takes this slot instead of booking another
+            try:
+                return await loop.run_in_executor(pool, self.check, hook)
+            except WaitElsewhere as wait:
+                if not wait.pacing:  # a retry back-off (pacing for a second request just goes round)
+                    failures += 1
+                    if failures > hook.max_retries and waits.error is not None:
+                        raise waits.error from None
+                await asyncio.sleep(wait.seconds)
+            finally:
+                if pacer is not None:
+                    pacer.prepaid = 0
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             hook = await self.hook()
+            waits = LoopWaits(hook)
             if self.wait_first:
                 await asyncio.sleep(max(min(self.poll_interval, self.deadline - time.time()), 0))
             while True:
-                status = await asyncio.to_thread(self.check, hook)
+                status = await self.check_async(hook, waits)
                 if status["state"] != "running":
                     yield TriggerEvent({"status": "success" if status["state"] == "success" else "failed",
                                         "message": str(status.get("detail", "")), "result": status, **self.target})

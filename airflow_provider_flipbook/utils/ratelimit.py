@@ -1,105 +1,88 @@
-"""Rate-limit primitives shared by the hooks (client-side pacing) and the sandbox (enforcement).
+"""Client-side pacing: the vendors' limits as data, and a pacer on pyrate-limiter buckets.
 
-Two shapes cover the four vendors:
+Two shapes describe the four vendors' limits:
 
 * ``SlidingWindow(calls, period)``: at most ``calls`` requests in any ``period`` seconds
   (Flipsnack 5/s and 60/min, iPaper below 50/min, Papyrs 6 per 60 s);
 * ``TokenBucket(burst, rate)``: ``burst`` back-to-back requests, then ``rate`` per second
   (FlippingBook: a burst of 10, then 1/s).
 
-``delay()`` says how long to wait before the next call may go out; ``record()`` books a call.
-Both are pure and thread-safe through the owning ``Pacer``'s lock.
+The pacer books calls in a pyrate-limiter bucket whose storage gives the scope: in memory
+(``process``), an SQLite file under a file lock (``host``: every process on the machine), or Redis
+(``redis``: every host). All three use pyrate-limiter's sliding-window log, so a token bucket is paced
+as its sliding-window equivalent, ``burst`` calls per ``burst / rate`` seconds: the same long-run
+rate and burst, and it also satisfies FlippingBook's older wording ("after a burst the next request
+becomes available after 10 s of inactivity").
+
+``acquire`` blocks (sleeps) until a call may go out and never rejects; ``try_acquire`` books a call
+or says how long to wait, so async code can do its own waiting (``acquire_async``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import threading
 import time
-from collections import deque
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem
+
+log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SlidingWindow:
     calls: int
     period: float
-    _stamps: deque[float] = field(default_factory=deque, repr=False)
-
-    def delay(self, now: float) -> float:
-        if self._stamps and self._stamps[-1] > now:  # a clock from before a reboot: start over
-            self._stamps.clear()
-        while self._stamps and now - self._stamps[0] >= self.period:
-            self._stamps.popleft()
-        if len(self._stamps) < self.calls:
-            return 0.0
-        return self._stamps[0] + self.period - now
-
-    def record(self, now: float) -> None:
-        self._stamps.append(now)
 
     def scaled(self, speed: float) -> SlidingWindow:
         return SlidingWindow(self.calls, self.period / speed)
 
-    def dump(self) -> list[float]:
-        return list(self._stamps)
+    @property
+    def interval(self) -> float:
+        """Seconds per call on average: what to wait when told to slow down without a hint."""
+        return self.period / self.calls
 
-    def load(self, state: list[float]) -> None:
-        self._stamps = deque(state[-self.calls:])
+    def window(self) -> SlidingWindow:
+        return self
 
 
-@dataclass
+@dataclass(frozen=True)
 class TokenBucket:
     burst: int
     rate: float
-    _tokens: float | None = field(default=None, repr=False)
-    _updated: float = field(default=0.0, repr=False)
-
-    def _refill(self, now: float) -> float:
-        if self._tokens is None or self._updated > now:  # first use, or a clock from before a reboot
-            self._tokens, self._updated = float(self.burst), now
-        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        return self._tokens
-
-    def delay(self, now: float) -> float:
-        tokens = self._refill(now)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
-
-    def record(self, now: float) -> None:
-        self._refill(now)
-        self._tokens = (self._tokens or 0.0) - 1.0
 
     def scaled(self, speed: float) -> TokenBucket:
         return TokenBucket(self.burst, self.rate * speed)
 
-    def dump(self) -> list[float]:
-        return [] if self._tokens is None else [self._tokens, self._updated]
+    @property
+    def interval(self) -> float:
+        return 1 / self.rate
 
-    def load(self, state: list[float]) -> None:
-        self._tokens, self._updated = (state[0], state[1]) if state else (None, 0.0)
+    def window(self) -> SlidingWindow:
+        return SlidingWindow(self.burst, self.burst / self.rate)
 
 
 Limit = SlidingWindow | TokenBucket
 
 
-class Pacer:
-    """A set of limits that must all hold; ``acquire`` blocks until a call may go out."""
+def rates(limits: Sequence[Limit]) -> list[Rate]:
+    """pyrate-limiter rates (milliseconds, rounded up so the pacing is never faster than asked)."""
+    return [Rate(w.calls, max(1, math.ceil(w.period * 1000))) for w in (limit.window() for limit in limits)]
 
-    def __init__(self, limits: Sequence[Limit], clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = list(limits)
-        self._clock = clock
-        self._lock = threading.Lock()
+
+class Pacer:
+    """Something that books calls: ``try_acquire`` returns 0 (booked) or the seconds to wait."""
+
+    limits: list[Limit]
 
     def try_acquire(self) -> float:
-        """Book a call and return 0, or book nothing and return the seconds to wait."""
-        with self._lock:
-            now = self._clock()
-            wait = max((limit.delay(now) for limit in self.limits), default=0.0)
-            if wait <= 0:
-                for limit in self.limits:
-                    limit.record(now)
-            return max(wait, 0.0)
+        raise NotImplementedError
 
     def acquire(self, sleep: Callable[[float], None] = time.sleep) -> float:
         """Block until a call may go out; return the seconds spent waiting."""
@@ -109,42 +92,141 @@ class Pacer:
             waited += wait
         return waited
 
+    async def acquire_async(self, executor: Executor | None = None) -> float:
+        """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,
+        the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait. Waiters queue on
+        an asyncio lock (first come, first served): only the head of the queue asks the bucket, so
+        hundreds of waiting triggers do not all wake up for every free slot."""
+        loop = asyncio.get_running_loop()
+        locks = self.__dict__.setdefault("_async_locks", weakref.WeakKeyDictionary())
+        waited = 0.0
+        async with locks.setdefault(loop, asyncio.Lock()):
+            while (wait := await loop.run_in_executor(executor, self.try_acquire)) > 0:
+                await asyncio.sleep(wait)
+                waited += wait
+        return waited
 
-class SharedPacer(Pacer):
-    """A pacer whose state lives in a file, locked with ``flock``: every process on this host that
-    uses the same credential shares it (LocalExecutor workers, the triggerer, ``airflow dags test``).
-    ``time.monotonic`` is system-wide on Linux, so the timestamps agree across processes."""
 
-    def __init__(self, limits: Sequence[Limit], path: str, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(limits, clock)
-        self.path = path
+class BucketPacer(Pacer):
+    """A set of limits that must all hold, booked in one pyrate-limiter bucket (in memory by default).
+
+    ``clock`` gives seconds; wall-clock time by default, because the host and Redis scopes compare
+    timestamps written by other processes (and, for Redis, other hosts: keep their clocks in NTP sync).
+    """
+
+    def __init__(
+        self,
+        limits: Sequence[Limit],
+        bucket: AbstractBucket | None = None,
+        clock: Callable[[], float] = time.time,
+        name: str = "call",
+    ) -> None:
+        self.limits = list(limits)
+        self.bucket = bucket if bucket is not None else InMemoryBucket(rates(self.limits))
+        self._clock = clock
+        self._name = name
+        self._longest = max((limit.window().period for limit in self.limits), default=0.0)
+        self._lock = threading.Lock()  # put() and waiting() read the same recorded verdict
 
     def try_acquire(self) -> float:
-        import fcntl
-        import json
+        if not self.limits:
+            return 0.0
+        with self._lock:
+            for _ in range(2):
+                now = int(self._clock() * 1000)
+                item = RateItem(self._name, now)
+                if self.bucket.put(item):
+                    self.bucket.leak(now)  # drop what has left every window: the storage stays small
+                    return 0.0
+                wait = max(int(self.bucket.waiting(item)), 1) / 1000  # type: ignore[arg-type]
+                if wait <= self._longest * 1.5:
+                    break
+                self.bucket.flush()  # stamps from the future: the clock went back (a reboot), start over
+            return wait
 
-        with self._lock, open(self.path, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+
+class RedisPacer(Pacer):
+    """The Redis scope: a pacer on a Redis bucket that, when Redis cannot be reached, paces with the
+    host scope instead (one warning per process) and tries Redis again after ``retry_after`` s."""
+
+    warned = False
+
+    def __init__(
+        self,
+        limits: Sequence[Limit],
+        connect: Callable[[], AbstractBucket],
+        fallback: Callable[[], Pacer],
+        retry_after: float = 60.0,
+    ) -> None:
+        self.limits = list(limits)
+        self._connect, self._fallback_factory = connect, fallback
+        self._redis: BucketPacer | None = None
+        self._fallback: Pacer | None = None
+        self._down_until = 0.0
+        self._retry_after = retry_after
+        self._lock = threading.Lock()
+
+    @property
+    def using_redis(self) -> bool:
+        return self._redis is not None
+
+    def try_acquire(self) -> float:
+        if time.monotonic() >= self._down_until:
             try:
-                handle.seek(0)
-                try:
-                    states = json.loads(handle.read() or "[]")
-                except ValueError:
-                    states = []
-                for limit, state in zip(self.limits, states + [[]] * len(self.limits), strict=False):
-                    limit.load(state)
-                now = self._clock()
-                wait = max((limit.delay(now) for limit in self.limits), default=0.0)
-                if wait <= 0:
-                    for limit in self.limits:
-                        limit.record(now)
-                    handle.seek(0)
-                    handle.truncate()
-                    handle.write(json.dumps([limit.dump() for limit in self.limits]))
-                    handle.flush()
-                return max(wait, 0.0)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                with self._lock:
+                    if self._redis is None:
+                        self._redis = BucketPacer(self.limits, bucket=self._connect())
+                    redis = self._redis
+                return redis.try_acquire()
+            except Exception as error:  # redis' errors, but also a missing connection or package
+                self._redis = None
+                self._down_until = time.monotonic() + self._retry_after
+                if not RedisPacer.warned:
+                    RedisPacer.warned = True
+                    log.warning(
+                        "Redis pacing unavailable (%s: %s); pacing per host instead, so other hosts "
+                        "using the same credential are not counted",
+                        type(error).__name__,
+                        str(error)[:200],
+                    )
+        with self._lock:
+            if self._fallback is None:
+                self._fallback = self._fallback_factory()
+        return self._fallback.try_acquire()
+
+
+class WaitElsewhere(Exception):
+    """Raised by a hook's sleep policy instead of sleeping (in a trigger's worker thread): the event
+    loop does the waiting, then runs the call again. ``pacing`` tells a pacing wait from a back-off."""
+
+    def __init__(self, seconds: float, pacing: bool = False) -> None:
+        super().__init__(f"wait {seconds:.3f} s")
+        self.seconds, self.pacing = seconds, pacing
+
+
+class HookPacer:
+    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's ``_sleep``."""
+
+    def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
+        self.shared, self._sleep = shared, sleep
+        self.prepaid = 0  # calls a trigger has already booked on the event loop (see triggers.base)
+
+    def try_acquire(self) -> float:
+        if self.prepaid > 0:
+            self.prepaid -= 1
+            return 0.0
+        return self.shared.try_acquire()
+
+    def acquire(self) -> float:
+        waited = 0.0
+        while (wait := self.try_acquire()) > 0:
+            try:
+                self._sleep(wait)
+            except WaitElsewhere as elsewhere:
+                elsewhere.pacing = True
+                raise
+            waited += wait
+        return waited
 
 
 def parse_limit(text: str) -> SlidingWindow:

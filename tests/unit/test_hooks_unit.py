@@ -12,7 +12,7 @@ from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook, error
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook, sign
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook, base64_form_chunks, parse_xml, text
 from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
-from airflow_provider_flipbook.utils.ratelimit import Pacer, SlidingWindow, TokenBucket, parse_limit
+from airflow_provider_flipbook.utils.ratelimit import BucketPacer, SlidingWindow, TokenBucket, parse_limit
 
 
 def test_flipsnack_signature_reproduces_the_vendors_worked_example():
@@ -187,7 +187,7 @@ def test_retry_after_as_http_date():
 
 def test_sliding_window_pacer_spaces_calls():
     clock = [0.0]
-    pacer = Pacer([SlidingWindow(2, 10.0)], clock=lambda: clock[0])
+    pacer = BucketPacer([SlidingWindow(2, 10.0)], clock=lambda: clock[0])
 
     def sleep(seconds):
         clock[0] += seconds
@@ -196,15 +196,26 @@ def test_sliding_window_pacer_spaces_calls():
     for _ in range(5):
         pacer.acquire(sleep)
         times.append(clock[0])
-    assert times == [0.0, 0.0, 10.0, 10.0, 20.0]
+    assert times == pytest.approx([0.0, 0.0, 10.0, 10.0, 20.0], abs=0.01)
 
 
-def test_token_bucket_allows_a_burst_then_the_rate():
+def test_token_bucket_is_paced_as_its_sliding_window_burst_then_the_same_rate():
+    """A burst of 10 then 1/s is paced as 10 per 10 s: the same burst and long-run rate, and it also
+    meets FlippingBook's older wording (the next request after a burst comes after 10 s)."""
     clock = [0.0]
-    pacer = Pacer([TokenBucket(burst=10, rate=1.0)], clock=lambda: clock[0])
-    waits = [pacer.acquire(lambda s: clock.__setitem__(0, clock[0] + s)) for _ in range(13)]
+    pacer = BucketPacer([TokenBucket(burst=10, rate=1.0)], clock=lambda: clock[0])
+    waits = [pacer.acquire(lambda s: clock.__setitem__(0, clock[0] + s)) for _ in range(31)]
     assert waits[:10] == [0.0] * 10
-    assert waits[10:] == pytest.approx([1.0, 1.0, 1.0])
+    assert waits[10] == pytest.approx(10.0, abs=0.01) and waits[11:20] == [0.0] * 9
+    assert clock[0] == pytest.approx(30.0, abs=0.01)  # 31 calls: (31 - burst) / rate, as a token bucket
+
+
+def test_pacer_starts_over_when_the_clock_goes_back():
+    clock = [1000.0]
+    pacer = BucketPacer([SlidingWindow(1, 10.0)], clock=lambda: clock[0])
+    assert pacer.try_acquire() == 0.0 and pacer.try_acquire() == pytest.approx(10.0, abs=0.01)
+    clock[0] = 100.0  # a stamp 900 s in the future would otherwise block for 15 minutes
+    assert pacer.try_acquire() == 0.0
 
 
 def test_rate_limit_override_and_pacing_speed_from_extras():
@@ -215,14 +226,23 @@ def test_rate_limit_override_and_pacing_speed_from_extras():
         parse_limit("fast")
 
 
-def test_shared_pacer_shares_one_budget_between_instances(tmp_path):
-    from airflow_provider_flipbook.utils.ratelimit import SharedPacer
+def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
+    """The host scope: pyrate-limiter's SQLite bucket under a file lock, also used by another process."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
 
-    clock = [100.0]
-    path = str(tmp_path / "pacer.json")
-    first = SharedPacer([SlidingWindow(3, 10.0)], path, clock=lambda: clock[0])
-    second = SharedPacer([SlidingWindow(3, 10.0)], path, clock=lambda: clock[0])
-    assert [first.try_acquire(), second.try_acquire(), first.try_acquire()] == [0.0, 0.0, 0.0]
-    assert second.try_acquire() == pytest.approx(10.0)  # the budget is shared through the file
-    clock[0] = 5.0  # the clock went backwards (a reboot): old stamps are dropped
-    assert first.try_acquire() == 0.0
+    from airflow_provider_flipbook.hooks.base import _host_pacer
+
+    script = ("import sys; from airflow_provider_flipbook.hooks.base import _host_pacer;"
+              "from airflow_provider_flipbook.utils.ratelimit import SlidingWindow;"
+              "p = _host_pacer('papyrs-test', [SlidingWindow(3, 30.0)]); print(p.try_acquire(), p.try_acquire())")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    assert other.stdout.split() == ["0.0", "0.0"]
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() answers in this process
+    ours = _host_pacer("papyrs-test", [SlidingWindow(3, 30.0)])
+    assert ours.try_acquire() == 0.0
+    assert 25.0 < ours.try_acquire() <= 30.01  # the other process's two calls count here too
+    assert list((tmp_path / "airflow-provider-flipbook-pacing").glob("papyrs-test.sqlite"))
