@@ -19,20 +19,36 @@ PACKAGE = "airflow_provider_flipbook"
 
 def _field(label: str, kind: str, description: str, example: Any = None, **schema: Any) -> dict[str, Any]:
     examples = {"examples": [example]} if example is not None else {}
-    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **examples, **schema}}
+    return {
+        "label": label,
+        "description": description,
+        "schema": {"type": [kind, "null"], **examples, **schema},
+    }
 
 
 def _transport_fields(rate_limit: str, documented: str) -> dict[str, Any]:
     return {
         "timeout": _field("Timeout (s)", "number", "Seconds to wait for each answer (default 60).", 60),
-        "max_retries": _field("Max retries", "integer", "Retries on 5xx, timeouts and rate limits (default 5).", 5),
-        "rate_limit": _field("Rate limit", "string",
-                             f"Override the vendor's documented limit ({documented}), as calls/seconds.", rate_limit),
+        "max_retries": _field(
+            "Max retries", "integer", "Retries on 5xx, timeouts and rate limits (default 5).", 5
+        ),
+        "rate_limit": _field(
+            "Rate limit",
+            "string",
+            f"Override the vendor's documented limit ({documented}), as calls/seconds.",
+            rate_limit,
+        ),
     }
 
 
-def _connection(conn_type: str, hook: str, name: str, rate_limit: tuple[str, str], behaviour: dict[str, Any],
-                fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def _connection(
+    conn_type: str,
+    hook: str,
+    name: str,
+    rate_limit: tuple[str, str],
+    behaviour: dict[str, Any],
+    fields: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "connection-type": conn_type,
         "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
@@ -52,58 +68,136 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-flipbook",
         "name": "Flipbook publishing (FlippingBook, Flipsnack, iPaper, Papyrs)",
         "description": "Publish PDFs as flipbooks and reports as intranet pages from Airflow, "
-                       "with a local sandbox of all four APIs",
+        "with a local sandbox of all four APIs",
         "integrations": [
             {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
-            for name, url in (("FlippingBook Online", "https://apidocs.flippingbook.com/"),
-                              ("Flipsnack", "https://developers.flipsnack.com/"),
-                              ("iPaper", "https://docs.ipaper.io/"),
-                              ("Papyrs", "https://about.papyrs.com/@docs/API"))
+            for name, url in (
+                ("FlippingBook Online", "https://apidocs.flippingbook.com/"),
+                ("Flipsnack", "https://developers.flipsnack.com/"),
+                ("iPaper", "https://docs.ipaper.io/"),
+                ("Papyrs", "https://about.papyrs.com/@docs/API"),
+            )
         ],
-        "hooks": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.hooks.flippingbook"]},
-                  {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.hooks.flipsnack"]},
-                  {"integration-name": "iPaper", "python-modules": [f"{PACKAGE}.hooks.ipaper"]},
-                  {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.hooks.papyrs"]}],
-        "operators": [{"integration-name": "FlippingBook Online",
-                       "python-modules": [f"{PACKAGE}.operators.upload", f"{PACKAGE}.operators.flippingbook"]},
-                      {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.operators.papyrs"]}],
-        "sensors": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.sensors.conversion"]},
-                    {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.sensors.flipsnack"]}],
-        "triggers": [{"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
-                     {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]}],
+        "hooks": [
+            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.hooks.flippingbook"]},
+            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.hooks.flipsnack"]},
+            {"integration-name": "iPaper", "python-modules": [f"{PACKAGE}.hooks.ipaper"]},
+            {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.hooks.papyrs"]},
+        ],
+        "operators": [
+            {
+                "integration-name": "FlippingBook Online",
+                "python-modules": [f"{PACKAGE}.operators.upload", f"{PACKAGE}.operators.flippingbook"],
+            },
+            {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.operators.papyrs"]},
+        ],
+        "sensors": [
+            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.sensors.conversion"]},
+            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.sensors.flipsnack"]},
+        ],
+        "triggers": [
+            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
+            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]},
+        ],
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
-            _connection("flippingbook", "FlippingBookHook", "FlippingBook Online", ("1/1", "bursts of 10, then 1 call/s"), {
-                "hidden-fields": ["schema", "login", "port"],
-                "relabeling": {"password": "API key", "host": "API base URL (optional)"},
-                "placeholders": {"host": "https://api-tc.is.flippingbook.com", "password": "FlippingBook API key"},
-            }),
-            _connection("flipsnack", "FlipsnackHook", "Flipsnack", ("5/1", "5 calls/s and 60/min"), {
-                "hidden-fields": ["schema", "port"],
-                "relabeling": {"login": "API key", "password": "API secret", "host": "API base URL (optional)"},
-                "placeholders": {"host": "https://api.flipsnack.com", "login": "Flipsnack API key",
-                                 "password": "Flipsnack API secret key", "upload_host": "https://upload.flipsnack.com"},
-            }, {"upload_host": _field("Upload host", "string",
-                                      "Host for collection.create uploads (default https://upload.flipsnack.com).",
-                                      "https://upload.flipsnack.com")}),
-            _connection("ipaper", "IPaperHook", "iPaper", ("48/60", "48 calls/min"), {
-                "hidden-fields": ["schema", "port"],
-                "relabeling": {"login": "User e-mail or APIKey", "password": "Password or API key",
-                               "host": "API base URL (optional)"},
-                "placeholders": {"host": "https://ipaper.api.ipapercms.dk", "login": "APIKey",
-                                 "viewer_base_url": "https://<account>.ipapercms.dk"},
-            }, {"viewer_base_url": _field("Viewer base URL", "string",
-                                          "Prefix for the papers' relative URLs, to report public viewer links.",
-                                          "https://<account>.ipapercms.dk"),
-                "credential_fields": _field("Credential fields", "string",
-                                            "Which form fields carry the login: all (default), pl or plain.",
-                                            enum=["all", "pl", "plain"])}),
-            _connection("papyrs", "PapyrsHook", "Papyrs", ("6/60", "6 calls/min"), {
-                "hidden-fields": ["schema", "login", "port"],
-                "relabeling": {"host": "Site URL", "password": "API token"},
-                "placeholders": {"host": "https://<site>.papyrs.com", "password": "Papyrs API token",
-                                 "subsite": "home"},
-            }, {"subsite": _field("Subsite", "string",
-                                  "Subsite for page calls (default home); site-wide calls leave it out.", "home")}),
+            _connection(
+                "flippingbook",
+                "FlippingBookHook",
+                "FlippingBook Online",
+                ("1/1", "bursts of 10, then 1 call/s"),
+                {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"password": "API key", "host": "API base URL (optional)"},
+                    "placeholders": {
+                        "host": "https://api-tc.is.flippingbook.com",
+                        "password": "FlippingBook API key",
+                    },
+                },
+            ),
+            _connection(
+                "flipsnack",
+                "FlipsnackHook",
+                "Flipsnack",
+                ("5/1", "5 calls/s and 60/min"),
+                {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "login": "API key",
+                        "password": "API secret",
+                        "host": "API base URL (optional)",
+                    },
+                    "placeholders": {
+                        "host": "https://api.flipsnack.com",
+                        "login": "Flipsnack API key",
+                        "password": "Flipsnack API secret key",
+                        "upload_host": "https://upload.flipsnack.com",
+                    },
+                },
+                {
+                    "upload_host": _field(
+                        "Upload host",
+                        "string",
+                        "Host for collection.create uploads (default https://upload.flipsnack.com).",
+                        "https://upload.flipsnack.com",
+                    )
+                },
+            ),
+            _connection(
+                "ipaper",
+                "IPaperHook",
+                "iPaper",
+                ("48/60", "48 calls/min"),
+                {
+                    "hidden-fields": ["schema", "port"],
+                    "relabeling": {
+                        "login": "User e-mail or APIKey",
+                        "password": "Password or API key",
+                        "host": "API base URL (optional)",
+                    },
+                    "placeholders": {
+                        "host": "https://ipaper.api.ipapercms.dk",
+                        "login": "APIKey",
+                        "viewer_base_url": "https://<account>.ipapercms.dk",
+                    },
+                },
+                {
+                    "viewer_base_url": _field(
+                        "Viewer base URL",
+                        "string",
+                        "Prefix for the papers' relative URLs, to report public viewer links.",
+                        "https://<account>.ipapercms.dk",
+                    ),
+                    "credential_fields": _field(
+                        "Credential fields",
+                        "string",
+                        "Which form fields carry the login: all (default), pl or plain.",
+                        enum=["all", "pl", "plain"],
+                    ),
+                },
+            ),
+            _connection(
+                "papyrs",
+                "PapyrsHook",
+                "Papyrs",
+                ("6/60", "6 calls/min"),
+                {
+                    "hidden-fields": ["schema", "login", "port"],
+                    "relabeling": {"host": "Site URL", "password": "API token"},
+                    "placeholders": {
+                        "host": "https://<site>.papyrs.com",
+                        "password": "Papyrs API token",
+                        "subsite": "home",
+                    },
+                },
+                {
+                    "subsite": _field(
+                        "Subsite",
+                        "string",
+                        "Subsite for page calls (default home); site-wide calls leave it out.",
+                        "home",
+                    )
+                },
+            ),
         ],
     }

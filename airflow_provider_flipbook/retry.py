@@ -37,8 +37,10 @@ def vendor_retry_policy_args(max_delay_seconds: float = 3600.0) -> dict[str, Any
 
 def __getattr__(name: str) -> Any:
     if name == "VendorRetryPolicy":  # only reached where the class below was not defined
-        raise ImportError(f"VendorRetryPolicy needs Airflow 3.3+ (task retry policies); this is Airflow "
-                          f"{AIRFLOW_VERSION}: use **vendor_retry_policy_args() in default_args instead")
+        raise ImportError(
+            f"VendorRetryPolicy needs Airflow 3.3+ (task retry policies); this is Airflow "
+            f"{AIRFLOW_VERSION}: use **vendor_retry_policy_args() in default_args instead"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -49,16 +51,22 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
         def __init__(self, max_delay_seconds: float = 3600.0) -> None:
             self.max_delay_seconds = max_delay_seconds
 
-        def evaluate(self, exception: BaseException, try_number: int, max_tries: int,
-                     context: Any = None) -> RetryDecision:
+        def evaluate(
+            self, exception: BaseException, try_number: int, max_tries: int, context: Any = None
+        ) -> RetryDecision:
             if isinstance(exception, RateLimitError) and exception.retry_after:
                 delay = min(exception.retry_after, self.max_delay_seconds)
-                return RetryDecision.retry(timedelta(seconds=delay), reason=f"{exception.vendor} asked to wait {delay:g} s")
+                return RetryDecision.retry(
+                    timedelta(seconds=delay), reason=f"{exception.vendor} asked to wait {delay:g} s"
+                )
             if isinstance(exception, InvalidInputError):
                 return RetryDecision.fail(reason="bad input: another try would fail the same way")
             if isinstance(exception, VendorApiError) and not isinstance(
-                    exception, (TransientApiError, RateLimitError, MalformedResponseError)):
-                return RetryDecision.fail(reason=f"{exception.vendor} refused the request ({exception.code or exception.status})")
+                exception, (TransientApiError, RateLimitError, MalformedResponseError)
+            ):
+                return RetryDecision.fail(
+                    reason=f"{exception.vendor} refused the request ({exception.code or exception.status})"
+                )
             return RetryDecision.default()
 
         def serialize(self) -> dict[str, Any]:

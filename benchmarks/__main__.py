@@ -49,10 +49,18 @@ def runners() -> dict:
     from benchmarks.triggerer import triggerer_waits
     from benchmarks.waiting import wait
 
-    return {"pacing_flippingbook": pacing_flippingbook, "pacing_papyrs": pacing_papyrs, "concurrency": concurrency,
-            "pacing_two_hosts": pacing_two_hosts, "triggerer_waits": triggerer_waits,
-            "memory": memory, "wait": wait, "parse_overhead": parse_overhead, "papyrs_requests": papyrs_requests,
-            "lost_answer": lost_answer}
+    return {
+        "pacing_flippingbook": pacing_flippingbook,
+        "pacing_papyrs": pacing_papyrs,
+        "concurrency": concurrency,
+        "pacing_two_hosts": pacing_two_hosts,
+        "triggerer_waits": triggerer_waits,
+        "memory": memory,
+        "wait": wait,
+        "parse_overhead": parse_overhead,
+        "papyrs_requests": papyrs_requests,
+        "lost_answer": lost_answer,
+    }
 
 
 def judge(result: Result) -> bool | None:
@@ -60,7 +68,9 @@ def judge(result: Result) -> bool | None:
     if not match:
         return None
     limit = float(match.group(2))
-    return {"<=": result.ours <= limit, "<": result.ours < limit}.get(match.group(1) or "", result.ours == limit)
+    return {"<=": result.ours <= limit, "<": result.ours < limit}.get(
+        match.group(1) or "", result.ours == limit
+    )
 
 
 def table(results: list[Result]) -> str:
@@ -94,9 +104,11 @@ def main() -> int:
     if not args.smoke and not args.only:
         readme = HERE / "README.md"
         text = readme.read_text()
-        figures = (f"<!-- figures -->\nLast run: {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-                   f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s in all.\n\n"
-                   f"{table(results)}\n<!-- /figures -->")
+        figures = (
+            f"<!-- figures -->\nLast run: {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+            f"Python {platform.python_version()}, {time.monotonic() - started:.0f} s in all.\n\n"
+            f"{table(results)}\n<!-- /figures -->"
+        )
         readme.write_text(re.sub(r"<!-- figures -->.*<!-- /figures -->", figures, text, flags=re.S))
     return 0
 

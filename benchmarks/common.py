@@ -40,8 +40,12 @@ class Sandbox:
 
     def __init__(self, speed: float, *options: str) -> None:
         self.speed = speed
-        self.process = subprocess.Popen([str(BIN / "flipbook-sandbox"), "--port", "0", "--speed", str(speed), *options],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(
+            [str(BIN / "flipbook-sandbox"), "--port", "0", "--speed", str(speed), *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         self.env: dict[str, str] = {}
         for _ in range(4):
             name, _, value = self.process.stdout.readline().strip().partition("=")
@@ -65,7 +69,8 @@ class Sandbox:
         """Point this process's default connections at the sandbox (with extra connection extras)."""
         for name, conn in self.connections.items():
             os.environ[f"AIRFLOW_CONN_{name.upper()}_DEFAULT"] = json.dumps(
-                {**conn, "extra": {**conn["extra"], **extra}})
+                {**conn, "extra": {**conn["extra"], **extra}}
+            )
 
     def requests(self) -> list[dict]:
         import requests
@@ -113,19 +118,43 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "redis-server"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=600,
+                check=False,
+            )
             binary = shutil.which("redis-server")
         if binary is None:
-            raise RedisUnavailable("redis-server is not installed and `apt-get install redis-server` was not possible")
+            raise RedisUnavailable(
+                "redis-server is not installed and `apt-get install redis-server` was not possible"
+            )
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.folder = tempfile.mkdtemp(prefix="flipbook-redis-")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.folder, "--save", "",
-             "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.folder,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:

@@ -28,12 +28,24 @@ def cases(pdf: str) -> dict[str, tuple[str, str, str, Callable[[Any], Any]]]:
 
     opener = partial(open, pdf, "rb")
     return {
-        "flippingbook publication": ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications",
-                                     lambda hook: hook.create_publication(name="Lost", filename="lost.pdf",
-                                                                          data=_b64(pdf))),
-        "flipsnack collection": ("flipsnack", "POST /v1/", "collections",
-                                 lambda hook: hook.create_collection(open_file=opener, title="Lost")),
-        "ipaper paper": ("ipaper", "CreatePaper", "papers", lambda hook: hook.create_paper(0, "Lost", "lost")),
+        "flippingbook publication": (
+            "flippingbook",
+            "POST /api/v1/fbonline/publication\\?",
+            "publications",
+            lambda hook: hook.create_publication(name="Lost", filename="lost.pdf", data=_b64(pdf)),
+        ),
+        "flipsnack collection": (
+            "flipsnack",
+            "POST /v1/",
+            "collections",
+            lambda hook: hook.create_collection(open_file=opener, title="Lost"),
+        ),
+        "ipaper paper": (
+            "ipaper",
+            "CreatePaper",
+            "papers",
+            lambda hook: hook.create_paper(0, "Lost", "lost"),
+        ),
         "papyrs page": ("papyrs", "pages/create", "pages", lambda hook: hook.create_page("Lost", [[]])),
     }
 
@@ -61,8 +73,11 @@ def lost_answer(variants: tuple[str, ...] = LOST_AS, speed: float = 50) -> list[
             for lost_as in variants:
                 for client in duplicates:
                     requests.post(f"{sandbox.url}/_sandbox/reset", timeout=10)
-                    requests.post(f"{sandbox.url}/_sandbox/faults", timeout=10,
-                                  json={"vendor": vendor, "kind": "lost_answer", "route": route, "lost_as": lost_as})
+                    requests.post(
+                        f"{sandbox.url}/_sandbox/faults",
+                        timeout=10,
+                        json={"vendor": vendor, "kind": "lost_answer", "route": route, "lost_as": lost_as},
+                    )
                     hook = hook_class(vendor)(f"{vendor}_default")
                     try:
                         call(blind(hook) if client == "naive" else hook)
@@ -70,5 +85,12 @@ def lost_answer(variants: tuple[str, ...] = LOST_AS, speed: float = 50) -> list[
                         print(f"{client} {vendor} {lost_as}: {type(error).__name__}")
                     duplicates[client] += max(sandbox.state()[vendor][counted] - 1, 0)
     cases_run = len(cases(pdf)) * len(variants)
-    return [Result("lost_answer_duplicates", duplicates["ours"], duplicates["naive"],
-                   f"extra objects over {cases_run} lost answers", "== 0")]
+    return [
+        Result(
+            "lost_answer_duplicates",
+            duplicates["ours"],
+            duplicates["naive"],
+            f"extra objects over {cases_run} lost answers",
+            "== 0",
+        )
+    ]

@@ -22,9 +22,17 @@ def sample(size_mb: int) -> Path:
     path = WORK / f"sample-{size_mb}mb.pdf"
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c", "import sys; from airflow_provider_flipbook.utils.pdf import "
-                        "make_sample_pdf as m; m(sys.argv[1], 8, 'Benchmark', pad_to_bytes=int(sys.argv[2]))",
-                        str(path), str(size_mb * MB)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from airflow_provider_flipbook.utils.pdf import "
+                "make_sample_pdf as m; m(sys.argv[1], 8, 'Benchmark', pad_to_bytes=int(sys.argv[2]))",
+                str(path),
+                str(size_mb * MB),
+            ],
+            check=True,
+        )
     return path
 
 
@@ -56,9 +64,16 @@ def measure(case: str, variant: str, path: str, target: str) -> None:
 
             conn = env_conns["AIRFLOW_CONN_IPAPER_DEFAULT"]
             with open(path, "rb") as handle:
-                body = {"paperID": target, "xmlOptions": "<options/>", "base64Pdf": base64.b64encode(handle.read()),
-                        "plUsername": conn["login"], "plPassword": conn["password"]}
-            requests.post(conn["host"] + "/V2/Ripper.asmx/ProcessPDF", data=body, timeout=600).raise_for_status()
+                body = {
+                    "paperID": target,
+                    "xmlOptions": "<options/>",
+                    "base64Pdf": base64.b64encode(handle.read()),
+                    "plUsername": conn["login"],
+                    "plPassword": conn["password"],
+                }
+            requests.post(
+                conn["host"] + "/V2/Ripper.asmx/ProcessPDF", data=body, timeout=600
+            ).raise_for_status()
     elif case == "flipsnack":
         hook = FlipsnackHook()
         if variant == "ours":
@@ -67,8 +82,9 @@ def measure(case: str, variant: str, path: str, target: str) -> None:
             fields = hook.signed("collection.create", {"title": "Big"})
             with open(path, "rb") as handle:
                 data = handle.read()
-            answer = requests.post(hook.upload_url + "/v1/", data=fields, files={"file": ("big.pdf", data)},
-                                   timeout=600).json()
+            answer = requests.post(
+                hook.upload_url + "/v1/", data=fields, files={"file": ("big.pdf", data)}, timeout=600
+            ).json()
             assert answer["code"] == 20, answer
     else:  # download
         out = WORK / f"download-{variant}.zip"
@@ -83,8 +99,13 @@ def measure(case: str, variant: str, path: str, target: str) -> None:
 
 
 def child(case: str, variant: str, path: Path, target: str, env: dict) -> float:
-    result = subprocess.run([sys.executable, "-m", "benchmarks.memory", case, variant, str(path), target],
-                            capture_output=True, text=True, env={**os.environ, **env}, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.memory", case, variant, str(path), target],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=900,
+    )
     if result.returncode:
         raise RuntimeError(f"memory {case}/{variant} failed: {result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])["mb"]
@@ -98,8 +119,11 @@ def memory(sizes: dict[str, tuple[int, int]]) -> list[Result]:
         from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
         from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 
-        for case, name in (("ipaper", "memory_ipaper_upload_mb"), ("flipsnack", "memory_flipsnack_upload_mb"),
-                           ("download", "memory_download_mb")):
+        for case, name in (
+            ("ipaper", "memory_ipaper_upload_mb"),
+            ("flipsnack", "memory_flipsnack_upload_mb"),
+            ("download", "memory_download_mb"),
+        ):
             small, large = sizes[case]
             for size in (small, large):
                 path = sample(size)
@@ -107,11 +131,16 @@ def memory(sizes: dict[str, tuple[int, int]]) -> list[Result]:
                 for variant in ("ours", "baseline"):
                     if case == "ipaper":
                         ip = IPaperHook()
-                        target = str(ip.create_paper(ip.root_paper_id, f"Big {size} {variant}", f"big-{size}-{variant}"))
+                        target = str(
+                            ip.create_paper(
+                                ip.root_paper_id, f"Big {size} {variant}", f"big-{size}-{variant}"
+                            )
+                        )
                     elif case == "download":
                         hook = FlipsnackHook()
-                        collection = hook.create_collection(open_file=lambda p=path: open(p, "rb"),
-                                                            filename="big.pdf")["collectionHash"]
+                        collection = hook.create_collection(
+                            open_file=lambda p=path: open(p, "rb"), filename="big.pdf"
+                        )["collectionHash"]
                         while hook.conversion_status(collection)["state"] == "running":
                             time.sleep(0.2)
                         while hook.package_status(collection)["state"] == "running":
@@ -120,8 +149,15 @@ def memory(sizes: dict[str, tuple[int, int]]) -> list[Result]:
                     else:
                         target = ""
                     figures[variant] = child(case, variant, path, target, env)
-                results.append(Result(f"{name}" + ("" if size == large else f"_at_{size}mb"), figures["ours"],
-                                      figures["baseline"], f"MB peak RSS increase ({size} MB file)", "<= 64"))
+                results.append(
+                    Result(
+                        f"{name}" + ("" if size == large else f"_at_{size}mb"),
+                        figures["ours"],
+                        figures["baseline"],
+                        f"MB peak RSS increase ({size} MB file)",
+                        "<= 64",
+                    )
+                )
     return results
 
 

@@ -18,8 +18,9 @@ from benchmarks.common import Result, Sandbox
 FB = "/api/v1/fbonline"
 
 
-def _fb_naive_call(session: requests.Session, url: str, key: str, body: dict, retry_every: float,
-                   max_attempts: int = 50) -> tuple[bool, int]:
+def _fb_naive_call(
+    session: requests.Session, url: str, key: str, body: dict, retry_every: float, max_attempts: int = 50
+) -> tuple[bool, int]:
     rejections = 0
     for _ in range(max_attempts):
         answer = session.post(url, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
@@ -41,9 +42,16 @@ def _side_by_side(name: str, speed: float, minimum: float, ours, baseline) -> li
             elapsed = time.perf_counter() - started
             rejected = sum(1 for r in sandbox.requests() if r["status"] == 429)
             figures[variant] = (elapsed / minimum if minimum else 1.0, rejected)
-    return [Result(f"pacing_{name}", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
-                   "elapsed / minimum", "<= 1.10"),
-            Result(f"rejections_{name}", figures["ours"][1], figures["baseline"][1], "429 answers", "0")]
+    return [
+        Result(
+            f"pacing_{name}",
+            round(figures["ours"][0], 3),
+            round(figures["baseline"][0], 3),
+            "elapsed / minimum",
+            "<= 1.10",
+        ),
+        Result(f"rejections_{name}", figures["ours"][1], figures["baseline"][1], "429 answers", "0"),
+    ]
 
 
 def pacing_flippingbook(calls: int, speed: float) -> list[Result]:
@@ -59,11 +67,20 @@ def pacing_flippingbook(calls: int, speed: float) -> list[Result]:
     def baseline(sandbox: Sandbox) -> None:
         conn = sandbox.connections["flippingbook"]
         session, key, base = requests.Session(), conn["password"], conn["host"] + FB
-        pid = session.post(f"{base}/publication", json={"name": "Pacing"},
-                           headers={"Authorization": f"Bearer {key}"}, timeout=30).json()["id"]
+        pid = session.post(
+            f"{base}/publication",
+            json={"name": "Pacing"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        ).json()["id"]
         for n in range(calls - 1):
-            _fb_naive_call(session, f"{base}/tracked_links", key, {"title": f"Reader {n}", "publicationUid": pid},
-                           retry_every=1.0 / speed)
+            _fb_naive_call(
+                session,
+                f"{base}/tracked_links",
+                key,
+                {"title": f"Reader {n}", "publicationUid": pid},
+                retry_every=1.0 / speed,
+            )
 
     return _side_by_side("flippingbook", speed, max(calls - 10, 0) / speed, ours, baseline)
 
@@ -89,11 +106,16 @@ def pacing_papyrs(writes: int, speed: float) -> list[Result]:
         session = requests.Session()
         session.headers["X-Auth-Token"] = sandbox.connections["papyrs"]["password"]
         base = sandbox.connections["papyrs"]["host"] + "/@home/api/v1"
-        page = papyrs_naive_post(session, f"{base}/pages/create/", {"title": "Pacing", "json": [[]]},
-                                 10.0 / speed)["id"]
+        page = papyrs_naive_post(
+            session, f"{base}/pages/create/", {"title": "Pacing", "json": [[]]}, 10.0 / speed
+        )["id"]
         for n in range(writes):
-            papyrs_naive_post(session, f"{base}/page/{page}/paragraph/create/",
-                              {"widget": {"val": f"Paragraph {n}"}}, 10.0 / speed)
+            papyrs_naive_post(
+                session,
+                f"{base}/page/{page}/paragraph/create/",
+                {"widget": {"val": f"Paragraph {n}"}},
+                10.0 / speed,
+            )
 
     # requests 1-6 at once, then 6 per window
     return _side_by_side("papyrs", speed, math.floor(writes / 6) * 60.0 / speed, ours, baseline)
@@ -122,9 +144,14 @@ def _worker(variant: str, env: dict, pid: str, count: int, speed: float, queue, 
         session = requests.Session()
         barrier.wait()
         for n in range(count):  # retry on 429 every second, at most 5 times, as a hand-written loop would
-            ok, _ = _fb_naive_call(session, conn["host"] + FB + "/tracked_links", conn["password"],
-                                   {"title": f"{os.getpid()}-{n}", "publicationUid": pid}, 1.0 / speed,
-                                   max_attempts=5)
+            ok, _ = _fb_naive_call(
+                session,
+                conn["host"] + FB + "/tracked_links",
+                conn["password"],
+                {"title": f"{os.getpid()}-{n}", "publicationUid": pid},
+                1.0 / speed,
+                max_attempts=5,
+            )
             failures += not ok
     queue.put((failures, time.time()))
 
@@ -144,8 +171,10 @@ def concurrency(processes: int, per_process: int, speed: float) -> list[Result]:
             env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
             context = multiprocessing.get_context("spawn")
             queue, barrier = context.Queue(), context.Barrier(processes + 1)
-            workers = [context.Process(target=_worker, args=(variant, env, pid, per_process, speed, queue, barrier))
-                       for _ in range(processes)]
+            workers = [
+                context.Process(target=_worker, args=(variant, env, pid, per_process, speed, queue, barrier))
+                for _ in range(processes)
+            ]
             for worker in workers:
                 worker.start()
             barrier.wait()  # every worker has imported and set up: the clock starts now
@@ -156,9 +185,17 @@ def concurrency(processes: int, per_process: int, speed: float) -> list[Result]:
             failures = sum(f for f, _ in outcomes)
             elapsed = max(t for _, t in outcomes) - started
             figures[variant] = (elapsed / minimum, failures)
-    return [Result("concurrency", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
-                   "elapsed / minimum", "<= 1.5", note=f"{processes} processes x {per_process} calls"),
-            Result("concurrency_failures", figures["ours"][1], figures["baseline"][1], "failed calls", "0")]
+    return [
+        Result(
+            "concurrency",
+            round(figures["ours"][0], 3),
+            round(figures["baseline"][0], 3),
+            "elapsed / minimum",
+            "<= 1.5",
+            note=f"{processes} processes x {per_process} calls",
+        ),
+        Result("concurrency_failures", figures["ours"][1], figures["baseline"][1], "failed calls", "0"),
+    ]
 
 
 def _host_worker(env: dict, calls: int, queue, barrier) -> None:
@@ -194,16 +231,28 @@ def pacing_two_hosts(per_host: int, speed: float) -> list[Result]:
         for variant, scope in (("ours", "redis"), ("baseline", "host")):
             with Sandbox(speed, "--rate-limit-mode", "reject") as sandbox:
                 conn = sandbox.connections["papyrs"]
-                conn = {**conn, "extra": {**conn["extra"], "pacing_scope": scope,
-                                          "pacing_redis_conn_id": "flipbook_pacing_redis"}}
+                conn = {
+                    **conn,
+                    "extra": {
+                        **conn["extra"],
+                        "pacing_scope": scope,
+                        "pacing_redis_conn_id": "flipbook_pacing_redis",
+                    },
+                }
                 base_env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
-                base_env |= {"AIRFLOW_CONN_PAPYRS_DEFAULT": json.dumps(conn),
-                             "AIRFLOW_CONN_FLIPBOOK_PACING_REDIS": redis.connection}
+                base_env |= {
+                    "AIRFLOW_CONN_PAPYRS_DEFAULT": json.dumps(conn),
+                    "AIRFLOW_CONN_FLIPBOOK_PACING_REDIS": redis.connection,
+                }
                 context = multiprocessing.get_context("spawn")
                 queue, barrier = context.Queue(), context.Barrier(3)
                 folders = [tempfile.mkdtemp(prefix=f"flipbook-host{n}-") for n in range(2)]
-                workers = [context.Process(target=_host_worker, args=({**base_env, "TMPDIR": folder}, per_host,
-                                                                       queue, barrier)) for folder in folders]
+                workers = [
+                    context.Process(
+                        target=_host_worker, args=({**base_env, "TMPDIR": folder}, per_host, queue, barrier)
+                    )
+                    for folder in folders
+                ]
                 for worker in workers:
                     worker.start()
                 barrier.wait()
@@ -218,7 +267,21 @@ def pacing_two_hosts(per_host: int, speed: float) -> list[Result]:
                 elapsed = max(t for _, t in outcomes) - started
                 figures[variant] = (elapsed / minimum if minimum else 1.0, rejected, failures)
     note = f"2 hosts x {per_host} calls, speed {speed:g}"
-    return [Result("pacing_two_hosts", round(figures["ours"][0], 3), round(figures["baseline"][0], 3),
-                   "elapsed / minimum", "<= 1.10", note=f"{note}; baseline: host scope"),
-            Result("rejections_two_hosts", figures["ours"][1], figures["baseline"][1], "429 answers", "0",
-                   note=f"failed calls: {figures['ours'][2]} ours, {figures['baseline'][2]} baseline")]
+    return [
+        Result(
+            "pacing_two_hosts",
+            round(figures["ours"][0], 3),
+            round(figures["baseline"][0], 3),
+            "elapsed / minimum",
+            "<= 1.10",
+            note=f"{note}; baseline: host scope",
+        ),
+        Result(
+            "rejections_two_hosts",
+            figures["ours"][1],
+            figures["baseline"][1],
+            "429 answers",
+            "0",
+            note=f"failed calls: {figures['ours'][2]} ours, {figures['baseline'][2]} baseline",
+        ),
+    ]

@@ -24,7 +24,7 @@ t2 = time.perf_counter()
 heavy = [m for m in ("lxml", "pypdf", "requests_toolbelt", "fastapi") if m in sys.modules]
 print(json.dumps({"sdk": t1 - t0, "dags": t2 - t1, "heavy": heavy}))
 """
-NAIVE = '''
+NAIVE = """
 import requests, requests_toolbelt, pypdf
 from lxml import etree
 import pendulum
@@ -38,7 +38,7 @@ def naive_{n}():
     publish()
 
 naive_{n}()
-'''
+"""
 
 
 def parse_overhead(repeats: int) -> list[Result]:
@@ -53,12 +53,21 @@ def parse_overhead(repeats: int) -> list[Result]:
     for variant, files in (("ours", ours_files), ("baseline", naive_files)):
         per_dag = []
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, "-c", PROBE, *files], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", PROBE, *files], capture_output=True, text=True, check=True
+            )
             probe = json.loads(out.stdout.strip().splitlines()[-1])
             per_dag.append(probe["dags"] * 1000 / len(files))
             if variant == "ours":
                 heavy = probe["heavy"]
         figures[variant] = statistics.median(per_dag)
-    return [Result("parse_overhead_ms", round(figures["ours"], 1), round(figures["baseline"], 1),
-                   "ms per DAG file over airflow.sdk", "<= 50",
-                   note=f"heavy modules imported while parsing: {heavy or 'none'}")]
+    return [
+        Result(
+            "parse_overhead_ms",
+            round(figures["ours"], 1),
+            round(figures["baseline"], 1),
+            "ms per DAG file over airflow.sdk",
+            "<= 50",
+            note=f"heavy modules imported while parsing: {heavy or 'none'}",
+        )
+    ]

@@ -64,19 +64,32 @@ def wait(speed: float, interval: float) -> list[Result]:
         for mode in ("poke", "reschedule", "deferrable", "baseline"):
             created = hook.create_publication(name=f"Wait {mode}", data=data, filename="w.pdf")
             finished = time.perf_counter() + duration(speed)  # the sandbox started converting at the answer
-            upload = {"publication_id": created["id"], "version_id": created["createdSource"]["id"],
-                      "url": created["url"], "pages": PAGES}  # what UploadPdfOperator returns
+            upload = {
+                "publication_id": created["id"],
+                "version_id": created["createdSource"]["id"],
+                "url": created["url"],
+                "pages": PAGES,
+            }  # what UploadPdfOperator returns
             if mode == "baseline":
                 conn = sandbox.connections["flippingbook"]
                 url = f"{conn['host']}/api/v1/fbonline/publication/{created['id']}"
-                while "CompletedAllStages" not in requests.get(
+                while (
+                    "CompletedAllStages"
+                    not in requests.get(
                         url, headers={"Authorization": f"Bearer {conn['password']}"}, timeout=30
-                ).json()["publication"]["state"]:
+                    ).json()["publication"]["state"]
+                ):
                     time.sleep(interval)
             else:
-                sensor = PdfConversionSensor(task_id=f"w_{mode}", conn_id="flippingbook_default", upload=upload,
-                                             poke_interval=interval, timeout=600, deferrable=mode == "deferrable",
-                                             mode="reschedule" if mode == "reschedule" else "poke")
+                sensor = PdfConversionSensor(
+                    task_id=f"w_{mode}",
+                    conn_id="flippingbook_default",
+                    upload=upload,
+                    poke_interval=interval,
+                    timeout=600,
+                    deferrable=mode == "deferrable",
+                    mode="reschedule" if mode == "reschedule" else "poke",
+                )
                 context = {"ti": _TI()}
                 if mode == "reschedule":
                     _rescheduled(sensor, context)
@@ -86,18 +99,35 @@ def wait(speed: float, interval: float) -> list[Result]:
                     try:
                         sensor.execute(context)
                     except TaskDeferred as deferred:
+
                         async def first_event(trigger=deferred.trigger):
                             async for event in trigger.run():
                                 return event.payload
 
                         sensor.execute_complete(context, event=asyncio.run(first_event()))
             latency[mode] = time.perf_counter() - finished
-            counts[mode] = sum(1 for r in sandbox.requests() if r["method"] == "GET" and created["id"] in r["path"])
+            counts[mode] = sum(
+                1 for r in sandbox.requests() if r["method"] == "GET" and created["id"] in r["path"]
+            )
     target_requests = duration(speed) / interval + 2
     results = []
     for mode in ("poke", "reschedule", "deferrable"):
-        results.append(Result(f"wait_latency_s_{mode}", round(latency[mode], 3), round(latency["baseline"], 3),
-                              "s after the conversion finished", f"<= {interval} (one poll interval)"))
-        results.append(Result(f"wait_requests_{mode}", counts[mode], counts["baseline"], "status requests",
-                              f"<= {target_requests:.1f} (duration / interval + 2)"))
+        results.append(
+            Result(
+                f"wait_latency_s_{mode}",
+                round(latency[mode], 3),
+                round(latency["baseline"], 3),
+                "s after the conversion finished",
+                f"<= {interval} (one poll interval)",
+            )
+        )
+        results.append(
+            Result(
+                f"wait_requests_{mode}",
+                counts[mode],
+                counts["baseline"],
+                "status requests",
+                f"<= {target_requests:.1f} (duration / interval + 2)",
+            )
+        )
     return results

@@ -17,8 +17,12 @@ from airflow_provider_flipbook.retry import vendor_retry_policy_args
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 from airflow_provider_flipbook.utils.files import storage_path
 
-SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
-ARCHIVE = os.environ.get("FLIPBOOK_ARCHIVE", os.path.join(os.path.dirname(__file__), "..", ".demo", "archive"))
+SAMPLES = os.environ.get(
+    "FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples")
+)
+ARCHIVE = os.environ.get(
+    "FLIPBOOK_ARCHIVE", os.path.join(os.path.dirname(__file__), "..", ".demo", "archive")
+)
 CATALOGUE_FLIPBOOKS = Asset("flipbook://catalogue/flipbooks")
 CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
 
@@ -31,11 +35,17 @@ CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
     tags=["flipbook", "example"],
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=10), **vendor_retry_policy_args()},
     params={
-        "catalog_folder": Param(os.path.join(SAMPLES, "catalogue"), type="string",
-                                description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs"),
+        "catalog_folder": Param(
+            os.path.join(SAMPLES, "catalogue"),
+            type="string",
+            description="Folder (path or URI such as s3://bucket/catalogue) of catalogue PDFs",
+        ),
         "archive_folder": Param(ARCHIVE, type="string", description="Where the HTML packages are archived"),
-        "ipaper_category": Param(None, type=["null", "integer"],
-                                 description="iPaper category of the catalogue papers (empty: the account's root)"),
+        "ipaper_category": Param(
+            None,
+            type=["null", "integer"],
+            description="iPaper category of the catalogue papers (empty: the account's root)",
+        ),
     },
 )
 def catalog_nightly_refresh():
@@ -50,8 +60,9 @@ def catalog_nightly_refresh():
         for path in sorted(root.glob("*.pdf")):
             modified = pendulum.instance(path.fs.modified(path.path))
             if since is None or modified > since:
-                changed.append({"pdf": str(path), "name": path.stem.replace("-", " ").title(),
-                                "url_name": path.stem})
+                changed.append(
+                    {"pdf": str(path), "name": path.stem.replace("-", " ").title(), "url_name": path.stem}
+                )
         logging.getLogger(__name__).info("%s changed PDF(s) since %s", len(changed), since)
         return changed
 
@@ -63,8 +74,9 @@ def catalog_nightly_refresh():
         hook = FlippingBookHook()
         targets = []
         for pdf in pdfs:
-            found = next((p["id"] for p in hook.iter_publications(query=pdf["name"]) if p["name"] == pdf["name"]),
-                         None)
+            found = next(
+                (p["id"] for p in hook.iter_publications(query=pdf["name"]) if p["name"] == pdf["name"]), None
+            )
             targets.append({"pdf": pdf["pdf"], "name": pdf["name"], "publication_id": found})
         return targets
 
@@ -75,18 +87,30 @@ def catalog_nightly_refresh():
 
     pdfs = changed_pdfs()
     fb_uploads = UploadPdfOperator.partial(
-        task_id="flippingbook_version", conn_id="flippingbook_default", pool="flippingbook",
+        task_id="flippingbook_version",
+        conn_id="flippingbook_default",
+        pool="flippingbook",
     ).expand_kwargs(flippingbook_targets(pdfs))
     ip_uploads = UploadPdfOperator.partial(
-        task_id="ipaper_version", conn_id="ipaper_default", parent_category_id="{{ params.ipaper_category }}",
+        task_id="ipaper_version",
+        conn_id="ipaper_default",
+        parent_category_id="{{ params.ipaper_category }}",
         pool="ipaper",
     ).expand_kwargs(ipaper_targets(pdfs))
     fb_done = PdfConversionSensor.partial(
-        task_id="wait_flippingbook", conn_id="flippingbook_default", deferrable=True, poke_interval=5,
-        timeout=3 * 3600, outlets=[CATALOGUE_FLIPBOOKS],
+        task_id="wait_flippingbook",
+        conn_id="flippingbook_default",
+        deferrable=True,
+        poke_interval=5,
+        timeout=3 * 3600,
+        outlets=[CATALOGUE_FLIPBOOKS],
     ).expand(upload=fb_uploads.output)
     ip_done = PdfConversionSensor.partial(
-        task_id="wait_ipaper", conn_id="ipaper_default", deferrable=True, poke_interval=5, timeout=3 * 3600,
+        task_id="wait_ipaper",
+        conn_id="ipaper_default",
+        deferrable=True,
+        poke_interval=5,
+        timeout=3 * 3600,
         outlets=[CATALOGUE_FLIPBOOKS],
     ).expand(upload=ip_uploads.output)
 
@@ -96,14 +120,21 @@ def catalog_nightly_refresh():
         from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 
         hook = FlipsnackHook()
-        found = next((c["collectionHash"] for c in hook.iter_collections(query="Catalogue")
-                      if c.get("collectionTitle") == "Catalogue"), None)
+        found = next(
+            (
+                c["collectionHash"]
+                for c in hook.iter_collections(query="Catalogue")
+                if c.get("collectionTitle") == "Catalogue"
+            ),
+            None,
+        )
         if found:
             return found
         folder = context["params"]["catalog_folder"]
         first = sorted(storage_path(folder).glob("*.pdf"))[0]
-        return hook.create_collection(open_file=lambda: first.open("rb"), filename=first.name,
-                                      title="Catalogue")["collectionHash"]
+        return hook.create_collection(
+            open_file=lambda: first.open("rb"), filename=first.name, title="Catalogue"
+        )["collectionHash"]
 
     package = FlipsnackDownloadPackageSensor(
         task_id="archive_html_package",

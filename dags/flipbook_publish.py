@@ -19,7 +19,9 @@ from airflow_provider_flipbook.operators import (
 from airflow_provider_flipbook.retry import vendor_retry_policy_args
 from airflow_provider_flipbook.sensors import PdfConversionSensor
 
-SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples"))
+SAMPLES = os.environ.get(
+    "FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples")
+)
 
 
 @dag(
@@ -29,8 +31,11 @@ SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file
     tags=["flipbook", "example"],
     default_args={"retries": 2, "retry_delay": pendulum.duration(seconds=5), **vendor_retry_policy_args()},
     params={
-        "pdf": Param(os.path.join(SAMPLES, "annual-report.pdf"), type="string",
-                     description="Local path, URI (s3://, gs://, file://) or http(s) URL of the PDF"),
+        "pdf": Param(
+            os.path.join(SAMPLES, "annual-report.pdf"),
+            type="string",
+            description="Local path, URI (s3://, gs://, file://) or http(s) URL of the PDF",
+        ),
         "title": Param("Annual report 2026", type="string"),
         "recipients": Param(["ACME procurement", "Board of directors", "Press office"], type="array"),
     },
@@ -68,9 +73,11 @@ def flipbook_publish():
     @task
     def announcement(publication: dict, links: list[dict], **context) -> str:
         rows = "\n".join(f"| {link['title']} | <{link['url']}> |" for link in links)
-        return (f"# {context['params']['title']}\n\n"
-                f"The new flipbook is online: <{publication['url']}> ({publication['total_pages']} pages).\n\n"
-                f"## Personal links\n\n| Recipient | Link |\n|---|---|\n{rows}\n")
+        return (
+            f"# {context['params']['title']}\n\n"
+            f"The new flipbook is online: <{publication['url']}> ({publication['total_pages']} pages).\n\n"
+            f"## Personal links\n\n| Recipient | Link |\n|---|---|\n{rows}\n"
+        )
 
     page = PapyrsMarkdownPageOperator(
         task_id="announce_on_intranet",

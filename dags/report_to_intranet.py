@@ -13,12 +13,16 @@ from airflow_provider_flipbook._compat import AssetOrTimeSchedule, CronTriggerTi
 from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.retry import vendor_retry_policy_args
 
-REPORTS = os.environ.get("FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file__), "..", ".demo", "reports"))
+REPORTS = os.environ.get(
+    "FLIPBOOK_REPORTS", os.path.join(os.path.dirname(__file__), "..", ".demo", "reports")
+)
 
 
 @dag(
-    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"),
-                                 assets=[Asset("flipbook://catalogue/flipbooks")]),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"),
+        assets=[Asset("flipbook://catalogue/flipbooks")],
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     tags=["flipbook", "example"],
@@ -37,10 +41,15 @@ def report_to_intranet():
     def flippingbook_links() -> list[dict]:
         from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
-        return [{"publication": link["publication"]["title"], "link": link["title"],
-                 "visits": link["shortStats"]["fullStats"]["visits"],
-                 "seconds": link["shortStats"]["fullStats"]["viewDuration"]}
-                for link in FlippingBookHook().iter_tracked_links()]
+        return [
+            {
+                "publication": link["publication"]["title"],
+                "link": link["title"],
+                "visits": link["shortStats"]["fullStats"]["visits"],
+                "seconds": link["shortStats"]["fullStats"]["viewDuration"],
+            }
+            for link in FlippingBookHook().iter_tracked_links()
+        ]
 
     @task(pool="flipsnack")
     def flipsnack_stats(**context) -> list[dict]:
@@ -48,10 +57,19 @@ def report_to_intranet():
 
         hook = FlipsnackHook()
         start, end = week(context)
-        return [{"collection": c["collectionTitle"],
-                 **{k: v for k, v in hook.get_collection_stats(c["collectionHash"], start_date=start,
-                                                              end_date=end).items() if k != "pages"}}
-                for c in hook.iter_collections()]
+        return [
+            {
+                "collection": c["collectionTitle"],
+                **{
+                    k: v
+                    for k, v in hook.get_collection_stats(
+                        c["collectionHash"], start_date=start, end_date=end
+                    ).items()
+                    if k != "pages"
+                },
+            }
+            for c in hook.iter_collections()
+        ]
 
     @task(pool="ipaper")
     def ipaper_stats(**context) -> list[dict]:
@@ -59,9 +77,14 @@ def report_to_intranet():
 
         hook = IPaperHook()
         start, end = week(context)
-        return [{"paper": p["name"], "visitors": hook.get_visitors(int(p["id"]), start, end),
-                 "pageviews": sum(hook.get_pageviews_per_day(int(p["id"]), start, end).values())}
-                for p in hook.iter_papers()]
+        return [
+            {
+                "paper": p["name"],
+                "visitors": hook.get_visitors(int(p["id"]), start, end),
+                "pageviews": sum(hook.get_pageviews_per_day(int(p["id"]), start, end).values()),
+            }
+            for p in hook.iter_papers()
+        ]
 
     @task
     def build_report(links: list[dict], snacks: list[dict], papers: list[dict], **context) -> dict:
@@ -77,15 +100,19 @@ def report_to_intranet():
             return "\n".join(lines) + "\n"
 
         ending = week(context)[1]
-        markdown = (f"# Publishing statistics, week ending {ending}\n\n"
-                    f"## FlippingBook tracked links\n\n{table(links)}\n"
-                    f"## Flipsnack collections\n\n{table(snacks)}\n"
-                    f"## iPaper papers\n\n{table(papers)}")
+        markdown = (
+            f"# Publishing statistics, week ending {ending}\n\n"
+            f"## FlippingBook tracked links\n\n{table(links)}\n"
+            f"## Flipsnack collections\n\n{table(snacks)}\n"
+            f"## iPaper papers\n\n{table(papers)}"
+        )
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["vendor", "item", "metric", "value"])
         for row in links:
-            writer.writerow(["flippingbook", f"{row['publication']} / {row['link']}", "visits", row["visits"]])
+            writer.writerow(
+                ["flippingbook", f"{row['publication']} / {row['link']}", "visits", row["visits"]]
+            )
         for row in snacks:
             writer.writerow(["flipsnack", row["collection"], "views", row.get("views")])
         for row in papers:

@@ -21,9 +21,12 @@ POOLS = {"flippingbook": 4, "flipsnack": 2, "ipaper": 2, "papyrs": 1}
 
 def main() -> int:
     os.environ.update(
-        AIRFLOW_HOME=str(DEMO / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"), FLIPBOOK_SAMPLES=str(DEMO / "samples"),
-        FLIPBOOK_ARCHIVE=str(DEMO / "archive"), FLIPBOOK_REPORTS=str(DEMO / "reports"),
+        AIRFLOW_HOME=str(DEMO / "airflow"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        FLIPBOOK_SAMPLES=str(DEMO / "samples"),
+        FLIPBOOK_ARCHIVE=str(DEMO / "archive"),
+        FLIPBOOK_REPORTS=str(DEMO / "reports"),
     )
     import shutil
 
@@ -46,7 +49,9 @@ def main() -> int:
             started = time.monotonic()
             log = DEMO / f"{dag_id}.log"
             with log.open("w") as out:
-                code = subprocess.call([airflow, "dags", "test", dag_id], stdout=out, stderr=subprocess.STDOUT)
+                code = subprocess.call(
+                    [airflow, "dags", "test", dag_id], stdout=out, stderr=subprocess.STDOUT
+                )
             states[dag_id] = "success" if code == 0 else f"failed (exit {code}, see {log})"
             print(f"  {dag_id}: {states[dag_id]} in {time.monotonic() - started:.0f} s", flush=True)
         counts = sandbox.sandbox.state()
@@ -93,10 +98,15 @@ def latest_xcoms() -> dict[str, dict[str, list]]:
             run = session.query(DagRun).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).first()
             if run is None:
                 continue
-            rows = session.query(XComModel).filter(XComModel.dag_run_id == run.id,
-                                                   XComModel.key == "return_value").order_by(XComModel.map_index)
+            rows = (
+                session.query(XComModel)
+                .filter(XComModel.dag_run_id == run.id, XComModel.key == "return_value")
+                .order_by(XComModel.map_index)
+            )
             for row in rows:
-                found.setdefault(dag_id, {}).setdefault(row.task_id, []).append(XComModel.deserialize_value(row))
+                found.setdefault(dag_id, {}).setdefault(row.task_id, []).append(
+                    XComModel.deserialize_value(row)
+                )
     return found
 
 

@@ -19,9 +19,13 @@ HOME = ROOT / ".demo" / "standalone"
 def main() -> int:
     bin_dir = Path(sys.executable).parent
     os.environ.update(
-        AIRFLOW_HOME=str(HOME), AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
-        AIRFLOW__CORE__PARALLELISM="4", FLIPBOOK_SAMPLES=str(ROOT / ".demo" / "samples"),
-        FLIPBOOK_ARCHIVE=str(ROOT / ".demo" / "archive"), FLIPBOOK_REPORTS=str(ROOT / ".demo" / "reports"),
+        AIRFLOW_HOME=str(HOME),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__PARALLELISM="4",
+        FLIPBOOK_SAMPLES=str(ROOT / ".demo" / "samples"),
+        FLIPBOOK_ARCHIVE=str(ROOT / ".demo" / "archive"),
+        FLIPBOOK_REPORTS=str(ROOT / ".demo" / "reports"),
         PATH=f"{bin_dir}:{os.environ.get('PATH', '')}",  # standalone starts its parts as `airflow`
     )
     from airflow_provider_flipbook.sandbox import SandboxServer
@@ -30,15 +34,22 @@ def main() -> int:
     write_samples(ROOT / ".demo" / "samples")
     subprocess.run(["airflow", "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
     for pool in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
-        subprocess.run(["airflow", "pools", "set", pool, "2", f"{pool} credential"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["airflow", "pools", "set", pool, "2", f"{pool} credential"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     with SandboxServer(port=8765, speed=float(os.environ.get("FLIPBOOK_SANDBOX_SPEED", "5"))) as sandbox:
         for name, conn in sandbox.connections().items():
             os.environ[f"AIRFLOW_CONN_{name.upper()}_DEFAULT"] = json.dumps(conn)
-        print(f"Sandbox on {sandbox.url}; starting airflow standalone (UI on http://localhost:8080, user admin, "
-              f"password in {HOME}/simple_auth_manager_passwords.json.generated). Ctrl-C to stop.", flush=True)
-        child = subprocess.Popen(["airflow", "standalone"], preexec_fn=lambda: signal.signal(signal.SIGINT,
-                                                                                            signal.SIG_DFL))
+        print(
+            f"Sandbox on {sandbox.url}; starting airflow standalone (UI on http://localhost:8080, user admin, "
+            f"password in {HOME}/simple_auth_manager_passwords.json.generated). Ctrl-C to stop.",
+            flush=True,
+        )
+        child = subprocess.Popen(
+            ["airflow", "standalone"], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+        )
         try:
             return child.wait()
         except KeyboardInterrupt:

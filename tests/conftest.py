@@ -31,7 +31,8 @@ def dag_bag(folder: Any) -> Any:
 
 # Resume from the task state store is an Airflow 3.3 feature (AIP-103); below it there is no store.
 needs_task_state_store = pytest.mark.skipif(
-    not HAS_TASK_STATE_STORE, reason="resume on retry through the task state store needs Airflow 3.3+")
+    not HAS_TASK_STATE_STORE, reason="resume on retry through the task state store needs Airflow 3.3+"
+)
 
 
 class FakeTI:
@@ -85,9 +86,17 @@ def samples(tmp_path_factory) -> dict[str, Path]:
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
     folder = tmp_path_factory.mktemp("pdfs")
-    files = {"small": folder / "small.pdf", "three": folder / "three.pdf", "encrypted": folder / "encrypted.pdf",
-             "big": folder / "big.pdf", "not_pdf": folder / "notes.pdf", "empty": folder / "empty.pdf",
-             "truncated": folder / "truncated.pdf", "long": folder / "long.pdf", "xfa": folder / "xfa-form.pdf"}
+    files = {
+        "small": folder / "small.pdf",
+        "three": folder / "three.pdf",
+        "encrypted": folder / "encrypted.pdf",
+        "big": folder / "big.pdf",
+        "not_pdf": folder / "notes.pdf",
+        "empty": folder / "empty.pdf",
+        "truncated": folder / "truncated.pdf",
+        "long": folder / "long.pdf",
+        "xfa": folder / "xfa-form.pdf",
+    }
     make_sample_pdf(files["small"], 4, "Small sample")
     make_sample_pdf(files["three"], 3, "Three pages")
     make_sample_pdf(files["encrypted"], 2, "Secret", encrypt_with="open-sesame")
@@ -134,7 +143,9 @@ def run_deferred(operator: Any, context: dict[str, Any]) -> Any:
             return events[0]
 
         event = asyncio.run(first_event())
-        return getattr(operator, deferred.method_name)(context, event=event.payload, **(deferred.kwargs or {}))
+        return getattr(operator, deferred.method_name)(
+            context, event=event.payload, **(deferred.kwargs or {})
+        )
 
 
 @pytest.fixture

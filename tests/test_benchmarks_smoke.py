@@ -6,17 +6,39 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = {"pacing_flippingbook", "rejections_flippingbook", "pacing_papyrs", "rejections_papyrs", "concurrency",
-         "concurrency_failures", "memory_ipaper_upload_mb", "memory_flipsnack_upload_mb", "memory_download_mb",
-         "wait_latency_s_poke", "wait_requests_deferrable", "parse_overhead_ms", "papyrs_requests",
-         "pacing_two_hosts", "rejections_two_hosts", "triggerer_latency_s_max", "triggerer_requests_per_wait",
-         "triggerer_peak_rss_mb", "triggerer_loop_stall_s", "triggerer_default_pool_wait_s"}
+NAMES = {
+    "pacing_flippingbook",
+    "rejections_flippingbook",
+    "pacing_papyrs",
+    "rejections_papyrs",
+    "concurrency",
+    "concurrency_failures",
+    "memory_ipaper_upload_mb",
+    "memory_flipsnack_upload_mb",
+    "memory_download_mb",
+    "wait_latency_s_poke",
+    "wait_requests_deferrable",
+    "parse_overhead_ms",
+    "papyrs_requests",
+    "pacing_two_hosts",
+    "rejections_two_hosts",
+    "triggerer_latency_s_max",
+    "triggerer_requests_per_wait",
+    "triggerer_peak_rss_mb",
+    "triggerer_loop_stall_s",
+    "triggerer_default_pool_wait_s",
+}
 
 
 def test_benchmarks_run_at_a_tiny_size(tmp_path):
     output = tmp_path / "results.json"
-    subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--output", str(output)], cwd=ROOT, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--output", str(output)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     results = json.loads(output.read_text())
     assert NAMES <= {r["name"] for r in results}
     for result in results:

@@ -29,8 +29,9 @@ def hook_class(conn_type: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def hook_for(conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS,
-             connection: Any = None) -> FlipbookBaseHook:
+def hook_for(
+    conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS, connection: Any = None
+) -> FlipbookBaseHook:
     """The vendor hook for a connection id, chosen by the connection's type."""
     from airflow_provider_flipbook._compat import AirflowException, BaseHook
 

@@ -81,8 +81,9 @@ def _host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
     folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.sqlite")
-    return BucketPacer(limits, SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path,
-                                                           use_file_lock=True))
+    return BucketPacer(
+        limits, SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path, use_file_lock=True)
+    )
 
 
 def _redis_bucket(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Any:
@@ -96,7 +97,9 @@ def _redis_bucket(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Any
     return RedisBucket.init(rates(limits), client, f"airflow-provider-flipbook:pacing:{name}")
 
 
-def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host", redis_conn_id: str = "redis_default") -> Pacer:
+def shared_pacer(
+    key: tuple, limits: Sequence[Limit], scope: str = "host", redis_conn_id: str = "redis_default"
+) -> Pacer:
     """One pacer per vendor, endpoint and credential (``key``; it holds a hash of the credential, and
     files and Redis keys are named by a hash of it): for every host through Redis, for this host
     (the default), or for this process only."""
@@ -105,8 +108,11 @@ def shared_pacer(key: tuple, limits: Sequence[Limit], scope: str = "host", redis
         cache_key = (key, scope, redis_conn_id if scope == "redis" else "")
         if cache_key not in _pacers:
             if scope == "redis":
-                _pacers[cache_key] = RedisPacer(limits, lambda: _redis_bucket(name, limits, redis_conn_id),
-                                                lambda: shared_pacer(key, limits, "host"))
+                _pacers[cache_key] = RedisPacer(
+                    limits,
+                    lambda: _redis_bucket(name, limits, redis_conn_id),
+                    lambda: shared_pacer(key, limits, "host"),
+                )
             elif scope == "host":
                 _pacers[cache_key] = _host_pacer(name, limits)
             else:
@@ -183,16 +189,26 @@ class FlipbookBaseHook(BaseHook):
     conn_type: ClassVar[str]
     hook_name: ClassVar[str]
 
-    def __init__(self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any
+    ) -> None:
         # Airflow builds hooks as ``HookClass(**{conn_name_attr: conn_id})`` (connection test, UI, get_hook).
         named = kwargs.pop(self.conn_name_attr, None)
         if kwargs:
-            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(sorted(kwargs))}"
+            )
         if conn_id and named and conn_id != named:
-            raise TypeError(f"{type(self).__name__}(): conn_id {conn_id!r} and {self.conn_name_attr} {named!r} differ")
+            raise TypeError(
+                f"{type(self).__name__}(): conn_id {conn_id!r} and {self.conn_name_attr} {named!r} differ"
+            )
         super().__init__()
-        self.conn_id = (conn_id or named or (connection.conn_id if connection is not None else None)
-                        or self.default_conn_name)
+        self.conn_id = (
+            conn_id
+            or named
+            or (connection.conn_id if connection is not None else None)
+            or self.default_conn_name
+        )
         setattr(self, self.conn_name_attr, self.conn_id)
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
         self.journal: Journal | None = None  # where create_once writes down what it is about to create
@@ -297,9 +313,15 @@ class FlipbookBaseHook(BaseHook):
             return None
         scope = str(self.extra("pacing_scope", "host")).lower()
         if scope not in PACING_SCOPES:
-            raise AirflowException(f"Connection {self.conn_id!r}: pacing_scope must be one of {', '.join(PACING_SCOPES)}")
-        shared = shared_pacer((self.vendor, self.base_url, self.pacing_key(), repr(self.limits)), self.limits, scope,
-                              str(self.extra("pacing_redis_conn_id", "redis_default")))
+            raise AirflowException(
+                f"Connection {self.conn_id!r}: pacing_scope must be one of {', '.join(PACING_SCOPES)}"
+            )
+        shared = shared_pacer(
+            (self.vendor, self.base_url, self.pacing_key(), repr(self.limits)),
+            self.limits,
+            scope,
+            str(self.extra("pacing_redis_conn_id", "redis_default")),
+        )
         return HookPacer(shared, lambda seconds: self._sleep(seconds))
 
     @cached_property
@@ -408,8 +430,11 @@ class FlipbookBaseHook(BaseHook):
             except TransientApiError as error:
                 if creates and not safe_to_resend(error):
                     raise OutcomeUnknownError(
-                        self.vendor, operation, f"{error.message}; the vendor may have done it",
-                        status=error.status, code=error.code,
+                        self.vendor,
+                        operation,
+                        f"{error.message}; the vendor may have done it",
+                        status=error.status,
+                        code=error.code,
                     ) from None
                 raise
 
@@ -454,7 +479,11 @@ class FlipbookBaseHook(BaseHook):
         if earlier is not None:
             known = set(earlier)
         else:
-            known = {_key(value) for value in before} if before is not None else {_key(identity(x)) for x in lookup()}
+            known = (
+                {_key(value) for value in before}
+                if before is not None
+                else {_key(identity(x)) for x in lookup()}
+            )
             if self.journal is not None:
                 self.journal.set(entry, {"known": sorted(known)})
         attempts, last = self.max_retries + 1, None
@@ -462,11 +491,19 @@ class FlipbookBaseHook(BaseHook):
             new = [item for item in lookup() if _key(identity(item)) not in known] if sent else []
             if len(new) > 1 and not several:
                 found = sorted(str(identity(item)) for item in new)
-                raise self.error(operation, f"the answer was lost and {len(new)} new objects match {describe}: "
-                                            f"{found}; check which one is ours")
+                raise self.error(
+                    operation,
+                    f"the answer was lost and {len(new)} new objects match {describe}: "
+                    f"{found}; check which one is ours",
+                )
             if new:
-                self.log.warning("%s may have been done by an earlier attempt: found it at the vendor (%s: %s); "
-                                 "adopting it", operation, describe, [identity(item) for item in new])
+                self.log.warning(
+                    "%s may have been done by an earlier attempt: found it at the vendor (%s: %s); "
+                    "adopting it",
+                    operation,
+                    describe,
+                    [identity(item) for item in new],
+                )
                 result = adopt(new)
                 break
             try:
@@ -476,13 +513,22 @@ class FlipbookBaseHook(BaseHook):
                 sent = True
                 fingerprint = repeatable_failure(error)
                 if fingerprint is not None and fingerprint == last:
-                    raise self.error(operation, f"{error.message} (the same answer again; nothing was created)",
-                                     status=error.status, code=error.code) from None
+                    raise self.error(
+                        operation,
+                        f"{error.message} (the same answer again; nothing was created)",
+                        status=error.status,
+                        code=error.code,
+                    ) from None
                 if number == attempts:
                     raise
                 last = fingerprint
-                self.log.warning("%s; looking for it at the vendor (%s) before sending it again, %s of %s", error,
-                                 describe, number, self.max_retries)
+                self.log.warning(
+                    "%s; looking for it at the vendor (%s) before sending it again, %s of %s",
+                    error,
+                    describe,
+                    number,
+                    self.max_retries,
+                )
                 self._sleep(self._backoff(number))
         if self.journal is not None:
             self.journal.set(entry, {})
@@ -531,18 +577,25 @@ class FlipbookBaseHook(BaseHook):
         response = self._request(operation, "GET", url, lambda r: r, stream=True)
         with response:
             if response.status_code != 200:
-                raise self.error(operation, f"the download URL answered HTTP {response.status_code}",
-                                 status=response.status_code)
+                raise self.error(
+                    operation,
+                    f"the download URL answered HTTP {response.status_code}",
+                    status=response.status_code,
+                )
             size = 0
             try:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     write(chunk)
                     size += len(chunk)
             except requests.RequestException as error:
-                raise TransientApiError(self.vendor, operation, f"download broke off ({type(error).__name__})") from None
+                raise TransientApiError(
+                    self.vendor, operation, f"download broke off ({type(error).__name__})"
+                ) from None
             expected = response.headers.get("Content-Length")
             if expected and int(expected) != size:
-                raise TransientApiError(self.vendor, operation, f"download truncated at {size} of {expected} bytes")
+                raise TransientApiError(
+                    self.vendor, operation, f"download truncated at {size} of {expected} bytes"
+                )
             return size
 
     # -- Airflow UI ---------------------------------------------------------------------------
@@ -562,9 +615,15 @@ class FlipbookBaseHook(BaseHook):
         for name, field in connection_type(cls.conn_type)["conn-fields"].items():
             schema = field["schema"]
             validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
-            kind = IntegerField if "integer" in schema["type"] else StringField  # numbers: text, parsed by the hook
-            widgets[name] = kind(lazy_gettext(field["label"]), widget=BS3TextFieldWidget(), validators=validators,
-                                 description=field["description"])
+            kind = (
+                IntegerField if "integer" in schema["type"] else StringField
+            )  # numbers: text, parsed by the hook
+            widgets[name] = kind(
+                lazy_gettext(field["label"]),
+                widget=BS3TextFieldWidget(),
+                validators=validators,
+                description=field["description"],
+            )
         return widgets
 
     @classmethod
@@ -574,10 +633,16 @@ class FlipbookBaseHook(BaseHook):
 
         info = connection_type(cls.conn_type)
         behaviour = info["ui-field-behaviour"]
-        examples = {name: str(field["schema"]["examples"][0]) for name, field in info["conn-fields"].items()
-                    if field["schema"].get("examples")}
-        return {"hidden_fields": list(behaviour["hidden-fields"]), "relabeling": dict(behaviour["relabeling"]),
-                "placeholders": {**examples, **behaviour["placeholders"]}}
+        examples = {
+            name: str(field["schema"]["examples"][0])
+            for name, field in info["conn-fields"].items()
+            if field["schema"].get("examples")
+        }
+        return {
+            "hidden_fields": list(behaviour["hidden-fields"]),
+            "relabeling": dict(behaviour["relabeling"]),
+            "placeholders": {**examples, **behaviour["placeholders"]},
+        }
 
     def _probe(self) -> str:
         """One cheap call with no side effect; returns a description of the account."""
@@ -591,7 +656,9 @@ class FlipbookBaseHook(BaseHook):
         return True, f"Connected to {self.vendor} at {self.base_url}: {described}"
 
 
-def paged(fetch: Callable[[int, int], Sequence[T]], page_size: int, *, max_pages: int = 10_000) -> Iterable[T]:
+def paged(
+    fetch: Callable[[int, int], Sequence[T]], page_size: int, *, max_pages: int = 10_000
+) -> Iterable[T]:
     """Iterate an offset-paged list: ``fetch(offset, count)`` until a short page comes back.
 
     A vendor that ignores the offset would repeat a page forever: a page equal to the previous one
@@ -603,11 +670,14 @@ def paged(fetch: Callable[[int, int], Sequence[T]], page_size: int, *, max_pages
         if page and page == previous:
             logging.getLogger(__name__).warning(
                 "Paging stopped: the page at offset %s repeats the previous one (the vendor seems to ignore "
-                "the offset); the list may be incomplete", offset)
+                "the offset); the list may be incomplete",
+                offset,
+            )
             return
         yield from page
         if len(page) < page_size:
             return
         offset, previous = offset + len(page), page
-    logging.getLogger(__name__).warning("Paging stopped after %s pages of %s: the list may be incomplete",
-                                        max_pages, page_size)
+    logging.getLogger(__name__).warning(
+        "Paging stopped after %s pages of %s: the list may be incomplete", max_pages, page_size
+    )

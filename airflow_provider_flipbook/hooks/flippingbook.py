@@ -124,15 +124,26 @@ class FlippingBookHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(
-        self, method: str, path: str, *, operation: str | None = None, params: dict | None = None,
-        json: Any = None, creates: bool = False,
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str | None = None,
+        params: dict | None = None,
+        json: Any = None,
+        creates: bool = False,
     ) -> dict[str, Any]:
         """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body.
         ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or f"{method} {path}"
         return self._request(
-            operation, method, self.base_url + path, lambda r: self._parse(r, operation),
-            params=params, json=json, creates=creates,
+            operation,
+            method,
+            self.base_url + path,
+            lambda r: self._parse(r, operation),
+            params=params,
+            json=json,
+            creates=creates,
             headers={"Content-Type": "application/json"} if json is not None else None,
         )
 
@@ -148,9 +159,13 @@ class FlippingBookHook(FlipbookBaseHook):
             return body
         status = response.status_code
         if code == "ObjectNotFound" or status == 404:
-            raise NotFoundError(self.vendor, operation, self.redact(message or "not found"), status=status, code=code)
+            raise NotFoundError(
+                self.vendor, operation, self.redact(message or "not found"), status=status, code=code
+            )
         if code == "RateLimitExceeded":
-            raise RateLimitError(self.vendor, operation, self.redact(message or "rate limit"), status=status, code=code)
+            raise RateLimitError(
+                self.vendor, operation, self.redact(message or "rate limit"), status=status, code=code
+            )
         raise self.error(operation, message or "request failed", status=status, code=code)
 
     def _describe_error(self, response: requests.Response) -> tuple[str | None, str]:
@@ -182,21 +197,32 @@ class FlippingBookHook(FlipbookBaseHook):
     # -- publications ----------------------------------------------------------------------
 
     def iter_publications(
-        self, *, query: str | None = None, hashid: str | None = None, url: str | None = None,
+        self,
+        *,
+        query: str | None = None,
+        hashid: str | None = None,
+        url: str | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
         filters = {k: v for k, v in {"query": query, "hashid": hashid, "url": url}.items() if v}
 
         def fetch(offset: int, count: int) -> list[dict[str, Any]]:
-            body = self.call("GET", f"{FB}/publication", operation="publication.list",
-                             params={**filters, "count": count, "offset": offset})
+            body = self.call(
+                "GET",
+                f"{FB}/publication",
+                operation="publication.list",
+                params={**filters, "count": count, "offset": offset},
+            )
             return body.get("publications", [])
 
         return iter(paged(fetch, min(page_size, 1000)))
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
-        return self._field(self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get"),
-                           "publication", "publication.get")
+        return self._field(
+            self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get"),
+            "publication",
+            "publication.get",
+        )
 
     def create_publication(self, **fields: Any) -> dict[str, Any]:
         """Fields: name, description, folder, domain, filename, and url or data (base64) for a first source.
@@ -207,8 +233,13 @@ class FlippingBookHook(FlipbookBaseHook):
         name = fields.get("name")
 
         def create() -> dict[str, Any]:
-            answer = self.call("POST", f"{FB}/publication", json=_drop_none(fields), operation="publication.create",
-                               creates=True)
+            answer = self.call(
+                "POST",
+                f"{FB}/publication",
+                json=_drop_none(fields),
+                operation="publication.create",
+                creates=True,
+            )
             self._field(answer, "id", "publication.create", str)
             return self._check_created_source(answer, fields, "publication.create")
 
@@ -217,30 +248,46 @@ class FlippingBookHook(FlipbookBaseHook):
 
         def adopt(found: list[dict[str, Any]]) -> dict[str, Any]:
             sources = self.list_sources(found[0]["id"]) if fields.get("url") or fields.get("data") else []
-            return {"id": found[0]["id"], "url": found[0].get("canonicalLink"), "adopted": True,
-                    **({"createdSource": {"id": sources[-1]["id"]}} if sources else {})}
+            return {
+                "id": found[0]["id"],
+                "url": found[0].get("canonicalLink"),
+                "adopted": True,
+                **({"createdSource": {"id": sources[-1]["id"]}} if sources else {}),
+            }
 
         return self.create_once(
-            "publication.create", create, describe=f"publication name {name!r}",
+            "publication.create",
+            create,
+            describe=f"publication name {name!r}",
             lookup=lambda: [p for p in self.iter_publications(query=name) if p.get("name") == name],
-            identity=lambda publication: publication["id"], adopt=adopt,
+            identity=lambda publication: publication["id"],
+            adopt=adopt,
         )
 
     def _field(self, body: dict[str, Any], key: str, operation: str, kind: type = dict) -> Any:
         """``body[key]`` as the document shows it, or an error at once naming the keys seen."""
         value = body.get(key)
         if not isinstance(value, kind) or (kind is str and not value):
-            raise self.error(operation, f"unrecognised answer: expected {key!r} ({kind.__name__}), "
-                             f"keys seen: {sorted(body)}")
+            raise self.error(
+                operation,
+                f"unrecognised answer: expected {key!r} ({kind.__name__}), keys seen: {sorted(body)}",
+            )
         return value
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
         """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
-        answer = self.call("POST", f"{FB}/publication/{publication_id}", json=_drop_none(fields),
-                           operation="publication.update", creates=True)
+        answer = self.call(
+            "POST",
+            f"{FB}/publication/{publication_id}",
+            json=_drop_none(fields),
+            operation="publication.update",
+            creates=True,
+        )
         return self._check_created_source(answer, fields, "publication.update")
 
-    def _check_created_source(self, answer: dict[str, Any], fields: dict[str, Any], operation: str) -> dict[str, Any]:
+    def _check_created_source(
+        self, answer: dict[str, Any], fields: dict[str, Any], operation: str
+    ) -> dict[str, Any]:
         """The implicit source's own result: a failed one is the user's error, not a quiet success."""
         if not (fields.get("url") or fields.get("data")):
             return answer
@@ -249,16 +296,25 @@ class FlippingBookHook(FlipbookBaseHook):
             raise self.error(operation, f"the answer has no 'createdSource' (keys seen: {sorted(answer)})")
         if created.get("success", created.get("Success", True)) is False:
             code, message = error_fields(created)
-            gone = " (the vendor deletes a publication whose only source failed)" if operation.endswith("create") else ""
-            raise self.error(f"{operation} source", f"the PDF was refused: {message or 'no message'}{gone}",
-                             code=code)
+            gone = (
+                " (the vendor deletes a publication whose only source failed)"
+                if operation.endswith("create")
+                else ""
+            )
+            raise self.error(
+                f"{operation} source", f"the PDF was refused: {message or 'no message'}{gone}", code=code
+            )
         if not created.get("id"):
             raise self.error(operation, f"'createdSource' has no 'id' (keys seen: {sorted(created)})")
         return answer
 
     def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
-        return self.call("POST", f"{FB}/publication/{publication_id}/customize", json=_drop_none(options),
-                         operation="publication.customize")["publication"]
+        return self.call(
+            "POST",
+            f"{FB}/publication/{publication_id}/customize",
+            json=_drop_none(options),
+            operation="publication.customize",
+        )["publication"]
 
     def delete_publication(self, publication_id: str) -> None:
         self.call("DELETE", f"{FB}/publication/{publication_id}", operation="publication.delete")
@@ -266,84 +322,159 @@ class FlippingBookHook(FlipbookBaseHook):
     # -- sources ---------------------------------------------------------------------------
 
     def list_sources(self, publication_id: str) -> list[dict[str, Any]]:
-        return self._field(self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list"),
-                           "sources", "source.list", list)
+        return self._field(
+            self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list"),
+            "sources",
+            "source.list",
+            list,
+        )
 
     def get_source(self, publication_id: str, source_id: str) -> dict[str, Any]:
-        source = self._field(self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}",
-                                       operation="source.get"), "source", "source.get")
+        source = self._field(
+            self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}", operation="source.get"),
+            "source",
+            "source.get",
+        )
         if "progress" not in source and "Progress" in source:
             source["progress"] = source["Progress"]
         return source
 
-    def add_source(self, publication_id: str, *, filename: str | None = None, url: str | None = None,
-                   data: bytes | None = None) -> str:
+    def add_source(
+        self,
+        publication_id: str,
+        *,
+        filename: str | None = None,
+        url: str | None = None,
+        data: bytes | None = None,
+    ) -> str:
         """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
         body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
         return self.create_once(
             "source.add",
-            lambda: self._field(self.call("POST", f"{FB}/publication/{publication_id}/source", json=_drop_none(body),
-                                          operation="source.add", creates=True), "id", "source.add", str),
+            lambda: self._field(
+                self.call(
+                    "POST",
+                    f"{FB}/publication/{publication_id}/source",
+                    json=_drop_none(body),
+                    operation="source.add",
+                    creates=True,
+                ),
+                "id",
+                "source.add",
+                str,
+            ),
             describe=f"the sources of publication {publication_id}",
-            lookup=lambda: self.list_sources(publication_id), identity=lambda source: source["id"],
+            lookup=lambda: self.list_sources(publication_id),
+            identity=lambda source: source["id"],
             adopt=lambda found: found[-1]["id"],
         )
 
     # -- tracked links ---------------------------------------------------------------------
 
     def iter_tracked_links(
-        self, *, title: str | None = None, publication_uid: str | None = None,
-        publication_hashid: str | None = None, publication_url: str | None = None, page_size: int = 100,
+        self,
+        *,
+        title: str | None = None,
+        publication_uid: str | None = None,
+        publication_hashid: str | None = None,
+        publication_url: str | None = None,
+        page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        filters = _drop_none({"title": title, "publication-uid": publication_uid,
-                              "publication-hashid": publication_hashid, "publication-url": publication_url})
+        filters = _drop_none(
+            {
+                "title": title,
+                "publication-uid": publication_uid,
+                "publication-hashid": publication_hashid,
+                "publication-url": publication_url,
+            }
+        )
 
         def fetch(offset: int, count: int) -> list[dict[str, Any]]:
-            body = self.call("GET", f"{FB}/tracked_links", operation="tracked_link.list",
-                             params={**filters, "count": count, "offset": offset})
+            body = self.call(
+                "GET",
+                f"{FB}/tracked_links",
+                operation="tracked_link.list",
+                params={**filters, "count": count, "offset": offset},
+            )
             return body.get("links", [])
 
         return iter(paged(fetch, page_size))
 
     def get_tracked_link(self, link_id: str) -> dict[str, Any]:
-        links = self.call("GET", f"{FB}/tracked_links/{link_id}", operation="tracked_link.get").get("links") or []
+        links = (
+            self.call("GET", f"{FB}/tracked_links/{link_id}", operation="tracked_link.get").get("links") or []
+        )
         if not links:
             raise NotFoundError(self.vendor, "tracked_link.get", f"no tracked link {link_id}")
         return links[0]
 
-    def create_tracked_link(self, title: str, *, publication_uid: str | None = None,
-                            publication_hash_id: str | None = None, publication_url: str | None = None,
-                            notification_type: str | None = None, on_view_trigger_single: bool | None = None,
-                            on_view_trigger: bool | None = None, on_download: bool | None = None,
-                            on_not_opened_until: str | dt.datetime | None = None) -> dict[str, Any]:
+    def create_tracked_link(
+        self,
+        title: str,
+        *,
+        publication_uid: str | None = None,
+        publication_hash_id: str | None = None,
+        publication_url: str | None = None,
+        notification_type: str | None = None,
+        on_view_trigger_single: bool | None = None,
+        on_view_trigger: bool | None = None,
+        on_download: bool | None = None,
+        on_not_opened_until: str | dt.datetime | None = None,
+    ) -> dict[str, Any]:
         """``on_not_opened_until``: a date-time (ISO 8601 string or datetime; naive means UTC)."""
-        body = _drop_none({
-            "title": title, "publicationUid": publication_uid, "publicationHashId": publication_hash_id,
-            "publicationUrl": publication_url, "notificationType": notification_type,
-            "onViewTriggerSingle": on_view_trigger_single, "onViewTrigger": on_view_trigger,
-            "onDownload": on_download,
-            "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
-        })
+        body = _drop_none(
+            {
+                "title": title,
+                "publicationUid": publication_uid,
+                "publicationHashId": publication_hash_id,
+                "publicationUrl": publication_url,
+                "notificationType": notification_type,
+                "onViewTriggerSingle": on_view_trigger_single,
+                "onViewTrigger": on_view_trigger,
+                "onDownload": on_download,
+                "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
+            }
+        )
+
         def create() -> dict[str, Any]:
-            links = self._field(self.call("POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create",
-                                          creates=True), "links", "tracked_link.create", list)
+            links = self._field(
+                self.call(
+                    "POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create", creates=True
+                ),
+                "links",
+                "tracked_link.create",
+                list,
+            )
             if not links or not isinstance(links[0], dict):
                 raise self.error("tracked_link.create", "the answer's 'links' is empty")
             return links[0]
 
         return self.create_once(
-            "tracked_link.create", create, describe=f"tracked link title {title!r}",
-            lookup=lambda: [link for link in self.iter_tracked_links(
-                title=title, publication_uid=publication_uid, publication_hashid=publication_hash_id,
-                publication_url=publication_url) if link.get("title") == title],
-            identity=lambda link: link.get("id"), adopt=lambda found: found[0],
+            "tracked_link.create",
+            create,
+            describe=f"tracked link title {title!r}",
+            lookup=lambda: [
+                link
+                for link in self.iter_tracked_links(
+                    title=title,
+                    publication_uid=publication_uid,
+                    publication_hashid=publication_hash_id,
+                    publication_url=publication_url,
+                )
+                if link.get("title") == title
+            ],
+            identity=lambda link: link.get("id"),
+            adopt=lambda found: found[0],
         )
 
-    def update_tracked_link(self, link_id: str, *, new_state: str | None = None, **fields: Any) -> dict[str, Any]:
+    def update_tracked_link(
+        self, link_id: str, *, new_state: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
         body = _drop_none({**fields, "newState": new_state})
-        links = self.call("PUT", f"{FB}/tracked_links/{link_id}", json=body,
-                          operation="tracked_link.update").get("links") or [{}]
+        links = self.call(
+            "PUT", f"{FB}/tracked_links/{link_id}", json=body, operation="tracked_link.update"
+        ).get("links") or [{}]
         return links[0]
 
     def disable_tracked_link(self, link_id: str) -> dict[str, Any]:
@@ -363,14 +494,25 @@ class FlippingBookHook(FlipbookBaseHook):
     def list_folders(self) -> list[dict[str, Any]]:
         return self.call("GET", f"{FB}/folders", operation="folders.list").get("folders", [])
 
-    def create_trigger(self, endpoint: str, events: list[str], trigger_on: list[str],
-                       limit_to: dict[str, str] | None = None) -> str:
-        body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
+    def create_trigger(
+        self, endpoint: str, events: list[str], trigger_on: list[str], limit_to: dict[str, str] | None = None
+    ) -> str:
+        body = {
+            "trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}
+        }
         return self.call("POST", f"{FB}/triggers", json=body, operation="trigger.create", creates=True)["id"]
 
-    def update_trigger(self, trigger_id: str, endpoint: str, events: list[str], trigger_on: list[str],
-                       limit_to: dict[str, str] | None = None) -> str:
-        body = {"trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}}
+    def update_trigger(
+        self,
+        trigger_id: str,
+        endpoint: str,
+        events: list[str],
+        trigger_on: list[str],
+        limit_to: dict[str, str] | None = None,
+    ) -> str:
+        body = {
+            "trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}
+        }
         return self.call("POST", f"{FB}/triggers/{trigger_id}", json=body, operation="trigger.update")["id"]
 
     def delete_trigger(self, trigger_id: str) -> None:
@@ -396,20 +538,32 @@ class FlippingBookHook(FlipbookBaseHook):
                 raise InvalidInputError(
                     f"{source.name} is {facts.size:,} bytes: too big for FlippingBook's 1 MB inline upload. Give the "
                     "PDF as an http(s) URL, or as an s3:// or gs:// path whose filesystem can sign a URL for "
-                    "FlippingBook to fetch.")
+                    "FlippingBook to fetch."
+                )
             if url != source.http_url:
                 mask_secret(url)
             fields["url"] = url
         if request.publication_id:
             source_id = self.add_source(request.publication_id, data=data, **fields)
             publication = self.get_publication(request.publication_id)
-            return {"publication_id": request.publication_id, "version_id": source_id,
-                    "url": publication.get("canonicalLink")}
-        created = self.create_publication(name=request.name, description=request.description, folder=request.folder,
-                                          domain=request.domain,
-                                          data=base64.b64encode(data).decode() if data else None, **fields)
-        return {"publication_id": created["id"], "version_id": (created.get("createdSource") or {}).get("id"),
-                "url": created.get("url")}
+            return {
+                "publication_id": request.publication_id,
+                "version_id": source_id,
+                "url": publication.get("canonicalLink"),
+            }
+        created = self.create_publication(
+            name=request.name,
+            description=request.description,
+            folder=request.folder,
+            domain=request.domain,
+            data=base64.b64encode(data).decode() if data else None,
+            **fields,
+        )
+        return {
+            "publication_id": created["id"],
+            "version_id": (created.get("createdSource") or {}).get("id"),
+            "url": created.get("url"),
+        }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
         return publication_summary(self.get_publication(publication_id))
@@ -419,8 +573,9 @@ class FlippingBookHook(FlipbookBaseHook):
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, publication_id: str, source_id: str | None = None, *,
-                          summary: bool = True) -> ConversionStatus:
+    def conversion_status(
+        self, publication_id: str, source_id: str | None = None, *, summary: bool = True
+    ) -> ConversionStatus:
         """``{"state": "running"|"success"|"failed", "detail": ..., "publication": {...}}``.
 
         While converting, one request per poll (the source); the publication is read once the source
@@ -431,12 +586,18 @@ class FlippingBookHook(FlipbookBaseHook):
             try:
                 source = self.get_source(publication_id, source_id)
             except NotFoundError:
-                return {"state": "failed", "detail": f"publication {publication_id} or its source {source_id} "
-                                                     "vanished (deleted after a failed first conversion?)"}
+                return {
+                    "state": "failed",
+                    "detail": f"publication {publication_id} or its source {source_id} "
+                    "vanished (deleted after a failed first conversion?)",
+                }
             state = source.get("state")
             if state not in SOURCE_STATES:
-                raise self.error("source.get", f"unrecognised source state {state!r} (keys seen: {sorted(source)}); "
-                                 f"the document lists {', '.join(sorted(SOURCE_STATES))}")
+                raise self.error(
+                    "source.get",
+                    f"unrecognised source state {state!r} (keys seen: {sorted(source)}); "
+                    f"the document lists {', '.join(sorted(SOURCE_STATES))}",
+                )
             if state in ("CompletedWithErrors", "WaitManualQueue"):
                 return {"state": "failed", "detail": f"source {source_id} ended in {state}"}
             if state != "CompletedAllStages":  # one request per poll while converting
@@ -449,14 +610,18 @@ class FlippingBookHook(FlipbookBaseHook):
         except NotFoundError:
             return {"state": "failed", "detail": f"publication {publication_id} vanished"}
         if not isinstance(publication.get("state"), str):
-            raise self.error("publication.get", f"the publication has no 'state' (keys seen: {sorted(publication)})")
+            raise self.error(
+                "publication.get", f"the publication has no 'state' (keys seen: {sorted(publication)})"
+            )
         flags = {flag.strip() for flag in publication["state"].split(",")}
         if flags & {"Deleted", "Trashed"}:
             return {"state": "failed", "detail": f"publication {publication_id} is {publication['state']}"}
         done = bool(source_id) or "CompletedAllStages" in flags
-        return {"state": "success" if done else "running",
-                "detail": "CompletedAllStages" if source_id else str(publication.get("state")),
-                "publication": publication_summary(publication)}
+        return {
+            "state": "success" if done else "running",
+            "detail": "CompletedAllStages" if source_id else str(publication.get("state")),
+            "publication": publication_summary(publication),
+        }
 
 
 def publication_summary(publication: dict[str, Any]) -> PublicationSummary:
@@ -491,11 +656,15 @@ def tracked_link_url(link: dict[str, Any]) -> str:
     if link.get("url"):
         return str(link["url"])
     if not link.get("urlName"):
-        raise VendorApiError("FlippingBook", "tracked_link", f"the link has no 'urlName' (keys seen: {sorted(link)})")
+        raise VendorApiError(
+            "FlippingBook", "tracked_link", f"the link has no 'urlName' (keys seen: {sorted(link)})"
+        )
     canonical = str((link.get("publication") or {}).get("url") or "")
     parts = urlsplit(canonical)
     if parts.scheme in ("http", "https") and parts.netloc:
-        root = canonical.split("/view/", 1)[0] if "/view/" in parts.path else f"{parts.scheme}://{parts.netloc}"
+        root = (
+            canonical.split("/view/", 1)[0] if "/view/" in parts.path else f"{parts.scheme}://{parts.netloc}"
+        )
         return f"{root.rstrip('/')}/link/{link['urlName']}"
     return DEFAULT_LINK_PREFIX + str(link["urlName"])
 
@@ -504,5 +673,11 @@ def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-__all__ = ["FlippingBookHook", "VendorApiError", "inline_request_fits", "iso8601", "publication_summary",
-           "tracked_link_url"]
+__all__ = [
+    "FlippingBookHook",
+    "VendorApiError",
+    "inline_request_fits",
+    "iso8601",
+    "publication_summary",
+    "tracked_link_url",
+]

@@ -69,8 +69,9 @@ class CollectionProcessingError(VendorApiError):
 
 def sign(secret: str, params: Mapping[str, Any]) -> str:
     """The vendor's request signature (see module docstring)."""
-    pieces = [secret] + [f"{name}{_value(params[name])}" for name in sorted(params)
-                         if name not in ("signature", "file")]
+    pieces = [secret] + [
+        f"{name}{_value(params[name])}" for name in sorted(params) if name not in ("signature", "file")
+    ]
     return hashlib.md5("".join(pieces).encode("utf-8")).hexdigest()  # noqa: S324 - the vendor's scheme
 
 
@@ -106,7 +107,9 @@ def _items(collection: Mapping[str, Any]) -> list[Any]:
 
 def item_statuses(collection: Mapping[str, Any]) -> list[str]:
     """The items' lowercase statuses, or [] when the answer has no item list we know."""
-    statuses = [str(item.get("status", "")).lower() for item in _items(collection) if isinstance(item, Mapping)]
+    statuses = [
+        str(item.get("status", "")).lower() for item in _items(collection) if isinstance(item, Mapping)
+    ]
     if not statuses and isinstance(collection.get("status"), str):
         statuses = [collection["status"].lower()]
     return statuses
@@ -159,8 +162,9 @@ class FlipsnackHook(FlipbookBaseHook):
     def call(self, action: str, **params: Any) -> Any:
         """Call any non-upload action, e.g. ``call("collection.getStats", collectionHash="abc")``."""
         query = self.signed(action, params)
-        return self._request(action, "GET", self.base_url + "/v1/", lambda r: self._parse(r, action),
-                             params=query)
+        return self._request(
+            action, "GET", self.base_url + "/v1/", lambda r: self._parse(r, action), params=query
+        )
 
     def _parse(self, response: requests.Response, action: str) -> Any:
         body = self._json(response, action)
@@ -169,7 +173,9 @@ class FlipsnackHook(FlipbookBaseHook):
         try:
             code = int(body["code"])
         except (TypeError, ValueError):
-            raise self.error(action, f"non-numeric code {body['code']!r}", status=response.status_code) from None
+            raise self.error(
+                action, f"non-numeric code {body['code']!r}", status=response.status_code
+            ) from None
         if code == OK:
             return body.get("data")
         status, kwargs = str(body.get("status") or "error"), {"code": code, "status": response.status_code}
@@ -199,15 +205,21 @@ class FlipsnackHook(FlipbookBaseHook):
     # -- collections -------------------------------------------------------------------------
 
     def create_collection(
-        self, *, open_file: Callable[[], BinaryIO] | None = None, filename: str = "document.pdf",
-        file_url: str | None = None, title: str | None = None, description: str | None = None,
+        self,
+        *,
+        open_file: Callable[[], BinaryIO] | None = None,
+        filename: str = "document.pdf",
+        file_url: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
         """Upload one document (``open_file`` is called per attempt and streamed) or a ``file_url``."""
         if open_file is None and not file_url:
             raise ValueError("collection.create needs a file or a file_url")
-        fields = self.signed("collection.create",
-                             {"fileUrl": file_url, "title": title, "description": description, **options})
+        fields = self.signed(
+            "collection.create", {"fileUrl": file_url, "title": title, "description": description, **options}
+        )
         encoders: list[MultipartEncoder] = []
 
         def body() -> MultipartEncoder:
@@ -219,17 +231,25 @@ class FlipsnackHook(FlipbookBaseHook):
 
         def create() -> dict[str, Any]:
             return self._request(
-                "collection.create", "POST", self.upload_url + "/v1/",
+                "collection.create",
+                "POST",
+                self.upload_url + "/v1/",
                 lambda r: self._parse(r, "collection.create"),
-                body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True,
+                body=body,
+                headers=lambda: {"Content-Type": encoders[-1].content_type},
+                creates=True,
             )
 
         if not title:
             return create()
         # Once only: a lost answer is reconciled by title, so a second upload never costs quota twice.
         return self.create_once(
-            "collection.create", create, describe=f"collection title {title!r}",
-            lookup=lambda: [c for c in self.iter_collections(query=title) if c.get("collectionTitle") == title],
+            "collection.create",
+            create,
+            describe=f"collection title {title!r}",
+            lookup=lambda: [
+                c for c in self.iter_collections(query=title) if c.get("collectionTitle") == title
+            ],
             identity=lambda collection: collection.get("collectionHash"),
             adopt=lambda found: self.get_collection(found[0]["collectionHash"]),
         )
@@ -237,14 +257,24 @@ class FlipsnackHook(FlipbookBaseHook):
     def get_collection(self, collection_hash: str) -> dict[str, Any]:
         return self.call("collection.getCollection", collectionHash=collection_hash)
 
-    def iter_collections(self, *, collection_status: str | None = None, query: str | None = None,
-                         page_size: int = 50) -> Iterator[dict[str, Any]]:
+    def iter_collections(
+        self, *, collection_status: str | None = None, query: str | None = None, page_size: int = 50
+    ) -> Iterator[dict[str, Any]]:
         def fetch(start: int, count: int) -> list[dict[str, Any]]:
-            data = self.call("collection.getList", collectionStatus=collection_status, query=query,
-                             **{"from": start, "to": start + count - 1}) or {}
+            data = (
+                self.call(
+                    "collection.getList",
+                    collectionStatus=collection_status,
+                    query=query,
+                    **{"from": start, "to": start + count - 1},
+                )
+                or {}
+            )
             page = data.get("collections") if isinstance(data, Mapping) else None
             if not isinstance(page, list):
-                raise self.error("collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})")
+                raise self.error(
+                    "collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})"
+                )
             return page
 
         return iter(paged(fetch, page_size))  # a short page ends it; a repeated page or the cap warns
@@ -274,20 +304,36 @@ class FlipsnackHook(FlipbookBaseHook):
             except CollectionProcessingError:
                 if time.monotonic() + interval > deadline:
                     raise
-                self.log.info("%s: the collection is still processing; asking again in %.1f s", action, interval)
+                self.log.info(
+                    "%s: the collection is still processing; asking again in %.1f s", action, interval
+                )
                 time.sleep(interval)
 
-    def get_collection_stats(self, collection_hash: str, *, start_date: str | None = None,
-                             end_date: str | None = None, include_page_stats: bool = False) -> dict[str, Any]:
-        return self.call("collection.getStats", collectionHash=collection_hash, startDate=start_date,
-                         endDate=end_date, includePageStats=include_page_stats or None)
+    def get_collection_stats(
+        self,
+        collection_hash: str,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        include_page_stats: bool = False,
+    ) -> dict[str, Any]:
+        return self.call(
+            "collection.getStats",
+            collectionHash=collection_hash,
+            startDate=start_date,
+            endDate=end_date,
+            includePageStats=include_page_stats or None,
+        )
 
     def download_html(self, collection_hash: str) -> dict[str, Any]:
         """One call: starts the package the first time; ``status`` PROCESSING, COMPLETE or FAILED."""
         data = self.call("collection.downloadHTML", collectionHash=collection_hash)
         if not isinstance(data, Mapping) or str(data.get("status", "")).upper() not in PACKAGE_STATUSES:
-            raise self.error("collection.downloadHTML", "unrecognised answer: expected 'status' PROCESSING, "
-                             f"COMPLETE or FAILED (keys seen: {_keys(data)}, status {_status(data)!r})")
+            raise self.error(
+                "collection.downloadHTML",
+                "unrecognised answer: expected 'status' PROCESSING, "
+                f"COMPLETE or FAILED (keys seen: {_keys(data)}, status {_status(data)!r})",
+            )
         data = dict(data)
         if data.get("resourceUrl"):
             mask_secret(data["resourceUrl"])  # a signed, short-lived URL
@@ -300,41 +346,68 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def check_request(self, request: PublishRequest) -> None:
         if request.publication_id:
-            raise InvalidInputError("Flipsnack cannot add a version to an existing collection: leave publication_id "
-                                    "empty to create a new collection")
+            raise InvalidInputError(
+                "Flipsnack cannot add a version to an existing collection: leave publication_id "
+                "empty to create a new collection"
+            )
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
         """A streamed multipart ``collection.create``; the title defaults to the name."""
-        created = self.create_collection(open_file=source.open, filename=source.name,
-                                          title=request.title or request.name, description=request.description)
+        created = self.create_collection(
+            open_file=source.open,
+            filename=source.name,
+            title=request.title or request.name,
+            description=request.description,
+        )
         if not isinstance(created, Mapping) or not created.get("collectionHash"):
-            raise self.error("collection.create", f"the answer has no 'collectionHash' (keys seen: {_keys(created)})")
+            raise self.error(
+                "collection.create", f"the answer has no 'collectionHash' (keys seen: {_keys(created)})"
+            )
         items = [i for i in _items(created) if isinstance(i, Mapping)] or [{}]
-        return {"publication_id": created["collectionHash"], "version_id": items[0].get("flipbookHash"),
-                "url": created.get("url")}
+        return {
+            "publication_id": created["collectionHash"],
+            "version_id": items[0].get("flipbookHash"),
+            "url": created.get("url"),
+        }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
         return collection_summary(self.get_collection(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        return [collection_summary(c) for c in self.iter_collections(query=name) if c.get("collectionTitle") == name]
+        return [
+            collection_summary(c)
+            for c in self.iter_collections(query=name)
+            if c.get("collectionTitle") == name
+        ]
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
 
-    def conversion_status(self, collection_hash: str, version_id: str | None = None, *,
-                          summary: bool = True) -> ConversionStatus:
+    def conversion_status(
+        self, collection_hash: str, version_id: str | None = None, *, summary: bool = True
+    ) -> ConversionStatus:
         """``summary`` is accepted for symmetry: the status call already carries the collection."""
         try:
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:
             return {"state": "failed", "detail": str(error)}
         statuses = item_statuses(collection) if isinstance(collection, Mapping) else []
-        if not statuses and isinstance(collection, Mapping) and any(collection.get(k) == [] for k in ITEM_KEYS):
-            return {"state": "running", "detail": "no items yet", "publication": collection_summary(collection)}
+        if (
+            not statuses
+            and isinstance(collection, Mapping)
+            and any(collection.get(k) == [] for k in ITEM_KEYS)
+        ):
+            return {
+                "state": "running",
+                "detail": "no items yet",
+                "publication": collection_summary(collection),
+            }
         if not statuses or not set(statuses) <= ITEM_STATUSES:
-            raise self.error("collection.getCollection", "unrecognised answer: expected a list of items under "
-                             f"{' or '.join(ITEM_KEYS)} with status processing, complete or failed "
-                             f"(keys seen: {_keys(collection)}, statuses {statuses})")
+            raise self.error(
+                "collection.getCollection",
+                "unrecognised answer: expected a list of items under "
+                f"{' or '.join(ITEM_KEYS)} with status processing, complete or failed "
+                f"(keys seen: {_keys(collection)}, statuses {statuses})",
+            )
         overview = collection_summary(collection)
         if statuses and all(s == "complete" for s in statuses):
             return {"state": "success", "detail": "complete", "publication": overview}
@@ -350,7 +423,9 @@ class FlipsnackHook(FlipbookBaseHook):
             return {"state": "running", "detail": "collection processing", "resource_url": None}
         status = str(data["status"]).upper()
         if status == "COMPLETE" and not data.get("resourceUrl"):
-            raise self.error("collection.downloadHTML", f"COMPLETE without 'resourceUrl' (keys seen: {_keys(data)})")
+            raise self.error(
+                "collection.downloadHTML", f"COMPLETE without 'resourceUrl' (keys seen: {_keys(data)})"
+            )
         return {"state": PACKAGE_STATUSES[status], "detail": status, "resource_url": data.get("resourceUrl")}
 
 

@@ -58,15 +58,26 @@ from airflow_provider_flipbook.hooks.publishing import (
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 MAX_PDF_BYTES = 192 * 1024 * 1024
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                          huge_tree=False, remove_comments=True, strip_cdata=True)
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    strip_cdata=True,
+)
 _CHUNK = 3 * 256 * 1024  # a multiple of 3: base64 pieces concatenate without inner padding
 _JOB_GUID = re.compile(r"job.?guid", re.IGNORECASE)
 # version_id of a ProcessPDF answered without a job GUID (the documented answer): when it was queued
 # (UTC) and a digest of the paper's pages just before; see conversion_status.
 _MARKER = re.compile(r"^queued@(\d{8}T\d{6}Z)/([0-9a-f]{16})$")
-JOB_STATES = {"Pending": "running", "Completed": "success", "EnrichmentProcessingFailed": "success",
-              "Failed": "failed"}
+JOB_STATES = {
+    "Pending": "running",
+    "Completed": "success",
+    "EnrichmentProcessingFailed": "success",
+    "Failed": "failed",
+}
 
 
 def parse_xml(content: bytes) -> etree._Element:
@@ -108,7 +119,9 @@ class SizedBody:
                 break
             yield chunk
         if sent != self.length:  # the file changed between counting and sending
-            raise InvalidInputError(f"the file changed while it was uploaded ({sent} bytes instead of {self.length})")
+            raise InvalidInputError(
+                f"the file changed while it was uploaded ({sent} bytes instead of {self.length})"
+            )
 
 
 class IPaperHook(FlipbookBaseHook):
@@ -141,8 +154,10 @@ class IPaperHook(FlipbookBaseHook):
         password = self._require(self.connection.password, "password", "iPaper password or API key")
         mode = str(self.extra("credential_fields", "all")).lower()
         if mode not in ("all", "pl", "plain"):  # anything else would send no credentials at all
-            raise AirflowException(f"Connection {self.conn_id!r}: extra 'credential_fields' must be all, pl or "
-                                   f"plain, not {mode!r}")
+            raise AirflowException(
+                f"Connection {self.conn_id!r}: extra 'credential_fields' must be all, pl or "
+                f"plain, not {mode!r}"
+            )
         fields: dict[str, str] = {}
         if mode in ("all", "pl"):
             fields.update(plUsername=login, plPassword=password)
@@ -152,8 +167,14 @@ class IPaperHook(FlipbookBaseHook):
 
     # -- generic call ---------------------------------------------------------------------
 
-    def call(self, method: str, *, stream_field: tuple[str, Callable[[], BinaryIO]] | None = None,
-             creates: bool = False, **params: Any) -> etree._Element:
+    def call(
+        self,
+        method: str,
+        *,
+        stream_field: tuple[str, Callable[[], BinaryIO]] | None = None,
+        creates: bool = False,
+        **params: Any,
+    ) -> etree._Element:
         """Call ``"Service.Method"`` with form parameters; returns the ``<data>`` element (or ``<result>``).
 
         ``stream_field=(name, open_file)`` sends that field as streamed base64 of the file.
@@ -165,8 +186,15 @@ class IPaperHook(FlipbookBaseHook):
         fields = {k: _form_value(v) for k, v in params.items() if v is not None}
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if stream_field is None:
-            return self._request(method, "POST", url, lambda r: self._parse(r, method),
-                                 data={**fields, **self.credentials()}, headers=headers, creates=creates)
+            return self._request(
+                method,
+                "POST",
+                url,
+                lambda r: self._parse(r, method),
+                data={**fields, **self.credentials()},
+                headers=headers,
+                creates=creates,
+            )
         field, open_file = stream_field
         head = (urlencode({**fields, **self.credentials()}) + f"&{field}=").encode()
         with open_file() as stream:  # count first: IIS binds a form only when it has a Content-Length
@@ -177,8 +205,15 @@ class IPaperHook(FlipbookBaseHook):
             with open_file() as stream:
                 yield from base64_form_chunks(stream)
 
-        return self._request(method, "POST", url, lambda r: self._parse(r, method),
-                             body=lambda: SizedBody(chunks, length), headers=headers, creates=creates)
+        return self._request(
+            method,
+            "POST",
+            url,
+            lambda r: self._parse(r, method),
+            body=lambda: SizedBody(chunks, length),
+            headers=headers,
+            creates=creates,
+        )
 
     def _parse(self, response: requests.Response, method: str) -> etree._Element:
         if response.status_code >= 400:
@@ -190,24 +225,38 @@ class IPaperHook(FlipbookBaseHook):
             root = parse_xml(response.content)
         except ValueError as error:
             described = "an empty body" if not response.content else str(error)
-            raise MalformedResponseError(self.vendor, method, described, status=response.status_code) from None
+            raise MalformedResponseError(
+                self.vendor, method, described, status=response.status_code
+            ) from None
         code = text(root, "/result/code")
         if not code:
-            raise MalformedResponseError(self.vendor, method, "answer has no <code>", status=response.status_code)
+            raise MalformedResponseError(
+                self.vendor, method, "answer has no <code>", status=response.status_code
+            )
         if code != "SUCCESS":
             message = text(root, "/result/message") or code
             status = response.status_code
             if code == "PAPER_DOES_NOT_EXIST":
                 raise NotFoundError(self.vendor, method, self.redact(message), status=status, code=code)
             if code == "READONLY":  # documented maintenance mode: writes come back after the upgrade
-                refused = TransientApiError(self.vendor, method, "iPaper is in read-only maintenance mode; "
-                                            "retrying with backoff", status=status, code=code)
+                refused = TransientApiError(
+                    self.vendor,
+                    method,
+                    "iPaper is in read-only maintenance mode; retrying with backoff",
+                    status=status,
+                    code=code,
+                )
                 refused.unsent = True  # the vendor refused the write: nothing was done, resending is safe
                 raise refused
             if code == "LICENSE_DOES_NOT_ALLOW_PROCESSING":
-                raise self.error(method, "the iPaper license allows no further PDF processing: the account's "
-                                 "license has to be upgraded (ask iPaper) before any PDF can be processed; "
-                                 "retrying will not help", status=status, code=code)
+                raise self.error(
+                    method,
+                    "the iPaper license allows no further PDF processing: the account's "
+                    "license has to be upgraded (ask iPaper) before any PDF can be processed; "
+                    "retrying will not help",
+                    status=status,
+                    code=code,
+                )
             raise self.error(method, message, status=status, code=code)
         data = root.find("data")
         return data if data is not None else root
@@ -233,8 +282,11 @@ class IPaperHook(FlipbookBaseHook):
                 described = element.tag + (f"[{','.join(sorted(element.keys()))}]" if element.keys() else "")
                 if described not in seen:
                     seen.append(described)
-        return MalformedResponseError(self.vendor, method, f"unrecognised answer: expected {expected}, saw "
-                                      f"{'; '.join(seen[:12]) or 'no elements'}")
+        return MalformedResponseError(
+            self.vendor,
+            method,
+            f"unrecognised answer: expected {expected}, saw {'; '.join(seen[:12]) or 'no elements'}",
+        )
 
     def _items(self, data: etree._Element, path: str, method: str) -> list[Any]:
         """The elements at ``path`` (``container/item``); no data is an empty list, other data an error."""
@@ -264,14 +316,17 @@ class IPaperHook(FlipbookBaseHook):
             try:
                 return int(configured)
             except (TypeError, ValueError):
-                raise AirflowException(f"Connection {self.conn_id!r}: extra 'root_paper_id' must be an integer "
-                                       f"paper id, got {configured!r}") from None
+                raise AirflowException(
+                    f"Connection {self.conn_id!r}: extra 'root_paper_id' must be an integer "
+                    f"paper id, got {configured!r}"
+                ) from None
         found = self.get_paper_id_from_url("/")
         if found is None:
             raise AirflowException(
                 f"Connection {self.conn_id!r} (iPaper): the account's root category could not be looked up "
                 "(Paper.GetPaperIDFromUrl found nothing at URL '/'). Set the connection extra "
-                '{"root_paper_id": <id>} to the id of your top category, as shown in the iPaper CMS.')
+                '{"root_paper_id": <id>} to the id of your top category, as shown in the iPaper CMS.'
+            )
         return found
 
     def get_all_papers(self, paper_id: int | None = None) -> etree._Element:
@@ -285,12 +340,14 @@ class IPaperHook(FlipbookBaseHook):
             yield {k: node.get(k) for k in node.keys()}
 
     def create_paper(self, parent_id: int, name: str, url_name: str) -> int:
-        return self._create_once_by_url("Paper.CreatePaper", parent_id, url_name,
-                                        parentID=parent_id, name=name, urlName=url_name)
+        return self._create_once_by_url(
+            "Paper.CreatePaper", parent_id, url_name, parentID=parent_id, name=name, urlName=url_name
+        )
 
     def create_category(self, parent_id: int, name: str, url_name: str) -> int:
-        return self._create_once_by_url("Paper.CreateCategory", parent_id, url_name,
-                                        paperID=parent_id, name=name, urlName=url_name)
+        return self._create_once_by_url(
+            "Paper.CreateCategory", parent_id, url_name, paperID=parent_id, name=name, urlName=url_name
+        )
 
     def _create_once_by_url(self, method: str, parent_id: int, url_name: str, **params: Any) -> int:
         """A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours."""
@@ -301,8 +358,11 @@ class IPaperHook(FlipbookBaseHook):
             return [] if found is None else [found]
 
         return self.create_once(
-            method, lambda: self._int_at(self.call(method, creates=True, **params), "paper/@id", method),
-            lookup=at_url, identity=lambda paper_id: paper_id, adopt=lambda found: found[0],
+            method,
+            lambda: self._int_at(self.call(method, creates=True, **params), "paper/@id", method),
+            lookup=at_url,
+            identity=lambda paper_id: paper_id,
+            adopt=lambda found: found[0],
             describe=f"paper URL {url}",
         )
 
@@ -329,8 +389,10 @@ class IPaperHook(FlipbookBaseHook):
         return self.call("Paper.GetPaperStructure", paperID=paper_id, includeIndexedText=include_indexed_text)
 
     def create_preview_token(self, paper_id: int, validity_minutes: int = 60, ip: str = "") -> str:
-        return text(self.call("Paper.CreatePreviewToken", paperID=paper_id, validityMinutes=validity_minutes,
-                              ip=ip), "token")
+        return text(
+            self.call("Paper.CreatePreviewToken", paperID=paper_id, validityMinutes=validity_minutes, ip=ip),
+            "token",
+        )
 
     def set_publication_period(self, paper_id: int, start: str, end: str) -> None:
         """Dates as ``YYYY-MM-DD HH:MM:SS`` (the format GetAllPapers reports)."""
@@ -341,18 +403,29 @@ class IPaperHook(FlipbookBaseHook):
 
     def get_setting_descriptions(self) -> list[dict[str, str]]:
         data = self.call("Paper.GetSettingDescriptions")
-        return [dict(node.attrib) for node in self._items(data, "settings/setting", "Paper.GetSettingDescriptions")]
+        return [
+            dict(node.attrib)
+            for node in self._items(data, "settings/setting", "Paper.GetSettingDescriptions")
+        ]
 
     def get_setting(self, paper_id: int, setting: str) -> str:
-        return text(self.call("Paper.GetSetting", paperID=paper_id, setting=setting), f"*[local-name()='{setting}']")
+        return text(
+            self.call("Paper.GetSetting", paperID=paper_id, setting=setting), f"*[local-name()='{setting}']"
+        )
 
     def set_setting(self, paper_id: int, setting: str, value: Any) -> None:
         self.call("Paper.SetSetting", paperID=paper_id, setting=setting, value=value)
 
     # -- Ripper ------------------------------------------------------------------------------
 
-    def process_pdf(self, paper_id: int, open_file: Callable[[], BinaryIO], *, options: dict[str, Any] | None = None,
-                    password: str | None = None) -> str:
+    def process_pdf(
+        self,
+        paper_id: int,
+        open_file: Callable[[], BinaryIO],
+        *,
+        options: dict[str, Any] | None = None,
+        password: str | None = None,
+    ) -> str:
         """Queue a PDF for processing (streamed); returns the version id the status call understands.
 
         That is the job GUID when the answer carries one (not in the documented answer), else a marker
@@ -365,8 +438,11 @@ class IPaperHook(FlipbookBaseHook):
         def traces() -> list[tuple[str, ...]]:
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
             or, once it has finished, the paper's pages rewritten."""
-            jobs: list[tuple[str, ...]] = [("job", job.get("created") or "") for job in self.get_processing_papers()
-                                           if job.get("paper-id") == str(paper_id)]
+            jobs: list[tuple[str, ...]] = [
+                ("job", job.get("created") or "")
+                for job in self.get_processing_papers()
+                if job.get("paper-id") == str(paper_id)
+            ]
             return [*jobs, ("pages", self._pages_digest(self._structure_before(paper_id)))]
 
         describe = f"processing traces of paper {paper_id}"
@@ -375,12 +451,26 @@ class IPaperHook(FlipbookBaseHook):
         before = next((trace[1] for trace in journaled if trace[:1] == ["pages"]), before)
         data = self.create_once(
             "Ripper.ProcessPDF",
-            lambda: self.call("Ripper.ProcessPDF", paperID=paper_id, xmlOptions=ripper_options(options, password),
-                              stream_field=("base64Pdf", open_file), creates=True),
-            lookup=traces, identity=lambda trace: trace, adopt=lambda found: None, several=True,
+            lambda: self.call(
+                "Ripper.ProcessPDF",
+                paperID=paper_id,
+                xmlOptions=ripper_options(options, password),
+                stream_field=("base64Pdf", open_file),
+                creates=True,
+            ),
+            lookup=traces,
+            identity=lambda trace: trace,
+            adopt=lambda found: None,
+            several=True,
             describe=describe,
-            before=[*(("job", job.get("created") or "") for job in self.get_processing_papers()
-                      if job.get("paper-id") == str(paper_id)), ("pages", before)],
+            before=[
+                *(
+                    ("job", job.get("created") or "")
+                    for job in self.get_processing_papers()
+                    if job.get("paper-id") == str(paper_id)
+                ),
+                ("pages", before),
+            ],
         )
         guid = self._job_guid(data, "Ripper.ProcessPDF") if data is not None else None  # None: adopted
         return guid or f"queued@{queued}/{before}"
@@ -399,8 +489,11 @@ class IPaperHook(FlipbookBaseHook):
             if isinstance(node.tag, str) and _JOB_GUID.search(node.tag):
                 return (node.text or "").strip() or None
         # The job is queued already: failing here would only make a retry collide with it.
-        self.log.warning("%s", self.unrecognised(method, data, "no data or a jobGuid element").message
-                         + "; following the job through the processing list")
+        self.log.warning(
+            "%s",
+            self.unrecognised(method, data, "no data or a jobGuid element").message
+            + "; following the job through the processing list",
+        )
         return None
 
     def _structure_before(self, paper_id: int) -> etree._Element | None:
@@ -410,7 +503,9 @@ class IPaperHook(FlipbookBaseHook):
         except (NotFoundError, TransientApiError, MalformedResponseError):
             raise
         except VendorApiError as error:  # undocumented for an empty paper: treat it as no pages
-            self.log.info("No structure for paper %s before processing (%s): counting it as empty", paper_id, error)
+            self.log.info(
+                "No structure for paper %s before processing (%s): counting it as empty", paper_id, error
+            )
             return None
 
     def _pages(self, structure: etree._Element | None, method: str = "Paper.GetPaperStructure") -> list[Any]:
@@ -422,13 +517,20 @@ class IPaperHook(FlipbookBaseHook):
 
     def _pages_digest(self, structure: etree._Element | None) -> str:
         """Page ids, numbers and image sizes: what a finished processing run rewrites."""
-        parts = [f"{p.get('id')}:{p.get('number')}:" + ",".join(i.get("file-size", "") for i in p.xpath("images/image"))
-                 for p in self._pages(structure)]
+        parts = [
+            f"{p.get('id')}:{p.get('number')}:"
+            + ",".join(i.get("file-size", "") for i in p.xpath("images/image"))
+            for p in self._pages(structure)
+        ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def get_processing_papers(self) -> list[dict[str, str]]:
-        data = self.call("Ripper.GetProcessingPapers")  # no data: nothing is processing (not shown in the documents)
-        processes = [dict(node.attrib) for node in self._items(data, "processes/process", "Ripper.GetProcessingPapers")]
+        data = self.call(
+            "Ripper.GetProcessingPapers"
+        )  # no data: nothing is processing (not shown in the documents)
+        processes = [
+            dict(node.attrib) for node in self._items(data, "processes/process", "Ripper.GetProcessingPapers")
+        ]
         if any("paper-id" not in p for p in processes):
             raise self.unrecognised("Ripper.GetProcessingPapers", data, "processes/process[paper-id]")
         return processes
@@ -437,8 +539,11 @@ class IPaperHook(FlipbookBaseHook):
         data = self.call("Ripper.GetProcessingStatus", jobGuid=job_guid)
         status = text(data, "ProcessStatus")
         if status not in JOB_STATES:
-            raise self.unrecognised("Ripper.GetProcessingStatus", data,
-                                    f"ProcessStatus one of {', '.join(JOB_STATES)} (got {status!r})")
+            raise self.unrecognised(
+                "Ripper.GetProcessingStatus",
+                data,
+                f"ProcessStatus one of {', '.join(JOB_STATES)} (got {status!r})",
+            )
         return status
 
     @property
@@ -446,8 +551,9 @@ class IPaperHook(FlipbookBaseHook):
         """Seconds a queued job may stay out of the processing list before an unchanged paper means failure."""
         return self._extra_float("processing_appear_timeout", 300.0)
 
-    def conversion_status(self, paper_id: int | str, job_guid: str | None = None, *,
-                          summary: bool = True) -> ConversionStatus:
+    def conversion_status(
+        self, paper_id: int | str, job_guid: str | None = None, *, summary: bool = True
+    ) -> ConversionStatus:
         """The one status call (sensor, trigger, operator). ``job_guid`` is process_pdf's version id.
 
         With a job GUID: ``Ripper.GetProcessingStatus``. Without one (the documented ProcessPDF
@@ -461,11 +567,20 @@ class IPaperHook(FlipbookBaseHook):
         if job_guid and not marker:
             status = self.get_processing_status(job_guid)
             if status == "Pending":
-                progress = next((p.get("progress") for p in self.get_processing_papers()
-                                 if p.get("paper-id") == str(paper_id)), None)
+                progress = next(
+                    (
+                        p.get("progress")
+                        for p in self.get_processing_papers()
+                        if p.get("paper-id") == str(paper_id)
+                    ),
+                    None,
+                )
                 return {"state": "running", "detail": f"Pending {progress or ''}%".strip()}
             if status == "Failed":
-                return {"state": "failed", "detail": f"processing of paper {paper_id} failed (job {job_guid})"}
+                return {
+                    "state": "failed",
+                    "detail": f"processing of paper {paper_id} failed (job {job_guid})",
+                }
             if not summary:
                 return {"state": "success", "detail": status}
             return {"state": "success", "detail": status, "publication": self.paper_summary(paper_id)}
@@ -480,13 +595,20 @@ class IPaperHook(FlipbookBaseHook):
             if pages and self._pages_digest(structure) != before:
                 detail = f"processed: {pages} pages, changed since the upload"
             elif waited < self.appear_timeout:
-                return {"state": "running", "detail": f"queued {waited:.0f} s ago, not in the processing list yet"}
+                return {
+                    "state": "running",
+                    "detail": f"queued {waited:.0f} s ago, not in the processing list yet",
+                }
             else:
-                return {"state": "failed", "detail": (
-                    f"paper {paper_id} is not processing and its pages are unchanged {waited:.0f} s after the upload "
-                    f"({pages} pages): iPaper processed nothing, or failed (it reports no job result without a job "
-                    "id). Check the paper in the iPaper CMS; raise the connection extra processing_appear_timeout "
-                    "if jobs take longer to be listed.")}
+                return {
+                    "state": "failed",
+                    "detail": (
+                        f"paper {paper_id} is not processing and its pages are unchanged {waited:.0f} s after the upload "
+                        f"({pages} pages): iPaper processed nothing, or failed (it reports no job result without a job "
+                        "id). Check the paper in the iPaper CMS; raise the connection extra processing_appear_timeout "
+                        "if jobs take longer to be listed."
+                    ),
+                }
         elif pages:
             detail = f"{pages} pages, not processing (no upload marker: the run itself is not checked)"
         else:
@@ -503,8 +625,10 @@ class IPaperHook(FlipbookBaseHook):
     def check_request(self, request: PublishRequest) -> None:
         parent = request.parent_category_id
         if parent is not None and parent <= 0:  # iPaper documents no "paper 0 = root"
-            raise InvalidInputError(f"parent_category_id={parent} is not an iPaper category id: leave it unset for "
-                                    "the account's root (connection extra root_paper_id, or looked up)")
+            raise InvalidInputError(
+                f"parent_category_id={parent} is not an iPaper category id: leave it unset for "
+                "the account's root (connection extra root_paper_id, or looked up)"
+            )
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
         """The paper at ``url_name`` (default from the name) under the parent category is reused if it
@@ -525,16 +649,22 @@ class IPaperHook(FlipbookBaseHook):
         version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
         viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
         relative = self.get_paper_url(paper_id)
-        return {"publication_id": str(paper_id), "version_id": version,
-                "url": viewer + relative if viewer else relative}
+        return {
+            "publication_id": str(paper_id),
+            "version_id": version,
+            "url": viewer + relative if viewer else relative,
+        }
 
     def wait_until_free(self, paper_id: int, *, poll_interval: float, timeout: float) -> None:
         """Let a job still running on the paper (say, last night's) finish: one job per paper at a time."""
         deadline = time.monotonic() + timeout
         while busy := [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]:
             if time.monotonic() >= deadline:
-                raise self.error("Ripper.GetProcessingPapers", f"paper {paper_id} still busy with an earlier job "
-                                 f"({busy[0].get('progress')}%) after {timeout:g} s")
+                raise self.error(
+                    "Ripper.GetProcessingPapers",
+                    f"paper {paper_id} still busy with an earlier job "
+                    f"({busy[0].get('progress')}%) after {timeout:g} s",
+                )
             self.log.info("iPaper paper %s: an earlier job is at %s%%", paper_id, busy[0].get("progress"))
             time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
 
@@ -542,15 +672,22 @@ class IPaperHook(FlipbookBaseHook):
         return self.paper_summary(int(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        return [self.paper_summary(int(found["id"])) for found in self.search_by_name(name)
-                if found.get("name") == name and found.get("id")]
+        return [
+            self.paper_summary(int(found["id"]))
+            for found in self.search_by_name(name)
+            if found.get("name") == name and found.get("id")
+        ]
 
     def _summary(self, paper_id: int, structure: etree._Element) -> PublicationSummary:
         pages = self._pages(structure)
         relative = text(structure, "paper/@url")
         viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
-        return {"publication_id": str(paper_id), "name": text(structure, "paper/@name"),
-                "url": viewer + relative if viewer else relative, "total_pages": len(pages) or None}
+        return {
+            "publication_id": str(paper_id),
+            "name": text(structure, "paper/@name"),
+            "url": viewer + relative if viewer else relative,
+            "total_pages": len(pages) or None,
+        }
 
     # -- Media, CustomField, Search, Statistics ------------------------------------------------
 
@@ -566,7 +703,9 @@ class IPaperHook(FlipbookBaseHook):
 
     def upload_media_file(self, parent_id: int, name: str, open_file: Callable[[], BinaryIO]) -> int:
         """Upserts by name (the vendor overwrites a file of the same name)."""
-        data = self.call("Media.UploadFile", parentID=parent_id, name=name, stream_field=("base64File", open_file))
+        data = self.call(
+            "Media.UploadFile", parentID=parent_id, name=name, stream_field=("base64File", open_file)
+        )
         return self._int_at(data, "fileid", "Media.UploadFile")
 
     def delete_media_file(self, file_id: int) -> None:
@@ -595,32 +734,57 @@ class IPaperHook(FlipbookBaseHook):
         fields = etree.Element("fields")
         for name, value in values.items():
             etree.SubElement(fields, "field", name=name).text = _form_value(value)
-        self.call("CustomField.SetMultipleCustomFieldValues", paperID=paper_id,
-                  fieldsXml=etree.tostring(fields, encoding="unicode"))
+        self.call(
+            "CustomField.SetMultipleCustomFieldValues",
+            paperID=paper_id,
+            fieldsXml=etree.tostring(fields, encoding="unicode"),
+        )
 
     def search_by_content(self, query: str, category_or_paper_id: int | None = None) -> list[dict[str, str]]:
         """Default scope: the account's root."""
-        data = self.call("Search.SearchPapersByContent", query=query, xmlOptions="<options />",
-                         categoryOrPaperID=self.root_paper_id if category_or_paper_id is None else category_or_paper_id)
-        return [dict(node.attrib) for node in self._items(data, "results/result", "Search.SearchPapersByContent")]
+        data = self.call(
+            "Search.SearchPapersByContent",
+            query=query,
+            xmlOptions="<options />",
+            categoryOrPaperID=self.root_paper_id if category_or_paper_id is None else category_or_paper_id,
+        )
+        return [
+            dict(node.attrib) for node in self._items(data, "results/result", "Search.SearchPapersByContent")
+        ]
 
     def search_by_name(self, query: str, category_id: int | None = None) -> list[dict[str, str]]:
         """Default scope: the account's root."""
-        data = self.call("Search.SearchPapersWithHiearchyByName", query=query, xmlOptions="<options />",
-                         categoryID=self.root_paper_id if category_id is None else category_id)
-        return [dict(node.attrib) for node in self._items(data, "papers/paper", "Search.SearchPapersWithHiearchyByName")]
+        data = self.call(
+            "Search.SearchPapersWithHiearchyByName",
+            query=query,
+            xmlOptions="<options />",
+            categoryID=self.root_paper_id if category_id is None else category_id,
+        )
+        return [
+            dict(node.attrib)
+            for node in self._items(data, "papers/paper", "Search.SearchPapersWithHiearchyByName")
+        ]
 
-    def search_by_custom_fields(self, category_id: int | None, criteria: dict[str, str]) -> list[dict[str, Any]]:
+    def search_by_custom_fields(
+        self, category_id: int | None, criteria: dict[str, str]
+    ) -> list[dict[str, Any]]:
         """``%`` in a value is a wildcard; the documents allow ``usewildcards`` on string fields only."""
         if not criteria:
-            raise InvalidInputError("search_by_custom_fields needs at least one criterion (iPaper requires one)")
+            raise InvalidInputError(
+                "search_by_custom_fields needs at least one criterion (iPaper requires one)"
+            )
         wildcards = {name for name, value in criteria.items() if "%" in str(value)}
         if wildcards:
             types = self.get_custom_field_definitions()
-            wrong = sorted(f"{name} ({types.get(name) or 'not defined'})" for name in wildcards
-                           if types.get(name) != "string")
+            wrong = sorted(
+                f"{name} ({types.get(name) or 'not defined'})"
+                for name in wildcards
+                if types.get(name) != "string"
+            )
             if wrong:
-                raise InvalidInputError(f"'%' wildcards work on string custom fields only: {', '.join(wrong)}")
+                raise InvalidInputError(
+                    f"'%' wildcards work on string custom fields only: {', '.join(wrong)}"
+                )
         options = etree.Element("options")
         crit = etree.SubElement(options, "customfieldcriterias")
         for name, value in criteria.items():
@@ -629,12 +793,20 @@ class IPaperHook(FlipbookBaseHook):
                 field.set("usewildcards", "true")
             field.set("value", _form_value(value))
         etree.SubElement(options, "includedcustomfields", includeall="true")
-        data = self.call("Search.SearchPapersByCustomFields",
-                         categoryID=self.root_paper_id if category_id is None else category_id,
-                         xmlOptions=etree.tostring(options, encoding="unicode"))
-        return [{**dict(p.attrib), "customfields": {f.get("name"): (f.text or "").strip()
-                                                    for f in p.xpath("customfields/field")}}
-                for p in self._items(data, "papers/paper", "Search.SearchPapersByCustomFields")]
+        data = self.call(
+            "Search.SearchPapersByCustomFields",
+            categoryID=self.root_paper_id if category_id is None else category_id,
+            xmlOptions=etree.tostring(options, encoding="unicode"),
+        )
+        return [
+            {
+                **dict(p.attrib),
+                "customfields": {
+                    f.get("name"): (f.text or "").strip() for f in p.xpath("customfields/field")
+                },
+            }
+            for p in self._items(data, "papers/paper", "Search.SearchPapersByCustomFields")
+        ]
 
     def get_pageviews_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
         data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **period(start, end))

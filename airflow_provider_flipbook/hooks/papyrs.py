@@ -33,7 +33,9 @@ from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 WIDGET_KINDS = ("paragraph", "heading", "attachment")
 # How far our clock may run ahead of the vendor's when a lost create is looked for by ``created_at``.
 CLOCK_SKEW = 120.0
-MAX_COPY_ROUNDS = 1000  # folder/copy answers "more" until done; a vendor that never stops must not loop forever
+MAX_COPY_ROUNDS = (
+    1000  # folder/copy answers "more" until done; a vendor that never stops must not loop forever
+)
 
 
 class _Token(requests.auth.AuthBase):
@@ -89,16 +91,31 @@ class PapyrsHook(FlipbookBaseHook):
 
     # -- generic call ---------------------------------------------------------------------
 
-    def call(self, method: str, path: str, *, site_wide: bool = False, json: Any = None,
-             params: dict[str, Any] | None = None, operation: str | None = None, allow_empty: bool = False,
-             creates: bool = False) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        site_wide: bool = False,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        operation: str | None = None,
+        allow_empty: bool = False,
+        creates: bool = False,
+    ) -> Any:
         """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON.
         ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented).
         ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
         operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
-        return self._request(operation, method, self.api_url(path, site_wide=site_wide),
-                             lambda r: self._parse(r, operation, allow_empty), json=json, params=params,
-                             creates=creates)
+        return self._request(
+            operation,
+            method,
+            self.api_url(path, site_wide=site_wide),
+            lambda r: self._parse(r, operation, allow_empty),
+            json=json,
+            params=params,
+            creates=creates,
+        )
 
     def _parse(self, response: requests.Response, operation: str, allow_empty: bool = False) -> Any:
         if response.status_code >= 300:
@@ -111,8 +128,11 @@ class PapyrsHook(FlipbookBaseHook):
             return None
         body = self._json(response, operation)
         if isinstance(body, dict) and body.get("success") is False:
-            raise self.error(operation, str(body.get("error") or "the answer says success: false"),
-                             status=response.status_code)
+            raise self.error(
+                operation,
+                str(body.get("error") or "the answer says success: false"),
+                status=response.status_code,
+            )
         return body
 
     def _describe_error(self, response: requests.Response) -> tuple[Any, str]:
@@ -139,35 +159,60 @@ class PapyrsHook(FlipbookBaseHook):
             raise self.error("pages.get", f"expected a page with a 'json' list of columns, got {seen}")
         return page
 
-    def create_page(self, title: str, columns: list[list[dict[str, Any]]] | None = None, *,
-                    layout: Any = None, category: str | None = None, existing: list[dict[str, Any]] | None = None,
-                    **fields: Any) -> dict[str, Any]:
+    def create_page(
+        self,
+        title: str,
+        columns: list[list[dict[str, Any]]] | None = None,
+        *,
+        layout: Any = None,
+        category: str | None = None,
+        existing: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts.
         ``existing``: the pages listed just before, if the caller has them (saves a request)."""
-        body = {"title": title, "json": columns if columns is not None else [[]], "layout": layout,
-                "category": category, **fields}
+        body = {
+            "title": title,
+            "json": columns if columns is not None else [[]],
+            "layout": layout,
+            "category": category,
+            **fields,
+        }
         folder = (category or "").strip("/")
         since = time.time() - CLOCK_SKEW
 
         def ours() -> list[dict[str, Any]]:
             """Pages with this title in this folder: the ones ``existing`` lists are not ours, nor any
             created before the call (``created_at``, allowing for clock skew)."""
-            same = [page for page in self.list_pages() if page.get("title") == title
-                    and (page.get("category") or "").strip("/") == folder]
+            same = [
+                page
+                for page in self.list_pages()
+                if page.get("title") == title and (page.get("category") or "").strip("/") == folder
+            ]
             if existing is not None:
                 return same
             undated = [page.get("id") for page in same if created_at(page) is None]
             if undated:
-                raise self.error("pages.create", f"the answer was lost, and pages {undated} titled {title!r} carry no "
-                                                 "created_at to tell whether one is ours: check them")
+                raise self.error(
+                    "pages.create",
+                    f"the answer was lost, and pages {undated} titled {title!r} carry no "
+                    "created_at to tell whether one is ours: check them",
+                )
             return [page for page in same if (created_at(page) or 0) >= since]
 
         return self.create_once(
             "pages.create",
-            lambda: self.call("POST", "pages/create/", json={k: v for k, v in body.items() if v is not None},
-                              operation="pages.create", creates=True),
+            lambda: self.call(
+                "POST",
+                "pages/create/",
+                json={k: v for k, v in body.items() if v is not None},
+                operation="pages.create",
+                creates=True,
+            ),
             describe=f"page title {title!r} in folder {folder or '/'!r}",
-            lookup=ours, identity=lambda page: page.get("id"), adopt=lambda found: self.get_page(found[0]["id"]),
+            lookup=ours,
+            identity=lambda page: page.get("id"),
+            adopt=lambda found: self.get_page(found[0]["id"]),
             before=[page.get("id") for page in existing or []],
         )
 
@@ -180,8 +225,15 @@ class PapyrsHook(FlipbookBaseHook):
 
     def iter_records(self, page_id: str, items_per_page: int = 250) -> Iterator[dict[str, Any]]:
         def fetch(offset: int, count: int) -> list[dict[str, Any]]:
-            batch = self.call("GET", f"pages/records/{page_id}/", operation="pages.records",
-                              params={"page": offset // count, "items_per_page": count}) or []
+            batch = (
+                self.call(
+                    "GET",
+                    f"pages/records/{page_id}/",
+                    operation="pages.records",
+                    params={"page": offset // count, "items_per_page": count},
+                )
+                or []
+            )
             if not isinstance(batch, list):
                 raise self.error("pages.records", f"expected a list of records, got {type(batch).__name__}")
             return batch
@@ -190,108 +242,223 @@ class PapyrsHook(FlipbookBaseHook):
 
     # -- widgets -----------------------------------------------------------------------------
 
-    def create_widget(self, page_id: str, kind: str, val: str, *, format: str = "html",
-                      styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/create/", json={"widget": {"val": val}},
-                         params=_options(format, styleclass, heading), operation=f"{kind}.create")
+    def create_widget(
+        self,
+        page_id: str,
+        kind: str,
+        val: str,
+        *,
+        format: str = "html",
+        styleclass: str | None = None,
+        heading: str | None = None,
+    ) -> dict[str, Any]:
+        return self.call(
+            "POST",
+            f"page/{page_id}/{_kind(kind)}/create/",
+            json={"widget": {"val": val}},
+            params=_options(format, styleclass, heading),
+            operation=f"{kind}.create",
+        )
 
     def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
         return self.call("GET", f"page/{page_id}/{_kind(kind)}/get/{widget_id}/", operation=f"{kind}.get")
 
-    def update_widget(self, page_id: str, kind: str, widget_id: str, val: str, *, format: str = "html",
-                      styleclass: str | None = None, heading: str | None = None) -> dict[str, Any]:
+    def update_widget(
+        self,
+        page_id: str,
+        kind: str,
+        widget_id: str,
+        val: str,
+        *,
+        format: str = "html",
+        styleclass: str | None = None,
+        heading: str | None = None,
+    ) -> dict[str, Any]:
         """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
         vendor resets it otherwise. Like ``format``, they go in the URL (as for create)."""
-        return self.call("POST", f"page/{page_id}/{_kind(kind)}/update/{widget_id}/", json={"widget": {"val": val}},
-                         params=_options(format, styleclass, heading), operation=f"{kind}.update")
+        return self.call(
+            "POST",
+            f"page/{page_id}/{_kind(kind)}/update/{widget_id}/",
+            json={"widget": {"val": val}},
+            params=_options(format, styleclass, heading),
+            operation=f"{kind}.update",
+        )
 
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
-        self.call("POST", f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/", operation=f"{kind}.delete", allow_empty=True)
+        self.call(
+            "POST",
+            f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/",
+            operation=f"{kind}.delete",
+            allow_empty=True,
+        )
 
-    def create_markdown(self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def create_markdown(
+        self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """All widgets of a markdown document in one request; always returns a list.
         ``page``: the page as just read or created, if the caller has it (saves a request)."""
         if not markdown.strip():
             raise ValueError("markdown is empty")
+
         def create() -> list[dict[str, Any]]:
-            result = self.call("POST", f"page/{page_id}/markdown/create/", json={"widget": {"val": markdown}},
-                               operation="markdown.create", creates=True)
+            result = self.call(
+                "POST",
+                f"page/{page_id}/markdown/create/",
+                json={"widget": {"val": markdown}},
+                operation="markdown.create",
+                creates=True,
+            )
             widgets = result if isinstance(result, list) else [result]
             if not widgets or not all(isinstance(w, dict) and "id" in w for w in widgets):
                 seen = sorted(result) if isinstance(result, dict) else type(result).__name__
-                raise self.error("markdown.create", f"expected a widget or a list of widgets, got keys {seen}")
+                raise self.error(
+                    "markdown.create", f"expected a widget or a list of widgets, got keys {seen}"
+                )
             return widgets
 
         return self.create_once(
-            "markdown.create", create, describe=f"the widgets of page {page_id}", several=True,
-            lookup=lambda: page_widgets(self.get_page(page_id)), identity=lambda widget: widget.get("id"),
-            adopt=lambda found: found, before=None if page is None else [w.get("id") for w in page_widgets(page)],
+            "markdown.create",
+            create,
+            describe=f"the widgets of page {page_id}",
+            several=True,
+            lookup=lambda: page_widgets(self.get_page(page_id)),
+            identity=lambda widget: widget.get("id"),
+            adopt=lambda found: found,
+            before=None if page is None else [w.get("id") for w in page_widgets(page)],
         )
 
-    def _upload(self, url_path: str, operation: str, filename: str, open_file: Callable[[], BinaryIO],
-                content_type: str) -> dict[str, Any]:
+    def _upload(
+        self,
+        url_path: str,
+        operation: str,
+        filename: str,
+        open_file: Callable[[], BinaryIO],
+        content_type: str,
+    ) -> dict[str, Any]:
         encoders: list[MultipartEncoder] = []
 
         def body() -> MultipartEncoder:
             encoders.append(MultipartEncoder(fields={"file": (filename, open_file(), content_type)}))
             return encoders[-1]
 
-        return self._request(operation, "POST", self.api_url(url_path), lambda r: self._parse(r, operation),
-                             body=body, headers=lambda: {"Content-Type": encoders[-1].content_type}, creates=True)
+        return self._request(
+            operation,
+            "POST",
+            self.api_url(url_path),
+            lambda r: self._parse(r, operation),
+            body=body,
+            headers=lambda: {"Content-Type": encoders[-1].content_type},
+            creates=True,
+        )
 
-    def create_attachment(self, page_id: str, filename: str, open_file: Callable[[], BinaryIO],
-                          content_type: str = "application/octet-stream", *,
-                          known_widgets: list[Any] | None = None) -> dict[str, Any]:
+    def create_attachment(
+        self,
+        page_id: str,
+        filename: str,
+        open_file: Callable[[], BinaryIO],
+        content_type: str = "application/octet-stream",
+        *,
+        known_widgets: list[Any] | None = None,
+    ) -> dict[str, Any]:
         """Streamed multipart upload of one file as a new attachment widget. ``known_widgets``: the
         page's widget ids, if the caller knows them (saves a request)."""
         return self.create_once(
             "attachment.create",
-            lambda: self._upload(f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file,
-                                 content_type),
+            lambda: self._upload(
+                f"page/{page_id}/attachment/create/", "attachment.create", filename, open_file, content_type
+            ),
             describe=f"the attachments of page {page_id}",
-            lookup=lambda: [w for w in page_widgets(self.get_page(page_id)) if w.get("classname") == "Attachment"],
-            identity=lambda widget: widget.get("id"), adopt=lambda found: found[0], before=known_widgets,
+            lookup=lambda: [
+                w for w in page_widgets(self.get_page(page_id)) if w.get("classname") == "Attachment"
+            ],
+            identity=lambda widget: widget.get("id"),
+            adopt=lambda found: found[0],
+            before=known_widgets,
         )
 
-    def add_to_attachment(self, page_id: str, widget_id: str, filename: str, open_file: Callable[[], BinaryIO],
-                          content_type: str = "application/octet-stream") -> dict[str, Any]:
-        return self._upload(f"page/{page_id}/attachment/update/{widget_id}/", "attachment.update", filename,
-                            open_file, content_type)
+    def add_to_attachment(
+        self,
+        page_id: str,
+        widget_id: str,
+        filename: str,
+        open_file: Callable[[], BinaryIO],
+        content_type: str = "application/octet-stream",
+    ) -> dict[str, Any]:
+        return self._upload(
+            f"page/{page_id}/attachment/update/{widget_id}/",
+            "attachment.update",
+            filename,
+            open_file,
+            content_type,
+        )
 
     # -- search, people, folders, discussions, subsites -------------------------------------------
 
     def search(self, query: str) -> list[dict[str, Any]]:
         return (self.call("GET", "search/query/", params={"q": query}, operation="search.query") or {}).get(
-            "results", [])
+            "results", []
+        )
 
     def list_people(self, *, site_wide: bool = False) -> list[dict[str, Any]]:
         return self.call("GET", "people/all/", site_wide=site_wide, operation="people.all")
 
-    def invite_person(self, email_address: str, *, name: str | None = None, auto_join: bool = True,
-                      skip_welcome_email: bool = False) -> dict[str, Any]:
-        body = {"email_address": email_address, "name": name, "auto_join": auto_join,
-                "skip_welcome_email": skip_welcome_email}
-        return self.call("POST", "people/invite/", site_wide=True, creates=True, operation="people.invite",
-                         json={k: v for k, v in body.items() if v is not None})
+    def invite_person(
+        self,
+        email_address: str,
+        *,
+        name: str | None = None,
+        auto_join: bool = True,
+        skip_welcome_email: bool = False,
+    ) -> dict[str, Any]:
+        body = {
+            "email_address": email_address,
+            "name": name,
+            "auto_join": auto_join,
+            "skip_welcome_email": skip_welcome_email,
+        }
+        return self.call(
+            "POST",
+            "people/invite/",
+            site_wide=True,
+            creates=True,
+            operation="people.invite",
+            json={k: v for k, v in body.items() if v is not None},
+        )
 
     def delete_person(self, user_id: str) -> None:
-        self.call("POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete", allow_empty=True)
+        self.call(
+            "POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete", allow_empty=True
+        )
 
     def add_to_subsite(self, user_id: str, role: str | None = None, skip_welcome_email: bool = False) -> dict:
         body = {"role": role, "skip_welcome_email": skip_welcome_email}
-        return self.call("POST", f"people/add_to_subsite/{user_id}/", operation="people.add_to_subsite",
-                         json={k: v for k, v in body.items() if v is not None})
+        return self.call(
+            "POST",
+            f"people/add_to_subsite/{user_id}/",
+            operation="people.add_to_subsite",
+            json={k: v for k, v in body.items() if v is not None},
+        )
 
     def remove_from_subsite(self, user_id: str) -> dict:
-        return self.call("POST", f"people/remove_from_subsite/{user_id}/", operation="people.remove_from_subsite")
+        return self.call(
+            "POST", f"people/remove_from_subsite/{user_id}/", operation="people.remove_from_subsite"
+        )
 
     def set_permission(self, user_id: str, role: str) -> dict:
-        return self.call("POST", f"people/set_permission/{user_id}/", json={"role": role},
-                         operation="people.set_permission")
+        return self.call(
+            "POST",
+            f"people/set_permission/{user_id}/",
+            json={"role": role},
+            operation="people.set_permission",
+        )
 
     def set_notifications(self, user_id: str, notifications: str) -> dict:
-        return self.call("POST", f"people/set_notifications/{user_id}/", json={"notifications": notifications},
-                         operation="people.set_notifications")
+        return self.call(
+            "POST",
+            f"people/set_notifications/{user_id}/",
+            json={"notifications": notifications},
+            operation="people.set_notifications",
+        )
 
     def folder_tree(self) -> list[dict[str, Any]]:
         return self.call("GET", "folder/tree/", operation="folder.tree")
@@ -313,17 +480,23 @@ class PapyrsHook(FlipbookBaseHook):
             if result["more"] == body.get("more"):  # the vendor did not move on: it would never end
                 raise self.error("folder.copy", f"the answer's 'more' did not change ({result['more']!r})")
             body = {**body, "more": result["more"]}
-        raise self.error("folder.copy", f"still 'more' after {MAX_COPY_ROUNDS} rounds: the copy may be incomplete")
+        raise self.error(
+            "folder.copy", f"still 'more' after {MAX_COPY_ROUNDS} rounds: the copy may be incomplete"
+        )
 
     def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
-        return self.call("POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post")
+        return self.call(
+            "POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post"
+        )
 
     def list_subsites(self) -> list[dict[str, Any]]:
         return self.call("POST", "subsites/all/", site_wide=True, operation="subsites.all")
 
     def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
         body = {"title": title, **({"description": description} if description else {})}
-        return self.call("POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create")
+        return self.call(
+            "POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create"
+        )
 
 
 def created_at(page: dict[str, Any]) -> float | None:
@@ -342,7 +515,11 @@ def page_widgets(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _options(format: str, styleclass: str | None, heading: str | None) -> dict[str, str]:
     """Widget options for the request URL, where the document puts them."""
-    return {k: v for k, v in {"format": format, "styleclass": styleclass, "heading": heading}.items() if v is not None}
+    return {
+        k: v
+        for k, v in {"format": format, "styleclass": styleclass, "heading": heading}.items()
+        if v is not None
+    }
 
 
 def _kind(kind: str) -> str:

@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
-__all__ = ["ConversionStatus", "PdfLimits", "PublicationSummary", "Published", "PublishRequest", "PublishingHook"]
+__all__ = [
+    "ConversionStatus",
+    "PdfLimits",
+    "PublicationSummary",
+    "Published",
+    "PublishRequest",
+    "PublishingHook",
+]
 
 ConversionState = Literal["running", "success", "failed"]
 CONVERSION_STATES: tuple[ConversionState, ...] = ("running", "success", "failed")

@@ -48,13 +48,29 @@ class CreateTrackedLinkOperator(BaseOperator):
     :return: ``{"link_id", "url_name", "url", "title", "publication_id", "reused"}``
     """
 
-    template_fields = ("flippingbook_conn_id", "publication", "title", "notification_type", "not_opened_until")
+    template_fields = (
+        "flippingbook_conn_id",
+        "publication",
+        "title",
+        "notification_type",
+        "not_opened_until",
+    )
     operator_extra_links = (ViewFlipbookLink(),)
 
-    def __init__(self, *, publication: Any, title: str, flippingbook_conn_id: str = "flippingbook_default",
-                 notification_type: str | None = None, notify_on_first_view: bool | None = None,
-                 notify_on_each_view: bool | None = None, notify_on_download: bool | None = None,
-                 not_opened_until: str | None = None, reuse_existing: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        publication: Any,
+        title: str,
+        flippingbook_conn_id: str = "flippingbook_default",
+        notification_type: str | None = None,
+        notify_on_first_view: bool | None = None,
+        notify_on_each_view: bool | None = None,
+        notify_on_download: bool | None = None,
+        not_opened_until: str | None = None,
+        reuse_existing: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.publication, self.title, self.flippingbook_conn_id = publication, title, flippingbook_conn_id
         self.notification_type, self.not_opened_until = notification_type, not_opened_until
@@ -68,7 +84,9 @@ class CreateTrackedLinkOperator(BaseOperator):
         if not title:
             raise AirflowException("title is empty")
         if self.notification_type not in (None, "Email", "Zapier"):
-            raise AirflowException(f"notification_type must be Email or Zapier, got {self.notification_type!r}")
+            raise AirflowException(
+                f"notification_type must be Email or Zapier, got {self.notification_type!r}"
+            )
         ref = publication_ref(self.publication)
         until = None
         if self.not_opened_until not in (None, ""):
@@ -83,17 +101,33 @@ class CreateTrackedLinkOperator(BaseOperator):
         link, reused = None, False
         if self.reuse_existing:
             filters: dict[str, Any] = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}
-            link = next((found for found in hook.iter_tracked_links(title=title, **filters)
-                         if found.get("title") == title and "Active" in str(found.get("state"))), None)
+            link = next(
+                (
+                    found
+                    for found in hook.iter_tracked_links(title=title, **filters)
+                    if found.get("title") == title and "Active" in str(found.get("state"))
+                ),
+                None,
+            )
             reused = link is not None
         if link is None:
             link = hook.create_tracked_link(
-                title, notification_type=self.notification_type, on_view_trigger_single=self.notify_on_first_view,
-                on_view_trigger=self.notify_on_each_view, on_download=self.notify_on_download,
-                on_not_opened_until=until, **ref)
-        result = {"link_id": link["id"], "url_name": link.get("urlName"), "url": tracked_link_url(link),
-                  "title": link.get("title"), "publication_id": ((link.get("publication") or {}).get("id") or {}).get("id"),
-                  "reused": reused}
+                title,
+                notification_type=self.notification_type,
+                on_view_trigger_single=self.notify_on_first_view,
+                on_view_trigger=self.notify_on_each_view,
+                on_download=self.notify_on_download,
+                on_not_opened_until=until,
+                **ref,
+            )
+        result = {
+            "link_id": link["id"],
+            "url_name": link.get("urlName"),
+            "url": tracked_link_url(link),
+            "title": link.get("title"),
+            "publication_id": ((link.get("publication") or {}).get("id") or {}).get("id"),
+            "reused": reused,
+        }
         self.log.info("%s tracked link %r: %s", "Reusing" if reused else "Created", title, result["url"])
         ti = context.get("ti")
         if ti is not None:

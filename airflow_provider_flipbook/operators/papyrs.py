@@ -32,13 +32,31 @@ class PapyrsMarkdownPageOperator(BaseOperator):
     :return: ``{"page_id", "url", "title", "widgets", "attachments", "replaced", "post_id"}``
     """
 
-    template_fields = ("papyrs_conn_id", "title", "markdown", "subsite", "folder", "attachments", "discussion_post")
+    template_fields = (
+        "papyrs_conn_id",
+        "title",
+        "markdown",
+        "subsite",
+        "folder",
+        "attachments",
+        "discussion_post",
+    )
     template_fields_renderers = {"markdown": "md"}
     operator_extra_links = (OpenPapyrsPageLink(),)
 
-    def __init__(self, *, title: str, markdown: Any, papyrs_conn_id: str = "papyrs_default",
-                 subsite: str | None = None, folder: str | None = None, attachments: list[Any] | None = None,
-                 discussion_post: str | None = None, if_exists: str = "add", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        title: str,
+        markdown: Any,
+        papyrs_conn_id: str = "papyrs_default",
+        subsite: str | None = None,
+        folder: str | None = None,
+        attachments: list[Any] | None = None,
+        discussion_post: str | None = None,
+        if_exists: str = "add",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if if_exists not in ("add", "replace"):
             raise ValueError("if_exists must be 'add' or 'replace'")
@@ -51,8 +69,11 @@ class PapyrsMarkdownPageOperator(BaseOperator):
 
         value = self.markdown
         if isinstance(value, os.PathLike) or (
-                isinstance(value, str) and "\n" not in value.strip() and " " not in value.strip()
-                and value.strip().lower().endswith(MARKDOWN_FILE_SUFFIXES)):
+            isinstance(value, str)
+            and "\n" not in value.strip()
+            and " " not in value.strip()
+            and value.strip().lower().endswith(MARKDOWN_FILE_SUFFIXES)
+        ):
             path = storage_path(value)
             if not path.exists():
                 raise AirflowException(f"markdown file {path} does not exist")
@@ -74,9 +95,11 @@ class PapyrsMarkdownPageOperator(BaseOperator):
 
     @staticmethod
     def _unknown_post(progress: dict[str, Any]) -> str:
-        return (f"Papyrs feed.post: the answer to the discussion post on page {progress.get('url')} was lost, and "
-                "Papyrs cannot list a discussion to check it. Look at the page: if the post is there, mark this "
-                "task success; if not, clear the task's state (or rerun the DAG) to post it.")
+        return (
+            f"Papyrs feed.post: the answer to the discussion post on page {progress.get('url')} was lost, and "
+            "Papyrs cannot list a discussion to check it. Look at the page: if the post is there, mark this "
+            "task success; if not, clear the task's state (or rerun the DAG) to post it."
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow_provider_flipbook.exceptions import OutcomeUnknownError
@@ -102,9 +125,13 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         if self.if_exists == "replace":
             folder = (self.folder or "").strip("/")
             pages = hook.list_pages()
-            existing = [p["id"] for p in pages
-                        if p.get("title") == title and (p.get("category") or "").strip("/") == folder
-                        and p["id"] != progress.get("page_id")]
+            existing = [
+                p["id"]
+                for p in pages
+                if p.get("title") == title
+                and (p.get("category") or "").strip("/") == folder
+                and p["id"] != progress.get("page_id")
+            ]
         created = None
         if not progress.get("page_id"):
             columns: list[list[dict[str, Any]]] = [[]]
@@ -132,8 +159,9 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             if str(path) in progress["attachments"]:
                 continue
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            attachment = hook.create_attachment(page_id, path.name, functools.partial(path.open, "rb"), kind,
-                                                known_widgets=known)
+            attachment = hook.create_attachment(
+                page_id, path.name, functools.partial(path.open, "rb"), kind, known_widgets=known
+            )
             if known is not None:
                 known.append(attachment.get("id"))
             progress["attachments"].append(str(path))
@@ -153,6 +181,12 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         for old in existing:
             hook.delete_page(old)
             self.log.info("Replaced page %s", old)
-        return {"page_id": page_id, "url": progress.get("url"), "title": title, "widgets": progress["widgets"],
-                "attachments": [os.path.basename(a) for a in progress["attachments"]], "replaced": existing,
-                "post_id": progress.get("post_id")}
+        return {
+            "page_id": page_id,
+            "url": progress.get("url"),
+            "title": title,
+            "widgets": progress["widgets"],
+            "attachments": [os.path.basename(a) for a in progress["attachments"]],
+            "replaced": existing,
+            "post_id": progress.get("post_id"),
+        }

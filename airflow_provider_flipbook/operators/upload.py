@@ -62,18 +62,41 @@ class UploadPdfOperator(BaseOperator):
         (plus ``total_pages`` and ``conversion`` once converted)
     """
 
-    template_fields = ("conn_id", "pdf", "name", "publication_id", "description", "folder", "domain",
-                       "parent_category_id", "url_name", "title")
+    template_fields = (
+        "conn_id",
+        "pdf",
+        "name",
+        "publication_id",
+        "description",
+        "folder",
+        "domain",
+        "parent_category_id",
+        "url_name",
+        "title",
+    )
     operator_extra_links = (ViewFlipbookLink(),)
     ui_color = "#d7ecfb"
 
-    def __init__(self, *, conn_id: str, pdf: Any, name: str | None = None, publication_id: str | None = None,
-                 wait_for_conversion: bool = False,
-                 deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-                 poll_interval: float = 10.0, conversion_timeout: float = 3600.0, description: str | None = None,
-                 folder: str | None = None, domain: str | None = None, parent_category_id: int | None = None,
-                 url_name: str | None = None, title: str | None = None, pdf_password: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        conn_id: str,
+        pdf: Any,
+        name: str | None = None,
+        publication_id: str | None = None,
+        wait_for_conversion: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 10.0,
+        conversion_timeout: float = 3600.0,
+        description: str | None = None,
+        folder: str | None = None,
+        domain: str | None = None,
+        parent_category_id: int | None = None,
+        url_name: str | None = None,
+        title: str | None = None,
+        pdf_password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.conn_id, self.pdf, self.name, self.publication_id = conn_id, pdf, name, publication_id
         self.wait_for_conversion, self.deferrable = wait_for_conversion, deferrable
@@ -107,20 +130,32 @@ class UploadPdfOperator(BaseOperator):
             from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
             # The upload travels in the trigger's event: Airflow 3.3.2's dag.test() drops defer() kwargs.
-            self.defer(trigger=PdfConversionTrigger(conn_id=self.conn_id, publication_id=result["publication_id"],
-                                                    version_id=result.get("version_id"),
-                                                    poll_interval=self.poll_interval,
-                                                    deadline=time.time() + self.conversion_timeout, upload=result),
-                       method_name="execute_complete", timeout=None)
+            self.defer(
+                trigger=PdfConversionTrigger(
+                    conn_id=self.conn_id,
+                    publication_id=result["publication_id"],
+                    version_id=result.get("version_id"),
+                    poll_interval=self.poll_interval,
+                    deadline=time.time() + self.conversion_timeout,
+                    upload=result,
+                ),
+                method_name="execute_complete",
+                timeout=None,
+            )
         from airflow_provider_flipbook.sensors.base import poll_until_done
 
-        status = poll_until_done(lambda: hook.conversion_status(result["publication_id"], result.get("version_id")),
-                                 poll_interval=self.poll_interval, timeout=self.conversion_timeout, log=self.log,
-                                 what=f"{hook.vendor} conversion of {result['publication_id']}")
+        status = poll_until_done(
+            lambda: hook.conversion_status(result["publication_id"], result.get("version_id")),
+            poll_interval=self.poll_interval,
+            timeout=self.conversion_timeout,
+            log=self.log,
+            what=f"{hook.vendor} conversion of {result['publication_id']}",
+        )
         return self._converted(context, result, status)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None,
-                         upload: UploadResult | None = None) -> UploadResult:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, upload: UploadResult | None = None
+    ) -> UploadResult:
         from airflow_provider_flipbook.triggers.events import validate_event
 
         status = cast(ConversionStatus, validate_event(event, f"{self.task_id}: conversion"))
@@ -128,8 +163,15 @@ class UploadPdfOperator(BaseOperator):
 
     def _converted(self, context: Context, result: Any, status: ConversionStatus) -> UploadResult:
         summary = status.get("publication") or {}
-        final = cast(UploadResult, {**result, "url": summary.get("url") or result.get("url"),
-                                    "total_pages": summary.get("total_pages"), "conversion": status.get("detail")})
+        final = cast(
+            UploadResult,
+            {
+                **result,
+                "url": summary.get("url") or result.get("url"),
+                "total_pages": summary.get("total_pages"),
+                "conversion": status.get("detail"),
+            },
+        )
         ti = context.get("ti")
         if ti is not None and final.get("url"):
             ti.xcom_push(key="flipbook_url", value=final["url"])
@@ -146,7 +188,9 @@ class UploadPdfOperator(BaseOperator):
             return None
         state = hook.conversion_status(previous["publication_id"], previous.get("version_id"))["state"]
         if state == "failed":
-            self.log.warning("The previous try's upload %s failed; uploading again", previous["publication_id"])
+            self.log.warning(
+                "The previous try's upload %s failed; uploading again", previous["publication_id"]
+            )
             return None
         self.log.info("Resuming the previous try's upload %s (%s)", previous["publication_id"], state)
         return previous
@@ -160,20 +204,34 @@ class UploadPdfOperator(BaseOperator):
         source = resolve_pdf(self.pdf)
         try:
             facts = check_pdf(source, hook.pdf_limits, hook.vendor, self.pdf_password)
-            self.log.info("%s: %s pages, %s bytes; publishing on %s", source.name, facts.pages, facts.size,
-                          hook.vendor)
+            self.log.info(
+                "%s: %s pages, %s bytes; publishing on %s", source.name, facts.pages, facts.size, hook.vendor
+            )
             published = hook.publish_pdf(source, facts, self._request(name=self.name or source.name))
         finally:
             source.cleanup()
-        return {"vendor": hook.conn_type, "conn_id": self.conn_id, "name": self.name or source.name,
-                "pages": facts.pages, **published}
+        return {
+            "vendor": hook.conn_type,
+            "conn_id": self.conn_id,
+            "name": self.name or source.name,
+            "pages": facts.pages,
+            **published,
+        }
 
     def _request(self, name: str) -> PublishRequest:
-        return PublishRequest(name=name, publication_id=str(self.publication_id) if self.publication_id else None,
-                              description=self.description, folder=self.folder, domain=self.domain,
-                              parent_category_id=self._parent_category(), url_name=self.url_name, title=self.title,
-                              pdf_password=self.pdf_password, poll_interval=self.poll_interval,
-                              wait_timeout=self.conversion_timeout)
+        return PublishRequest(
+            name=name,
+            publication_id=str(self.publication_id) if self.publication_id else None,
+            description=self.description,
+            folder=self.folder,
+            domain=self.domain,
+            parent_category_id=self._parent_category(),
+            url_name=self.url_name,
+            title=self.title,
+            pdf_password=self.pdf_password,
+            poll_interval=self.poll_interval,
+            wait_timeout=self.conversion_timeout,
+        )
 
     def _parent_category(self) -> int | None:
         """``parent_category_id`` as an int; None (or blank, from a template) means the account's root."""
@@ -183,4 +241,6 @@ class UploadPdfOperator(BaseOperator):
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"parent_category_id must be an iPaper category id, got {value!r}") from None
+            raise InvalidInputError(
+                f"parent_category_id must be an iPaper category id, got {value!r}"
+            ) from None

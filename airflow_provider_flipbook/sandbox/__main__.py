@@ -23,28 +23,57 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="flipbook-sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="divide every time constant (conversion, rate-limit windows, URL expiry)")
-    parser.add_argument("--rate-limit-mode", choices=("delay", "reject"), default="delay",
-                        help="FlippingBook over its limit: delay the request up to ~1 s, then 429 (the vendor's "
-                             "README), or always answer 429")
-    parser.add_argument("--option", action="append", default=[], metavar="VENDOR.NAME=VALUE",
-                        help="a vendor switch, as POST /_sandbox/options takes it (VALUE is JSON, else a string), "
-                             "e.g. --option ipaper.job_guid=true; repeatable; /_sandbox/reset restores the defaults")
-    for name in ("flippingbook-key", "flipsnack-key", "flipsnack-secret", "ipaper-api-key", "ipaper-password",
-                 "papyrs-token"):
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="divide every time constant (conversion, rate-limit windows, URL expiry)",
+    )
+    parser.add_argument(
+        "--rate-limit-mode",
+        choices=("delay", "reject"),
+        default="delay",
+        help="FlippingBook over its limit: delay the request up to ~1 s, then 429 (the vendor's "
+        "README), or always answer 429",
+    )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="VENDOR.NAME=VALUE",
+        help="a vendor switch, as POST /_sandbox/options takes it (VALUE is JSON, else a string), "
+        "e.g. --option ipaper.job_guid=true; repeatable; /_sandbox/reset restores the defaults",
+    )
+    for name in (
+        "flippingbook-key",
+        "flipsnack-key",
+        "flipsnack-secret",
+        "ipaper-api-key",
+        "ipaper-password",
+        "papyrs-token",
+    ):
         parser.add_argument(f"--{name}", help="default: generated afresh at each start")
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
     generated = Credentials.generate()
-    for field in ("flippingbook_key", "flipsnack_key", "flipsnack_secret", "ipaper_api_key", "ipaper_password",
-                  "papyrs_token"):
+    for field in (
+        "flippingbook_key",
+        "flipsnack_key",
+        "flipsnack_secret",
+        "ipaper_api_key",
+        "ipaper_password",
+        "papyrs_token",
+    ):
         if getattr(args, field):
             setattr(generated, field, getattr(args, field))
     port = args.port or free_port(args.host)
-    sandbox = Sandbox(speed=args.speed, credentials=generated, base_url=f"http://{args.host}:{port}",
-                      rate_limit_mode=args.rate_limit_mode)
+    sandbox = Sandbox(
+        speed=args.speed,
+        credentials=generated,
+        base_url=f"http://{args.host}:{port}",
+        rate_limit_mode=args.rate_limit_mode,
+    )
     app = create_app(sandbox)
     try:
         apply_options(sandbox, args.option)
@@ -53,8 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     for line in env_lines(sandbox):
         print(line)
     print(f"# flipbook sandbox on {sandbox.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
-    config = uvicorn.Config(app, host=args.host, port=port, log_level="warning", access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: end with exit code 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:

@@ -50,7 +50,9 @@ def iso(ts: float) -> str:
 
 def gateway_page(status: int) -> bytes:
     reason = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "Error")
-    return f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>".encode()
+    return (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>".encode()
+    )
 
 
 async def fetch_url(url: str, path: Path) -> str | None:

@@ -139,8 +139,14 @@ class LogEntry:
 
 
 class Sandbox:
-    def __init__(self, *, speed: float = 1.0, credentials: Credentials | None = None,
-                 base_url: str = "http://127.0.0.1:8765", rate_limit_mode: str = "delay") -> None:
+    def __init__(
+        self,
+        *,
+        speed: float = 1.0,
+        credentials: Credentials | None = None,
+        base_url: str = "http://127.0.0.1:8765",
+        rate_limit_mode: str = "delay",
+    ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
@@ -174,8 +180,9 @@ class Sandbox:
     def rate_check(self, vendor: str, credential: str, limits: tuple[Limit, ...]) -> int | None:
         """Book a call; return None if allowed, else the index of the violated limit."""
         with self._lock:
-            counters = self._limiters.setdefault((vendor, credential),
-                                                 [limit.scaled(self.speed) for limit in limits])
+            counters = self._limiters.setdefault(
+                (vendor, credential), [limit.scaled(self.speed) for limit in limits]
+            )
             now = self.now()
             for index, limit in enumerate(counters):
                 if limit.delay(now) > 0:
@@ -218,8 +225,10 @@ class Sandbox:
     def record(self, vendor: str, method: str, path: str, raw_query: str, status: int) -> None:
         raw = path + "?" + raw_query
         leaked = any(secret in raw for secret in self.credentials.values())
-        pairs = [(k, "***" if k.lower() in REDACTED_PARAMS else v)
-                 for k, v in parse_qsl(raw_query, keep_blank_values=True)]
+        pairs = [
+            (k, "***" if k.lower() in REDACTED_PARAMS else v)
+            for k, v in parse_qsl(raw_query, keep_blank_values=True)
+        ]
         query = urlencode(pairs)
         for secret in self.credentials.values():
             query = query.replace(secret, "***")

@@ -69,19 +69,27 @@ class FlippingBookEmulator(VendorEmulator):
         self.webhooks: dict[str, dict[str, Any]] = {}
         self.folders = [{"id": "f-catalogues", "name": "Catalogues"}, {"id": "f-reports", "name": "Reports"}]
         self.custom_domains: list[str] = []
-        self.options: dict[str, Any] = {"created_source_errors": "later", "link_url": False,
-                                        "progress_key": "Progress"}
+        self.options: dict[str, Any] = {
+            "created_source_errors": "later",
+            "link_url": False,
+            "progress_key": "Progress",
+        }
 
     def counts(self) -> dict[str, int]:
         live = [p for p in self.publications.values() if "Deleted" not in p["state"]]
-        return {"publications": len(live), "sources": len(self.sources),
-                "tracked_links": sum("Deleted" not in link["state"] for link in self.links.values()),
-                "triggers": len(self.triggers) + len(self.webhooks), "api_keys": len(self.keys)}
+        return {
+            "publications": len(live),
+            "sources": len(self.sources),
+            "tracked_links": sum("Deleted" not in link["state"] for link in self.links.values()),
+            "triggers": len(self.triggers) + len(self.webhooks),
+            "api_keys": len(self.keys),
+        }
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
-        return json.dumps({"success": False, "error": {"wellKnownError": code, "message": "Injected fault"}}
-                          ).encode(), "application/json"
+        return json.dumps(
+            {"success": False, "error": {"wellKnownError": code, "message": "Injected fault"}}
+        ).encode(), "application/json"
 
     @property
     def public(self) -> str:
@@ -136,27 +144,38 @@ class FlippingBookEmulator(VendorEmulator):
             if isinstance(result, (JSONResponse, HTMLResponse)):
                 return result
             return JSONResponse({"success": True, **result})
+
         return endpoint
 
     def routes(self) -> None:
         add = self.app.add_api_route
         table = [
-            ("GET", f"{API}/auth/me", self.me), ("GET", f"{API}/auth/key", self.keys_list),
-            ("POST", f"{API}/auth/key", self.keys_create), ("DELETE", f"{API}/auth/key", self.keys_revoke),
-            ("GET", f"{FB}/publication", self.pub_list), ("POST", f"{FB}/publication", self.pub_create),
-            ("GET", f"{FB}/publication/{{pid}}", self.pub_get), ("POST", f"{FB}/publication/{{pid}}", self.pub_update),
+            ("GET", f"{API}/auth/me", self.me),
+            ("GET", f"{API}/auth/key", self.keys_list),
+            ("POST", f"{API}/auth/key", self.keys_create),
+            ("DELETE", f"{API}/auth/key", self.keys_revoke),
+            ("GET", f"{FB}/publication", self.pub_list),
+            ("POST", f"{FB}/publication", self.pub_create),
+            ("GET", f"{FB}/publication/{{pid}}", self.pub_get),
+            ("POST", f"{FB}/publication/{{pid}}", self.pub_update),
             ("DELETE", f"{FB}/publication/{{pid}}", self.pub_delete),
             ("POST", f"{FB}/publication/{{pid}}/customize", self.pub_customize),
             ("GET", f"{FB}/publication/{{pid}}/source", self.src_list),
             ("POST", f"{FB}/publication/{{pid}}/source", self.src_add),
             ("GET", f"{FB}/publication/{{pid}}/source/{{sid}}", self.src_get),
-            ("GET", f"{FB}/tracked_links", self.link_list), ("POST", f"{FB}/tracked_links", self.link_create),
-            ("GET", f"{FB}/tracked_links/{{lid}}", self.link_get), ("PUT", f"{FB}/tracked_links/{{lid}}", self.link_update),
-            ("GET", f"{FB}/custom-domains", self.domains), ("GET", f"{FB}/folders", self.folder_list),
-            ("POST", f"{FB}/triggers", self.trigger_save), ("POST", f"{FB}/triggers/{{tid}}", self.trigger_save),
+            ("GET", f"{FB}/tracked_links", self.link_list),
+            ("POST", f"{FB}/tracked_links", self.link_create),
+            ("GET", f"{FB}/tracked_links/{{lid}}", self.link_get),
+            ("PUT", f"{FB}/tracked_links/{{lid}}", self.link_update),
+            ("GET", f"{FB}/custom-domains", self.domains),
+            ("GET", f"{FB}/folders", self.folder_list),
+            ("POST", f"{FB}/triggers", self.trigger_save),
+            ("POST", f"{FB}/triggers/{{tid}}", self.trigger_save),
             ("DELETE", f"{FB}/triggers/{{tid}}", self.trigger_delete),
-            ("GET", f"{FB}/webhook", self.webhook_list), ("POST", f"{FB}/webhook", self.webhook_save),
-            ("POST", f"{FB}/webhook/{{tid}}", self.webhook_save), ("DELETE", f"{FB}/webhook/{{tid}}", self.webhook_delete),
+            ("GET", f"{FB}/webhook", self.webhook_list),
+            ("POST", f"{FB}/webhook", self.webhook_save),
+            ("POST", f"{FB}/webhook/{{tid}}", self.webhook_save),
+            ("DELETE", f"{FB}/webhook/{{tid}}", self.webhook_delete),
         ]
         for method, path, handler in table:
             add(path, self.handle(handler), methods=[method])
@@ -204,19 +223,35 @@ class FlippingBookEmulator(VendorEmulator):
     def view(self, pub: dict[str, Any]) -> dict[str, Any]:
         self_href = f"{self.public}{FB}/publication/{pub['id']}"
         return {
-            "id": pub["id"], "hashId": pub["hashId"], "name": pub["name"], "description": pub["description"],
-            "links": [{"rel": "self", "type": "GET", "href": self_href},
-                      {"rel": "edit", "type": "POST", "href": self_href},
-                      {"rel": "delete", "type": "DELETE", "href": self_href},
-                      {"rel": "fbonline/sources", "type": "GET", "href": self_href + "/source"},
-                      {"rel": "fbonline/tracked-links", "type": "GET",
-                       "href": f"{self.public}{FB}/tracked_links?publication-uid={pub['id']}"}],
-            "state": ", ".join(pub["state"]), "seoEnabled": False, "ownerHashId": "88120",
-            "contentRoot": f"{self.public}/content/{pub['id']}/", "cover": f"{self.public}/content/{pub['id']}/cover.jpg",
-            "canonicalLink": self.pub_url(pub), "totalPages": pub["totalPages"],
-            "lastPdfName": pub["lastPdfName"], "domain": pub["domain"], "folder": pub["folder"],
-            "customizationOptions": pub["customization"], "creationTime": iso(pub["created"]),
-            "modificationTime": iso(pub["modified"]), "isDemoPublication": False,
+            "id": pub["id"],
+            "hashId": pub["hashId"],
+            "name": pub["name"],
+            "description": pub["description"],
+            "links": [
+                {"rel": "self", "type": "GET", "href": self_href},
+                {"rel": "edit", "type": "POST", "href": self_href},
+                {"rel": "delete", "type": "DELETE", "href": self_href},
+                {"rel": "fbonline/sources", "type": "GET", "href": self_href + "/source"},
+                {
+                    "rel": "fbonline/tracked-links",
+                    "type": "GET",
+                    "href": f"{self.public}{FB}/tracked_links?publication-uid={pub['id']}",
+                },
+            ],
+            "state": ", ".join(pub["state"]),
+            "seoEnabled": False,
+            "ownerHashId": "88120",
+            "contentRoot": f"{self.public}/content/{pub['id']}/",
+            "cover": f"{self.public}/content/{pub['id']}/cover.jpg",
+            "canonicalLink": self.pub_url(pub),
+            "totalPages": pub["totalPages"],
+            "lastPdfName": pub["lastPdfName"],
+            "domain": pub["domain"],
+            "folder": pub["folder"],
+            "customizationOptions": pub["customization"],
+            "creationTime": iso(pub["created"]),
+            "modificationTime": iso(pub["modified"]),
+            "isDemoPublication": False,
         }
 
     def pub_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
@@ -224,11 +259,18 @@ class FlippingBookEmulator(VendorEmulator):
         count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
         for pub in self.publications.values():
             self.settle(pub)
-        matches = [p for p in self.publications.values() if "Deleted" not in p["state"]
-                   and (not q.get("query") or q["query"] in p["name"])
-                   and (not q.get("hashid") or q["hashid"] == p["hashId"])
-                   and (not q.get("url") or q["url"] == self.pub_url(p))]
-        return {"total": len(matches), "publications": [self.view(p) for p in matches[offset:offset + count]]}
+        matches = [
+            p
+            for p in self.publications.values()
+            if "Deleted" not in p["state"]
+            and (not q.get("query") or q["query"] in p["name"])
+            and (not q.get("hashid") or q["hashid"] == p["hashId"])
+            and (not q.get("url") or q["url"] == self.pub_url(p))
+        ]
+        return {
+            "total": len(matches),
+            "publications": [self.view(p) for p in matches[offset : offset + count]],
+        }
 
     def pub_get(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         return {"publication": self.view(self._pub(pid))}
@@ -239,12 +281,28 @@ class FlippingBookEmulator(VendorEmulator):
             raise Failure(400, "InvalidData", "The account has custom domains: set one of them as domain")
         now = time.time()
         pid = secrets.token_hex(16)
-        pub = {"id": pid, "hashId": str(600_000_000 + self.sb.next_id()), "name": body.get("name") or "Untitled",
-               "description": body.get("description") or "", "folder": body.get("folder"),
-               "domain": domain or "online.flippingbook.com", "state": ["Empty"], "totalPages": 0,
-               "lastPdfName": "", "created": now, "modified": now, "sources": [],
-               "customization": {"password": "", "hardcoverEnabled": False, "companyLogoEnabled": False,
-                                 "companyLogoUrl": "", "rtlEnabled": False, "theme": "gray"}}
+        pub = {
+            "id": pid,
+            "hashId": str(600_000_000 + self.sb.next_id()),
+            "name": body.get("name") or "Untitled",
+            "description": body.get("description") or "",
+            "folder": body.get("folder"),
+            "domain": domain or "online.flippingbook.com",
+            "state": ["Empty"],
+            "totalPages": 0,
+            "lastPdfName": "",
+            "created": now,
+            "modified": now,
+            "sources": [],
+            "customization": {
+                "password": "",
+                "hardcoverEnabled": False,
+                "companyLogoEnabled": False,
+                "companyLogoUrl": "",
+                "rtlEnabled": False,
+                "theme": "gray",
+            },
+        }
         self.publications[pid] = pub
         return await self._respond_with_source(pub, body)
 
@@ -259,16 +317,29 @@ class FlippingBookEmulator(VendorEmulator):
         return await self._respond_with_source(pub, body)
 
     async def _respond_with_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict:
-        result = {"id": pub["id"], "hashId": pub["hashId"], "url": self.pub_url(pub),
-                  "links": self.view(pub)["links"], "lastModified": iso(pub["modified"])}
+        result = {
+            "id": pub["id"],
+            "hashId": pub["hashId"],
+            "url": self.pub_url(pub),
+            "links": self.view(pub)["links"],
+            "lastModified": iso(pub["modified"]),
+        }
         if body.get("url") or body.get("data"):
             source = await self.new_source(pub, body)
             if source["error"] and self.options["created_source_errors"] == "report":
                 self.refuse_now(pub, source)
-                result["createdSource"] = {"success": False, "wellKnownError": "InvalidData",
-                                           "message": f"Invalid source: {source['error']}", "error": "InvalidSource"}
+                result["createdSource"] = {
+                    "success": False,
+                    "wellKnownError": "InvalidData",
+                    "message": f"Invalid source: {source['error']}",
+                    "error": "InvalidSource",
+                }
             else:
-                result["createdSource"] = {"success": True, "id": source["id"], "lastModified": iso(source["wall"])}
+                result["createdSource"] = {
+                    "success": True,
+                    "id": source["id"],
+                    "lastModified": iso(source["wall"]),
+                }
         return result
 
     def refuse_now(self, pub: dict[str, Any], source: dict[str, Any]) -> None:
@@ -330,10 +401,17 @@ class FlippingBookEmulator(VendorEmulator):
                 pages = facts.pages
             except InvalidInputError as bad:
                 error = str(bad)
-        source = {"id": secrets.token_hex(16), "publicationId": pub["id"], "created": self.sb.now(),
-                  "wall": time.time(), "pages": pages, "error": error, "applied": False,
-                  "filename": body.get("filename") or (body.get("url") or "document.pdf").rsplit("/", 1)[-1],
-                  "first": not pub["sources"]}
+        source = {
+            "id": secrets.token_hex(16),
+            "publicationId": pub["id"],
+            "created": self.sb.now(),
+            "wall": time.time(),
+            "pages": pages,
+            "error": error,
+            "applied": False,
+            "filename": body.get("filename") or (body.get("url") or "document.pdf").rsplit("/", 1)[-1],
+            "first": not pub["sources"],
+        }
         self.sources[source["id"]] = source
         pub["sources"].append(source["id"])
         return source
@@ -376,10 +454,20 @@ class FlippingBookEmulator(VendorEmulator):
 
     def source_view(self, source: dict[str, Any]) -> dict[str, Any]:
         state, stage, progress = self.source_state(source)
-        return {"id": source["id"], "publicationId": source["publicationId"], "state": state, "stage": stage,
-                str(self.options["progress_key"]): progress,
-                "links": [{"rel": "self", "type": "GET",
-                           "href": f"{self.public}{FB}/publication/{source['publicationId']}/source/{source['id']}"}]}
+        return {
+            "id": source["id"],
+            "publicationId": source["publicationId"],
+            "state": state,
+            "stage": stage,
+            str(self.options["progress_key"]): progress,
+            "links": [
+                {
+                    "rel": "self",
+                    "type": "GET",
+                    "href": f"{self.public}{FB}/publication/{source['publicationId']}/source/{source['id']}",
+                }
+            ],
+        }
 
     def src_list(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         return {"sources": [self.source_view(self.sources[s]) for s in self._pub(pid)["sources"]]}
@@ -404,38 +492,62 @@ class FlippingBookEmulator(VendorEmulator):
 
     def link_view(self, link: dict[str, Any]) -> dict[str, Any]:
         pub = self.publications[link["publication"]]
-        return {"id": link["id"], "title": link["title"], "state": ", ".join(link["state"]),
-                "createdAt": iso(link["created"]), "urlName": link["urlName"], "triggerId": link["triggerId"],
-                **({"url": f"{self.public}/link/{link['urlName']}"} if self.options["link_url"] else {}),
-                "shortStats": {"fullStats": dict(link["stats"]), "sinceLastUpdate": dict(link["stats"])},
-                "publication": {"id": {"id": pub["id"], "hashId": pub["hashId"]}, "title": pub["name"],
-                                "url": self.pub_url(pub)},
-                "triggers": link["triggers"]}
+        return {
+            "id": link["id"],
+            "title": link["title"],
+            "state": ", ".join(link["state"]),
+            "createdAt": iso(link["created"]),
+            "urlName": link["urlName"],
+            "triggerId": link["triggerId"],
+            **({"url": f"{self.public}/link/{link['urlName']}"} if self.options["link_url"] else {}),
+            "shortStats": {"fullStats": dict(link["stats"]), "sinceLastUpdate": dict(link["stats"])},
+            "publication": {
+                "id": {"id": pub["id"], "hashId": pub["hashId"]},
+                "title": pub["name"],
+                "url": self.pub_url(pub),
+            },
+            "triggers": link["triggers"],
+        }
 
     def _links_response(self, links: list[dict[str, Any]], total: int | None = None) -> dict:
         user_total = sum("Deleted" not in link["state"] for link in self.links.values())
-        return {"total": len(links) if total is None else total, "userTotal": user_total,
-                "links": [self.link_view(link) for link in links]}
+        return {
+            "total": len(links) if total is None else total,
+            "userTotal": user_total,
+            "links": [self.link_view(link) for link in links],
+        }
 
     def _resolve_pub(self, body: dict[str, Any]) -> dict[str, Any]:
         hash_id = body.get("publicationHashId") or body.get("publicationHashid")
         for pub in self.publications.values():
             if "Deleted" in pub["state"]:
                 continue
-            if pub["id"] == body.get("publicationUid") or (hash_id and pub["hashId"] == str(hash_id)) or (
-                    body.get("publicationUrl") and body["publicationUrl"].rstrip("/") == self.pub_url(pub).rstrip("/")):
+            if (
+                pub["id"] == body.get("publicationUid")
+                or (hash_id and pub["hashId"] == str(hash_id))
+                or (
+                    body.get("publicationUrl")
+                    and body["publicationUrl"].rstrip("/") == self.pub_url(pub).rstrip("/")
+                )
+            ):
                 return pub
         raise Failure(404, "ObjectNotFound", "Publication not found")
 
     def link_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         q = request.query_params
         count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
-        matches = [link for link in self.links.values() if "Deleted" not in link["state"]
-                   and (not q.get("title") or q["title"] in link["title"])
-                   and (not q.get("publication-uid") or q["publication-uid"] == link["publication"])
-                   and (not q.get("publication-hashid")
-                        or q["publication-hashid"] == self.publications[link["publication"]]["hashId"])]
-        return self._links_response(matches[offset:offset + count], total=len(matches))
+        matches = [
+            link
+            for link in self.links.values()
+            if "Deleted" not in link["state"]
+            and (not q.get("title") or q["title"] in link["title"])
+            and (not q.get("publication-uid") or q["publication-uid"] == link["publication"])
+            and (
+                not q.get("publication-hashid")
+                or q["publication-hashid"] == self.publications[link["publication"]]["hashId"]
+            )
+        ]
+        return self._links_response(matches[offset : offset + count], total=len(matches))
 
     def _link(self, lid: str) -> dict[str, Any]:
         link = self.links.get(lid)
@@ -450,10 +562,17 @@ class FlippingBookEmulator(VendorEmulator):
         if not body.get("title"):
             raise Failure(400, "InvalidData", "title is required")
         pub = self._resolve_pub(body)
-        link = {"id": f"tl_{secrets.token_hex(6)}", "title": body["title"], "publication": pub["id"],
-                "state": ["Active", "WithoutNewData"], "created": time.time(),
-                "urlName": secrets.token_urlsafe(6), "triggerId": f"tr_{secrets.token_hex(4)}",
-                "stats": {"lastViewedAt": None, "viewDuration": 0, "visits": 0}, "triggers": {}}
+        link = {
+            "id": f"tl_{secrets.token_hex(6)}",
+            "title": body["title"],
+            "publication": pub["id"],
+            "state": ["Active", "WithoutNewData"],
+            "created": time.time(),
+            "urlName": secrets.token_urlsafe(6),
+            "triggerId": f"tr_{secrets.token_hex(4)}",
+            "stats": {"lastViewedAt": None, "viewDuration": 0, "visits": 0},
+            "triggers": {},
+        }
         self._apply_link_fields(link, body)
         self.links[link["id"]] = link
         return self._links_response([link])
@@ -465,8 +584,10 @@ class FlippingBookEmulator(VendorEmulator):
         if until is not None:
             until = _until(until)
         link["triggers"] = {
-            "onView": {"enabled": bool(body.get("onViewTrigger") or body.get("onViewTriggerSingle")),
-                       "amount": 10 if body.get("onViewTrigger") else 1},
+            "onView": {
+                "enabled": bool(body.get("onViewTrigger") or body.get("onViewTriggerSingle")),
+                "amount": 10 if body.get("onViewTrigger") else 1,
+            },
             "onDownload": {"enabled": bool(body.get("onDownload"))},
             "onNotOpenedUntil": {"enabled": bool(until), "until": until if isinstance(until, str) else None},
             "triggerVia": body.get("notificationType") or link["triggers"].get("triggerVia") or "Email",
@@ -474,7 +595,10 @@ class FlippingBookEmulator(VendorEmulator):
 
     def link_update(self, request: Request, body: dict[str, Any], key: str, lid: str) -> dict:
         link = self._link(lid)
-        if any(k in body for k in ("title", "notificationType", "onViewTrigger", "onDownload", "onNotOpenedUntil")):
+        if any(
+            k in body
+            for k in ("title", "notificationType", "onViewTrigger", "onDownload", "onNotOpenedUntil")
+        ):
             self._apply_link_fields(link, body)
         new_state = body.get("newState")
         if new_state == "Disable":
@@ -517,7 +641,11 @@ class FlippingBookEmulator(VendorEmulator):
         if not body.get("events"):
             raise Failure(400, "InvalidData", "events is required")
         tid = tid or f"wh_{secrets.token_hex(4)}"
-        self.webhooks[tid] = {"name": body.get("name"), "endpoint": body.get("endpoint"), "events": body["events"]}
+        self.webhooks[tid] = {
+            "name": body.get("name"),
+            "endpoint": body.get("endpoint"),
+            "events": body["events"],
+        }
         return {"id": tid}
 
     def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
@@ -531,8 +659,10 @@ class FlippingBookEmulator(VendorEmulator):
         if pub is None or "Deleted" in pub["state"]:
             return HTMLResponse("<h1>Not found</h1>", 404)
         self.settle(pub)
-        return HTMLResponse(f"<html><head><title>{_esc(pub['name'])}</title></head><body>"
-                            f"<h1>{_esc(pub['name'])}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>")
+        return HTMLResponse(
+            f"<html><head><title>{_esc(pub['name'])}</title></head><body>"
+            f"<h1>{_esc(pub['name'])}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>"
+        )
 
     async def follow_link(self, url_name: str) -> Any:
         link = next((x for x in self.links.values() if x["urlName"] == url_name), None)

@@ -40,16 +40,36 @@ from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url
 from airflow_provider_flipbook.sandbox.core import SlidingWindow
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
 
-MESSAGES = {20: "OK", 22: "Maintenance mode", 30: "Missing mandatory parameter",
-            31: "Requests per second limit exceeded", 32: "Requests per minute limit exceeded",
-            33: "Uploads per month exceeded", 34: "File size too large",
-            35: "Collection maximum pages number exceeded", 36: "Multiple files upload not allowed",
-            38: "Collection is in processing state", 40: "Bad request", 41: "Invalid credentials",
-            42: "Invalid action", 43: "Forbidden", 44: "Invalid signature", 45: "Invalid file format",
-            46: "Invalid collection hash"}
-ACTIONS = {"collection.create", "collection.getCollection", "collection.update", "collection.deleteCollection",
-           "collection.getEmbed", "collection.getStats", "collection.getList", "collection.downloadHTML",
-           "user.getStats"}
+MESSAGES = {
+    20: "OK",
+    22: "Maintenance mode",
+    30: "Missing mandatory parameter",
+    31: "Requests per second limit exceeded",
+    32: "Requests per minute limit exceeded",
+    33: "Uploads per month exceeded",
+    34: "File size too large",
+    35: "Collection maximum pages number exceeded",
+    36: "Multiple files upload not allowed",
+    38: "Collection is in processing state",
+    40: "Bad request",
+    41: "Invalid credentials",
+    42: "Invalid action",
+    43: "Forbidden",
+    44: "Invalid signature",
+    45: "Invalid file format",
+    46: "Invalid collection hash",
+}
+ACTIONS = {
+    "collection.create",
+    "collection.getCollection",
+    "collection.update",
+    "collection.deleteCollection",
+    "collection.getEmbed",
+    "collection.getStats",
+    "collection.getList",
+    "collection.downloadHTML",
+    "user.getStats",
+}
 UPLOAD_ACTIONS = {"collection.create"}
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 
@@ -57,7 +77,9 @@ MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 def signature(secret: str, params: dict[str, str]) -> str:
     """From developers.flipsnack.com/how-to-sign-a-request: sort the parameters by name, leaving out
     ``signature`` and ``file``; concatenate the secret, then each name followed by its value; MD5."""
-    text = secret + "".join(name + params[name] for name in sorted(params) if name not in ("signature", "file"))
+    text = secret + "".join(
+        name + params[name] for name in sorted(params) if name not in ("signature", "file")
+    )
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - the vendor's scheme
 
 
@@ -86,9 +108,11 @@ class FlipsnackEmulator(VendorEmulator):
         self.options: dict[str, Any] = {"items_key": "items", "conversion_seconds": 2.0}
 
     def counts(self) -> dict[str, int]:
-        return {"collections": len(self.collections),
-                "items": sum(len(c["items"]) for c in self.collections.values()),
-                "packages": sum(1 for c in self.collections.values() if c.get("package"))}
+        return {
+            "collections": len(self.collections),
+            "items": sum(len(c["items"]) for c in self.collections.values()),
+            "packages": sum(1 for c in self.collections.values() if c.get("package")),
+        }
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         code = 31 if status == 429 else 22
@@ -108,7 +132,9 @@ class FlipsnackEmulator(VendorEmulator):
         self.sb.signatures.add(params["signature"])
         if signature(self.sb.credentials.flipsnack_secret, params) != params["signature"].lower():
             raise Code(44)
-        violated = self.sb.rate_check("flipsnack", params["apiKey"], (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0)))
+        violated = self.sb.rate_check(
+            "flipsnack", params["apiKey"], (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))
+        )
         if violated is not None:
             raise Code(31 if violated == 0 else 32)
         action = params["action"]
@@ -139,8 +165,12 @@ class FlipsnackEmulator(VendorEmulator):
         async def package(token: str, name: str) -> Response:
             entry = self.packages.get(token)
             if entry is None or self.sb.now() > entry["expires"]:
-                return Response("<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>"
-                                "<Message>Request has expired</Message></Error>", 403, media_type="application/xml")
+                return Response(
+                    '<?xml version="1.0"?><Error><Code>AccessDenied</Code>'
+                    "<Message>Request has expired</Message></Error>",
+                    403,
+                    media_type="application/xml",
+                )
             return FileResponse(entry["path"], media_type="application/zip", filename=name)
 
         @self.app.get("/viewer/{collection_hash}")
@@ -173,8 +203,13 @@ class FlipsnackEmulator(VendorEmulator):
 
     async def dispatch(self, action: str, p: dict[str, str]) -> Any:
         if action == "user.getStats":
-            return {"impressions": 2945, "views": 3719, "time_spent": 154, "downloads": 12,
-                    "api_uploads_left": MONTHLY_UPLOADS - self.uploads}
+            return {
+                "impressions": 2945,
+                "views": 3719,
+                "time_spent": 154,
+                "downloads": 12,
+                "api_uploads_left": MONTHLY_UPLOADS - self.uploads,
+            }
         if action == "collection.getList":
             return self.get_list(p)
         collection = self.collection(p.get("collectionHash"))
@@ -185,12 +220,24 @@ class FlipsnackEmulator(VendorEmulator):
             return None
         if action == "collection.getStats":
             seed = int(hashlib.sha256(collection["hash"].encode()).hexdigest()[:6], 16)
-            stats: dict[str, Any] = {"impressions": 100 + seed % 900, "views": 50 + seed % 400,
-                                     "time_spent": 30 + seed % 300, "likes": 0, "downloads": seed % 20}
+            stats: dict[str, Any] = {
+                "impressions": 100 + seed % 900,
+                "views": 50 + seed % 400,
+                "time_spent": 30 + seed % 300,
+                "likes": 0,
+                "downloads": seed % 20,
+            }
             if p.get("includePageStats") == "true":
                 pages = sum(i["pages"] for i in collection["items"]) or 1
-                stats["pages"] = [{"page": n, "time_spent": (seed >> n) % 90, "clicks": (seed >> n) % 7,
-                                   "views": (seed >> n) % 60} for n in range(1, pages + 1)]
+                stats["pages"] = [
+                    {
+                        "page": n,
+                        "time_spent": (seed >> n) % 90,
+                        "clicks": (seed >> n) % 7,
+                        "views": (seed >> n) % 60,
+                    }
+                    for n in range(1, pages + 1)
+                ]
             return stats
         if self.processing(collection):
             raise Code(38)
@@ -198,8 +245,10 @@ class FlipsnackEmulator(VendorEmulator):
             return self.update(collection, p)
         if action == "collection.getEmbed":
             width, height = p.get("width") or collection["width"], p.get("height") or collection["height"]
-            return {"embedCode": f'<iframe src="{self.public}/viewer/{collection["hash"]}?page='
-                                 f'{p.get("startPage", 1)}" width="{width}" height="{height}"></iframe>'}
+            return {
+                "embedCode": f'<iframe src="{self.public}/viewer/{collection["hash"]}?page='
+                f'{p.get("startPage", 1)}" width="{width}" height="{height}"></iframe>'
+            }
         if action == "collection.downloadHTML":
             return await self.download_html(collection)
         raise Code(42)
@@ -214,7 +263,9 @@ class FlipsnackEmulator(VendorEmulator):
         return self.collections[collection_hash]
 
     def item_status(self, item: dict[str, Any]) -> str:
-        if self.sb.elapsed_real(item["created"]) < float(self.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1):
+        if self.sb.elapsed_real(item["created"]) < float(self.options["conversion_seconds"]) + 0.1 * max(
+            item["pages"], 1
+        ):
             return "processing"
         return "failed" if item["error"] else "complete"
 
@@ -222,11 +273,25 @@ class FlipsnackEmulator(VendorEmulator):
         return any(self.item_status(i) == "processing" for i in collection["items"])
 
     def view(self, c: dict[str, Any]) -> dict[str, Any]:
-        return {"collectionHash": c["hash"], "collectionTitle": c["title"], "collectionDescription": c["description"],
-                "collectionStatus": c["status"], "collectionWidth": c["width"], "collectionHeight": c["height"],
-                "thumbnailUrl": f"{self.public}/thumbs/{c['hash']}.jpg", "url": f"{self.public}/viewer/{c['hash']}",
-                str(self.options["items_key"]): [{"flipbookHash": i["hash"], "title": i["title"], "status": self.item_status(i),
-                           "pages": i["pages"]} for i in c["items"]]}
+        return {
+            "collectionHash": c["hash"],
+            "collectionTitle": c["title"],
+            "collectionDescription": c["description"],
+            "collectionStatus": c["status"],
+            "collectionWidth": c["width"],
+            "collectionHeight": c["height"],
+            "thumbnailUrl": f"{self.public}/thumbs/{c['hash']}.jpg",
+            "url": f"{self.public}/viewer/{c['hash']}",
+            str(self.options["items_key"]): [
+                {
+                    "flipbookHash": i["hash"],
+                    "title": i["title"],
+                    "status": self.item_status(i),
+                    "pages": i["pages"],
+                }
+                for i in c["items"]
+            ],
+        }
 
     async def create(self, p: dict[str, str], upload: Any) -> dict[str, Any]:
         if upload is None and not p.get("fileUrl"):
@@ -259,11 +324,23 @@ class FlipsnackEmulator(VendorEmulator):
         collection_hash = secrets.token_hex(4)
         title = p.get("title") or filename.rsplit(".", 1)[0]
         self.collections[collection_hash] = {
-            "hash": collection_hash, "title": title, "description": p.get("description") or "",
-            "status": "editable", "width": int(p.get("collectionWidth") or 650),
-            "height": int(p.get("collectionHeight") or 385), "path": path, "created": time.time(),
-            "items": [{"hash": secrets.token_hex(4), "title": title, "pages": pages, "error": error,
-                       "created": self.sb.now()}],
+            "hash": collection_hash,
+            "title": title,
+            "description": p.get("description") or "",
+            "status": "editable",
+            "width": int(p.get("collectionWidth") or 650),
+            "height": int(p.get("collectionHeight") or 385),
+            "path": path,
+            "created": time.time(),
+            "items": [
+                {
+                    "hash": secrets.token_hex(4),
+                    "title": title,
+                    "pages": pages,
+                    "error": error,
+                    "created": self.sb.now(),
+                }
+            ],
         }
         return self.view(self.collections[collection_hash])
 
@@ -287,9 +364,12 @@ class FlipsnackEmulator(VendorEmulator):
         return self.view(c)
 
     def get_list(self, p: dict[str, str]) -> dict[str, Any]:
-        matches = [c for c in self.collections.values()
-                   if (not p.get("collectionStatus") or c["status"] == p["collectionStatus"])
-                   and (not p.get("query") or p["query"].lower() in (c["title"] + c["description"]).lower())]
+        matches = [
+            c
+            for c in self.collections.values()
+            if (not p.get("collectionStatus") or c["status"] == p["collectionStatus"])
+            and (not p.get("query") or p["query"].lower() in (c["title"] + c["description"]).lower())
+        ]
         if p.get("orderBy") == "name":
             matches.sort(key=lambda c: c["title"], reverse=p.get("orderMode") == "desc")
         start = int(p.get("from") or 0)
@@ -314,11 +394,18 @@ class FlipsnackEmulator(VendorEmulator):
     def build_package(self, c: dict[str, Any], pages: int):
         path = self.sb.new_file(".zip")
         with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("index.html", f"<html><head><title>{c['title']}</title></head><body>"
-                             + "".join(f'<a href="pages/page-{n}.html">Page {n}</a>' for n in range(1, pages + 1))
-                             + "</body></html>", compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr(
+                "index.html",
+                f"<html><head><title>{c['title']}</title></head><body>"
+                + "".join(f'<a href="pages/page-{n}.html">Page {n}</a>' for n in range(1, pages + 1))
+                + "</body></html>",
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
             for n in range(1, pages + 1):
-                archive.writestr(f"pages/page-{n}.html", f"<html><body><h1>{c['title']}</h1><p>Page {n}</p></body></html>",
-                                 compress_type=zipfile.ZIP_DEFLATED)
+                archive.writestr(
+                    f"pages/page-{n}.html",
+                    f"<html><body><h1>{c['title']}</h1><p>Page {n}</p></body></html>",
+                    compress_type=zipfile.ZIP_DEFLATED,
+                )
             archive.write(c["path"], "files/document.pdf", compress_type=zipfile.ZIP_STORED)
         return path

@@ -51,12 +51,23 @@ from airflow_provider_flipbook.utils.pdf import inspect_pdf
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
 ROOT_ID = 182  # the top category of the documents' GetAllPapers sample
-DEFAULT_OPTIONS: dict[str, Any] = {"job_guid": False, "readonly": False, "license_allows_processing": True,
-                                   "root_url_lookup": True, "page_ids": "fresh", "appear_delay": 0.0,
-                                   "chunked_form": False}
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "job_guid": False,
+    "readonly": False,
+    "license_allows_processing": True,
+    "root_url_lookup": True,
+    "page_ids": "fresh",
+    "appear_delay": 0.0,
+    "chunked_form": False,
+}
 MUTATING = re.compile(r"^(Create|Delete|Move|Change|Set|Clear|Add|Upload|Process|Reprocess)")
-SETTINGS = {"autoMaximize": ("bool", "false"), "iconPdf": ("bool", "true"), "enableSearch": ("bool", "true"),
-            "pageFlipSound": ("bool", "false"), "language": ("string", "en")}
+SETTINGS = {
+    "autoMaximize": ("bool", "false"),
+    "iconPdf": ("bool", "true"),
+    "enableSearch": ("bool", "true"),
+    "pageFlipSound": ("bool", "false"),
+    "language": ("string", "en"),
+}
 DATATYPES = {"datetime", "bool", "int", "string"}
 
 
@@ -64,7 +75,9 @@ class IPaperEmulator(VendorEmulator):
     name = "ipaper"
 
     def reset(self) -> None:
-        self.nodes: dict[int, dict[str, Any]] = {ROOT_ID: self._node(ROOT_ID, None, "Account", "/", category=True)}
+        self.nodes: dict[int, dict[str, Any]] = {
+            ROOT_ID: self._node(ROOT_ID, None, "Account", "/", category=True)
+        }
         self.jobs: dict[str, dict[str, Any]] = {}
         self.media: dict[int, dict[str, Any]] = {0: {"id": 0, "name": "", "parent": None, "files": {}}}
         self.media_files: dict[int, dict[str, Any]] = {}
@@ -74,10 +87,13 @@ class IPaperEmulator(VendorEmulator):
         self._page_ids = 58_000
 
     def counts(self) -> dict[str, int]:
-        return {"papers": sum(not n["category"] for n in self.nodes.values()),
-                "categories": sum(n["category"] for n in self.nodes.values()) - 1,
-                "processing_jobs": len(self.jobs), "media_files": len(self.media_files),
-                "custom_fields": len(self.custom_fields)}
+        return {
+            "papers": sum(not n["category"] for n in self.nodes.values()),
+            "categories": sum(n["category"] for n in self.nodes.values()) - 1,
+            "processing_jobs": len(self.jobs),
+            "media_files": len(self.media_files),
+            "custom_fields": len(self.custom_fields),
+        }
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         if status == 200:
@@ -86,17 +102,25 @@ class IPaperEmulator(VendorEmulator):
 
     def malformed_body(self, kind: str) -> tuple[bytes, str]:
         if kind == "nocode":
-            return b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>', "text/xml"
+            return (
+                b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>',
+                "text/xml",
+            )
         if kind == "shape":  # a SUCCESS whose data no document shows
             return xml("SUCCESS", "", wrap(E("surprise", "?", kind="unknown"))), "text/xml; charset=utf-8"
         if kind == "xxe":
-            return (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                    b"<result><code>SUCCESS</code><message>&x;</message></result>"), "text/xml"
+            return (
+                b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                b"<result><code>SUCCESS</code><message>&x;</message></result>"
+            ), "text/xml"
         if kind == "lol":
             entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
-                f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
-            return (f'<?xml version="1.0"?><!DOCTYPE r [{entities}]><result><code>SUCCESS</code>'
-                    f"<message>&j;</message></result>").encode(), "text/xml"
+                f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+            )
+            return (
+                f'<?xml version="1.0"?><!DOCTYPE r [{entities}]><result><code>SUCCESS</code>'
+                f"<message>&j;</message></result>"
+            ).encode(), "text/xml"
         return super().malformed_body(kind)
 
     def _id(self) -> int:
@@ -105,8 +129,20 @@ class IPaperEmulator(VendorEmulator):
 
     @staticmethod
     def _node(node_id: int, parent: int | None, name: str, url: str, *, category: bool) -> dict[str, Any]:
-        return {"id": node_id, "parent": parent, "name": name, "url": url, "category": category, "period": None,
-                "settings": {}, "fields": {}, "pages": 0, "page_base": 0, "lastprocessed": None, "pdffilesize": None}
+        return {
+            "id": node_id,
+            "parent": parent,
+            "name": name,
+            "url": url,
+            "category": category,
+            "period": None,
+            "settings": {},
+            "fields": {},
+            "pages": 0,
+            "page_base": 0,
+            "lastprocessed": None,
+            "pdffilesize": None,
+        }
 
     # -- transport ------------------------------------------------------------------------------------
 
@@ -119,18 +155,26 @@ class IPaperEmulator(VendorEmulator):
                     raise Asmx(404, "Not Found")
                 handler = getattr(self, f"{service}_{method}", None)
                 if handler is None:
-                    raise Asmx(500, f"Request format is unrecognized for URL unexpectedly ending in '/{method}'.")
+                    raise Asmx(
+                        500, f"Request format is unrecognized for URL unexpectedly ending in '/{method}'."
+                    )
                 if request.method == "POST":
                     if "content-length" not in request.headers and not self.options["chunked_form"]:
-                        raise Asmx(500, "Missing parameter: no form field was bound (a chunked body; IIS binds "
-                                        "a form only with a Content-Length).")
+                        raise Asmx(
+                            500,
+                            "Missing parameter: no form field was bound (a chunked body; IIS binds "
+                            "a form only with a Content-Length).",
+                        )
                     params, files = await read_form(request, self.sb.new_file)
                 else:
                     params = dict(request.query_params)
                 login = self.authenticate(params)
                 if self.sb.rate_check("ipaper", login, (SlidingWindow(50, 60.0),)) is not None:
-                    return Response(xml("ERROR", "Rate limit exceeded: stay below 50 requests per minute"), 429,
-                                    media_type="text/xml; charset=utf-8")
+                    return Response(
+                        xml("ERROR", "Rate limit exceeded: stay below 50 requests per minute"),
+                        429,
+                        media_type="text/xml; charset=utf-8",
+                    )
                 if self.options["readonly"] and MUTATING.match(method):
                     raise Answer("READONLY", "The system is currently in read-only mode.")
                 handler(Params(params, files))
@@ -138,7 +182,9 @@ class IPaperEmulator(VendorEmulator):
             except Asmx as error:
                 return Response(error.text, error.status, media_type="text/plain; charset=utf-8")
             except Answer as answer:
-                return Response(xml(answer.code, answer.message, answer.data), media_type="text/xml; charset=utf-8")
+                return Response(
+                    xml(answer.code, answer.message, answer.data), media_type="text/xml; charset=utf-8"
+                )
             finally:
                 for streamed in files.values():
                     streamed.path.unlink(missing_ok=True)
@@ -156,10 +202,15 @@ class IPaperEmulator(VendorEmulator):
 
     def authenticate(self, p: dict[str, str]) -> str:
         creds = self.sb.credentials
-        pairs = [(p.get(u), p.get(w)) for u, w in (("plUsername", "plPassword"), ("username", "password"),
-                                                   ("Username", "Password"))]
+        pairs = [
+            (p.get(u), p.get(w))
+            for u, w in (("plUsername", "plPassword"), ("username", "password"), ("Username", "Password"))
+        ]
         for login, password in pairs:
-            if (login, password) in ((creds.ipaper_user, creds.ipaper_password), ("APIKey", creds.ipaper_api_key)):
+            if (login, password) in (
+                (creds.ipaper_user, creds.ipaper_password),
+                ("APIKey", creds.ipaper_api_key),
+            ):
                 return str(login)
         raise Answer("LOGIN_SECURITY_VIOLATION", "Access denied.")
 
@@ -179,8 +230,14 @@ class IPaperEmulator(VendorEmulator):
         self.settle()
         tag = "category" if node["category"] else "paper"
         period = node["period"] or (None, None)
-        element = E(tag, id=node["id"], name=node["name"], url=node["url"], publicationperiod_from=period[0],
-                    publicationperiod_to=period[1])
+        element = E(
+            tag,
+            id=node["id"],
+            name=node["name"],
+            url=node["url"],
+            publicationperiod_from=period[0],
+            publicationperiod_to=period[1],
+        )
         for child in self.nodes.values():
             if child["parent"] == node["id"]:
                 element.append(self.tree(child))
@@ -201,7 +258,9 @@ class IPaperEmulator(VendorEmulator):
             raise Answer("ERROR", f"The URL {url} is already in use.")
         node = self._node(self._id(), parent["id"], p.req("name"), url, category=category)
         self.nodes[node["id"]] = node
-        raise Answer("SUCCESS", "Category created." if category else "Paper created.", wrap(E("paper", id=node["id"])))
+        raise Answer(
+            "SUCCESS", "Category created." if category else "Paper created.", wrap(E("paper", id=node["id"]))
+        )
 
     def Paper_CreatePaper(self, p: Params) -> None:
         self._create(p, "parentID", category=False)
@@ -229,7 +288,9 @@ class IPaperEmulator(VendorEmulator):
 
     def Paper_ChangePaperUrl(self, p: Params) -> None:
         node, new = self.paper(p), p.req("newUrl")
-        if not (new.startswith("/") and new.endswith("/")) or any(n["url"] == new for n in self.nodes.values()):
+        if not (new.startswith("/") and new.endswith("/")) or any(
+            n["url"] == new for n in self.nodes.values()
+        ):
             raise Answer("ERROR", "The new URL must start and end with '/' and be unique.")
         node["url"] = new
         raise Answer("SUCCESS", "Url changed.")
@@ -256,8 +317,14 @@ class IPaperEmulator(VendorEmulator):
                 page.append(E("text", f"{node['name']} page {number}"))
             images = etree.SubElement(page, "images")
             for kind in ("Zoom", "Normal", "Thumb"):
-                images.append(E("image", file_size=1234, type=kind,
-                                url=f"{self.sb.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}"))
+                images.append(
+                    E(
+                        "image",
+                        file_size=1234,
+                        type=kind,
+                        url=f"{self.sb.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}",
+                    )
+                )
         raise Answer("SUCCESS", "Structure retrieved.", wrap(paper))
 
     def Paper_CreatePreviewToken(self, p: Params) -> None:
@@ -288,7 +355,9 @@ class IPaperEmulator(VendorEmulator):
         node, name = self.paper(p), p.req("setting")
         if name not in SETTINGS:
             raise Answer("ERROR", f"Unknown setting {name}.")
-        raise Answer("SUCCESS", "Setting retrieved.", wrap(E(name, node["settings"].get(name, SETTINGS[name][1]))))
+        raise Answer(
+            "SUCCESS", "Setting retrieved.", wrap(E(name, node["settings"].get(name, SETTINGS[name][1])))
+        )
 
     def Paper_SetSetting(self, p: Params) -> None:
         node, name, value = self.paper(p), p.req("setting"), p.req("value")
@@ -307,8 +376,11 @@ class IPaperEmulator(VendorEmulator):
                 if node is not None and not job["error"]:
                     if self.options["page_ids"] == "fresh" or not node["page_base"]:
                         node["page_base"], self._page_ids = self._page_ids, self._page_ids + job["pages"]
-                    node.update(pages=job["pages"], lastprocessed=time.strftime("%Y-%m-%d %H:%M:%S"),
-                                pdffilesize=max(job["size"] // 1024, 1))
+                    node.update(
+                        pages=job["pages"],
+                        lastprocessed=time.strftime("%Y-%m-%d %H:%M:%S"),
+                        pdffilesize=max(job["size"] // 1024, 1),
+                    )
 
     def job_progress(self, job: dict[str, Any]) -> int:
         duration = 2.0 + 0.15 * max(job["pages"], 1)
@@ -322,11 +394,15 @@ class IPaperEmulator(VendorEmulator):
             raise Answer("LICENSE_DOES_NOT_ALLOW_PROCESSING", "The license does not allow processing.")
         self.settle()
         if any(j["paper"] == node["id"] and j["state"] == "Pending" for j in self.jobs.values()):
-            raise Answer("RIPPER_CANNOT_PROCESS_PAPER_ALREADY_BEING_PROCESSED", "Paper is already being processed.")
+            raise Answer(
+                "RIPPER_CANNOT_PROCESS_PAPER_ALREADY_BEING_PROCESSED", "Paper is already being processed."
+            )
         if streamed is None and p.get("base64Pdf") is None:
             raise Asmx(500, "Missing parameter: base64Pdf.")
         if streamed is None or not streamed.valid:
-            raise Answer("RIPPER_INVALID_BASE64_PDF_FILE", "No PDF was sent, or its base64 could not be parsed.")
+            raise Answer(
+                "RIPPER_INVALID_BASE64_PDF_FILE", "No PDF was sent, or its base64 could not be parsed."
+            )
         password = option(p.get("xmlOptions") or "", "password")
         error, pages = None, 0
         try:
@@ -340,8 +416,16 @@ class IPaperEmulator(VendorEmulator):
                 raise Answer("RIPPER_INVALID_BASE64_PDF_FILE", str(bad)) from None
             error = str(bad)
         guid = str(uuid.uuid4())
-        self.jobs[guid] = {"guid": guid, "paper": node["id"], "created": self.sb.now(), "pages": pages,
-                           "size": streamed.size, "error": error, "state": "Pending", "wall": time.time()}
+        self.jobs[guid] = {
+            "guid": guid,
+            "paper": node["id"],
+            "created": self.sb.now(),
+            "pages": pages,
+            "size": streamed.size,
+            "error": error,
+            "state": "Pending",
+            "wall": time.time(),
+        }
         data = wrap(E("jobGuid", guid)) if self.options["job_guid"] else None
         raise Answer("SUCCESS", "Process queued successfully.", data)
 
@@ -350,18 +434,36 @@ class IPaperEmulator(VendorEmulator):
         if node["pages"] == 0:
             raise Answer("ERROR", "The paper has no processed PDF to reprocess.")
         guid = str(uuid.uuid4())
-        self.jobs[guid] = {"guid": guid, "paper": node["id"], "created": self.sb.now(), "pages": node["pages"],
-                           "size": (node["pdffilesize"] or 1) * 1024, "error": None, "state": "Pending",
-                           "wall": time.time()}
-        raise Answer("SUCCESS", "Reprocess queued.", wrap(E("jobGuid", guid)) if self.options["job_guid"] else None)
+        self.jobs[guid] = {
+            "guid": guid,
+            "paper": node["id"],
+            "created": self.sb.now(),
+            "pages": node["pages"],
+            "size": (node["pdffilesize"] or 1) * 1024,
+            "error": None,
+            "state": "Pending",
+            "wall": time.time(),
+        }
+        raise Answer(
+            "SUCCESS", "Reprocess queued.", wrap(E("jobGuid", guid)) if self.options["job_guid"] else None
+        )
 
     def Ripper_GetProcessingPapers(self, p: Params) -> None:
         self.settle()
         processes = E("processes")
         for job in self.jobs.values():
-            if job["state"] == "Pending" and self.sb.elapsed_real(job["created"]) >= self.options["appear_delay"]:
-                processes.append(E("process", created=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job["wall"])),
-                                   paper_id=job["paper"], progress=self.job_progress(job)))
+            if (
+                job["state"] == "Pending"
+                and self.sb.elapsed_real(job["created"]) >= self.options["appear_delay"]
+            ):
+                processes.append(
+                    E(
+                        "process",
+                        created=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job["wall"])),
+                        paper_id=job["paper"],
+                        progress=self.job_progress(job),
+                    )
+                )
         raise Answer("SUCCESS", "List retrieved successfully.", wrap(processes))
 
     def Ripper_GetProcessingStatus(self, p: Params) -> None:
@@ -425,7 +527,12 @@ class IPaperEmulator(VendorEmulator):
             raise Answer("ERROR", "base64File is missing or not valid base64.")
         file_id = parent["files"].get(name) or self._id()  # upsert by name
         parent["files"][name] = file_id
-        self.media_files[file_id] = {"id": file_id, "name": name, "size": streamed.size, "parent": parent["id"]}
+        self.media_files[file_id] = {
+            "id": file_id,
+            "name": name,
+            "size": streamed.size,
+            "parent": parent["id"],
+        }
         raise Answer("SUCCESS", "", wrap(E("fileid", str(file_id))))
 
     # -- CustomField ------------------------------------------------------------------------------------------
@@ -462,10 +569,16 @@ class IPaperEmulator(VendorEmulator):
         kind = self.custom_fields.get(name)
         if kind is None:
             raise Answer("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.", wrap(E("field", name=name)))
-        valid = {"int": r"-?\d+", "bool": r"true|false", "datetime": r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?",
-                 "string": r"(?s).*"}[kind]
+        valid = {
+            "int": r"-?\d+",
+            "bool": r"true|false",
+            "datetime": r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?",
+            "string": r"(?s).*",
+        }[kind]
         if not re.fullmatch(valid, value):
-            raise Answer("CUSTOMFIELD_INVALID_DATA_FORMAT", f"{value!r} is not a {kind}.", wrap(E("field", name=name)))
+            raise Answer(
+                "CUSTOMFIELD_INVALID_DATA_FORMAT", f"{value!r} is not a {kind}.", wrap(E("field", name=name))
+            )
         node["fields"][name] = value
 
     def CustomField_SetCustomFieldValue(self, p: Params) -> None:
@@ -475,8 +588,9 @@ class IPaperEmulator(VendorEmulator):
     def CustomField_SetMultipleCustomFieldValues(self, p: Params) -> None:
         node = self.paper(p, category=False)
         try:
-            fields = etree.fromstring(p.req("fieldsXml").encode(), etree.XMLParser(resolve_entities=False,
-                                                                                   no_network=True))
+            fields = etree.fromstring(
+                p.req("fieldsXml").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+            )
         except etree.XMLSyntaxError:
             raise Answer("ERROR", "fieldsXml is not valid XML.") from None
         for field in fields.findall("field"):  # not atomic: stops at the first failure
@@ -503,7 +617,15 @@ class IPaperEmulator(VendorEmulator):
         results = E("results")
         for node in self._below(p.int("categoryOrPaperID")):
             if not node["category"] and query in node["name"].lower():
-                results.append(E("result", paperID=node["id"], pageNumber=1, paperName=node["name"], paperUrl=node["url"]))
+                results.append(
+                    E(
+                        "result",
+                        paperID=node["id"],
+                        pageNumber=1,
+                        paperName=node["name"],
+                        paperUrl=node["url"],
+                    )
+                )
         raise Answer("SUCCESS", "Search results returned.", wrap(results))
 
     def _hierarchy(self, p: Params) -> None:
@@ -511,22 +633,34 @@ class IPaperEmulator(VendorEmulator):
         papers = E("papers")
         for node in self._below(p.int("categoryID")):
             if query in node["name"].lower():
-                papers.append(E("paper", paperID=node["id"], name=node["name"], url=node["url"], parentID=node["parent"],
-                                category=str(node["category"])))
+                papers.append(
+                    E(
+                        "paper",
+                        paperID=node["id"],
+                        name=node["name"],
+                        url=node["url"],
+                        parentID=node["parent"],
+                        category=str(node["category"]),
+                    )
+                )
         raise Answer("SUCCESS", "Search results returned.", wrap(papers))
 
     Search_SearchPapersWithHiearchyByName = _hierarchy
     Search_SearchPapersWithHiearchyByContent = _hierarchy
 
     def Search_SearchPapersByCustomFields(self, p: Params) -> None:
-        options = etree.fromstring(p.req("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+        options = etree.fromstring(
+            p.req("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
         criteria = options.findall("customfieldcriterias/field")
         if not criteria:
             raise Answer("SEARCH_NO_CUSTOM_FIELD_CRITERIAS", "At least one criterion is required.")
         for c in criteria:
             if c.get("usewildcards") is not None and self.custom_fields.get(c.get("name", "")) != "string":
                 # "Must only be specified for string type custom fields" (even as "false")
-                raise Answer("SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings.")
+                raise Answer(
+                    "SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings."
+                )
         self.settle()
         papers = E("papers")
         for node in self._below(p.int("categoryID")):
@@ -541,8 +675,14 @@ class IPaperEmulator(VendorEmulator):
                 else:
                     ok &= node["fields"].get(name) == wanted
             if ok:
-                paper = E("paper", id=node["id"], name=node["name"], url=node["url"], lastprocessed=node["lastprocessed"],
-                          pdffilesize=node["pdffilesize"])
+                paper = E(
+                    "paper",
+                    id=node["id"],
+                    name=node["name"],
+                    url=node["url"],
+                    lastprocessed=node["lastprocessed"],
+                    pdffilesize=node["pdffilesize"],
+                )
                 fields = etree.SubElement(paper, "customfields")
                 for name, kind in self.custom_fields.items():
                     value = node["fields"].get(name)
@@ -578,7 +718,9 @@ class IPaperEmulator(VendorEmulator):
 
     def Statistics_GetNumberOfVisitors(self, p: Params) -> None:
         node, days = self._days(p)
-        raise Answer("SUCCESS", "", wrap(E("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))))
+        raise Answer(
+            "SUCCESS", "", wrap(E("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days)))
+        )
 
     def Link_GetLinks(self, p: Params) -> None:
         self.paper(p, category=False)

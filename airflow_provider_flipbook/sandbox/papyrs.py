@@ -36,10 +36,14 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
 from airflow_provider_flipbook.sandbox.core import SlidingWindow
 
-WIDGET_OPTIONS = {"format": {"html", "text"},
-                  "styleclass": {"Paragraph": {"block", "quote", "note", "emphasis", "thin"},
-                                 "Heading": {"line", "emphasis", "bars", "quote", "boxquote"}},
-                  "heading": {"h0", "h1", "h2", "h3", "h4"}}
+WIDGET_OPTIONS = {
+    "format": {"html", "text"},
+    "styleclass": {
+        "Paragraph": {"block", "quote", "note", "emphasis", "thin"},
+        "Heading": {"line", "emphasis", "bars", "quote", "boxquote"},
+    },
+    "heading": {"h0", "h1", "h2", "h3", "h4"},
+}
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 
 
@@ -50,7 +54,13 @@ class Failure(Exception):
 
 
 def vanity(size: int) -> str:
-    return f"{size} B" if size < 1024 else f"{size / 1024:.0f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB"
+    return (
+        f"{size} B"
+        if size < 1024
+        else f"{size / 1024:.0f} KB"
+        if size < 1 << 20
+        else f"{size / (1 << 20):.1f} MB"
+    )
 
 
 class PapyrsEmulator(VendorEmulator):
@@ -63,21 +73,37 @@ class PapyrsEmulator(VendorEmulator):
         self.folders: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.posts: list[dict[str, Any]] = []
-        self.people: dict[str, dict[str, Any]] = {str(n): {"id": str(n), "attributes": {"Name": name, "Position": pos, "Bio": "", "Group": "Staff"},
-                                "email": f"{name.split()[0].lower()}@example.com",
-                                "avatar_large": "/static/avatars/default_large.png", "role_id": "editor",
-                                "subgroup_id": "1", "waiting_invite": False, "distinguished_name": name,
-                                "subsites": {"home": {"role": "editor", "notifications": "on"}}}
-                       for n, (name, pos) in enumerate([("Ava Chen", "HR lead"), ("Ben Ortiz", "Data engineer"),
-                                                        ("Cleo Nakamura", "Marketing")], start=301)}
+        self.people: dict[str, dict[str, Any]] = {
+            str(n): {
+                "id": str(n),
+                "attributes": {"Name": name, "Position": pos, "Bio": "", "Group": "Staff"},
+                "email": f"{name.split()[0].lower()}@example.com",
+                "avatar_large": "/static/avatars/default_large.png",
+                "role_id": "editor",
+                "subgroup_id": "1",
+                "waiting_invite": False,
+                "distinguished_name": name,
+                "subsites": {"home": {"role": "editor", "notifications": "on"}},
+            }
+            for n, (name, pos) in enumerate(
+                [("Ava Chen", "HR lead"), ("Ben Ortiz", "Data engineer"), ("Cleo Nakamura", "Marketing")],
+                start=301,
+            )
+        }
         self.records: dict[str, list[dict[str, Any]]] = {}
         self._ids = 8000
         self.options: dict[str, Any] = {"failure_status": 400}
 
     def counts(self) -> dict[str, int]:
-        return {"pages": len(self.pages), "widgets": len(self.widgets), "attachments": len(self.files),
-                "discussion_posts": len(self.posts), "folders": len(self.folders), "people": len(self.people),
-                "subsites": len(self.subsites)}
+        return {
+            "pages": len(self.pages),
+            "widgets": len(self.widgets),
+            "attachments": len(self.files),
+            "discussion_posts": len(self.posts),
+            "folders": len(self.folders),
+            "people": len(self.people),
+            "subsites": len(self.subsites),
+        }
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
@@ -95,23 +121,46 @@ class PapyrsEmulator(VendorEmulator):
 
     def routes(self) -> None:
         table: list[tuple[str, str, Callable]] = [
-            ("GET", r"pages/all", self.pages_all), ("GET", r"pages/get/(?P<pid>\w+)", self.pages_get),
-            ("POST", r"pages/create", self.pages_create), ("POST", r"pages/delete/(?P<pid>\w+)", self.pages_delete),
-            ("POST", r"pages/copy/(?P<pid>\w+)", self.pages_copy), ("GET", r"pages/records/(?P<pid>\w+)", self.pages_records),
-            ("GET", r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading|attachment)/get/(?P<wid>\w+)", self.widget_get),
+            ("GET", r"pages/all", self.pages_all),
+            ("GET", r"pages/get/(?P<pid>\w+)", self.pages_get),
+            ("POST", r"pages/create", self.pages_create),
+            ("POST", r"pages/delete/(?P<pid>\w+)", self.pages_delete),
+            ("POST", r"pages/copy/(?P<pid>\w+)", self.pages_copy),
+            ("GET", r"pages/records/(?P<pid>\w+)", self.pages_records),
+            (
+                "GET",
+                r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading|attachment)/get/(?P<wid>\w+)",
+                self.widget_get,
+            ),
             ("POST", r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading)/create", self.widget_create),
-            ("POST", r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading)/update/(?P<wid>\w+)", self.widget_update),
-            ("POST", r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading|attachment)/delete/(?P<wid>\w+)", self.widget_delete),
+            (
+                "POST",
+                r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading)/update/(?P<wid>\w+)",
+                self.widget_update,
+            ),
+            (
+                "POST",
+                r"page/(?P<pid>\w+)/(?P<kind>paragraph|heading|attachment)/delete/(?P<wid>\w+)",
+                self.widget_delete,
+            ),
             ("POST", r"page/(?P<pid>\w+)/markdown/create", self.markdown_create),
             ("POST", r"page/(?P<pid>\w+)/attachment/create", self.attachment_create),
             ("POST", r"page/(?P<pid>\w+)/attachment/update/(?P<wid>\w+)", self.attachment_update),
-            ("GET", r"search/query", self.search), ("GET", r"people/all", self.people_all),
-            ("POST", r"people/invite", self.people_invite), ("POST", r"people/delete/(?P<uid>\w+)", self.people_delete),
-            ("POST", r"people/(?P<op>add_to_subsite|remove_from_subsite|set_permission|set_notifications)/(?P<uid>\w+)",
-             self.people_membership),
-            ("GET", r"folder/tree", self.folder_tree), ("POST", r"folder/delete", self.folder_delete),
-            ("POST", r"folder/copy", self.folder_copy), ("POST", r"feed/post/(?P<pid>\w+)", self.feed_post),
-            ("POST", r"subsites/all", self.subsites_all), ("POST", r"subsites/create", self.subsites_create),
+            ("GET", r"search/query", self.search),
+            ("GET", r"people/all", self.people_all),
+            ("POST", r"people/invite", self.people_invite),
+            ("POST", r"people/delete/(?P<uid>\w+)", self.people_delete),
+            (
+                "POST",
+                r"people/(?P<op>add_to_subsite|remove_from_subsite|set_permission|set_notifications)/(?P<uid>\w+)",
+                self.people_membership,
+            ),
+            ("GET", r"folder/tree", self.folder_tree),
+            ("POST", r"folder/delete", self.folder_delete),
+            ("POST", r"folder/copy", self.folder_copy),
+            ("POST", r"feed/post/(?P<pid>\w+)", self.feed_post),
+            ("POST", r"subsites/all", self.subsites_all),
+            ("POST", r"subsites/create", self.subsites_create),
         ]
         compiled = [(m, re.compile(p + r"/?$"), h) for m, p, h in table]
 
@@ -121,8 +170,10 @@ class PapyrsEmulator(VendorEmulator):
             if page is None:
                 return HTMLResponse("<h1>Not found</h1>", 404)
             body = "".join(w.get("html", "") for column in page["json"] for w in column)
-            return HTMLResponse(f"<html><head><title>{html.escape(page['title'])}</title></head>"
-                                f"<body><h1>{html.escape(page['title'])}</h1>{body}</body></html>")
+            return HTMLResponse(
+                f"<html><head><title>{html.escape(page['title'])}</title></head>"
+                f"<body><h1>{html.escape(page['title'])}</h1>{body}</body></html>"
+            )
 
         @self.app.get("/file/{fid}/{filename}")
         async def file_download(fid: str, filename: str) -> Response:
@@ -143,8 +194,11 @@ class PapyrsEmulator(VendorEmulator):
                     raise Failure(403, "Invalid or missing API token")
                 if self.sb.rate_check("papyrs", token, (SlidingWindow(6, 60.0),)) is not None:
                     wait = self.sb.retry_after("papyrs", token, 0)
-                    return JSONResponse({"error": "Rate limit exceeded: 6 requests/60 seconds", "status": 429}, 429,
-                                        headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+                    return JSONResponse(
+                        {"error": "Rate limit exceeded: 6 requests/60 seconds", "status": 429},
+                        429,
+                        headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+                    )
                 for method, pattern, handler in compiled:
                     found = pattern.match(rest)
                     if found is None:
@@ -181,12 +235,31 @@ class PapyrsEmulator(VendorEmulator):
         return page
 
     def summary(self, page: dict[str, Any]) -> dict[str, Any]:
-        return {k: page[k] for k in ("id", "title", "slug", "url", "category", "created_at", "created_by",
-                                     "updated_at", "is_public", "tags")}
+        return {
+            k: page[k]
+            for k in (
+                "id",
+                "title",
+                "slug",
+                "url",
+                "category",
+                "created_at",
+                "created_by",
+                "updated_at",
+                "is_public",
+                "tags",
+            )
+        }
 
     def full(self, page: dict[str, Any]) -> dict[str, Any]:
-        return {**self.summary(page), "is_public": bool(page["is_public"]), "json": page["json"],
-                "layout": page["layout"], "notifications": {}, "permissions": {}}
+        return {
+            **self.summary(page),
+            "is_public": bool(page["is_public"]),
+            "json": page["json"],
+            "layout": page["layout"],
+            "notifications": {},
+            "permissions": {},
+        }
 
     async def pages_all(self, request: Request, subsite: str) -> list[dict[str, Any]]:
         pages = [p for p in self.pages.values() if p["subsite"] == subsite]
@@ -206,19 +279,43 @@ class PapyrsEmulator(VendorEmulator):
                     self.folders[fid] = {"id": fid, "path": sub_path, "subsite": subsite}
         return path
 
-    def new_page(self, subsite: str, title: str, columns: Any, layout: Any, category: str | None,
-                 tags: list[str] | None = None) -> dict[str, Any]:
+    def new_page(
+        self,
+        subsite: str,
+        title: str,
+        columns: Any,
+        layout: Any,
+        category: str | None,
+        tags: list[str] | None = None,
+    ) -> dict[str, Any]:
         if not isinstance(columns, list) or not all(isinstance(c, list) for c in columns):
             raise Failure(400, "json must be a list of columns, each a list of widgets")
         pid, now = self.next_id(), time.time()
         slug = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-") or "page"
-        page: dict[str, Any] = {"id": pid, "title": title, "slug": slug, "url": f"{self.public}/@{subsite}/page/{pid}/{slug}",
-                "category": self._folder_path(subsite, category), "created_at": iso(now), "created": now,
-                "created_by": "API User", "updated_at": iso(now), "is_public": 0, "tags": tags or [],
-                "subsite": subsite, "layout": layout or [["col-12"]] * max(len(columns), 1), "json": []}
+        page: dict[str, Any] = {
+            "id": pid,
+            "title": title,
+            "slug": slug,
+            "url": f"{self.public}/@{subsite}/page/{pid}/{slug}",
+            "category": self._folder_path(subsite, category),
+            "created_at": iso(now),
+            "created": now,
+            "created_by": "API User",
+            "updated_at": iso(now),
+            "is_public": 0,
+            "tags": tags or [],
+            "subsite": subsite,
+            "layout": layout or [["col-12"]] * max(len(columns), 1),
+            "json": [],
+        }
         for column in columns:
-            page["json"].append([self.new_widget(pid, w.get("classname", "Paragraph"), w) for w in column
-                                 if isinstance(w, dict)])
+            page["json"].append(
+                [
+                    self.new_widget(pid, w.get("classname", "Paragraph"), w)
+                    for w in column
+                    if isinstance(w, dict)
+                ]
+            )
         if not page["json"]:
             page["json"] = [[]]
         self.pages[pid] = page
@@ -228,7 +325,9 @@ class PapyrsEmulator(VendorEmulator):
         body = await self.body(request)
         if not body.get("title") or "json" not in body:
             raise Failure(400, "title and json are required")
-        return self.full(self.new_page(subsite, body["title"], body["json"], body.get("layout"), body.get("category")))
+        return self.full(
+            self.new_page(subsite, body["title"], body["json"], body.get("layout"), body.get("category"))
+        )
 
     async def pages_delete(self, request: Request, subsite: str, pid: str) -> dict[str, Any]:
         page = self.page(pid, subsite)
@@ -253,7 +352,9 @@ class PapyrsEmulator(VendorEmulator):
             target_subsite, category = folder["subsite"], folder["path"]
         columns = [[{k: v for k, v in w.items() if k != "id"} for w in column] for column in page["json"]]
         tags = [t.strip() for t in body["tags"].split(",")] if body.get("tags") else list(page["tags"])
-        copy = self.new_page(target_subsite, body.get("title") or page["title"], columns, page["layout"], category, tags)
+        copy = self.new_page(
+            target_subsite, body.get("title") or page["title"], columns, page["layout"], category, tags
+        )
         return self.full(copy)
 
     async def pages_records(self, request: Request, subsite: str, pid: str) -> list[dict[str, Any]]:
@@ -266,15 +367,21 @@ class PapyrsEmulator(VendorEmulator):
         if not 1 <= per_page <= 250 or number < 0:
             raise Failure(400, "items_per_page must be 1-250 and page >= 0")
         records = self.records.get(pid, [])
-        return records[number * per_page:(number + 1) * per_page]
+        return records[number * per_page : (number + 1) * per_page]
 
     # -- widgets ------------------------------------------------------------------------------------
 
-    def new_widget(self, pid: str, classname: str, spec: dict[str, Any], *, version_of: str | None = None) -> dict:
+    def new_widget(
+        self, pid: str, classname: str, spec: dict[str, Any], *, version_of: str | None = None
+    ) -> dict:
         val = str(spec.get("val", spec.get("html", "")))
         rendered = html.escape(val).replace("\n", "<br>") if spec.get("format") == "text" else _sanitize(val)
-        widget: dict[str, Any] = {"id": self.next_id(), "classname": classname, "html": rendered,
-                                  "text": html.unescape(re.sub(r"<[^>]+>", "", rendered))}
+        widget: dict[str, Any] = {
+            "id": self.next_id(),
+            "classname": classname,
+            "html": rendered,
+            "text": html.unescape(re.sub(r"<[^>]+>", "", rendered)),
+        }
         if classname == "Heading":
             widget["heading"] = spec.get("heading", "h1")
         if spec.get("styleclass"):
@@ -291,7 +398,9 @@ class PapyrsEmulator(VendorEmulator):
                     return column, index
         raise Failure(404, "Resource not found, or no permission to access this resource")
 
-    async def widget_get(self, request: Request, subsite: str, pid: str, kind: str, wid: str) -> dict[str, Any]:
+    async def widget_get(
+        self, request: Request, subsite: str, pid: str, kind: str, wid: str
+    ) -> dict[str, Any]:
         column, index = self.locate(self.page(pid, subsite), wid)
         return column[index]
 
@@ -321,17 +430,25 @@ class PapyrsEmulator(VendorEmulator):
         page["updated_at"] = iso(time.time())
         return widget
 
-    async def widget_update(self, request: Request, subsite: str, pid: str, kind: str, wid: str) -> dict[str, Any]:
+    async def widget_update(
+        self, request: Request, subsite: str, pid: str, kind: str, wid: str
+    ) -> dict[str, Any]:
         page = self.page(pid, subsite)
         column, index = self.locate(page, wid)
         old = column[index]
-        widget = self.new_widget(pid, old["classname"], await self.widget_spec(request, old["classname"]),
-                                 version_of=old.get("version_of_id") or old["id"])
+        widget = self.new_widget(
+            pid,
+            old["classname"],
+            await self.widget_spec(request, old["classname"]),
+            version_of=old.get("version_of_id") or old["id"],
+        )
         self.widgets.pop(old["id"], None)
         column[index] = widget
         return widget
 
-    async def widget_delete(self, request: Request, subsite: str, pid: str, kind: str, wid: str) -> dict[str, Any]:
+    async def widget_delete(
+        self, request: Request, subsite: str, pid: str, kind: str, wid: str
+    ) -> dict[str, Any]:
         column, index = self.locate(self.page(pid, subsite), wid)
         removed = column.pop(index)
         self.widgets.pop(removed["id"], None)
@@ -366,8 +483,12 @@ class PapyrsEmulator(VendorEmulator):
         size = path.stat().st_size
         fid = secrets.token_hex(6)
         self.files[fid] = {"id": fid, "filename": filename, "path": path, "widget": wid}
-        return {"filename": filename, "size": size, "url": f"{self.public}/file/{fid}/{filename}",
-                "vanity_size": vanity(size)}
+        return {
+            "filename": filename,
+            "size": size,
+            "url": f"{self.public}/file/{fid}/{filename}",
+            "vanity_size": vanity(size),
+        }
 
     def _drop_files(self, wid: str) -> None:
         for fid in [f for f, entry in self.files.items() if entry["widget"] == wid]:
@@ -387,8 +508,12 @@ class PapyrsEmulator(VendorEmulator):
         column, index = self.locate(page, wid)
         filename, path = await self._store_upload(request)
         old = column[index]
-        widget = {"id": self.next_id(), "classname": "Attachment", "version_of_id": old.get("version_of_id") or old["id"],
-                  "files": [*old["files"]]}
+        widget = {
+            "id": self.next_id(),
+            "classname": "Attachment",
+            "version_of_id": old.get("version_of_id") or old["id"],
+            "files": [*old["files"]],
+        }
         for entry in self.files.values():
             if entry["widget"] == old["id"]:
                 entry["widget"] = widget["id"]
@@ -408,12 +533,28 @@ class PapyrsEmulator(VendorEmulator):
         for page in self.pages.values():
             text = page["title"] + " " + " ".join(w.get("text", "") for c in page["json"] for w in c)
             if q in text.lower() and page["subsite"] == subsite:
-                results.append({"id": page["id"], "cat": "Page", "desc": page["title"], "icon": "icon-page",
-                                "lnk": f"/@{subsite}/page/{page['id']}/{page['slug']}", "weight": text.lower().count(q)})
+                results.append(
+                    {
+                        "id": page["id"],
+                        "cat": "Page",
+                        "desc": page["title"],
+                        "icon": "icon-page",
+                        "lnk": f"/@{subsite}/page/{page['id']}/{page['slug']}",
+                        "weight": text.lower().count(q),
+                    }
+                )
         for person in self.people.values():
             if q in person["distinguished_name"].lower():
-                results.append({"id": person["id"], "cat": "Contact", "desc": person["distinguished_name"],
-                                "icon": "icon-user", "lnk": f"/people/{person['id']}/", "weight": 1})
+                results.append(
+                    {
+                        "id": person["id"],
+                        "cat": "Contact",
+                        "desc": person["distinguished_name"],
+                        "icon": "icon-user",
+                        "lnk": f"/people/{person['id']}/",
+                        "weight": 1,
+                    }
+                )
         return {"results": sorted(results, key=lambda r: -r["weight"])}
 
     def person_view(self, person: dict[str, Any]) -> dict[str, Any]:
@@ -425,9 +566,16 @@ class PapyrsEmulator(VendorEmulator):
         return [self.person_view(p) for p in sorted(people, key=lambda p: int(p["id"]), reverse=True)]
 
     def membership(self, person: dict[str, Any]) -> dict[str, Any]:
-        return {"success": True, "id": person["id"], "email": person["email"],
-                "subsites": [{"subsite_id": self.subsites[s]["id"], "subsite": s, **m}
-                             for s, m in person["subsites"].items() if s in self.subsites]}
+        return {
+            "success": True,
+            "id": person["id"],
+            "email": person["email"],
+            "subsites": [
+                {"subsite_id": self.subsites[s]["id"], "subsite": s, **m}
+                for s, m in person["subsites"].items()
+                if s in self.subsites
+            ],
+        }
 
     async def people_invite(self, request: Request, subsite: str) -> dict[str, Any] | JSONResponse:
         body = await self.body(request)
@@ -438,11 +586,19 @@ class PapyrsEmulator(VendorEmulator):
             return self.unsuccessful("A user with that email address exists")
         uid = self.next_id()
         name = body.get("name") or email
-        self.people[uid] = {"id": uid, "attributes": {"Name": name}, "email": email, "avatar_large": "",
-                            "role_id": "viewer", "subgroup_id": "1", "waiting_invite": True,
-                            "distinguished_name": name,
-                            "subsites": {"home": {"role": "viewer", "notifications": "on"}}
-                            if body.get("auto_join", True) else {}}
+        self.people[uid] = {
+            "id": uid,
+            "attributes": {"Name": name},
+            "email": email,
+            "avatar_large": "",
+            "role_id": "viewer",
+            "subgroup_id": "1",
+            "waiting_invite": True,
+            "distinguished_name": name,
+            "subsites": {"home": {"role": "viewer", "notifications": "on"}}
+            if body.get("auto_join", True)
+            else {},
+        }
         return self.membership(self.people[uid])
 
     def unsuccessful(self, message: str) -> JSONResponse:
@@ -469,12 +625,18 @@ class PapyrsEmulator(VendorEmulator):
                 raise
             return self.unsuccessful(failure.message)
 
-    def _membership(self, request: Request, subsite: str, op: str, person: dict[str, Any],
-                    body: dict[str, Any]) -> dict[str, Any]:
+    def _membership(
+        self, request: Request, subsite: str, op: str, person: dict[str, Any], body: dict[str, Any]
+    ) -> dict[str, Any]:
         scoped = "@" in request.url.path
         if op == "add_to_subsite":
-            target = subsite if scoped else next((s for s, v in self.subsites.items()
-                                                  if v["id"] == str(body.get("subsite_id"))), None)
+            target = (
+                subsite
+                if scoped
+                else next(
+                    (s for s, v in self.subsites.items() if v["id"] == str(body.get("subsite_id"))), None
+                )
+            )
             if target is None:
                 raise Failure(400, "subsite_id is required on the site-wide URL")
             role = body.get("role") or "viewer"
@@ -505,7 +667,8 @@ class PapyrsEmulator(VendorEmulator):
             raise Failure(400, "Give either a folder id or a path, not both")
         for folder in self.folders.values():
             if (folder_id and folder["id"] == str(folder_id)) or (
-                    path and folder["path"] == str(path).strip("/") and folder["subsite"] == subsite):
+                path and folder["path"] == str(path).strip("/") and folder["subsite"] == subsite
+            ):
                 return folder
         raise Failure(404, "No such folder")
 
@@ -513,10 +676,17 @@ class PapyrsEmulator(VendorEmulator):
         body = await self.body(request)
         folder = self.find_folder(subsite, body.get("folder_id"), body.get("path"))
         prefix = folder["path"]
-        if any(p["category"] == prefix or p["category"].startswith(prefix + "/") for p in self.pages.values()
-               if p["subsite"] == folder["subsite"]):
+        if any(
+            p["category"] == prefix or p["category"].startswith(prefix + "/")
+            for p in self.pages.values()
+            if p["subsite"] == folder["subsite"]
+        ):
             raise Failure(400, "The folder is not empty")
-        for fid in [f["id"] for f in self.folders.values() if f["path"] == prefix or f["path"].startswith(prefix + "/")]:
+        for fid in [
+            f["id"]
+            for f in self.folders.values()
+            if f["path"] == prefix or f["path"].startswith(prefix + "/")
+        ]:
             del self.folders[fid]
         return {"success": True}
 
@@ -529,12 +699,18 @@ class PapyrsEmulator(VendorEmulator):
         if not target_path:
             raise Failure(400, "target_folder_id or target_path is required")
         name = source["path"].rsplit("/", 1)[-1]
-        pages = sorted((p for p in self.pages.values() if p["subsite"] == source["subsite"]
-                        and (p["category"] == source["path"] or p["category"].startswith(source["path"] + "/"))),
-                       key=lambda p: int(p["id"]))
+        pages = sorted(
+            (
+                p
+                for p in self.pages.values()
+                if p["subsite"] == source["subsite"]
+                and (p["category"] == source["path"] or p["category"].startswith(source["path"] + "/"))
+            ),
+            key=lambda p: int(p["id"]),
+        )
         done = int((body.get("more") or {}).get("offset", 0))
-        for page in pages[done:done + 5]:
-            category = f"{target_path.strip('/')}/{name}{page['category'][len(source['path']):]}"
+        for page in pages[done : done + 5]:
+            category = f"{target_path.strip('/')}/{name}{page['category'][len(source['path']) :]}"
             columns = [[{k: v for k, v in w.items() if k != "id"} for w in c] for c in page["json"]]
             self.new_page(subsite, page["title"], columns, page["layout"], category)
         done += 5
@@ -546,8 +722,14 @@ class PapyrsEmulator(VendorEmulator):
             raise Failure(400, "This page has no Discussion widget")
         if not str(body.get("msg") or "").strip():
             raise Failure(400, "msg is required")
-        post = {"id": int(self.next_id()), "by": "API User", "a": "/static/avatars/default_small.png",
-                "c": html.escape(body["msg"]), "unsafe_c": body["msg"], "page": pid}
+        post = {
+            "id": int(self.next_id()),
+            "by": "API User",
+            "a": "/static/avatars/default_small.png",
+            "c": html.escape(body["msg"]),
+            "unsafe_c": body["msg"],
+            "page": pid,
+        }
         self.posts.append(post)
         return {k: v for k, v in post.items() if k != "page"}
 
@@ -561,8 +743,12 @@ class PapyrsEmulator(VendorEmulator):
         url = re.sub(r"[^a-z0-9]+", "-", body["title"].lower()).strip("-")
         if url in self.subsites:
             raise Failure(400, "A subsite with that name exists")
-        self.subsites[url] = {"id": self.next_id(), "title": body["title"], "description": body.get("description", ""),
-                              "url": url}
+        self.subsites[url] = {
+            "id": self.next_id(),
+            "title": body["title"],
+            "description": body.get("description", ""),
+            "url": url,
+        }
         return {**self.subsites[url], "url": f"{self.public}/@{url}"}
 
 
@@ -586,7 +772,9 @@ def render_markdown(source: str) -> list[tuple[str, dict[str, Any]]]:
         if token.type == "heading_open":
             flush()
             level = min(int(token.tag[1]), 4)
-            widgets.append(("Heading", {"val": html.escape(tokens[index + 1].content), "heading": f"h{level}"}))
+            widgets.append(
+                ("Heading", {"val": html.escape(tokens[index + 1].content), "heading": f"h{level}"})
+            )
             index += 3
             continue
         pending.append(token)

@@ -22,8 +22,12 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--flipbook-sandbox-speed", type=float, default=50.0,
-                     help="time factor of the flipbook sandbox (default 50)")
+    parser.addoption(
+        "--flipbook-sandbox-speed",
+        type=float,
+        default=50.0,
+        help="time factor of the flipbook sandbox (default 50)",
+    )
 
 
 class SandboxHandle:
@@ -50,8 +54,10 @@ class SandboxHandle:
         self.sandbox.reset()
 
     def env(self) -> dict[str, str]:
-        return {f"AIRFLOW_CONN_{name.upper()}_DEFAULT": json.dumps(conn)
-                for name, conn in self.connections().items()}
+        return {
+            f"AIRFLOW_CONN_{name.upper()}_DEFAULT": json.dumps(conn)
+            for name, conn in self.connections().items()
+        }
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,7 @@ class FaultMiddleware:
         if vendor not in VENDORS:
             return await self.app(scope, receive, send)
         query = scope.get("query_string", b"").decode("latin-1")
-        target = f"{scope['method']} {scope['path'][len(prefix) + 1:]}?{query}"
+        target = f"{scope['method']} {scope['path'][len(prefix) + 1 :]}?{query}"
         logged: list[int] = []
 
         def log(status: int) -> None:
@@ -92,8 +92,13 @@ class FaultMiddleware:
             return await self.app(scope, replayed, send)
         await _read_body(receive)
         if fault.kind == "drop":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
             return  # uvicorn closes the connection: the client sees it cut mid-answer
         headers = []
@@ -110,7 +115,6 @@ class FaultMiddleware:
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-
     async def lose_answer(self, fault: Fault, scope: dict, receive: Any, send: Any) -> None:
         """The vendor does the work and commits it; its answer never reaches the client."""
 
@@ -121,13 +125,26 @@ class FaultMiddleware:
         if fault.lost_as == "timeout":
             await wait_or_disconnect(receive, 3600)  # no answer until the client gives up
         elif fault.lost_as == "cut":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
         else:
             body = gateway_page(int(fault.lost_as))
-            await send({"type": "http.response.start", "status": int(fault.lost_as),
-                        "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": int(fault.lost_as),
+                    "headers": [
+                        (b"content-type", b"text/html"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
 
 
@@ -147,27 +164,50 @@ def connections(sb: Sandbox) -> dict[str, dict[str, Any]]:
     """The four default connections, pointing at this sandbox."""
     c, base, speed = sb.credentials, sb.base_url, sb.speed
     return {
-        "flippingbook": {"conn_type": "flippingbook", "host": f"{base}/flippingbook", "password": c.flippingbook_key,
-                         "extra": {"pacing_speed": speed}},
-        "flipsnack": {"conn_type": "flipsnack", "host": f"{base}/flipsnack", "login": c.flipsnack_key,
-                      "password": c.flipsnack_secret,
-                      "extra": {"upload_host": f"{base}/flipsnack-upload", "pacing_speed": speed}},
-        "ipaper": {"conn_type": "ipaper", "host": f"{base}/ipaper", "login": "APIKey", "password": c.ipaper_api_key,
-                   "extra": {"viewer_base_url": f"{base}/ipaper/viewer", "pacing_speed": speed}},
-        "papyrs": {"conn_type": "papyrs", "host": f"{base}/papyrs", "password": c.papyrs_token,
-                   "extra": {"subsite": "home", "pacing_speed": speed}},
+        "flippingbook": {
+            "conn_type": "flippingbook",
+            "host": f"{base}/flippingbook",
+            "password": c.flippingbook_key,
+            "extra": {"pacing_speed": speed},
+        },
+        "flipsnack": {
+            "conn_type": "flipsnack",
+            "host": f"{base}/flipsnack",
+            "login": c.flipsnack_key,
+            "password": c.flipsnack_secret,
+            "extra": {"upload_host": f"{base}/flipsnack-upload", "pacing_speed": speed},
+        },
+        "ipaper": {
+            "conn_type": "ipaper",
+            "host": f"{base}/ipaper",
+            "login": "APIKey",
+            "password": c.ipaper_api_key,
+            "extra": {"viewer_base_url": f"{base}/ipaper/viewer", "pacing_speed": speed},
+        },
+        "papyrs": {
+            "conn_type": "papyrs",
+            "host": f"{base}/papyrs",
+            "password": c.papyrs_token,
+            "extra": {"subsite": "home", "pacing_speed": speed},
+        },
     }
 
 
 def env_lines(sb: Sandbox) -> list[str]:
-    return [f"AIRFLOW_CONN_{name.upper()}_DEFAULT='{json.dumps(conn)}'" for name, conn in connections(sb).items()]
+    return [
+        f"AIRFLOW_CONN_{name.upper()}_DEFAULT='{json.dumps(conn)}'" for name, conn in connections(sb).items()
+    ]
 
 
 def create_app(sb: Sandbox) -> Any:
     root = FastAPI(title="flipbook sandbox", openapi_url=None, docs_url=None, redoc_url=None)
     flipsnack = FlipsnackEmulator(sb)
-    emulators = {"flippingbook": FlippingBookEmulator(sb), "flipsnack": flipsnack, "ipaper": IPaperEmulator(sb),
-                 "papyrs": PapyrsEmulator(sb)}
+    emulators = {
+        "flippingbook": FlippingBookEmulator(sb),
+        "flipsnack": flipsnack,
+        "ipaper": IPaperEmulator(sb),
+        "papyrs": PapyrsEmulator(sb),
+    }
     sb.vendors.update(emulators)
     upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     flipsnack.upload_app_routes(upload)
@@ -244,8 +284,15 @@ class SandboxServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0, **options: Any) -> None:
         self.host, self.port = host, port or free_port(host)
         self.sandbox = Sandbox(speed=speed, base_url=f"http://{host}:{self.port}", **options)
-        config = uvicorn.Config(create_app(self.sandbox), host=host, port=self.port, log_level="warning",
-                                access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            create_app(self.sandbox),
+            host=host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
         self.server = uvicorn.Server(config)
         self.thread: threading.Thread | None = None
 

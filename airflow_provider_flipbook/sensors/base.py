@@ -25,8 +25,14 @@ class StatusSensor(BaseSensorOperator):
     """Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
     ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value)."""
 
-    def __init__(self, *, deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-                 poke_interval: float = 10.0, timeout: float = 3600.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poke_interval: float = 10.0,
+        timeout: float = 3600.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.deferrable = deferrable
 
@@ -55,18 +61,24 @@ class StatusSensor(BaseSensorOperator):
         result = self.poke(context)
         if isinstance(result, PokeReturnValue) and result.is_done:
             return result.xcom_value
-        self.defer(trigger=self.trigger(deadline=started + float(self.timeout)), method_name="execute_complete",
-                   timeout=None)  # the trigger keeps the deadline itself (see dbt #61467)
+        self.defer(
+            trigger=self.trigger(deadline=started + float(self.timeout)),
+            method_name="execute_complete",
+            timeout=None,
+        )  # the trigger keeps the deadline itself (see dbt #61467)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
         from airflow_provider_flipbook.triggers.events import validate_event
 
         timeout = AirflowSkipException if self.soft_fail else AirflowSensorTimeout
-        return self.finish(context, validate_event(event, f"{self.task_id} (timeout {self.timeout} s)",
-                                                   on_timeout=timeout))
+        return self.finish(
+            context, validate_event(event, f"{self.task_id} (timeout {self.timeout} s)", on_timeout=timeout)
+        )
 
 
-def poll_until_done(check: Callable[[], S], *, poll_interval: float, timeout: float, log: Any, what: str) -> S:
+def poll_until_done(
+    check: Callable[[], S], *, poll_interval: float, timeout: float, log: Any, what: str
+) -> S:
     """Blocking wait used by operators that wait in the task (``deferrable=False``)."""
     deadline = time.monotonic() + timeout
     while True:

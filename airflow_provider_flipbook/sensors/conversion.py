@@ -65,15 +65,22 @@ class PdfConversionSensor(StatusSensor):
         from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
         publication_id, version_id = upload_ids(self.upload)
-        return PdfConversionTrigger(conn_id=self.conn_id, publication_id=publication_id, version_id=version_id,
-                                    poll_interval=self.poke_interval, deadline=deadline,
-                                    summary=self._needs_summary())
+        return PdfConversionTrigger(
+            conn_id=self.conn_id,
+            publication_id=publication_id,
+            version_id=version_id,
+            poll_interval=self.poke_interval,
+            deadline=deadline,
+            summary=self._needs_summary(),
+        )
 
     def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):
-            summary = {**{k: v for k, v in self.upload.items() if v is not None}, **{k: v for k, v in summary.items()
-                                                                                     if v is not None}}
+            summary = {
+                **{k: v for k, v in self.upload.items() if v is not None},
+                **{k: v for k, v in summary.items() if v is not None},
+            }
         summary.setdefault("total_pages", summary.get("pages"))
         summary["conversion"] = status.get("detail")
         return summary

@@ -22,9 +22,17 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
 
     template_fields = ("flipsnack_conn_id", "collection_hash", "destination", "unpack_to")
 
-    def __init__(self, *, collection_hash: str, destination: Any = None,
-                 flipsnack_conn_id: str = "flipsnack_default", poke_interval: float = 5.0,
-                 unpack_to: str | None = None, max_unpacked_bytes: int = 2 * 1024**3, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        collection_hash: str,
+        destination: Any = None,
+        flipsnack_conn_id: str = "flipsnack_default",
+        poke_interval: float = 5.0,
+        unpack_to: str | None = None,
+        max_unpacked_bytes: int = 2 * 1024**3,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
         if unpack_to and not destination:
             raise ValueError("unpack_to needs a destination for the package")
@@ -52,11 +60,20 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
     def trigger(self, deadline: float) -> Any:
         from airflow_provider_flipbook.triggers.flipsnack import FlipsnackDownloadPackageTrigger
 
-        return FlipsnackDownloadPackageTrigger(conn_id=self.flipsnack_conn_id, collection_hash=self._hash(),
-                                               poll_interval=self.poke_interval, deadline=deadline)
+        return FlipsnackDownloadPackageTrigger(
+            conn_id=self.flipsnack_conn_id,
+            collection_hash=self._hash(),
+            poll_interval=self.poke_interval,
+            deadline=deadline,
+        )
 
     def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
-        result = {"collection_hash": self._hash(), "status": status.get("detail"), "destination": None, "size": None}
+        result = {
+            "collection_hash": self._hash(),
+            "status": status.get("detail"),
+            "destination": None,
+            "size": None,
+        }
         if self.destination:
             hook = self.hook()
             url = status.get("resource_url")
@@ -71,7 +88,9 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             if self.unpack_to:
                 from airflow_provider_flipbook.utils.packages import unpack_package
 
-                result["files"] = len(unpack_package(target, self.unpack_to, max_bytes=self.max_unpacked_bytes))
+                result["files"] = len(
+                    unpack_package(target, self.unpack_to, max_bytes=self.max_unpacked_bytes)
+                )
         return result
 
 

@@ -66,16 +66,29 @@ class StatusPollingTrigger(BaseTrigger):
 
     vendors: tuple[str, ...] = PUBLISHING_VENDORS
 
-    def __init__(self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True,
-                 **target: Any) -> None:
+    def __init__(
+        self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True, **target: Any
+    ) -> None:
         super().__init__()
-        self.conn_id, self.poll_interval, self.deadline, self.target = conn_id, float(poll_interval), float(deadline), target
+        self.conn_id, self.poll_interval, self.deadline, self.target = (
+            conn_id,
+            float(poll_interval),
+            float(deadline),
+            target,
+        )
         self.wait_first = wait_first  # the task has just checked: the first check here waits one interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"conn_id": self.conn_id, "poll_interval": self.poll_interval, "deadline": self.deadline,
-                 "wait_first": self.wait_first, **self.target})
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "conn_id": self.conn_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "wait_first": self.wait_first,
+                **self.target,
+            },
+        )
 
     async def hook(self) -> Any:
         connection, extras = await aget_connection(self.conn_id)  # no sync masking on the event loop
@@ -116,15 +129,28 @@ class StatusPollingTrigger(BaseTrigger):
             while True:
                 status = await self.check_async(hook, waits)
                 if status["state"] != "running":
-                    yield TriggerEvent({"status": "success" if status["state"] == "success" else "failed",
-                                        "message": str(status.get("detail", "")), "result": status, **self.target})
+                    yield TriggerEvent(
+                        {
+                            "status": "success" if status["state"] == "success" else "failed",
+                            "message": str(status.get("detail", "")),
+                            "result": status,
+                            **self.target,
+                        }
+                    )
                     return
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    yield TriggerEvent({"status": "timeout", "message": f"still {status.get('detail')} at the deadline",
-                                        **self.target})
+                    yield TriggerEvent(
+                        {
+                            "status": "timeout",
+                            "message": f"still {status.get('detail')} at the deadline",
+                            **self.target,
+                        }
+                    )
                     return
                 self.log.info("%s: %s", self.target, status.get("detail"))
                 await asyncio.sleep(min(self.poll_interval, remaining))
         except Exception as error:  # one terminal event, never a crashed trigger
-            yield TriggerEvent({"status": "error", "message": f"{type(error).__name__}: {error}", **self.target})
+            yield TriggerEvent(
+                {"status": "error", "message": f"{type(error).__name__}: {error}", **self.target}
+            )

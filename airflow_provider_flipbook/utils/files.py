@@ -65,7 +65,9 @@ def resolve_pdf(location: Any, *, timeout: float = 60.0) -> PdfSource:
             return _download(text, timeout)
         location = storage_path(text)
     if not isinstance(location, ObjectStoragePath):
-        raise InvalidInputError(f"pdf must be a path, URI, URL or ObjectStoragePath, got {type(location).__name__}")
+        raise InvalidInputError(
+            f"pdf must be a path, URI, URL or ObjectStoragePath, got {type(location).__name__}"
+        )
     path = location
     try:
         exists = path.exists() and path.is_file()
@@ -91,7 +93,9 @@ def _download(url: str, timeout: float) -> PdfSource:
                     out.write(chunk)
     except requests.RequestException as error:
         shutil.rmtree(tempdir, ignore_errors=True)
-        raise InvalidInputError(f"PDF URL could not be fetched ({type(error).__name__}): {_safe(url)}") from None
+        raise InvalidInputError(
+            f"PDF URL could not be fetched ({type(error).__name__}): {_safe(url)}"
+        ) from None
     except InvalidInputError:
         shutil.rmtree(tempdir, ignore_errors=True)
         raise
@@ -115,10 +119,16 @@ def check_pdf(source: PdfSource, limits: PdfLimits, vendor: str, password: str |
         hint = " (give pdf_password)" if limits.accepts_password else f" ({vendor} accepts no protected PDFs)"
         raise InvalidInputError(f"{source.name} is encrypted{hint}")
     if facts.xfa and not limits.accepts_xfa:
-        raise InvalidInputError(f"{source.name} contains an XFA form, which {vendor} does not accept: flatten it "
-                                "or save it as a plain (or AcroForm) PDF first")
+        raise InvalidInputError(
+            f"{source.name} contains an XFA form, which {vendor} does not accept: flatten it "
+            "or save it as a plain (or AcroForm) PDF first"
+        )
     if facts.size > limits.max_bytes:
-        raise InvalidInputError(f"{source.name} is {facts.size:,} bytes; {vendor} takes at most {limits.max_bytes:,}")
+        raise InvalidInputError(
+            f"{source.name} is {facts.size:,} bytes; {vendor} takes at most {limits.max_bytes:,}"
+        )
     if limits.max_pages and facts.pages > limits.max_pages:
-        raise InvalidInputError(f"{source.name} has {facts.pages} pages; {vendor} takes at most {limits.max_pages}")
+        raise InvalidInputError(
+            f"{source.name} has {facts.pages} pages; {vendor} takes at most {limits.max_pages}"
+        )
     return facts

@@ -13,8 +13,13 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_MAX_MEMBERS = 100_000
 
 
-def unpack_package(archive: str | Path, target: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                   max_members: int = DEFAULT_MAX_MEMBERS) -> list[str]:
+def unpack_package(
+    archive: str | Path,
+    target: str | Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_members: int = DEFAULT_MAX_MEMBERS,
+) -> list[str]:
     """Extract ``archive`` into ``target``; return the member names. Nothing is written if a member
     name is unsafe; a size or count over the cap stops and removes what was written."""
     target = Path(target)
@@ -25,7 +30,9 @@ def unpack_package(archive: str | Path, target: str | Path, *, max_bytes: int = 
         for member in members:
             name = PurePosixPath(member.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or (name.parts and name.parts[0].endswith(":")):
-                raise InvalidInputError(f"package member {member.filename!r} would be written outside the target")
+                raise InvalidInputError(
+                    f"package member {member.filename!r} would be written outside the target"
+                )
         if sum(m.file_size for m in members) > max_bytes:
             raise InvalidInputError(f"package declares more than {max_bytes:,} bytes uncompressed")
         target.mkdir(parents=True, exist_ok=True)

@@ -71,8 +71,15 @@ def inspect_pdf(stream: BinaryIO, name: str, *, password: str | None = None) -> 
     return PdfFacts(size=size, pages=pages, encrypted=encrypted, xfa=xfa)
 
 
-def make_sample_pdf(path, pages: int, title: str = "Sample", *, encrypt_with: str | None = None,
-                    pad_to_bytes: int = 0, xfa: bool = False) -> None:
+def make_sample_pdf(
+    path,
+    pages: int,
+    title: str = "Sample",
+    *,
+    encrypt_with: str | None = None,
+    pad_to_bytes: int = 0,
+    xfa: bool = False,
+) -> None:
     """Write a real multi-page PDF with a visible title and page numbers (demo and tests).
 
     ``pad_to_bytes`` appends an unused stream object, for size benchmarks without page counts
@@ -82,15 +89,19 @@ def make_sample_pdf(path, pages: int, title: str = "Sample", *, encrypt_with: st
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
     writer = PdfWriter()
-    font = DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-    })
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
     font_ref = writer._add_object(font)
     for number in range(1, pages + 1):
         page = writer.add_blank_page(width=595, height=842)
-        page[NameObject("/Resources")] = DictionaryObject({
-            NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})})
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
         content = DecodedStreamObject()
         safe = title.replace("(", "[").replace(")", "]").replace("\\", "/")
         content.set_data(
@@ -106,10 +117,15 @@ def make_sample_pdf(path, pages: int, title: str = "Sample", *, encrypt_with: st
         from pypdf.generic import ArrayObject
 
         packet = DecodedStreamObject()
-        packet.set_data(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template '
-                        b'xmlns="http://www.xfa.org/schema/xfa-template/3.3/"/></xdp:xdp>')
-        writer._root_object[NameObject("/AcroForm")] = writer._add_object(DictionaryObject({
-            NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): writer._add_object(packet)}))
+        packet.set_data(
+            b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template '
+            b'xmlns="http://www.xfa.org/schema/xfa-template/3.3/"/></xdp:xdp>'
+        )
+        writer._root_object[NameObject("/AcroForm")] = writer._add_object(
+            DictionaryObject(
+                {NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): writer._add_object(packet)}
+            )
+        )
     if encrypt_with:
         writer.encrypt(user_password=encrypt_with, algorithm="AES-128")
     with open(path, "wb") as out:

@@ -22,8 +22,13 @@ TYPES = tuple(HOOKS)
 FORM_NULLS = {
     "flippingbook": {"timeout": None, "max_retries": None, "rate_limit": None},
     "flipsnack": {"upload_host": None, "timeout": None, "max_retries": None, "rate_limit": None},
-    "ipaper": {"viewer_base_url": None, "credential_fields": None, "timeout": None, "max_retries": None,
-               "rate_limit": None},
+    "ipaper": {
+        "viewer_base_url": None,
+        "credential_fields": None,
+        "timeout": None,
+        "max_retries": None,
+        "rate_limit": None,
+    },
     "papyrs": {"subsite": None, "timeout": None, "max_retries": None, "rate_limit": None},
 }
 FORM_BLANKS = {conn_type: dict.fromkeys(extras, "") for conn_type, extras in FORM_NULLS.items()}
@@ -51,11 +56,15 @@ def test_hooks_are_built_the_way_airflow_builds_them(conn_type):
 @pytest.mark.parametrize("conn_type", TYPES)
 @pytest.mark.parametrize("extras", [FORM_NULLS, FORM_BLANKS], ids=["null", "blank"])
 def test_form_saved_connections_use_the_defaults(sandbox, monkeypatch, conn_type, extras):
-    monkeypatch.setenv("AIRFLOW_CONN_FORM_SAVED", json.dumps(form_connection(sandbox, conn_type, extras[conn_type])))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FORM_SAVED", json.dumps(form_connection(sandbox, conn_type, extras[conn_type]))
+    )
     cls = hook_class(conn_type)
     hook = cls(**{cls.conn_name_attr: "form_saved"})
     assert (hook.timeout, hook.max_retries, hook.limits) == (60.0, 5, cls("form_saved").limits)
-    assert hook.limits == tuple(limit.scaled(hook._extra_float("pacing_speed", 1) / 1.02) for limit in cls.default_limits)
+    assert hook.limits == tuple(
+        limit.scaled(hook._extra_float("pacing_speed", 1) / 1.02) for limit in cls.default_limits
+    )
     ok, message = hook.test_connection()
     assert ok, message
     if conn_type == "ipaper":
@@ -67,8 +76,10 @@ def test_form_saved_connections_use_the_defaults(sandbox, monkeypatch, conn_type
 
 
 def test_unknown_credential_fields_fail_clearly_before_any_call(sandbox, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_FORM_SAVED", json.dumps(
-        form_connection(sandbox, "ipaper", {"credential_fields": "null"})))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FORM_SAVED",
+        json.dumps(form_connection(sandbox, "ipaper", {"credential_fields": "null"})),
+    )
     ok, message = hook_class("ipaper")("form_saved").test_connection()
     assert not ok and "credential_fields" in message and "'null'" in message
     assert sandbox.requests("ipaper") == []
@@ -76,13 +87,18 @@ def test_unknown_credential_fields_fail_clearly_before_any_call(sandbox, monkeyp
 
 # -- through Airflow's own entry points, in a separate process as a user would run them -------------
 
+
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("airflow-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
-    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-               AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__API_AUTH__JWT_ISSUER="flipbook-tests",
-               AIRFLOW__API_AUTH__JWT_SECRET="flipbook-tests-jwt-secret-0123456789")
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__API_AUTH__JWT_ISSUER="flipbook-tests",
+        AIRFLOW__API_AUTH__JWT_SECRET="flipbook-tests-jwt-secret-0123456789",
+    )
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     return env
 
@@ -94,15 +110,25 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 def test_cli_connection_test_succeeds_with_form_saved_connections(sandbox, airflow_env):
     """One process per type: `airflow connections test` against the sandbox, extras as the form saves them."""
     for conn_type in TYPES:
-        env = dict(airflow_env, AIRFLOW_CONN_FORM_SAVED=json.dumps(
-            form_connection(sandbox, conn_type, FORM_NULLS[conn_type])))
+        env = dict(
+            airflow_env,
+            AIRFLOW_CONN_FORM_SAVED=json.dumps(form_connection(sandbox, conn_type, FORM_NULLS[conn_type])),
+        )
         done = run([AIRFLOW, "connections", "test", "form_saved"], env)
-        assert done.returncode == 0 and "Connection success!" in done.stdout, (conn_type, done.stdout, done.stderr)
+        assert done.returncode == 0 and "Connection success!" in done.stdout, (
+            conn_type,
+            done.stdout,
+            done.stderr,
+        )
 
 
 def test_cli_connection_test_fails_clearly_with_wrong_credentials(sandbox, airflow_env):
-    env = dict(airflow_env, AIRFLOW_CONN_WRONG=json.dumps(
-        form_connection(sandbox, "flippingbook", FORM_NULLS["flippingbook"], password="not-the-key")))
+    env = dict(
+        airflow_env,
+        AIRFLOW_CONN_WRONG=json.dumps(
+            form_connection(sandbox, "flippingbook", FORM_NULLS["flippingbook"], password="not-the-key")
+        ),
+    )
     done = run([AIRFLOW, "connections", "test", "wrong"], env)
     assert "Connection failed!" in done.stdout and "FlippingBook" in done.stdout, done.stdout
     assert "not-the-key" not in done.stdout + done.stderr
@@ -127,8 +153,14 @@ def test_rest_test_endpoint_behind_the_ui_button(sandbox, airflow_env):
     bodies = []
     for conn_type in TYPES:
         conn = form_connection(sandbox, conn_type, FORM_NULLS[conn_type])
-        body = {"connection_id": f"{conn_type}_form", "conn_type": conn_type, "host": conn["host"],
-                "login": conn.get("login"), "password": conn["password"], "extra": json.dumps(conn["extra"])}
+        body = {
+            "connection_id": f"{conn_type}_form",
+            "conn_type": conn_type,
+            "host": conn["host"],
+            "login": conn.get("login"),
+            "password": conn["password"],
+            "extra": json.dumps(conn["extra"]),
+        }
         bodies += [body, dict(body, password="wrong-" + conn["password"][:4])]
     done = run([sys.executable, "-c", REST_SCRIPT, json.dumps(bodies)], airflow_env)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -179,15 +211,21 @@ def test_connection_forms_as_the_ui_gets_them(airflow_env):
     methods, 3.2+ from ``conn-fields``. Relabelled and hidden fields, extras with suggestions, no null choice."""
     from airflow_provider_flipbook._compat import READS_CONN_FIELDS
 
-    done = run([sys.executable, "-c", FORM_SCRIPT, "3.2+" if READS_CONN_FIELDS else "3.1", *TYPES], airflow_env)
+    done = run(
+        [sys.executable, "-c", FORM_SCRIPT, "3.2+" if READS_CONN_FIELDS else "3.1", *TYPES], airflow_env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     forms = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(forms) == set(TYPES)
     assert forms["flipsnack"]["standard_fields"]["login"]["title"] == "API key"
     assert forms["flippingbook"]["standard_fields"]["login"]["hidden"] is True
     assert forms["papyrs"]["standard_fields"]["host"]["placeholder"] == "https://<site>.papyrs.com"
-    expected = {"flippingbook": set(), "flipsnack": {"upload_host"}, "ipaper": {"viewer_base_url", "credential_fields"},
-                "papyrs": {"subsite"}}
+    expected = {
+        "flippingbook": set(),
+        "flipsnack": {"upload_host"},
+        "ipaper": {"viewer_base_url", "credential_fields"},
+        "papyrs": {"subsite"},
+    }
     for conn_type, form in forms.items():
         extras = form["extra_fields"]
         assert set(extras) == expected[conn_type] | {"timeout", "max_retries", "rate_limit"}, conn_type
@@ -197,5 +235,7 @@ def test_connection_forms_as_the_ui_gets_them(airflow_env):
     credential_fields = forms["ipaper"]["extra_fields"]["credential_fields"]["schema"]
     assert credential_fields["enum"] == ["all", "pl", "plain"]
     if READS_CONN_FIELDS:
-        assert forms["flipsnack"]["extra_fields"]["upload_host"]["schema"]["examples"] == ["https://upload.flipsnack.com"]
+        assert forms["flipsnack"]["extra_fields"]["upload_host"]["schema"]["examples"] == [
+            "https://upload.flipsnack.com"
+        ]
         assert forms["papyrs"]["extra_fields"]["subsite"]["schema"]["examples"] == ["home"]

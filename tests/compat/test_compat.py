@@ -26,8 +26,10 @@ def test_conf_reads_airflow_configuration():
 
 def test_async_fetch_gives_connection_and_extras_inside_a_running_loop(monkeypatch):
     extra = {"timeout": None, "rate_limit": "5/1", "credential_fields": "pl"}
-    monkeypatch.setenv("AIRFLOW_CONN_COMPAT_PROBE", json.dumps(
-        {"conn_type": "ipaper", "login": "APIKey", "password": "compat-secret-1", "extra": extra}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COMPAT_PROBE",
+        json.dumps({"conn_type": "ipaper", "login": "APIKey", "password": "compat-secret-1", "extra": extra}),
+    )
 
     async def fetch():
         other = asyncio.create_task(asyncio.sleep(0.01))  # another coroutine in flight, as in a triggerer
@@ -51,7 +53,10 @@ def test_retry_policy_args_are_empty_below_3_3():
     if _compat.HAS_RETRY_POLICY:
         from airflow_provider_flipbook.retry import VendorRetryPolicy
 
-        assert isinstance(args["retry_policy"], VendorRetryPolicy) and args["retry_policy"].max_delay_seconds == 120
+        assert (
+            isinstance(args["retry_policy"], VendorRetryPolicy)
+            and args["retry_policy"].max_delay_seconds == 120
+        )
     else:
         assert args == {}
         with pytest.raises(ImportError, match="needs Airflow 3.3"):

@@ -27,19 +27,22 @@ def test_dag_file_imports_and_defines_a_dag(path, monkeypatch):
 
 
 def test_all_three_example_dags_exist():
-    assert set(dag_bag(DAGS).dag_ids) == {"flipbook_publish", "catalog_nightly_refresh",
-                                                          "report_to_intranet"}
+    assert set(dag_bag(DAGS).dag_ids) == {"flipbook_publish", "catalog_nightly_refresh", "report_to_intranet"}
 
 
 def test_parsing_imports_nothing_heavy():
     # Measured over what ``import airflow.sdk`` loads by itself (on 3.1 that includes fastapi).
-    code = ("import sys, runpy, glob, airflow.sdk\n"
-            "before = set(sys.modules)\n"
-            "for f in sorted(glob.glob(sys.argv[1] + '/*.py')): runpy.run_path(f)\n"
-            "heavy = [m for m in ('lxml', 'pypdf', 'requests_toolbelt', 'fastapi', 'uvicorn')\n"
-            "         if m in sys.modules and m not in before]\n"
-            "print('HEAVY=' + ','.join(heavy))")
-    result = subprocess.run([sys.executable, "-c", code, str(DAGS)], capture_output=True, text=True, check=True)
+    code = (
+        "import sys, runpy, glob, airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        "for f in sorted(glob.glob(sys.argv[1] + '/*.py')): runpy.run_path(f)\n"
+        "heavy = [m for m in ('lxml', 'pypdf', 'requests_toolbelt', 'fastapi', 'uvicorn')\n"
+        "         if m in sys.modules and m not in before]\n"
+        "print('HEAVY=' + ','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(DAGS)], capture_output=True, text=True, check=True
+    )
     assert [line for line in result.stdout.splitlines() if line.startswith("HEAVY=")] == ["HEAVY="]
 
 
@@ -55,5 +58,7 @@ def test_conn_ids_and_inputs_are_templated():
     assert {"flippingbook_conn_id", "publication", "title"} <= set(CreateTrackedLinkOperator.template_fields)
     assert {"papyrs_conn_id", "title", "markdown"} <= set(PapyrsMarkdownPageOperator.template_fields)
     assert {"conn_id", "upload"} <= set(PdfConversionSensor.template_fields)
-    assert {"flipsnack_conn_id", "collection_hash", "destination"} <= set(FlipsnackDownloadPackageSensor.template_fields)
+    assert {"flipsnack_conn_id", "collection_hash", "destination"} <= set(
+        FlipsnackDownloadPackageSensor.template_fields
+    )
     assert "pdf_password" not in UploadPdfOperator.template_fields  # secrets are never rendered

@@ -62,13 +62,19 @@ def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files, monke
     flipsnack = flipbook_sandbox.sandbox.vendors["flipsnack"]
     monkeypatch.setitem(flipsnack.options, "conversion_seconds", 250)  # 5 s at the tests' speed
     busy = flipsnack.answered[38]
-    run("catalog_nightly_refresh", catalog_folder=str(demo_files / "samples" / "catalogue"),
-        archive_folder=str(archive))
+    run(
+        "catalog_nightly_refresh",
+        catalog_folder=str(demo_files / "samples" / "catalogue"),
+        archive_folder=str(archive),
+    )
     assert list(archive.glob("*/*.zip"))
     assert flipsnack.answered[38] > busy  # the first night did meet a collection still processing
     papers = flipbook_sandbox.state()["ipaper"]["papers"]
-    run("catalog_nightly_refresh", catalog_folder=str(demo_files / "samples" / "catalogue"),
-        archive_folder=str(archive))
+    run(
+        "catalog_nightly_refresh",
+        catalog_folder=str(demo_files / "samples" / "catalogue"),
+        archive_folder=str(archive),
+    )
     assert flipbook_sandbox.state()["ipaper"]["papers"] == papers  # a rerun adds versions, not papers
 
 

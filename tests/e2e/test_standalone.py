@@ -24,9 +24,13 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAGS = ("flipbook_publish", "catalog_nightly_refresh", "report_to_intranet")
-CREDENTIALS = {"--flippingbook-key": "fbk-E2E-distinctive-7f3a91", "--flipsnack-key": "FSK-E2E-DISTINCT-55AA",
-               "--flipsnack-secret": "FSS-E2E-SECRET-9c2e44", "--ipaper-api-key": "ipk-E2E-distinctive-3b8d",
-               "--papyrs-token": "pyt-E2E-distinctive-a1c6"}
+CREDENTIALS = {
+    "--flippingbook-key": "fbk-E2E-distinctive-7f3a91",
+    "--flipsnack-key": "FSK-E2E-DISTINCT-55AA",
+    "--flipsnack-secret": "FSS-E2E-SECRET-9c2e44",
+    "--ipaper-api-key": "ipk-E2E-distinctive-3b8d",
+    "--papyrs-token": "pyt-E2E-distinctive-a1c6",
+}
 
 
 def free_port() -> int:
@@ -42,39 +46,80 @@ def restore_sigint() -> None:  # a child of a non-interactive shell may inherit 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     home = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "AIRFLOW_HOME": str(home / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-           "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__PARALLELISM": "4",
-           "AIRFLOW__API__PORT": str(free_port()), "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-           "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5", "FLIPBOOK_SAMPLES": str(home / "samples"),
-           "FLIPBOOK_ARCHIVE": str(home / "archive"), "FLIPBOOK_REPORTS": str(home / "reports"),
-           "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
-    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://localhost:{env['AIRFLOW__API__PORT']}/execution/"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__API__PORT": str(free_port()),
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "FLIPBOOK_SAMPLES": str(home / "samples"),
+        "FLIPBOOK_ARCHIVE": str(home / "archive"),
+        "FLIPBOOK_REPORTS": str(home / "reports"),
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+    }
+    env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = (
+        f"http://localhost:{env['AIRFLOW__API__PORT']}/execution/"
+    )
     port = free_port()
     sandbox = subprocess.Popen(
-        [str(BIN / "flipbook-sandbox"), "--port", str(port), "--speed", "20",
-         *[part for pair in CREDENTIALS.items() for part in pair]],
-        stdout=subprocess.PIPE, text=True, env=env, preexec_fn=restore_sigint)
+        [
+            str(BIN / "flipbook-sandbox"),
+            "--port",
+            str(port),
+            "--speed",
+            "20",
+            *[part for pair in CREDENTIALS.items() for part in pair],
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=restore_sigint,
+    )
     for _ in range(4):
         line = sandbox.stdout.readline()
         name, _, value = line.strip().partition("=")
         env[name] = value.strip("'")
-    subprocess.run([str(BIN / "python"), "-m", "airflow_provider_flipbook.sandbox.samples", env["FLIPBOOK_SAMPLES"]],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "airflow_provider_flipbook.sandbox.samples", env["FLIPBOOK_SAMPLES"]],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
-    make_sample_pdf(home / "samples" / "long-report.pdf", 400, "Long report")  # converts for seconds: it defers
+    make_sample_pdf(
+        home / "samples" / "long-report.pdf", 400, "Long report"
+    )  # converts for seconds: it defers
     subprocess.run([str(BIN / "airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     for pool in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
-        subprocess.run([str(BIN / "airflow"), "pools", "set", pool, "2", pool], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "airflow"), "pools", "set", pool, "2", pool],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     log = (home / "standalone.log").open("w")
-    standalone = subprocess.Popen([str(BIN / "airflow"), "standalone"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, preexec_fn=restore_sigint, start_new_session=True)
+    standalone = subprocess.Popen(
+        [str(BIN / "airflow"), "standalone"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=restore_sigint,
+        start_new_session=True,
+    )
     api = f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}"
     try:
         token = wait_for_api(api, Path(env["AIRFLOW_HOME"]), standalone)
-        yield {"conf": {"flipbook_publish": {"pdf": str(home / "samples" / "long-report.pdf")}}, "api": api, "headers": {"Authorization": f"Bearer {token}"}, "home": Path(env["AIRFLOW_HOME"]),
-               "sandbox": f"http://127.0.0.1:{port}"}
+        yield {
+            "conf": {"flipbook_publish": {"pdf": str(home / "samples" / "long-report.pdf")}},
+            "api": api,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "home": Path(env["AIRFLOW_HOME"]),
+            "sandbox": f"http://127.0.0.1:{port}",
+        }
     finally:
         standalone.send_signal(signal.SIGINT)  # SIGTERM would orphan the components
         try:
@@ -99,12 +144,15 @@ def wait_for_api(api: str, home: Path, process: subprocess.Popen) -> str:
         try:
             health = requests.get(f"{api}/api/v2/monitor/health", timeout=5).json()
             passwords = home / "simple_auth_manager_passwords.json.generated"
-            healthy = all(health.get(c, {}).get("status") == "healthy" for c in ("metadatabase", "scheduler",
-                                                                                  "triggerer", "dag_processor"))
+            healthy = all(
+                health.get(c, {}).get("status") == "healthy"
+                for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            )
             if healthy and passwords.exists():
                 password = json.loads(passwords.read_text())["admin"]
-                return requests.post(f"{api}/auth/token", json={"username": "admin", "password": password},
-                                     timeout=10).json()["access_token"]
+                return requests.post(
+                    f"{api}/auth/token", json={"username": "admin", "password": password}, timeout=10
+                ).json()["access_token"]
         except (requests.RequestException, ValueError, KeyError):
             pass
         time.sleep(2)
@@ -117,15 +165,22 @@ def trigger_and_wait(deployment, dag_id: str, conf: dict) -> dict:
     while requests.get(f"{api}/api/v2/dags/{dag_id}", headers=headers, timeout=10).status_code != 200:
         assert time.monotonic() < deadline, f"{dag_id} was never parsed"
         time.sleep(2)
-    requests.patch(f"{api}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers,
-                   timeout=10).raise_for_status()
-    run = requests.post(f"{api}/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf},
-                        headers=headers, timeout=10)
+    requests.patch(
+        f"{api}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10
+    ).raise_for_status()
+    run = requests.post(
+        f"{api}/api/v2/dags/{dag_id}/dagRuns",
+        json={"logical_date": None, "conf": conf},
+        headers=headers,
+        timeout=10,
+    )
     run.raise_for_status()
     run_id = run.json()["dag_run_id"]
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        state = requests.get(f"{api}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=headers, timeout=10).json()
+        state = requests.get(
+            f"{api}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=headers, timeout=10
+        ).json()
         if state["state"] in ("success", "failed"):
             return state
         time.sleep(3)
@@ -138,8 +193,12 @@ def test_example_dags_under_airflow_standalone(deployment):
         state = trigger_and_wait(deployment, dag_id, deployment["conf"].get(dag_id, {}))
         assert state["state"] == "success", f"{dag_id}: {state}"
         runs[dag_id] = state["dag_run_id"]
-    links = requests.get(f"{deployment['api']}/api/v2/dags/flipbook_publish/dagRuns/{runs['flipbook_publish']}"
-                         "/taskInstances/upload_pdf/links", headers=deployment["headers"], timeout=10).json()
+    links = requests.get(
+        f"{deployment['api']}/api/v2/dags/flipbook_publish/dagRuns/{runs['flipbook_publish']}"
+        "/taskInstances/upload_pdf/links",
+        headers=deployment["headers"],
+        timeout=10,
+    ).json()
     assert links["extra_links"]["View flipbook"].startswith(deployment["sandbox"] + "/flippingbook/view/")
     logs = deployment["home"] / "logs"
     task_logs = list(logs.rglob("*.log"))

@@ -44,10 +44,15 @@ def test_test_connection_succeeds_with_the_printed_connections(sandbox, hook_cls
     assert secret not in message
 
 
-@pytest.mark.parametrize("hook_cls, expected", [
-    (FlippingBookHook, "InvalidApiKey"), (FlipsnackHook, "code 41"), (IPaperHook, "LOGIN_SECURITY_VIOLATION"),
-    (PapyrsHook, "HTTP 403"),
-])
+@pytest.mark.parametrize(
+    "hook_cls, expected",
+    [
+        (FlippingBookHook, "InvalidApiKey"),
+        (FlipsnackHook, "code 41"),
+        (IPaperHook, "LOGIN_SECURITY_VIOLATION"),
+        (PapyrsHook, "HTTP 403"),
+    ],
+)
 def test_test_connection_fails_with_the_vendors_error_and_no_credential(sandbox, hook_cls, expected):
     conn = dict(sandbox.connections()[hook_cls.conn_type])
     conn.update(password="wrong-password-123", login="wrong-login-123" if conn.get("login") else None)
@@ -88,7 +93,11 @@ def test_persistent_rate_limit_raises_a_typed_error(sandbox):
     with pytest.raises(RateLimitError) as error:
         hook.me()
     assert (error.value.vendor, error.value.operation, error.value.status, error.value.code) == (
-        "FlippingBook", "auth.me", 429, "InternalError") or error.value.status == 429
+        "FlippingBook",
+        "auth.me",
+        429,
+        "InternalError",
+    ) or error.value.status == 429
     assert error.value.retry_after == 1.0
 
 
@@ -129,13 +138,17 @@ def test_pacing_keeps_papyrs_inside_its_limit(sandbox):
 
 
 def test_malformed_answers_are_clear_errors(sandbox):
-    for vendor, call in (("flippingbook", lambda: FlippingBookHook().me()),
-                         ("ipaper", lambda: IPaperHook().get_all_papers()),
-                         ("papyrs", lambda: PapyrsHook().list_pages()),
-                         ("flipsnack", lambda: FlipsnackHook().user_stats())):
+    for vendor, call in (
+        ("flippingbook", lambda: FlippingBookHook().me()),
+        ("ipaper", lambda: IPaperHook().get_all_papers()),
+        ("papyrs", lambda: PapyrsHook().list_pages()),
+        ("flipsnack", lambda: FlipsnackHook().user_stats()),
+    ):
         for body in ("truncated", "html", "empty"):
             sandbox.fault(vendor, kind="malformed", body=body)
-            with pytest.raises(MalformedResponseError, match="expected JSON|malformed XML|empty body|no <code>"):
+            with pytest.raises(
+                MalformedResponseError, match="expected JSON|malformed XML|empty body|no <code>"
+            ):
                 call()
     sandbox.fault("ipaper", kind="malformed", body="nocode")
     with pytest.raises(MalformedResponseError, match="no <code>"):
@@ -150,7 +163,10 @@ def test_flippingbook_paging_iterates_every_publication(sandbox, samples):
     names = [p["name"] for p in hook.iter_publications(query="Paged", page_size=2)]
     assert names == [f"Paged {n}" for n in range(5)]
     assert [r.query for r in sandbox.requests("flippingbook")[created:] if r.method == "GET"] == [
-        "query=Paged&count=2&offset=0", "query=Paged&count=2&offset=2", "query=Paged&count=2&offset=4"]
+        "query=Paged&count=2&offset=0",
+        "query=Paged&count=2&offset=2",
+        "query=Paged&count=2&offset=4",
+    ]
 
 
 def test_flippingbook_typed_methods(sandbox):
@@ -158,9 +174,15 @@ def test_flippingbook_typed_methods(sandbox):
     created = hook.create_publication(name="Typed", description="d")
     pid = created["id"]
     hook.update_publication(pid, name="Typed 2")
-    assert hook.customize_publication(pid, theme="dark", setPasswordProtection="numeric",
-                                      generatePasswordLength=6)["customizationOptions"]["theme"] == "dark"
-    link = hook.create_tracked_link("Reader", publication_uid=pid, notification_type="Email", on_view_trigger=True)
+    assert (
+        hook.customize_publication(
+            pid, theme="dark", setPasswordProtection="numeric", generatePasswordLength=6
+        )["customizationOptions"]["theme"]
+        == "dark"
+    )
+    link = hook.create_tracked_link(
+        "Reader", publication_uid=pid, notification_type="Email", on_view_trigger=True
+    )
     assert hook.disable_tracked_link(link["id"])["state"].startswith("WithoutNewData") or True
     assert "Active" in hook.enable_tracked_link(link["id"])["state"]
     assert [x["id"] for x in hook.iter_tracked_links(publication_uid=pid)] == [link["id"]]
@@ -188,12 +210,15 @@ def test_flippingbook_key_limit(sandbox):
         hook.create_api_key()
 
 
-@pytest.mark.parametrize("items_key", ["items", "flipbooks"])  # getCollection's page is cut off before the key
+@pytest.mark.parametrize(
+    "items_key", ["items", "flipbooks"]
+)  # getCollection's page is cut off before the key
 def test_flipsnack_collections(sandbox, samples, items_key):
     sandbox.sandbox.vendors["flipsnack"].options["items_key"] = items_key
     hook = FlipsnackHook()
-    created = hook.create_collection(open_file=lambda: samples["three"].open("rb"), filename="three.pdf",
-                                     title="Coll")
+    created = hook.create_collection(
+        open_file=lambda: samples["three"].open("rb"), filename="three.pdf", title="Coll"
+    )
     collection = created["collectionHash"]
     assert created[items_key][0]["status"] == "processing"
     assert hook.conversion_status(collection)["state"] == "running"
@@ -222,13 +247,18 @@ def test_flipsnack_code_38_waits_only_up_to_processing_timeout(sandbox, samples,
     monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 3000)  # 60 s here
     hook = FlipsnackHook()
     hook.__dict__["extras"] = {**hook.extras, "processing_timeout": 25, "processing_poll_interval": 5}
-    collection = hook.create_collection(open_file=lambda: samples["three"].open("rb"), title="Busy")["collectionHash"]
+    collection = hook.create_collection(open_file=lambda: samples["three"].open("rb"), title="Busy")[
+        "collectionHash"
+    ]
     started = time.monotonic()
     with pytest.raises(CollectionProcessingError) as busy:
         hook.get_embed(collection)
     assert busy.value.code == 38 and time.monotonic() - started < 2
-    assert hook.package_status(collection) == {"state": "running", "detail": "collection processing",
-                                               "resource_url": None}
+    assert hook.package_status(collection) == {
+        "state": "running",
+        "detail": "collection processing",
+        "resource_url": None,
+    }
 
 
 @pytest.fixture
@@ -267,13 +297,16 @@ def canned():
     server.shutdown()
 
 
-@pytest.mark.parametrize(("data", "operation"), [
-    ({"collectionHash": "abc", "pages": []}, "collection.getCollection"),
-    ({"collectionHash": "abc", "items": [{"status": "queued"}]}, "collection.getCollection"),
-    ({"collectionHash": "abc", "items": "complete"}, "collection.getCollection"),
-    ({"state": "done"}, "collection.downloadHTML"),
-    ({"status": "COMPLETE"}, "collection.downloadHTML"),
-])
+@pytest.mark.parametrize(
+    ("data", "operation"),
+    [
+        ({"collectionHash": "abc", "pages": []}, "collection.getCollection"),
+        ({"collectionHash": "abc", "items": [{"status": "queued"}]}, "collection.getCollection"),
+        ({"collectionHash": "abc", "items": "complete"}, "collection.getCollection"),
+        ({"state": "done"}, "collection.downloadHTML"),
+        ({"status": "COMPLETE"}, "collection.downloadHTML"),
+    ],
+)
 def test_flipsnack_unknown_answer_shapes_fail_at_once(sandbox, canned, data, operation):
     """A shape the documents do not show is an error naming the operation and the keys seen, never "running"."""
     hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": data})
@@ -291,7 +324,9 @@ def test_ipaper_typed_methods(sandbox, samples):
     assert hook.get_paper_id_from_url("/catalogues/spring/") == paper
     assert hook.get_paper_id_from_url("/nowhere/") is None
     hook.set_publication_period(paper, "2026-01-01 00:00:00", "2026-12-31 23:59:00")
-    assert [p for p in hook.iter_papers() if p["id"] == str(paper)][0]["publicationperiod-from"].startswith("2026")
+    assert [p for p in hook.iter_papers() if p["id"] == str(paper)][0]["publicationperiod-from"].startswith(
+        "2026"
+    )
     hook.set_setting(paper, "iconPdf", False)
     assert hook.get_setting(paper, "iconPdf") == "false"
     hook.add_custom_field("Season", "string")
@@ -301,7 +336,9 @@ def test_ipaper_typed_methods(sandbox, samples):
     assert hook.search_by_name("spring")[0]["paperID"] == str(paper)
     directory = hook.create_media_directory(0, "Data")
     first = hook.upload_media_file(directory, "stock.csv", lambda: open(samples["small"], "rb"))
-    assert hook.upload_media_file(directory, "stock.csv", lambda: open(samples["three"], "rb")) == first  # upsert
+    assert (
+        hook.upload_media_file(directory, "stock.csv", lambda: open(samples["three"], "rb")) == first
+    )  # upsert
     assert len(hook.get_pageviews_per_day(paper, "2026-01-01", "2026-01-07")) == 7
     assert hook.get_visitors(paper, "2026-01-01", "2026-01-07") >= 0
     with pytest.raises(VendorApiError, match="CUSTOMFIELD_FIELD_NAME_IS_NOT_UNIQUE"):
@@ -314,7 +351,10 @@ def test_papyrs_typed_methods(sandbox, samples):
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     page = hook.create_page("Intranet", category="Reports/2026")
     heading = hook.create_widget(page["id"], "heading", "Hello", heading="h2", styleclass="line")
-    assert (heading["heading"], heading["styleclass"]) == ("h2", "line")  # the sandbox reads them from the URL
+    assert (heading["heading"], heading["styleclass"]) == (
+        "h2",
+        "line",
+    )  # the sandbox reads them from the URL
     sent = [e for e in sandbox.requests("papyrs") if "heading/create" in e.path][-1]
     assert {"heading=h2", "styleclass=line", "format=html"} <= set(sent.query.split("&"))
     updated = hook.update_widget(page["id"], "heading", heading["id"], "Hello again")
@@ -370,7 +410,9 @@ def test_exceptions_survive_pickling():
 
 
 def test_flipsnack_an_empty_item_list_is_not_finished(sandbox, canned):
-    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": {"collectionHash": "a", "flipbooks": []}})
+    hook = canned(
+        FlipsnackHook, sandbox, {"code": 20, "status": "OK", "data": {"collectionHash": "a", "flipbooks": []}}
+    )
     assert hook.conversion_status("a")["state"] == "running"
 
 
@@ -381,7 +423,9 @@ def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
         hook.create_markdown("1", "# Title", page={"id": "1", "json": [[]]})
 
 
-@pytest.mark.parametrize("progress_key", ["Progress", "progress"])  # the page writes Progress, its peers camelCase
+@pytest.mark.parametrize(
+    "progress_key", ["Progress", "progress"]
+)  # the page writes Progress, its peers camelCase
 def test_flippingbook_source_progress_in_either_casing(sandbox, samples, progress_key):
     import base64
 
@@ -396,21 +440,41 @@ def test_flippingbook_source_progress_in_either_casing(sandbox, samples, progres
             break
         time.sleep(0.01)
     assert status["state"] == "success"
-    assert any(d.startswith("Completed L1 ") and d.split()[-1].isdigit() for d in seen), seen  # progress was read
+    assert any(d.startswith("Completed L1 ") and d.split()[-1].isdigit() for d in seen), (
+        seen
+    )  # progress was read
 
 
-@pytest.mark.parametrize(("answer", "call", "expected"), [
-    ({"success": True, "source": {"id": "s", "state": "Converting"}}, "status", "unrecognised source state 'Converting'"),
-    ({"success": True, "item": {"id": "s"}}, "status", r"expected 'source' \(dict\), keys seen: \['item', 'success'\]"),
-    ({"success": True, "publication": {"id": "p"}}, "summary", "the publication has no 'state'"),
-    ({"success": True, "publicationId": "p"}, "create", r"expected 'id' \(str\), keys seen"),
-    ({"success": True, "id": "p"}, "create", "the answer has no 'createdSource'"),
-    ({"success": True, "id": "p", "createdSource": {"success": True}}, "create", "'createdSource' has no 'id'"),
-])
+@pytest.mark.parametrize(
+    ("answer", "call", "expected"),
+    [
+        (
+            {"success": True, "source": {"id": "s", "state": "Converting"}},
+            "status",
+            "unrecognised source state 'Converting'",
+        ),
+        (
+            {"success": True, "item": {"id": "s"}},
+            "status",
+            r"expected 'source' \(dict\), keys seen: \['item', 'success'\]",
+        ),
+        ({"success": True, "publication": {"id": "p"}}, "summary", "the publication has no 'state'"),
+        ({"success": True, "publicationId": "p"}, "create", r"expected 'id' \(str\), keys seen"),
+        ({"success": True, "id": "p"}, "create", "the answer has no 'createdSource'"),
+        (
+            {"success": True, "id": "p", "createdSource": {"success": True}},
+            "create",
+            "'createdSource' has no 'id'",
+        ),
+    ],
+)
 def test_flippingbook_unknown_answer_shapes_fail_at_once(sandbox, canned, answer, call, expected):
     hook = canned(FlippingBookHook, sandbox, answer)
-    run = {"status": lambda: hook.conversion_status("p", "s"), "summary": lambda: hook.conversion_status("p"),
-           "create": lambda: hook.create_publication(name="x", data="JVBERi0=")}[call]
+    run = {
+        "status": lambda: hook.conversion_status("p", "s"),
+        "summary": lambda: hook.conversion_status("p"),
+        "create": lambda: hook.create_publication(name="x", data="JVBERi0="),
+    }[call]
     with pytest.raises(VendorApiError, match=expected):
         run()
 
@@ -418,8 +482,11 @@ def test_flippingbook_unknown_answer_shapes_fail_at_once(sandbox, canned, answer
 def test_a_vendor_ignoring_paging_parameters_never_loops_forever(sandbox, canned, caplog):
     """Flipsnack's from/to and Papyrs' page, ignored by the vendor: the repeated page ends the listing, loudly."""
     collections = [{"collectionHash": f"h{n}", "collectionTitle": f"T{n}"} for n in range(2)]
-    hook = canned(FlipsnackHook, sandbox, {"code": 20, "status": "OK",
-                                           "data": {"collections": collections, "collectionCount": 9}})
+    hook = canned(
+        FlipsnackHook,
+        sandbox,
+        {"code": 20, "status": "OK", "data": {"collections": collections, "collectionCount": 9}},
+    )
     with caplog.at_level("WARNING"):
         assert [c["collectionHash"] for c in hook.iter_collections(page_size=2)] == ["h0", "h1"]
     assert "repeats the previous one" in caplog.text

@@ -203,7 +203,10 @@ def test_usewildcards_is_sent_for_string_fields_only(sandbox):
         ("SearchPapersByContent", lambda hook: hook.search_by_content("x")),
         ("GetCustomFieldDefinitions", lambda hook: hook.get_custom_field_definitions()),
         ("GetNumberOfVisitors", lambda hook: hook.get_visitors(182, "2026-01-01", "2026-01-02")),
-        ("GetNumberOfPageviewsPerDay", lambda hook: hook.get_pageviews_per_day(182, "2026-01-01", "2026-01-02")),
+        (
+            "GetNumberOfPageviewsPerDay",
+            lambda hook: hook.get_pageviews_per_day(182, "2026-01-01", "2026-01-02"),
+        ),
     ],
 )
 def test_an_unknown_answer_shape_fails_at_once_naming_the_operation_and_what_it_saw(sandbox, route, call):

@@ -21,8 +21,9 @@ OBJECTS = {"flippingbook": "publications", "ipaper": "papers", "flipsnack": "col
 
 def upload(vendor, pdf, **kwargs):
     kwargs.setdefault("name", f"Report {vendor}")
-    return UploadPdfOperator(task_id=f"upload_{vendor}", conn_id=f"{vendor}_default", pdf=str(pdf),
-                             poll_interval=0.05, **kwargs)
+    return UploadPdfOperator(
+        task_id=f"upload_{vendor}", conn_id=f"{vendor}_default", pdf=str(pdf), poll_interval=0.05, **kwargs
+    )
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -47,19 +48,27 @@ def test_upload_defers_and_completes(sandbox, samples, context, vendor):
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(dict(context, task_state_store=None))
     assert deferred.value.timeout is None and deferred.value.method_name == "execute_complete"
-    result = run_deferred(upload(vendor, samples["three"], wait_for_conversion=True, deferrable=True), context)
+    result = run_deferred(
+        upload(vendor, samples["three"], wait_for_conversion=True, deferrable=True), context
+    )
     assert result["total_pages"] == 3
 
 
 def test_upload_adds_versions_to_existing_publications(sandbox, samples, context):
     first = upload("flippingbook", samples["small"]).execute(context)
     second = upload("flippingbook", samples["three"], publication_id=first["publication_id"]).execute(
-        {"ti": context["ti"]})
+        {"ti": context["ti"]}
+    )
     assert second["publication_id"] == first["publication_id"] and second["version_id"] != first["version_id"]
-    assert sandbox.state()["flippingbook"] == {**sandbox.state()["flippingbook"], "publications": 1, "sources": 2}
+    assert sandbox.state()["flippingbook"] == {
+        **sandbox.state()["flippingbook"],
+        "publications": 1,
+        "sources": 2,
+    }
     paper = upload("ipaper", samples["small"], wait_for_conversion=True).execute({"ti": context["ti"]})
-    again = upload("ipaper", samples["three"], publication_id=paper["publication_id"],
-                   wait_for_conversion=True).execute({"ti": context["ti"]})
+    again = upload(
+        "ipaper", samples["three"], publication_id=paper["publication_id"], wait_for_conversion=True
+    ).execute({"ti": context["ti"]})
     assert again["publication_id"] == paper["publication_id"] and again["total_pages"] == 3
     assert sandbox.state()["ipaper"]["papers"] == 1
 
@@ -88,7 +97,10 @@ def test_a_retry_resumes_instead_of_uploading_again(sandbox, samples, context):
     second_try = upload("flippingbook", samples["small"], wait_for_conversion=True)
     result = second_try.execute(context)
     assert result["total_pages"] == 4
-    assert sandbox.state()["flippingbook"]["publications"] == 1 and sandbox.state()["flippingbook"]["sources"] == 1
+    assert (
+        sandbox.state()["flippingbook"]["publications"] == 1
+        and sandbox.state()["flippingbook"]["sources"] == 1
+    )
 
 
 def test_a_retry_after_a_failed_conversion_uploads_afresh(sandbox, samples, context):
@@ -99,10 +111,12 @@ def test_a_retry_after_a_failed_conversion_uploads_afresh(sandbox, samples, cont
 
 # -- PdfConversionSensor ---------------------------------------------------------------------------------
 
+
 def sensor(vendor, result, **kwargs):
     kwargs.setdefault("timeout", 30)
-    return PdfConversionSensor(task_id=f"wait_{vendor}", conn_id=f"{vendor}_default", upload=result,
-                               poke_interval=0.05, **kwargs)
+    return PdfConversionSensor(
+        task_id=f"wait_{vendor}", conn_id=f"{vendor}_default", upload=result, poke_interval=0.05, **kwargs
+    )
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -145,20 +159,33 @@ def test_sensor_timeout_means_the_same_in_every_mode(sandbox, samples, context, 
 
 
 def test_trigger_serialization_round_trip():
-    trigger = PdfConversionTrigger(conn_id="flippingbook_default", publication_id="p", version_id="v",
-                                   poll_interval=2.5, deadline=123.0)
+    trigger = PdfConversionTrigger(
+        conn_id="flippingbook_default", publication_id="p", version_id="v", poll_interval=2.5, deadline=123.0
+    )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_flipbook.triggers.conversion.PdfConversionTrigger"
-    assert kwargs == {"conn_id": "flippingbook_default", "poll_interval": 2.5, "deadline": 123.0,
-                      "wait_first": True, "publication_id": "p", "version_id": "v", "summary": True}
+    assert kwargs == {
+        "conn_id": "flippingbook_default",
+        "poll_interval": 2.5,
+        "deadline": 123.0,
+        "wait_first": True,
+        "publication_id": "p",
+        "version_id": "v",
+        "summary": True,
+    }
     assert PdfConversionTrigger(**kwargs).serialize() == (classpath, kwargs)
 
 
 def test_trigger_reports_a_vanished_publication_as_one_failed_event(sandbox):
     import asyncio
 
-    trigger = PdfConversionTrigger(conn_id="flippingbook_default", publication_id="0" * 32, poll_interval=0.01,
-                                   deadline=time.time() + 5, wait_first=False)
+    trigger = PdfConversionTrigger(
+        conn_id="flippingbook_default",
+        publication_id="0" * 32,
+        poll_interval=0.01,
+        deadline=time.time() + 5,
+        wait_first=False,
+    )
 
     async def events():
         return [e.payload async for e in trigger.run()]
@@ -169,16 +196,29 @@ def test_trigger_reports_a_vanished_publication_as_one_failed_event(sandbox):
 
 # -- CreateTrackedLinkOperator ------------------------------------------------------------------------------
 
+
 def test_tracked_links_for_each_recipient_and_reuse(sandbox, samples, context):
     result = upload("flippingbook", samples["small"]).execute(context)
-    links = [CreateTrackedLinkOperator(task_id=f"link_{n}", publication=result, title=who,
-                                       notification_type="Email", notify_on_first_view=True).execute(context)
-             for n, who in enumerate(["Ann", "Bob", "Cy"])]
-    assert len({link["url"] for link in links}) == 3 and all(link["url"].startswith(sandbox.url) for link in links)
-    again = CreateTrackedLinkOperator(task_id="retry", publication=result["url"], title="Bob").execute(context)
+    links = [
+        CreateTrackedLinkOperator(
+            task_id=f"link_{n}",
+            publication=result,
+            title=who,
+            notification_type="Email",
+            notify_on_first_view=True,
+        ).execute(context)
+        for n, who in enumerate(["Ann", "Bob", "Cy"])
+    ]
+    assert len({link["url"] for link in links}) == 3 and all(
+        link["url"].startswith(sandbox.url) for link in links
+    )
+    again = CreateTrackedLinkOperator(task_id="retry", publication=result["url"], title="Bob").execute(
+        context
+    )
     assert again["reused"] and again["link_id"] == links[1]["link_id"]
-    forced = CreateTrackedLinkOperator(task_id="new", publication=result["publication_id"], title="Bob",
-                                       reuse_existing=False).execute(context)
+    forced = CreateTrackedLinkOperator(
+        task_id="new", publication=result["publication_id"], title="Bob", reuse_existing=False
+    ).execute(context)
     assert forced["link_id"] != links[1]["link_id"]
     assert sandbox.state()["flippingbook"]["tracked_links"] == 4
 
@@ -192,27 +232,40 @@ def test_tracked_link_bad_input_is_refused_before_any_call(sandbox, context):
 
 # -- PapyrsMarkdownPageOperator ---------------------------------------------------------------------------
 
-REPORT = "# Weekly report\n\nAll **green**.\n\n| vendor | views |\n|---|---|\n| FB | 12 |\n\n## Details\n\nMore."
+REPORT = (
+    "# Weekly report\n\nAll **green**.\n\n| vendor | views |\n|---|---|\n| FB | 12 |\n\n## Details\n\nMore."
+)
 
 
 def test_markdown_page_uses_two_requests_plus_one_per_attachment(sandbox, samples, context, tmp_path):
     csv = tmp_path / "stats.csv"
     csv.write_text("vendor,views\nFB,12\n")
-    result = PapyrsMarkdownPageOperator(task_id="page", title="Weekly", markdown=REPORT, folder="Reports",
-                                        attachments=[str(csv)]).execute(context)
+    result = PapyrsMarkdownPageOperator(
+        task_id="page", title="Weekly", markdown=REPORT, folder="Reports", attachments=[str(csv)]
+    ).execute(context)
     assert [r.path.rsplit("/api/v1/", 1)[1] for r in sandbox.requests("papyrs")] == [
-        "pages/create/", f"page/{result['page_id']}/markdown/create/", f"page/{result['page_id']}/attachment/create/"]
+        "pages/create/",
+        f"page/{result['page_id']}/markdown/create/",
+        f"page/{result['page_id']}/attachment/create/",
+    ]
     assert result["widgets"] == 4 and result["attachments"] == ["stats.csv"]
     assert context["ti"].xcom["page_url"] == result["url"]
 
 
 def test_markdown_page_replace_mode_and_discussion(sandbox, context, tmp_path):
-    first = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=REPORT, folder="Ops").execute(context)
+    first = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=REPORT, folder="Ops").execute(
+        context
+    )
     md = tmp_path / "daily.md"
     md.write_text("# Daily\n\nNew numbers.")
-    second = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=str(md), folder="Ops",
-                                        if_exists="replace", discussion_post="Updated").execute(
-        {"ti": context["ti"]})
+    second = PapyrsMarkdownPageOperator(
+        task_id="p",
+        title="Daily",
+        markdown=str(md),
+        folder="Ops",
+        if_exists="replace",
+        discussion_post="Updated",
+    ).execute({"ti": context["ti"]})
     assert second["replaced"] == [first["page_id"]] and second["post_id"]
     state = sandbox.state()["papyrs"]
     assert state["pages"] == 1 and state["discussion_posts"] == 1
@@ -246,15 +299,24 @@ def test_markdown_bad_input(sandbox, context):
 
 # -- FlipsnackDownloadPackageSensor -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
 def test_download_package_in_every_mode(sandbox, samples, context, tmp_path, mode):
     result = upload("flipsnack", samples["three"], wait_for_conversion=True).execute(context)
-    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
-                                             destination=str(tmp_path) + "/", poke_interval=0.3, timeout=60,
-                                             deferrable=mode == "deferrable",
-                                             mode="reschedule" if mode == "reschedule" else "poke")
-    final = {"poke": waiting.execute, "reschedule": lambda c: run_rescheduled(waiting, c),
-             "deferrable": lambda c: run_deferred(waiting, c)}[mode](context)
+    waiting = FlipsnackDownloadPackageSensor(
+        task_id="pkg",
+        collection_hash=result["publication_id"],
+        destination=str(tmp_path) + "/",
+        poke_interval=0.3,
+        timeout=60,
+        deferrable=mode == "deferrable",
+        mode="reschedule" if mode == "reschedule" else "poke",
+    )
+    final = {
+        "poke": waiting.execute,
+        "reschedule": lambda c: run_rescheduled(waiting, c),
+        "deferrable": lambda c: run_deferred(waiting, c),
+    }[mode](context)
     import zipfile
 
     assert final["status"] == "COMPLETE" and final["size"] > 0
@@ -264,9 +326,13 @@ def test_download_package_in_every_mode(sandbox, samples, context, tmp_path, mod
 
 def test_download_after_the_url_would_have_expired(sandbox, samples, context, tmp_path):
     result = upload("flipsnack", samples["three"], wait_for_conversion=True).execute(context)
-    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
-                                             destination=str(tmp_path / "pkg.zip"), poke_interval=0.3,
-                                             deferrable=True)
+    waiting = FlipsnackDownloadPackageSensor(
+        task_id="pkg",
+        collection_hash=result["publication_id"],
+        destination=str(tmp_path / "pkg.zip"),
+        poke_interval=0.3,
+        deferrable=True,
+    )
     with pytest.raises(TaskDeferred) as deferred:
         waiting.execute(context)
     import asyncio
@@ -310,8 +376,9 @@ def test_flippingbook_large_object_store_pdf_goes_by_signed_url(sandbox, samples
 
 
 @pytest.mark.parametrize("mode", ["poke", "deferrable"])
-def test_download_package_waits_while_the_new_collection_converts(sandbox, samples, context, tmp_path, mode,
-                                                                   monkeypatch):
+def test_download_package_waits_while_the_new_collection_converts(
+    sandbox, samples, context, tmp_path, mode, monkeypatch
+):
     """The first night of catalog_nightly_refresh: the package is asked for right after the upload, while
     the vendor still answers code 38 "Collection is in processing state" (api-status-codes)."""
     from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
@@ -321,14 +388,20 @@ def test_download_package_waits_while_the_new_collection_converts(sandbox, sampl
     with pytest.raises(AirflowException) as busy:
         FlipsnackHook().call("collection.downloadHTML", collectionHash=result["publication_id"])
     assert busy.value.code == 38
-    waiting = FlipsnackDownloadPackageSensor(task_id="pkg", collection_hash=result["publication_id"],
-                                             destination=str(tmp_path) + "/", poke_interval=0.2, timeout=60,
-                                             deferrable=mode == "deferrable")
+    waiting = FlipsnackDownloadPackageSensor(
+        task_id="pkg",
+        collection_hash=result["publication_id"],
+        destination=str(tmp_path) + "/",
+        poke_interval=0.2,
+        timeout=60,
+        deferrable=mode == "deferrable",
+    )
     final = waiting.execute(context) if mode == "poke" else run_deferred(waiting, context)
     assert final["status"] == "COMPLETE" and final["size"] > 0
 
 
 # -- FlippingBook: what the documents say about sources and tracked links --------------------------------
+
 
 def test_xfa_pdf_is_refused_before_upload_on_flippingbook(sandbox, samples, context):
     """The Source entity: "a single PDF file that is not password-protected and does not contain XFA (forms)"."""
@@ -345,8 +418,11 @@ def test_a_refused_first_source_reaches_the_user(sandbox, samples, context, monk
     sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
     monkeypatch.setattr(files, "check_pdf", lambda *a, **k: type("F", (), {"pages": 2, "size": 1})())
     if when == "report":
-        with pytest.raises(AirflowException, match=r"publication.create source failed \(code InvalidData\): the PDF "
-                                                   r"was refused: Invalid source: PDFs with XFA forms"):
+        with pytest.raises(
+            AirflowException,
+            match=r"publication.create source failed \(code InvalidData\): the PDF "
+            r"was refused: Invalid source: PDFs with XFA forms",
+        ):
             upload("flippingbook", samples["xfa"]).execute(context)
     else:
         result = upload("flippingbook", samples["xfa"]).execute(context)
@@ -364,7 +440,9 @@ def test_tracked_link_url_on_a_custom_domain(sandbox, samples, context, link_url
     assert result["url"].startswith("https://docs.example.com/view/")
     link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Ann").execute(context)
     if link_url:
-        assert link["url"] == f"{sandbox.url}/flippingbook/link/{link['url_name']}"  # the vendor's own URL wins
+        assert (
+            link["url"] == f"{sandbox.url}/flippingbook/link/{link['url_name']}"
+        )  # the vendor's own URL wins
     else:
         assert link["url"] == f"https://docs.example.com/link/{link['url_name']}"
 
@@ -382,14 +460,16 @@ def test_not_opened_until_is_sent_as_an_iso_8601_date_time(sandbox, samples, con
     from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
     result = upload("flippingbook", samples["small"]).execute(context)
-    link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Cy",
-                                     not_opened_until="2026-06-20T09:00:00+02:00").execute(context)
+    link = CreateTrackedLinkOperator(
+        task_id="link", publication=result, title="Cy", not_opened_until="2026-06-20T09:00:00+02:00"
+    ).execute(context)
     until = FlippingBookHook().get_tracked_link(link["link_id"])["triggers"]["onNotOpenedUntil"]
     assert until == {"enabled": True, "until": "2026-06-20T07:00:00Z"}
     before = len(sandbox.requests("flippingbook"))
     with pytest.raises(AirflowException, match="not an ISO 8601 date-time: 'next friday'"):
-        CreateTrackedLinkOperator(task_id="bad", publication=result, title="Di",
-                                  not_opened_until="next friday").execute(context)
+        CreateTrackedLinkOperator(
+            task_id="bad", publication=result, title="Di", not_opened_until="next friday"
+        ).execute(context)
     assert len(sandbox.requests("flippingbook")) == before
 
 
@@ -401,8 +481,15 @@ def test_deferred_upload_returns_the_whole_upload_without_defer_kwargs(sandbox, 
 
     from airflow.sdk.exceptions import TaskDeferred
 
-    operator = UploadPdfOperator(task_id="u", conn_id=f"{vendor}_default", pdf=str(samples["small"]), name="Event",
-                                 wait_for_conversion=True, deferrable=True, poll_interval=0.05)
+    operator = UploadPdfOperator(
+        task_id="u",
+        conn_id=f"{vendor}_default",
+        pdf=str(samples["small"]),
+        name="Event",
+        wait_for_conversion=True,
+        deferrable=True,
+        poll_interval=0.05,
+    )
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
     classpath, kwargs = deferred.value.trigger.serialize()

@@ -3,7 +3,13 @@ import os
 
 import pytest
 
-FAST = {"retry_min_wait": 0.01, "retry_max_wait": 0.05, "timeout": 1.0, "max_retries": 4, "max_retry_after": 1.0}
+FAST = {
+    "retry_min_wait": 0.01,
+    "retry_max_wait": 0.05,
+    "timeout": 1.0,
+    "max_retries": 4,
+    "max_retry_after": 1.0,
+}
 
 
 @pytest.fixture

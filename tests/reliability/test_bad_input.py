@@ -18,10 +18,16 @@ def upload(vendor, pdf, **kwargs):
 
 
 @pytest.mark.parametrize("vendor", ["flippingbook", "ipaper", "flipsnack"])
-@pytest.mark.parametrize("sample, message", [
-    ("missing", "does not exist"), ("empty", "is empty"), ("not_pdf", "is not a PDF"),
-    ("truncated", "not a readable PDF|has no pages"), ("encrypted", "is encrypted"),
-])
+@pytest.mark.parametrize(
+    "sample, message",
+    [
+        ("missing", "does not exist"),
+        ("empty", "is empty"),
+        ("not_pdf", "is not a PDF"),
+        ("truncated", "not a readable PDF|has no pages"),
+        ("encrypted", "is encrypted"),
+    ],
+)
 def test_bad_files(sandbox, samples, context, unchanged, vendor, sample, message):
     path = samples.get(sample, samples["small"].parent / "missing.pdf")
     with pytest.raises(AirflowException, match=message):
@@ -65,7 +71,8 @@ def test_an_unknown_publication_id(sandbox, samples, context, unchanged):
         upload("ipaper", samples["small"], publication_id="424242").execute(context)
     with pytest.raises(AirflowException, match="ObjectNotFound"):
         CreateTrackedLinkOperator(task_id="l", publication="e" * 32, title="x", reuse_existing=False).execute(
-            context)
+            context
+        )
 
 
 @pytest.mark.parametrize("markdown", ["", "\n  \n"])
@@ -80,22 +87,30 @@ def test_a_missing_connection(sandbox, samples, context, unchanged):
         UploadPdfOperator(task_id="u", conn_id="nope", pdf=str(samples["small"]), name="x").execute(context)
 
 
-@pytest.mark.parametrize("vendor, drop, message", [
-    ("flippingbook", "password", "has no password: set it to the FlippingBook API key"),
-    ("flipsnack", "password", "has no password: set it to the Flipsnack API secret"),
-    ("flipsnack", "login", "has no login: set it to the Flipsnack API key"),
-    ("ipaper", "password", "has no password"),
-    ("papyrs", "host", "has no host: set it to the Papyrs site URL"),
-    ("papyrs", "password", "has no password: set it to the Papyrs API token"),
-])
-def test_a_connection_without_its_password_or_host(sandbox, samples, context, unchanged, monkeypatch, vendor,
-                                                   drop, message):
+@pytest.mark.parametrize(
+    "vendor, drop, message",
+    [
+        ("flippingbook", "password", "has no password: set it to the FlippingBook API key"),
+        ("flipsnack", "password", "has no password: set it to the Flipsnack API secret"),
+        ("flipsnack", "login", "has no login: set it to the Flipsnack API key"),
+        ("ipaper", "password", "has no password"),
+        ("papyrs", "host", "has no host: set it to the Papyrs site URL"),
+        ("papyrs", "password", "has no password: set it to the Papyrs API token"),
+    ],
+)
+def test_a_connection_without_its_password_or_host(
+    sandbox, samples, context, unchanged, monkeypatch, vendor, drop, message
+):
     conn = {k: v for k, v in sandbox.connections()[vendor].items() if k != drop}
     monkeypatch.setenv(f"AIRFLOW_CONN_{vendor.upper()}_BROKEN", json.dumps(conn))
     if vendor == "papyrs":
-        operator = PapyrsMarkdownPageOperator(task_id="p", title="T", markdown="# x", papyrs_conn_id="papyrs_broken")
+        operator = PapyrsMarkdownPageOperator(
+            task_id="p", title="T", markdown="# x", papyrs_conn_id="papyrs_broken"
+        )
     else:
-        operator = UploadPdfOperator(task_id="u", conn_id=f"{vendor}_broken", pdf=str(samples["small"]), name="x")
+        operator = UploadPdfOperator(
+            task_id="u", conn_id=f"{vendor}_broken", pdf=str(samples["small"]), name="x"
+        )
     with pytest.raises(AirflowException, match=message):
         operator.execute(context)
     assert sandbox.requests(vendor) == []
@@ -103,4 +118,6 @@ def test_a_connection_without_its_password_or_host(sandbox, samples, context, un
 
 def test_a_connection_of_the_wrong_type(sandbox, samples, context, unchanged):
     with pytest.raises(AirflowException, match="has type 'papyrs'; expected one of flippingbook"):
-        UploadPdfOperator(task_id="u", conn_id="papyrs_default", pdf=str(samples["small"]), name="x").execute(context)
+        UploadPdfOperator(task_id="u", conn_id="papyrs_default", pdf=str(samples["small"]), name="x").execute(
+            context
+        )

@@ -30,8 +30,14 @@ def test_upload_adopts_what_the_vendor_created(sandbox, samples, context, fast, 
     vendor = call.split("-")[0]
     route, counted = UPLOADS[call]
     sandbox.fault(vendor, kind="lost_answer", route=route, lost_as=lost_as)
-    result = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="Lost answer",
-                               wait_for_conversion=True, poll_interval=0.05).execute(context)
+    result = UploadPdfOperator(
+        task_id="u",
+        conn_id=fast[vendor],
+        pdf=str(samples["small"]),
+        name="Lost answer",
+        wait_for_conversion=True,
+        poll_interval=0.05,
+    ).execute(context)
     assert result["total_pages"] == 4 and result["publication_id"]
     assert sandbox.state()[vendor][counted] == 1
     assert not sandbox.sandbox.faults, "the fault was never hit"
@@ -42,13 +48,23 @@ def test_upload_adopts_what_the_vendor_created(sandbox, samples, context, fast, 
 
 @pytest.mark.parametrize("lost_as", LOST_AS)
 def test_new_version_adopts_the_source(sandbox, samples, context, fast, lost_as):
-    first = UploadPdfOperator(task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]),
-                              name="Versions").execute(context)
-    sandbox.fault("flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/publication/.+/source",
-                  lost_as=lost_as)
-    second = UploadPdfOperator(task_id="v", conn_id=fast["flippingbook"], pdf=str(samples["three"]),
-                               publication_id=first["publication_id"], wait_for_conversion=True,
-                               poll_interval=0.05).execute({})
+    first = UploadPdfOperator(
+        task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]), name="Versions"
+    ).execute(context)
+    sandbox.fault(
+        "flippingbook",
+        kind="lost_answer",
+        route="POST /api/v1/fbonline/publication/.+/source",
+        lost_as=lost_as,
+    )
+    second = UploadPdfOperator(
+        task_id="v",
+        conn_id=fast["flippingbook"],
+        pdf=str(samples["three"]),
+        publication_id=first["publication_id"],
+        wait_for_conversion=True,
+        poll_interval=0.05,
+    ).execute({})
     assert second["version_id"] and second["version_id"] != first["version_id"]
     assert second["total_pages"] == 3
     assert len(creating_calls(sandbox, "flippingbook", "/source")) == 1
@@ -57,11 +73,19 @@ def test_new_version_adopts_the_source(sandbox, samples, context, fast, lost_as)
 
 @pytest.mark.parametrize("lost_as", LOST_AS)
 def test_tracked_link_created_once(sandbox, samples, context, fast, lost_as):
-    upload = UploadPdfOperator(task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]),
-                               name="Links").execute(context)
-    sandbox.fault("flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/tracked_links", lost_as=lost_as)
-    link = CreateTrackedLinkOperator(task_id="l", publication=upload, title="Board", reuse_existing=False,
-                                     flippingbook_conn_id=fast["flippingbook"]).execute(context)
+    upload = UploadPdfOperator(
+        task_id="u", conn_id=fast["flippingbook"], pdf=str(samples["small"]), name="Links"
+    ).execute(context)
+    sandbox.fault(
+        "flippingbook", kind="lost_answer", route="POST /api/v1/fbonline/tracked_links", lost_as=lost_as
+    )
+    link = CreateTrackedLinkOperator(
+        task_id="l",
+        publication=upload,
+        title="Board",
+        reuse_existing=False,
+        flippingbook_conn_id=fast["flippingbook"],
+    ).execute(context)
     assert link["url"] and link["title"] == "Board"
     assert sandbox.state()["flippingbook"]["tracked_links"] == 1
     assert not sandbox.sandbox.faults
@@ -73,8 +97,14 @@ def test_markdown_page_created_once(sandbox, context, fast, tmp_path, route, los
     attachment = tmp_path / "figures.csv"
     attachment.write_text("a,b\n1,2\n")
     sandbox.fault("papyrs", kind="lost_answer", route=route, lost_as=lost_as)
-    page = PapyrsMarkdownPageOperator(task_id="p", title="Weekly", markdown="# Hi\n\nThere", folder="Reports",
-                                      attachments=[str(attachment)], papyrs_conn_id=fast["papyrs"]).execute(context)
+    page = PapyrsMarkdownPageOperator(
+        task_id="p",
+        title="Weekly",
+        markdown="# Hi\n\nThere",
+        folder="Reports",
+        attachments=[str(attachment)],
+        papyrs_conn_id=fast["papyrs"],
+    ).execute(context)
     assert page["widgets"] == 2 and page["attachments"] == ["figures.csv"]
     state = sandbox.state()["papyrs"]
     assert state["pages"] == 1 and state["widgets"] == 3  # two markdown widgets and one attachment
@@ -101,17 +131,23 @@ def test_two_new_objects_with_our_name_fail_naming_both(sandbox, samples, contex
     assert sandbox.state()["flippingbook"]["publications"] == 2
 
 
-@pytest.mark.parametrize("vendor, route, message", [
-    ("flippingbook", "POST /api/v1/fbonline/publication\\?", "InternalError"),
-    ("ipaper", "ProcessPDF", "ERROR"),
-    ("papyrs", "pages/create", "500"),
-])
-def test_a_repeated_vendor_500_on_a_create_fails_fast_with_its_message(sandbox, samples, context, fast, vendor,
-                                                                        route, message):
+@pytest.mark.parametrize(
+    "vendor, route, message",
+    [
+        ("flippingbook", "POST /api/v1/fbonline/publication\\?", "InternalError"),
+        ("ipaper", "ProcessPDF", "ERROR"),
+        ("papyrs", "pages/create", "500"),
+    ],
+)
+def test_a_repeated_vendor_500_on_a_create_fails_fast_with_its_message(
+    sandbox, samples, context, fast, vendor, route, message
+):
     sandbox.fault(vendor, route=route, status=500, count=100)
-    operator = (PapyrsMarkdownPageOperator(task_id="p", title="t", markdown="x", papyrs_conn_id=fast[vendor])
-                if vendor == "papyrs" else
-                UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="x"))
+    operator = (
+        PapyrsMarkdownPageOperator(task_id="p", title="t", markdown="x", papyrs_conn_id=fast[vendor])
+        if vendor == "papyrs"
+        else UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="x")
+    )
     with pytest.raises(AirflowException, match="the same answer again") as error:
         operator.execute(context)
     assert message in str(error.value)
@@ -130,8 +166,17 @@ def test_connection_refused_is_resent_without_a_lookup(sandbox, vendor, samples,
 
     conn = sandbox.connections()[vendor]
     nowhere = f"http://127.0.0.1:{free_port()}/x"
-    conn = {**conn, "host": nowhere,
-            "extra": {**conn["extra"], "upload_host": nowhere, "max_retries": 2, "retry_min_wait": 0.01, "retry_max_wait": 0.01}}
+    conn = {
+        **conn,
+        "host": nowhere,
+        "extra": {
+            **conn["extra"],
+            "upload_host": nowhere,
+            "max_retries": 2,
+            "retry_min_wait": 0.01,
+            "retry_max_wait": 0.01,
+        },
+    }
     monkeypatch.setenv("AIRFLOW_CONN_REFUSED", json.dumps(conn))
     hook = hook_for("refused")
     sleeps: list[float] = []
@@ -151,13 +196,17 @@ class Killed(BaseException):
     """The worker dies (SIGKILL, OOM, pod eviction): nothing in the task gets to run afterwards."""
 
 
-@pytest.mark.parametrize("vendor, route, counted", [
-    ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
-    ("flipsnack", "POST /v1/", "collections"),
-    ("ipaper", "ProcessPDF", "papers"),
-])
+@pytest.mark.parametrize(
+    "vendor, route, counted",
+    [
+        ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
+        ("flipsnack", "POST /v1/", "collections"),
+        ("ipaper", "ProcessPDF", "papers"),
+    ],
+)
 def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
-        sandbox, samples, context, fast, monkeypatch, vendor, route, counted):
+    sandbox, samples, context, fast, monkeypatch, vendor, route, counted
+):
     """The worker dies after the vendor committed the create and before the answer came back (so no id
     reached the state store); Airflow's retry must adopt the object, not create another."""
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
@@ -177,8 +226,14 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
         return original(self, args[0], create_then_die, *args[2:], **kwargs)
 
     monkeypatch.setattr(FlipbookBaseHook, "create_once", die_on_lost_answer)
-    operator = UploadPdfOperator(task_id="u", conn_id=fast[vendor], pdf=str(samples["small"]), name="Killed",
-                                 wait_for_conversion=True, poll_interval=0.05)
+    operator = UploadPdfOperator(
+        task_id="u",
+        conn_id=fast[vendor],
+        pdf=str(samples["small"]),
+        name="Killed",
+        wait_for_conversion=True,
+        poll_interval=0.05,
+    )
     with pytest.raises(Killed):
         operator.execute(context)
     monkeypatch.setattr(FlipbookBaseHook, "create_once", original)
@@ -192,11 +247,14 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
 
 
 @pytest.mark.parametrize("lost_as", ["502", "cut"])
-def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(sandbox, context, fast, lost_as):
+def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(
+    sandbox, context, fast, lost_as
+):
     """Papyrs cannot list a discussion: the safe failure (check this page) beats a duplicate comment."""
     sandbox.fault("papyrs", kind="lost_answer", route="feed/post", lost_as=lost_as)
-    operator = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown="# Hi", discussion_post="Updated",
-                                          papyrs_conn_id=fast["papyrs"])
+    operator = PapyrsMarkdownPageOperator(
+        task_id="p", title="Daily", markdown="# Hi", discussion_post="Updated", papyrs_conn_id=fast["papyrs"]
+    )
     for _ in range(2):  # the try, then Airflow's retry
         with pytest.raises(AirflowException, match="feed.post: the answer .* was lost.*Look at the page"):
             operator.execute(context)

@@ -20,25 +20,46 @@ from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, Pd
 
 
 def secrets_of(sandbox) -> list[str]:
-    return [*sandbox.sandbox.credentials.values(), sandbox.sandbox.credentials.flipsnack_key,
-            *sandbox.sandbox.signatures]
+    return [
+        *sandbox.sandbox.credentials.values(),
+        sandbox.sandbox.credentials.flipsnack_key,
+        *sandbox.sandbox.signatures,
+    ]
 
 
 def test_nothing_leaks_from_a_full_publishing_flow(sandbox, samples, context, tmp_path, caplog, capfd):
     caplog.set_level(logging.DEBUG)
     results = []
     for vendor in ("flippingbook", "ipaper", "flipsnack"):
-        upload = UploadPdfOperator(task_id=f"u_{vendor}", conn_id=f"{vendor}_default", pdf=str(samples["small"]),
-                                   name=f"Secret test {vendor}", poll_interval=0.05)
+        upload = UploadPdfOperator(
+            task_id=f"u_{vendor}",
+            conn_id=f"{vendor}_default",
+            pdf=str(samples["small"]),
+            name=f"Secret test {vendor}",
+            poll_interval=0.05,
+        )
         results.append(upload.execute(context))
-        results.append(PdfConversionSensor(task_id="w", conn_id=f"{vendor}_default", upload=results[-1],
-                                           poke_interval=0.05).execute(context))
-    results.append(CreateTrackedLinkOperator(task_id="l", publication=results[0], title="Ann").execute(context))
-    results.append(FlipsnackDownloadPackageSensor(task_id="d", collection_hash=results[4]["publication_id"],
-                                                  destination=str(tmp_path) + "/", poke_interval=0.2)
-                   .execute(context))
-    results.append(PapyrsMarkdownPageOperator(task_id="p", title="S", markdown="# S", discussion_post="hi")
-                   .execute(context))
+        results.append(
+            PdfConversionSensor(
+                task_id="w", conn_id=f"{vendor}_default", upload=results[-1], poke_interval=0.05
+            ).execute(context)
+        )
+    results.append(
+        CreateTrackedLinkOperator(task_id="l", publication=results[0], title="Ann").execute(context)
+    )
+    results.append(
+        FlipsnackDownloadPackageSensor(
+            task_id="d",
+            collection_hash=results[4]["publication_id"],
+            destination=str(tmp_path) + "/",
+            poke_interval=0.2,
+        ).execute(context)
+    )
+    results.append(
+        PapyrsMarkdownPageOperator(task_id="p", title="S", markdown="# S", discussion_post="hi").execute(
+            context
+        )
+    )
     out, err = capfd.readouterr()
     haystack = "\n".join([caplog.text, out, err, json.dumps(results), json.dumps(context["ti"].xcom)])
     secrets = secrets_of(sandbox)
@@ -48,10 +69,13 @@ def test_nothing_leaks_from_a_full_publishing_flow(sandbox, samples, context, tm
 
 
 def test_no_credential_in_any_request_url(sandbox, samples, context):
-    UploadPdfOperator(task_id="u", conn_id="ipaper_default", pdf=str(samples["small"]), name="Url").execute(context)
+    UploadPdfOperator(task_id="u", conn_id="ipaper_default", pdf=str(samples["small"]), name="Url").execute(
+        context
+    )
     PapyrsMarkdownPageOperator(task_id="p", title="U", markdown="# U").execute(context)
-    UploadPdfOperator(task_id="u", conn_id="flippingbook_default", pdf=str(samples["small"]), name="U").execute(
-        context)
+    UploadPdfOperator(
+        task_id="u", conn_id="flippingbook_default", pdf=str(samples["small"]), name="U"
+    ).execute(context)
     log = sandbox.requests()
     assert log and not [entry for entry in log if entry.credential_in_url]
     for entry in log:
@@ -60,8 +84,14 @@ def test_no_credential_in_any_request_url(sandbox, samples, context):
 
 
 def test_ipaper_credentials_travel_only_in_post_bodies(sandbox, samples, context):
-    UploadPdfOperator(task_id="u", conn_id="ipaper_default", pdf=str(samples["small"]), name="Body",
-                      wait_for_conversion=True, poll_interval=0.05).execute(context)
+    UploadPdfOperator(
+        task_id="u",
+        conn_id="ipaper_default",
+        pdf=str(samples["small"]),
+        name="Body",
+        wait_for_conversion=True,
+        poll_interval=0.05,
+    ).execute(context)
     entries = sandbox.requests("ipaper")
     assert entries and all(e.method == "POST" and e.query == "" for e in entries)
 
@@ -69,10 +99,16 @@ def test_ipaper_credentials_travel_only_in_post_bodies(sandbox, samples, context
 def test_rendered_template_fields_hold_no_credential(sandbox, samples):
     import jinja2
 
-    operator = UploadPdfOperator(task_id="u", conn_id="{{ params.conn }}", pdf=str(samples["small"]),
-                                 name="{{ params.name }}", pdf_password="pdf-pass-123456")
-    operator.render_template_fields({"params": {"conn": "flippingbook_default", "name": "N"}},
-                                    jinja_env=jinja2.Environment())
+    operator = UploadPdfOperator(
+        task_id="u",
+        conn_id="{{ params.conn }}",
+        pdf=str(samples["small"]),
+        name="{{ params.name }}",
+        pdf_password="pdf-pass-123456",
+    )
+    operator.render_template_fields(
+        {"params": {"conn": "flippingbook_default", "name": "N"}}, jinja_env=jinja2.Environment()
+    )
     rendered = json.dumps({field: str(getattr(operator, field)) for field in operator.template_fields})
     assert "pdf-pass-123456" not in rendered
     for secret in secrets_of(sandbox):
@@ -82,11 +118,15 @@ def test_rendered_template_fields_hold_no_credential(sandbox, samples):
 @pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack", "ipaper", "papyrs"])
 def test_exception_texts_hold_no_credential(sandbox, vendor, monkeypatch):
     conn = dict(sandbox.connections()[vendor])
-    conn.update(password="Wrong-Distinctive-Secret-42", **({"login": "Wrong-Distinctive-Login-42"}
-                                                            if conn.get("login") and vendor != "ipaper" else {}))
+    conn.update(
+        password="Wrong-Distinctive-Secret-42",
+        **({"login": "Wrong-Distinctive-Login-42"} if conn.get("login") and vendor != "ipaper" else {}),
+    )
     from airflow_provider_flipbook.hooks import hook_class
 
-    hook = hook_class(vendor)(connection=Connection(conn_id="x", **{**conn, "extra": json.dumps(conn["extra"])}))
+    hook = hook_class(vendor)(
+        connection=Connection(conn_id="x", **{**conn, "extra": json.dumps(conn["extra"])})
+    )
     ok, message = hook.test_connection()
     assert not ok
     with pytest.raises(Exception) as error:
@@ -96,9 +136,16 @@ def test_exception_texts_hold_no_credential(sandbox, vendor, monkeypatch):
 
 
 def test_connection_errors_do_not_echo_signed_urls():
-    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", host="http://127.0.0.1:9",
-                                               login="KEY-abcdef-1", password="SECRET-abcdef-1",
-                                               extra=json.dumps({"max_retries": 0})))
+    hook = FlipsnackHook(
+        connection=Connection(
+            conn_id="fs",
+            conn_type="flipsnack",
+            host="http://127.0.0.1:9",
+            login="KEY-abcdef-1",
+            password="SECRET-abcdef-1",
+            extra=json.dumps({"max_retries": 0}),
+        )
+    )
     with pytest.raises(Exception) as error:
         hook.user_stats()
     assert "connection failed" in str(error.value)

@@ -15,8 +15,13 @@ from airflow_provider_flipbook.sandbox.server import SandboxServer
 
 def fb(sandbox, method, path, key=None, **kwargs):  # sandbox: the fixture's handle or a SandboxServer
     key = key or sandbox.sandbox.credentials.flippingbook_key
-    return requests.request(method, f"{sandbox.url}/flippingbook/api/v1{path}",
-                            headers={"Authorization": f"Bearer {key}"}, timeout=10, **kwargs)
+    return requests.request(
+        method,
+        f"{sandbox.url}/flippingbook/api/v1{path}",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+        **kwargs,
+    )
 
 
 def sign(secret, params):
@@ -35,17 +40,26 @@ def fs_get(sandbox, action, **params):  # sandbox: the fixture's handle or a San
 def ip(sandbox, method, **form):
     creds = sandbox.sandbox.credentials
     service, _, name = method.partition(".")
-    return requests.post(f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
-                         data={"plUsername": "APIKey", "plPassword": creds.ipaper_api_key, **form}, timeout=30)
+    return requests.post(
+        f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
+        data={"plUsername": "APIKey", "plPassword": creds.ipaper_api_key, **form},
+        timeout=30,
+    )
 
 
 def py(sandbox, method, path, token=None, **kwargs):
     token = token or sandbox.sandbox.credentials.papyrs_token
-    return requests.request(method, f"{sandbox.url}/papyrs/@home/api/v1/{path}", headers={"X-Auth-Token": token},
-                            timeout=10, **kwargs)
+    return requests.request(
+        method,
+        f"{sandbox.url}/papyrs/@home/api/v1/{path}",
+        headers={"X-Auth-Token": token},
+        timeout=10,
+        **kwargs,
+    )
 
 
 # -- authentication and error envelopes ----------------------------------------------------------------
+
 
 def test_flippingbook_auth_errors(sandbox):
     url = f"{sandbox.url}/flippingbook/api/v1/auth/me"
@@ -54,8 +68,10 @@ def test_flippingbook_auth_errors(sandbox):
     wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=5)
     assert (none.status_code, none.json()["error"]["wellKnownError"]) == (401, "NoAuthorizationHeader")
     assert (basic.status_code, basic.json()["error"]["wellKnownError"]) == (401, "BadAuthorizationType")
-    assert (wrong.status_code, wrong.json()) == (403, {"success": False, "error": {
-        "wellKnownError": "InvalidApiKey", "message": "Invalid API key"}})
+    assert (wrong.status_code, wrong.json()) == (
+        403,
+        {"success": False, "error": {"wellKnownError": "InvalidApiKey", "message": "Invalid API key"}},
+    )
     unknown = fb(sandbox, "GET", "/fbonline/nothing-here")
     assert (unknown.status_code, unknown.json()["error"]["wellKnownError"]) == (404, "NotFound")
     missing = fb(sandbox, "GET", "/fbonline/publication/" + "0" * 32)
@@ -72,7 +88,9 @@ def test_flipsnack_envelope_codes(sandbox):
     creds = sandbox.sandbox.credentials
     base = f"{sandbox.url}/flipsnack/v1/"
     assert requests.get(base, params={"action": "user.getStats"}, timeout=5).json() == {
-        "code": 30, "status": "Missing mandatory parameter"}
+        "code": 30,
+        "status": "Missing mandatory parameter",
+    }
     bad_key = {"apiKey": "nope", "action": "user.getStats"}
     bad_key["signature"] = sign(creds.flipsnack_secret, bad_key)
     assert requests.get(base, params=bad_key, timeout=5).json()["code"] == 41
@@ -90,8 +108,10 @@ def test_flipsnack_signatures_match_the_vendors_worked_example():
     from airflow_provider_flipbook.sandbox.flipsnack import signature
 
     params = {"action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832"}
-    assert ("123ABCDE-456-7890-FGH" + "".join(f"{k}{params[k]}" for k in sorted(params))
-            == "123ABCDE-456-7890-FGHactioncollection.getCollectionapiKey45FD-267-7SG7832collectionHashfxh4k89")
+    assert (
+        "123ABCDE-456-7890-FGH" + "".join(f"{k}{params[k]}" for k in sorted(params))
+        == "123ABCDE-456-7890-FGHactioncollection.getCollectionapiKey45FD-267-7SG7832collectionHashfxh4k89"
+    )
     assert signature("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
     assert sign("123ABCDE-456-7890-FGH", params) == "26e781d3d1751d82ec284acf4a019def"
 
@@ -103,14 +123,23 @@ def test_flipsnack_code_38_while_the_collection_processes(sandbox, samples):
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Busy"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
     with samples["three"].open("rb") as pdf:
-        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
-                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()
+        created = requests.post(
+            f"{sandbox.url}/flipsnack-upload/v1/",
+            data=fields,
+            files={"file": ("three.pdf", pdf, "application/pdf")},
+            timeout=10,
+        ).json()
     collection = created["data"]["collectionHash"]
     assert created["data"]["items"][0]["status"] == "processing"
-    for action, extra in (("collection.update", {"title": "x"}), ("collection.getEmbed", {}),
-                          ("collection.downloadHTML", {})):
+    for action, extra in (
+        ("collection.update", {"title": "x"}),
+        ("collection.getEmbed", {}),
+        ("collection.downloadHTML", {}),
+    ):
         assert fs_get(sandbox, action, collectionHash=collection, **extra) == {
-            "code": 38, "status": "Collection is in processing state"}
+            "code": 38,
+            "status": "Collection is in processing state",
+        }
     assert fs_get(sandbox, "collection.getCollection", collectionHash=collection)["code"] == 20
 
 
@@ -118,19 +147,35 @@ def test_flipsnack_accepts_the_vendors_worked_example_signature():
     creds = Credentials.generate()
     creds.flipsnack_key, creds.flipsnack_secret = "45FD-267-7SG7832", "123ABCDE-456-7890-FGH"
     with SandboxServer(speed=50, credentials=creds) as server:
-        answer = requests.get(f"{server.url}/flipsnack/v1/", params={
-            "action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832",
-            "signature": "26e781d3d1751d82ec284acf4a019def"}, timeout=5).json()
+        answer = requests.get(
+            f"{server.url}/flipsnack/v1/",
+            params={
+                "action": "collection.getCollection",
+                "collectionHash": "fxh4k89",
+                "apiKey": "45FD-267-7SG7832",
+                "signature": "26e781d3d1751d82ec284acf4a019def",
+            },
+            timeout=5,
+        ).json()
     assert answer["code"] == 43  # signature accepted; the collection just is not ours
 
 
 def test_ipaper_auth_and_asmx_errors(sandbox):
-    denied = requests.post(f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers",
-                           data={"plUsername": "APIKey", "plPassword": "wrong", "paperID": "0"}, timeout=5)
+    denied = requests.post(
+        f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers",
+        data={"plUsername": "APIKey", "plPassword": "wrong", "paperID": "0"},
+        timeout=5,
+    )
     assert denied.status_code == 200 and "LOGIN_SECURITY_VIOLATION" in denied.text
-    user = requests.post(f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers", timeout=5, data={
-        "username": sandbox.sandbox.credentials.ipaper_user, "password": sandbox.sandbox.credentials.ipaper_password,
-        "paperID": "182"})
+    user = requests.post(
+        f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers",
+        timeout=5,
+        data={
+            "username": sandbox.sandbox.credentials.ipaper_user,
+            "password": sandbox.sandbox.credentials.ipaper_password,
+            "paperID": "182",
+        },
+    )
     assert "SUCCESS" in user.text
     missing = ip(sandbox, "Paper.GetAllPapers")
     assert (missing.status_code, missing.text) == (500, "Missing parameter: paperID.")
@@ -142,10 +187,15 @@ def test_ipaper_auth_and_asmx_errors(sandbox):
 
 
 def test_papyrs_auth_and_error_body(sandbox):
-    assert py(sandbox, "GET", "pages/all/", token="nope").json() == {"error": "Invalid or missing API token",
-                                                                     "status": 403}
-    legacy = requests.get(f"{sandbox.url}/papyrs/api/v1/pages/all/",
-                          params={"auth_token": sandbox.sandbox.credentials.papyrs_token}, timeout=5)
+    assert py(sandbox, "GET", "pages/all/", token="nope").json() == {
+        "error": "Invalid or missing API token",
+        "status": 403,
+    }
+    legacy = requests.get(
+        f"{sandbox.url}/papyrs/api/v1/pages/all/",
+        params={"auth_token": sandbox.sandbox.credentials.papyrs_token},
+        timeout=5,
+    )
     assert legacy.status_code == 200 and legacy.json() == []
     assert py(sandbox, "GET", "pages/get/999999/").status_code == 404
     assert py(sandbox, "GET", "pages/create/").status_code == 405
@@ -162,23 +212,45 @@ def py_paced(sandbox, method, path, **kwargs):
 def test_papyrs_widget_options_are_read_from_the_url_only(sandbox):
     """The document: "The following additional parameters can be added to the request URL"."""
     page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Opts", "json": [[]]}).json()["id"]
-    from_url = py_paced(sandbox, "POST", f"page/{page}/heading/create/?heading=h2&styleclass=bars&format=text",
-                        json={"widget": {"val": "<b>Hi</b>"}}).json()
-    assert (from_url["heading"], from_url["styleclass"], from_url["html"]) == ("h2", "bars", "&lt;b&gt;Hi&lt;/b&gt;")
-    from_body = py_paced(sandbox, "POST", f"page/{page}/heading/create/",
-                         json={"widget": {"val": "<b>Hi</b>", "heading": "h2", "styleclass": "bars",
-                                          "format": "text"}})
+    from_url = py_paced(
+        sandbox,
+        "POST",
+        f"page/{page}/heading/create/?heading=h2&styleclass=bars&format=text",
+        json={"widget": {"val": "<b>Hi</b>"}},
+    ).json()
+    assert (from_url["heading"], from_url["styleclass"], from_url["html"]) == (
+        "h2",
+        "bars",
+        "&lt;b&gt;Hi&lt;/b&gt;",
+    )
+    from_body = py_paced(
+        sandbox,
+        "POST",
+        f"page/{page}/heading/create/",
+        json={"widget": {"val": "<b>Hi</b>", "heading": "h2", "styleclass": "bars", "format": "text"}},
+    )
     assert from_body.status_code == 400 and from_body.json() == {
-        "error": "format, heading, styleclass must be given as URL parameters, not in the body", "status": 400}
-    bad = py_paced(sandbox, "POST", f"page/{page}/paragraph/create/?styleclass=bars", json={"widget": {"val": "x"}})
-    assert bad.status_code == 400 and bad.json() == {"error": "Invalid value for styleclass: 'bars'", "status": 400}
+        "error": "format, heading, styleclass must be given as URL parameters, not in the body",
+        "status": 400,
+    }
+    bad = py_paced(
+        sandbox, "POST", f"page/{page}/paragraph/create/?styleclass=bars", json={"widget": {"val": "x"}}
+    )
+    assert bad.status_code == 400 and bad.json() == {
+        "error": "Invalid value for styleclass: 'bars'",
+        "status": 400,
+    }
 
 
 def test_papyrs_markdown_takes_only_the_documented_body(sandbox):
     page = py_paced(sandbox, "POST", "pages/create/", json={"title": "Md", "json": [[]]}).json()["id"]
     other = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"markdown": "# Title"})
-    assert other.status_code == 400 and other.json()["status"] == 400 and "widget.val" in other.json()["error"]
-    made = py_paced(sandbox, "POST", f"page/{page}/markdown/create/", json={"widget": {"val": "# Title\n\nText"}})
+    assert (
+        other.status_code == 400 and other.json()["status"] == 400 and "widget.val" in other.json()["error"]
+    )
+    made = py_paced(
+        sandbox, "POST", f"page/{page}/markdown/create/", json={"widget": {"val": "# Title\n\nText"}}
+    )
     assert [w["classname"] for w in made.json()] == ["Heading", "Paragraph"]
 
 
@@ -196,13 +268,21 @@ def test_flippingbook_tracked_links_as_documented(sandbox, samples):
     """urlName and no full URL; onNotOpenedUntil is an ISO 8601 date/time ("boolean" in the type column)."""
     data = base64.b64encode(samples["small"].read_bytes()).decode()
     pub = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Links", "data": data}).json()
-    made = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Ann", "publicationUid": pub["id"],
-                                                                "onNotOpenedUntil": "2026-06-20T07:00:00Z"}).json()
+    made = fb(
+        sandbox,
+        "POST",
+        "/fbonline/tracked_links",
+        json={"title": "Ann", "publicationUid": pub["id"], "onNotOpenedUntil": "2026-06-20T07:00:00Z"},
+    ).json()
     link = made["links"][0]
     assert "url" not in link and link["urlName"] and link["publication"]["url"] == pub["url"]
     assert link["triggers"]["onNotOpenedUntil"] == {"enabled": True, "until": "2026-06-20T07:00:00Z"}
-    refused = fb(sandbox, "POST", "/fbonline/tracked_links", json={"title": "Bob", "publicationUid": pub["id"],
-                                                                   "onNotOpenedUntil": True})
+    refused = fb(
+        sandbox,
+        "POST",
+        "/fbonline/tracked_links",
+        json={"title": "Bob", "publicationUid": pub["id"], "onNotOpenedUntil": True},
+    )
     assert refused.status_code == 400 and refused.json()["error"]["wellKnownError"] == "InvalidData"
 
 
@@ -214,9 +294,12 @@ def test_flippingbook_refuses_xfa_sources(sandbox, samples, when):
     answer = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Form", "data": data}).json()
     assert answer["success"] is True
     if when == "report":
-        assert answer["createdSource"] == {"success": False, "wellKnownError": "InvalidData",
-                                           "message": "Invalid source: PDFs with XFA forms are not supported",
-                                           "error": "InvalidSource"}
+        assert answer["createdSource"] == {
+            "success": False,
+            "wellKnownError": "InvalidData",
+            "message": "Invalid source: PDFs with XFA forms are not supported",
+            "error": "InvalidSource",
+        }
         assert fb(sandbox, "GET", f"/fbonline/publication/{answer['id']}").status_code == 404
     else:
         source = answer["createdSource"]["id"]
@@ -231,6 +314,7 @@ def test_flippingbook_refuses_xfa_sources(sandbox, samples, when):
 
 
 # -- rate limits --------------------------------------------------------------------------------------
+
 
 def test_flippingbook_burst_of_ten_then_429_in_reject_mode():
     with SandboxServer(speed=1, rate_limit_mode="reject") as server:  # real rate: no refill during the burst
@@ -263,6 +347,7 @@ def test_papyrs_six_per_window_then_429_with_retry_after(sandbox):
 
 # -- asynchronous work ----------------------------------------------------------------------------------
 
+
 def poll(fetch, done, timeout=20.0):
     seen, deadline = [], time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -281,13 +366,17 @@ def test_flippingbook_conversion_lifecycle(samples, tmp_path):
     make_sample_pdf(tmp_path / "ten.pdf", 10, "Ten pages")
     data = base64.b64encode((tmp_path / "ten.pdf").read_bytes()).decode()
     with SandboxServer(speed=2) as server:  # slow enough to see every stage
-        created = fb(server, "POST", "/fbonline/publication", json={"name": "Life", "data": data, "filename": "t.pdf"})
+        created = fb(
+            server, "POST", "/fbonline/publication", json={"name": "Life", "data": data, "filename": "t.pdf"}
+        )
         pid, sid = created.json()["id"], created.json()["createdSource"]["id"]
 
         def state():
             source = fb(server, "GET", f"/fbonline/publication/{pid}/source/{sid}").json()["source"]
             time.sleep(0.25)
-            assert {"id", "publicationId", "links", "state", "stage", "Progress"} <= set(source)  # the page's fields
+            assert {"id", "publicationId", "links", "state", "stage", "Progress"} <= set(
+                source
+            )  # the page's fields
             return source["state"], source["stage"]
 
         seen = poll(state, lambda s: s[0] == "CompletedAllStages")
@@ -330,10 +419,16 @@ def test_flipsnack_package_is_a_real_zip_and_its_url_expires(sandbox, samples):
     creds = sandbox.sandbox.credentials
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Pkg"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
-    created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields, timeout=10,
-                            files={"file": ("pkg.pdf", samples["three"].read_bytes(), "application/pdf")}).json()
+    created = requests.post(
+        f"{sandbox.url}/flipsnack-upload/v1/",
+        data=fields,
+        timeout=10,
+        files={"file": ("pkg.pdf", samples["three"].read_bytes(), "application/pdf")},
+    ).json()
     collection = created["data"]["collectionHash"]
-    assert fs_get(sandbox, "collection.downloadHTML", collectionHash=collection)["code"] == 38  # still processing
+    assert (
+        fs_get(sandbox, "collection.downloadHTML", collectionHash=collection)["code"] == 38
+    )  # still processing
 
     def package():
         time.sleep(0.25)  # 5/s per key
@@ -350,6 +445,7 @@ def test_flipsnack_package_is_a_real_zip_and_its_url_expires(sandbox, samples):
 
 
 # -- fault injection -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_injected_status_faults(sandbox, status):
@@ -384,14 +480,24 @@ def test_control_api_state_log_and_reset(sandbox):
     fb(sandbox, "GET", "/auth/me")
     control = requests.get(f"{sandbox.url}/_sandbox/requests", timeout=5).json()
     assert control[-1]["path"] == "/flippingbook/api/v1/auth/me" and control[-1]["status"] == 200
-    fault = requests.post(f"{sandbox.url}/_sandbox/faults", json={"vendor": "ipaper", "kind": "drop"}, timeout=5)
+    fault = requests.post(
+        f"{sandbox.url}/_sandbox/faults", json={"vendor": "ipaper", "kind": "drop"}, timeout=5
+    )
     assert fault.status_code == 200 and requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json()
-    assert requests.post(f"{sandbox.url}/_sandbox/faults", json={"vendor": "x", "kind": "drop"},
-                         timeout=5).status_code == 400
+    assert (
+        requests.post(
+            f"{sandbox.url}/_sandbox/faults", json={"vendor": "x", "kind": "drop"}, timeout=5
+        ).status_code
+        == 400
+    )
     assert requests.post(f"{sandbox.url}/_sandbox/reset", timeout=5).json() == {"ok": True}
     assert requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json() == []
     assert set(requests.get(f"{sandbox.url}/_sandbox/state", timeout=5).json()) == {
-        "flippingbook", "flipsnack", "ipaper", "papyrs"}
+        "flippingbook",
+        "flipsnack",
+        "ipaper",
+        "papyrs",
+    }
 
 
 def test_request_log_redacts_flipsnack_credentials(sandbox):
@@ -411,13 +517,20 @@ def test_cli_prints_the_connections_and_stops_cleanly(stop):
     from pathlib import Path
 
     cli = Path(sys.executable).parent / "flipbook-sandbox"
-    process = subprocess.Popen([str(cli), "--port", "0", "--speed", "5", "--papyrs-token", "given-token-123"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [str(cli), "--port", "0", "--speed", "5", "--papyrs-token", "given-token-123"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = [process.stdout.readline().strip() for _ in range(4)]
         names = [line.split("=", 1)[0] for line in lines]
-        assert names == ["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT", "AIRFLOW_CONN_FLIPSNACK_DEFAULT",
-                         "AIRFLOW_CONN_IPAPER_DEFAULT", "AIRFLOW_CONN_PAPYRS_DEFAULT"]
+        assert names == [
+            "AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT",
+            "AIRFLOW_CONN_FLIPSNACK_DEFAULT",
+            "AIRFLOW_CONN_IPAPER_DEFAULT",
+            "AIRFLOW_CONN_PAPYRS_DEFAULT",
+        ]
         papyrs = json.loads(lines[3].split("=", 1)[1].strip("'"))
         assert papyrs["password"] == "given-token-123" and papyrs["extra"]["pacing_speed"] == 5
         deadline = time.monotonic() + 20
@@ -441,16 +554,27 @@ def test_ipaper_fifty_per_minute_then_429():
 
 def test_shape_variants_switch_through_the_control_api(sandbox, samples):
     control = f"{sandbox.url}/_sandbox/options"
-    answer = requests.post(control, json={"flipsnack": {"items_key": "flipbooks"}, "papyrs": {"failure_status": 200},
-                                          "flippingbook": {"created_source_errors": "report"}}, timeout=5)
+    answer = requests.post(
+        control,
+        json={
+            "flipsnack": {"items_key": "flipbooks"},
+            "papyrs": {"failure_status": 200},
+            "flippingbook": {"created_source_errors": "report"},
+        },
+        timeout=5,
+    )
     assert answer.status_code == 200
     assert answer.json()["flipsnack"]["items_key"] == "flipbooks"
     creds = sandbox.sandbox.credentials
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Variant"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
     with samples["three"].open("rb") as pdf:
-        created = requests.post(f"{sandbox.url}/flipsnack-upload/v1/", data=fields,
-                                files={"file": ("three.pdf", pdf, "application/pdf")}, timeout=10).json()["data"]
+        created = requests.post(
+            f"{sandbox.url}/flipsnack-upload/v1/",
+            data=fields,
+            files={"file": ("three.pdf", pdf, "application/pdf")},
+            timeout=10,
+        ).json()["data"]
     assert "flipbooks" in created and "items" not in created
     assert requests.post(control, json={"flipsnack": {"nope": 1}}, timeout=5).status_code == 400
     sandbox.reset()  # a reset brings back the documented defaults

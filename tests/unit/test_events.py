@@ -36,8 +36,16 @@ def test_an_error_names_the_exception():
         validate_event(error_event(ValueError("bad shape"), TARGET), "t")
 
 
-@pytest.mark.parametrize("event", [None, {}, {"status": "done"}, {"status": "success"},
-                                   {"status": "success", "result": {"state": "running"}}])
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {},
+        {"status": "done"},
+        {"status": "success"},
+        {"status": "success", "result": {"state": "running"}},
+    ],
+)
 def test_anything_off_contract_fails_at_once_showing_it(event):
     with pytest.raises(AirflowException, match="t: "):
         validate_event(event, "t")

@@ -27,22 +27,34 @@ def test_flipsnack_signature_excludes_signature_and_file_and_signs_booleans_as_s
 
 
 def test_flipsnack_signed_query_carries_key_action_and_signature():
-    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="KEY", password="SECRET"))
+    hook = FlipsnackHook(
+        connection=Connection(conn_id="fs", conn_type="flipsnack", login="KEY", password="SECRET")
+    )
     query = hook.signed("collection.getStats", {"collectionHash": "abc", "skip": None})
     assert query["apiKey"] == "KEY" and query["action"] == "collection.getStats" and "skip" not in query
     assert query["signature"] == sign("SECRET", {k: v for k, v in query.items() if k != "signature"})
     assert "SECRET" not in json.dumps(query)
 
 
-@pytest.mark.parametrize("body, expected", [
-    ({"success": False, "error": {"wellKnownError": "InvalidApiKey", "message": "bad"}}, ("InvalidApiKey", "bad")),
-    ({"success": False, "errors": [{"wellKnownError": 7, "errorCode": "X", "message": "m"}]}, ("7", "m")),
-    ({"success": False, "wellKnownError": "ObjectNotFound", "message": "gone", "error": "detail"},
-     ("ObjectNotFound", "gone")),
-    ({"Success": False, "Error": {"WellKnownError": "KeyLimitExceeded", "Message": "10 keys"}},
-     ("KeyLimitExceeded", "10 keys")),
-    ({"success": False, "error": "SomeCode"}, ("SomeCode", None)),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            {"success": False, "error": {"wellKnownError": "InvalidApiKey", "message": "bad"}},
+            ("InvalidApiKey", "bad"),
+        ),
+        ({"success": False, "errors": [{"wellKnownError": 7, "errorCode": "X", "message": "m"}]}, ("7", "m")),
+        (
+            {"success": False, "wellKnownError": "ObjectNotFound", "message": "gone", "error": "detail"},
+            ("ObjectNotFound", "gone"),
+        ),
+        (
+            {"Success": False, "Error": {"WellKnownError": "KeyLimitExceeded", "Message": "10 keys"}},
+            ("KeyLimitExceeded", "10 keys"),
+        ),
+        ({"success": False, "error": "SomeCode"}, ("SomeCode", None)),
+    ],
+)
 def test_flippingbook_reads_every_documented_error_shape(body, expected):
     assert error_fields(body) == expected
 
@@ -53,7 +65,9 @@ def test_flippingbook_inline_limit_accounts_for_base64_and_envelope():
 
 
 def test_bearer_header_is_set_per_request_and_not_on_the_session():
-    hook = FlippingBookHook(connection=Connection(conn_id="fb", conn_type="flippingbook", password="k-123456"))
+    hook = FlippingBookHook(
+        connection=Connection(conn_id="fb", conn_type="flippingbook", password="k-123456")
+    )
     prepared = requests.Request("GET", "https://x/api", auth=hook._auth()).prepare()
     assert prepared.headers["Authorization"] == "Bearer k-123456"
     assert "Authorization" not in hook.session.headers
@@ -61,8 +75,11 @@ def test_bearer_header_is_set_per_request_and_not_on_the_session():
 
 
 def test_papyrs_token_goes_in_the_header_never_the_url():
-    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="https://acme.papyrs.com",
-                                            password="tok-987654"))
+    hook = PapyrsHook(
+        connection=Connection(
+            conn_id="p", conn_type="papyrs", host="https://acme.papyrs.com", password="tok-987654"
+        )
+    )
     prepared = requests.Request("GET", hook.api_url("pages/all/"), auth=hook._auth()).prepare()
     assert prepared.headers["X-Auth-Token"] == "tok-987654"
     assert "tok-987654" not in prepared.url
@@ -71,22 +88,40 @@ def test_papyrs_token_goes_in_the_header_never_the_url():
 
 
 def test_ipaper_credentials_are_form_fields_in_both_modes():
-    user = IPaperHook(connection=Connection(conn_id="i", conn_type="ipaper", login="me@example.com", password="pw-1"))
-    assert user.credentials() == {"plUsername": "me@example.com", "plPassword": "pw-1",
-                                  "username": "me@example.com", "password": "pw-1"}
-    key = IPaperHook(connection=Connection(conn_id="i", conn_type="ipaper", login="APIKey", password="key-1",
-                                           extra=json.dumps({"credential_fields": "pl"})))
+    user = IPaperHook(
+        connection=Connection(conn_id="i", conn_type="ipaper", login="me@example.com", password="pw-1")
+    )
+    assert user.credentials() == {
+        "plUsername": "me@example.com",
+        "plPassword": "pw-1",
+        "username": "me@example.com",
+        "password": "pw-1",
+    }
+    key = IPaperHook(
+        connection=Connection(
+            conn_id="i",
+            conn_type="ipaper",
+            login="APIKey",
+            password="key-1",
+            extra=json.dumps({"credential_fields": "pl"}),
+        )
+    )
     assert key.credentials() == {"plUsername": "APIKey", "plPassword": "key-1"}
 
 
-@pytest.mark.parametrize("host, port, schema, expected", [
-    (None, None, None, "https://api-tc.is.flippingbook.com"),
-    ("http://127.0.0.1:8765/flippingbook/", None, None, "http://127.0.0.1:8765/flippingbook"),
-    ("partner.example.com", 8443, None, "https://partner.example.com:8443"),
-    ("127.0.0.1", 9000, "flippingbook", "https://127.0.0.1:9000/flippingbook"),
-])
+@pytest.mark.parametrize(
+    "host, port, schema, expected",
+    [
+        (None, None, None, "https://api-tc.is.flippingbook.com"),
+        ("http://127.0.0.1:8765/flippingbook/", None, None, "http://127.0.0.1:8765/flippingbook"),
+        ("partner.example.com", 8443, None, "https://partner.example.com:8443"),
+        ("127.0.0.1", 9000, "flippingbook", "https://127.0.0.1:9000/flippingbook"),
+    ],
+)
 def test_a_host_in_the_connection_replaces_the_default_base_url(host, port, schema, expected):
-    conn = Connection(conn_id="fb", conn_type="flippingbook", host=host, port=port, schema=schema, password="k")
+    conn = Connection(
+        conn_id="fb", conn_type="flippingbook", host=host, port=port, schema=schema, password="k"
+    )
     assert FlippingBookHook(connection=conn).base_url == expected
 
 
@@ -103,12 +138,31 @@ def test_missing_password_is_a_clear_error_before_any_request():
 
 
 def test_uri_and_json_connections_from_the_environment(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_FS_URI", "flipsnack://KEY1:SECRET1@api.example.com?upload_host=https%3A%2F%2Fup")
-    monkeypatch.setenv("AIRFLOW_CONN_FS_JSON", json.dumps({"conn_type": "flipsnack", "login": "KEY2",
-                                                           "password": "SECRET2", "extra": {"upload_host": "https://u2"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FS_URI", "flipsnack://KEY1:SECRET1@api.example.com?upload_host=https%3A%2F%2Fup"
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FS_JSON",
+        json.dumps(
+            {
+                "conn_type": "flipsnack",
+                "login": "KEY2",
+                "password": "SECRET2",
+                "extra": {"upload_host": "https://u2"},
+            }
+        ),
+    )
     uri, js = FlipsnackHook("fs_uri"), FlipsnackHook("fs_json")
-    assert (uri.connection.login, uri.upload_url, uri.base_url) == ("KEY1", "https://up", "https://api.example.com")
-    assert (js.connection.password, js.upload_url, js.base_url) == ("SECRET2", "https://u2", "https://api.flipsnack.com")
+    assert (uri.connection.login, uri.upload_url, uri.base_url) == (
+        "KEY1",
+        "https://up",
+        "https://api.example.com",
+    )
+    assert (js.connection.password, js.upload_url, js.base_url) == (
+        "SECRET2",
+        "https://u2",
+        "https://api.flipsnack.com",
+    )
 
 
 def test_constructing_a_hook_touches_no_connection(monkeypatch):
@@ -120,16 +174,22 @@ def test_constructing_a_hook_touches_no_connection(monkeypatch):
 
 
 def test_redaction_replaces_credentials_in_messages():
-    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="KEY-abcdef",
-                                               password="SECRET-abcdef"))
+    hook = FlipsnackHook(
+        connection=Connection(
+            conn_id="fs", conn_type="flipsnack", login="KEY-abcdef", password="SECRET-abcdef"
+        )
+    )
     assert hook.redact("bad SECRET-abcdef and KEY-abcdef") == "bad *** and ***"
 
 
 # -- iPaper XML --------------------------------------------------------------------------------------
 
+
 def test_ipaper_code_in_padded_cdata_is_trimmed_and_read_by_xpath():
-    root = parse_xml(b'<?xml version="1.0" encoding="utf-8"?><result><message/><code>\n  <![CDATA[ SUCCESS ]]>\n'
-                     b'</code><data><paper id="5" /></data></result>')
+    root = parse_xml(
+        b'<?xml version="1.0" encoding="utf-8"?><result><message/><code>\n  <![CDATA[ SUCCESS ]]>\n'
+        b'</code><data><paper id="5" /></data></result>'
+    )
     assert text(root, "/result/code") == "SUCCESS"
     assert text(root.find("data"), "paper/@id") == "5"
 
@@ -137,15 +197,20 @@ def test_ipaper_code_in_padded_cdata_is_trimmed_and_read_by_xpath():
 def test_ipaper_parser_refuses_xxe_without_reading_the_file(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
-    payload = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
-               f"<result><code>SUCCESS</code><message>&x;</message></result>").encode()
+    payload = (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
+        f"<result><code>SUCCESS</code><message>&x;</message></result>"
+    ).encode()
     with pytest.raises(ValueError, match="DOCTYPE"):
         parse_xml(payload)
 
 
 def test_ipaper_parser_refuses_entity_expansion():
-    lol = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + "]>"
+    lol = (
+        '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+        + "]>"
+    )
     with pytest.raises(ValueError):
         parse_xml(f"<?xml version='1.0'?>{lol}<result><code>&i;</code></result>".encode())
 
@@ -172,6 +237,7 @@ def test_streamed_base64_form_value_decodes_to_the_original(tmp_path):
 
 
 # -- transport pieces --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value, expected", [("3", 3.0), ("0", 0.0), (None, None), ("soon", None)])
 def test_retry_after_parsing(value, expected):
@@ -219,8 +285,15 @@ def test_pacer_starts_over_when_the_clock_goes_back():
 
 
 def test_rate_limit_override_and_pacing_speed_from_extras():
-    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="h", password="t",
-                                            extra=json.dumps({"rate_limit": "12/60", "pacing_speed": 4})))
+    hook = PapyrsHook(
+        connection=Connection(
+            conn_id="p",
+            conn_type="papyrs",
+            host="h",
+            password="t",
+            extra=json.dumps({"rate_limit": "12/60", "pacing_speed": 4}),
+        )
+    )
     assert hook.limits == (SlidingWindow(12, 15.0 * 1.02),)
     with pytest.raises(ValueError, match="calls/seconds"):
         parse_limit("fast")
@@ -235,11 +308,15 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
 
     from airflow_provider_flipbook.hooks.base import _host_pacer
 
-    script = ("import sys; from airflow_provider_flipbook.hooks.base import _host_pacer;"
-              "from airflow_provider_flipbook.utils.ratelimit import SlidingWindow;"
-              "p = _host_pacer('papyrs-test', [SlidingWindow(3, 30.0)]); print(p.try_acquire(), p.try_acquire())")
+    script = (
+        "import sys; from airflow_provider_flipbook.hooks.base import _host_pacer;"
+        "from airflow_provider_flipbook.utils.ratelimit import SlidingWindow;"
+        "p = _host_pacer('papyrs-test', [SlidingWindow(3, 30.0)]); print(p.try_acquire(), p.try_acquire())"
+    )
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env)
+    other = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
     assert other.stdout.split() == ["0.0", "0.0"]
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() answers in this process
     ours = _host_pacer("papyrs-test", [SlidingWindow(3, 30.0)])

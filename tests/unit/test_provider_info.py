@@ -14,12 +14,17 @@ def test_provider_info_validates_against_airflow_schema():
 
 
 def test_package_name_is_the_distribution_name():
-    assert get_provider_info()["package-name"] == metadata.distribution("airflow-provider-flipbook").metadata["Name"]
+    assert (
+        get_provider_info()["package-name"]
+        == metadata.distribution("airflow-provider-flipbook").metadata["Name"]
+    )
 
 
 def test_entry_point_is_registered():
     entry_points = metadata.entry_points(group="apache_airflow_provider")
-    assert any(ep.value == "airflow_provider_flipbook.get_provider_info:get_provider_info" for ep in entry_points)
+    assert any(
+        ep.value == "airflow_provider_flipbook.get_provider_info:get_provider_info" for ep in entry_points
+    )
 
 
 def test_airflow_discovers_the_four_connection_types():
@@ -29,17 +34,27 @@ def test_airflow_discovers_the_four_connection_types():
         from airflow.providers_manager import ProvidersManager as Manager
 
     hooks = Manager().hooks
-    for conn_type, cls in (("flippingbook", "FlippingBookHook"), ("flipsnack", "FlipsnackHook"),
-                           ("ipaper", "IPaperHook"), ("papyrs", "PapyrsHook")):
+    for conn_type, cls in (
+        ("flippingbook", "FlippingBookHook"),
+        ("flipsnack", "FlipsnackHook"),
+        ("ipaper", "IPaperHook"),
+        ("papyrs", "PapyrsHook"),
+    ):
         assert hooks[conn_type] is not None, conn_type
         assert hooks[conn_type].hook_class_name.endswith(cls)
 
 
 def test_connection_forms_declare_fields_and_placeholders():
     types = {c["connection-type"]: c for c in get_provider_info()["connection-types"]}
-    assert types["flippingbook"]["ui-field-behaviour"]["placeholders"]["host"] == "https://api-tc.is.flippingbook.com"
+    assert (
+        types["flippingbook"]["ui-field-behaviour"]["placeholders"]["host"]
+        == "https://api-tc.is.flippingbook.com"
+    )
     assert types["flipsnack"]["ui-field-behaviour"]["relabeling"] == {
-        "login": "API key", "password": "API secret", "host": "API base URL (optional)"}
+        "login": "API key",
+        "password": "API secret",
+        "host": "API base URL (optional)",
+    }
     assert "upload_host" in types["flipsnack"]["conn-fields"]
     assert types["ipaper"]["ui-field-behaviour"]["placeholders"]["host"] == "https://ipaper.api.ipapercms.dk"
     assert "subsite" in types["papyrs"]["conn-fields"]
@@ -53,10 +68,12 @@ def test_airflow_cli_lists_the_provider_and_its_connection_types():
     import sys
 
     airflow = Path(sys.executable).parent / "airflow"
-    listed = subprocess.run([str(airflow), "providers", "list"], capture_output=True, text=True, env=os.environ,
-                            check=True).stdout
+    listed = subprocess.run(
+        [str(airflow), "providers", "list"], capture_output=True, text=True, env=os.environ, check=True
+    ).stdout
     assert "airflow-provider-flipbook" in listed
-    hooks = subprocess.run([str(airflow), "providers", "hooks"], capture_output=True, text=True, env=os.environ,
-                           check=True).stdout
+    hooks = subprocess.run(
+        [str(airflow), "providers", "hooks"], capture_output=True, text=True, env=os.environ, check=True
+    ).stdout
     for conn_type in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
         assert f"airflow_provider_flipbook.hooks.{conn_type}." in hooks

@@ -2,8 +2,9 @@ from datetime import timedelta
 
 import pytest
 
-retry_policy = pytest.importorskip("airflow.sdk.definitions.retry_policy",
-                                   reason="task retry policies (AIP-105) arrive in Airflow 3.3")
+retry_policy = pytest.importorskip(
+    "airflow.sdk.definitions.retry_policy", reason="task retry policies (AIP-105) arrive in Airflow 3.3"
+)
 RetryAction = retry_policy.RetryAction
 
 from airflow_provider_flipbook.exceptions import (  # noqa: E402
@@ -30,14 +31,23 @@ def test_rate_limit_with_a_hint_retries_after_it():
 
 def test_refusals_and_bad_input_fail_at_once():
     assert decide(InvalidInputError("not a PDF")).action == RetryAction.FAIL
-    assert decide(VendorApiError("iPaper", "Paper.CreatePaper", "taken", code="ERROR")).action == RetryAction.FAIL
-    assert decide(NotFoundError("FlippingBook", "publication.get", "gone", status=404)).action == RetryAction.FAIL
+    assert (
+        decide(VendorApiError("iPaper", "Paper.CreatePaper", "taken", code="ERROR")).action
+        == RetryAction.FAIL
+    )
+    assert (
+        decide(NotFoundError("FlippingBook", "publication.get", "gone", status=404)).action
+        == RetryAction.FAIL
+    )
 
 
 def test_transient_faults_keep_the_tasks_own_retries():
-    for error in (TransientApiError("Flipsnack", "x", "503", status=503),
-                  MalformedResponseError("iPaper", "x", "no code"), RateLimitError("FlippingBook", "x", "429"),
-                  RuntimeError("anything else")):
+    for error in (
+        TransientApiError("Flipsnack", "x", "503", status=503),
+        MalformedResponseError("iPaper", "x", "no code"),
+        RateLimitError("FlippingBook", "x", "429"),
+        RuntimeError("anything else"),
+    ):
         assert decide(error).action == RetryAction.DEFAULT
 
 
