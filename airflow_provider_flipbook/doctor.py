@@ -330,7 +330,7 @@ class Doctor:
         self.ctx["envelope"] = self.rec.last.content if self.rec.last is not None else b""
         return (
             HOLDS,
-            f"Paper.GetPaperIDFromUrl answered SUCCESS (credential fields: {self.hook.extra('credential_fields', 'all')})",
+            f"Paper.GetPaperIDFromUrl answered SUCCESS (credential fields: {self.hook.setting('credential_fields')})",
         )
 
     def ipaper_envelope(self) -> tuple[str, str]:
@@ -342,7 +342,7 @@ class Doctor:
         return (HOLDS if ok else DIFFERS), f"<{root.tag}> with {children}"
 
     def ipaper_root_paper(self) -> tuple[str, str]:
-        found, configured = self.ctx.get("root"), self.hook.extra("root_paper_id")
+        found, configured = self.ctx.get("root"), self.hook.setting("root_paper_id")
         try:
             self.hook.call("Paper.GetAllPapers", paperID=0)  # on the wire: the hook may map 0 to the root
             zero = "paperID=0 accepted"

@@ -14,47 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_flipbook.hooks import settings
+
 PACKAGE = "airflow_provider_flipbook"
 
 
-def _field(label: str, kind: str, description: str, example: Any = None, **schema: Any) -> dict[str, Any]:
-    examples = {"examples": [example]} if example is not None else {}
-    return {
-        "label": label,
-        "description": description,
-        "schema": {"type": [kind, "null"], **examples, **schema},
-    }
-
-
-def _transport_fields(rate_limit: str, documented: str) -> dict[str, Any]:
-    return {
-        "timeout": _field("Timeout (s)", "number", "Seconds to wait for each answer (default 60).", 60),
-        "max_retries": _field(
-            "Max retries", "integer", "Retries on 5xx, timeouts and rate limits (default 5).", 5
-        ),
-        "rate_limit": _field(
-            "Rate limit",
-            "string",
-            f"Override the vendor's documented limit ({documented}), as calls/seconds.",
-            rate_limit,
-        ),
-    }
-
-
-def _connection(
-    conn_type: str,
-    hook: str,
-    name: str,
-    rate_limit: tuple[str, str],
-    behaviour: dict[str, Any],
-    fields: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def _connection(conn_type: str, hook: str, name: str, behaviour: dict[str, Any]) -> dict[str, Any]:
     return {
         "connection-type": conn_type,
         "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
         "hook-name": name,
         "ui-field-behaviour": behaviour,
-        "conn-fields": {**(fields or {}), **_transport_fields(*rate_limit)},
+        "conn-fields": settings.form_fields(conn_type),  # the extras, declared once in hooks/settings.py
     }
 
 
@@ -105,7 +76,6 @@ def get_provider_info() -> dict[str, Any]:
                 "flippingbook",
                 "FlippingBookHook",
                 "FlippingBook Online",
-                ("1/1", "bursts of 10, then 1 call/s"),
                 {
                     "hidden-fields": ["schema", "login", "port"],
                     "relabeling": {"password": "API key", "host": "API base URL (optional)"},
@@ -119,7 +89,6 @@ def get_provider_info() -> dict[str, Any]:
                 "flipsnack",
                 "FlipsnackHook",
                 "Flipsnack",
-                ("5/1", "5 calls/s and 60/min"),
                 {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {
@@ -134,20 +103,11 @@ def get_provider_info() -> dict[str, Any]:
                         "upload_host": "https://upload.flipsnack.com",
                     },
                 },
-                {
-                    "upload_host": _field(
-                        "Upload host",
-                        "string",
-                        "Host for collection.create uploads (default https://upload.flipsnack.com).",
-                        "https://upload.flipsnack.com",
-                    )
-                },
             ),
             _connection(
                 "ipaper",
                 "IPaperHook",
                 "iPaper",
-                ("48/60", "48 calls/min"),
                 {
                     "hidden-fields": ["schema", "port"],
                     "relabeling": {
@@ -161,26 +121,11 @@ def get_provider_info() -> dict[str, Any]:
                         "viewer_base_url": "https://<account>.ipapercms.dk",
                     },
                 },
-                {
-                    "viewer_base_url": _field(
-                        "Viewer base URL",
-                        "string",
-                        "Prefix for the papers' relative URLs, to report public viewer links.",
-                        "https://<account>.ipapercms.dk",
-                    ),
-                    "credential_fields": _field(
-                        "Credential fields",
-                        "string",
-                        "Which form fields carry the login: all (default), pl or plain.",
-                        enum=["all", "pl", "plain"],
-                    ),
-                },
             ),
             _connection(
                 "papyrs",
                 "PapyrsHook",
                 "Papyrs",
-                ("6/60", "6 calls/min"),
                 {
                     "hidden-fields": ["schema", "login", "port"],
                     "relabeling": {"host": "Site URL", "password": "API token"},
@@ -189,14 +134,6 @@ def get_provider_info() -> dict[str, Any]:
                         "password": "Papyrs API token",
                         "subsite": "home",
                     },
-                },
-                {
-                    "subsite": _field(
-                        "Subsite",
-                        "string",
-                        "Subsite for page calls (default home); site-wide calls leave it out.",
-                        "home",
-                    )
                 },
             ),
         ],

@@ -49,6 +49,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks import settings
 from airflow_provider_flipbook.utils.ratelimit import (
     BucketPacer,
     HookPacer,
@@ -68,7 +69,6 @@ USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests
 MAX_ERROR_TEXT = 300
 PACING_MARGIN = 1.02
 
-PACING_SCOPES = ("host", "process", "redis")
 _pacers: dict[tuple, Pacer] = {}
 _pacers_lock = threading.Lock()
 
@@ -232,7 +232,15 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def extras(self) -> dict[str, Any]:
-        return dict(self.connection.extra_dejson or {})
+        extras = dict(self.connection.extra_dejson or {})
+        if typos := settings.unknown(self.conn_type, extras):
+            self.log.warning(
+                "Connection %r (%s) sets extras this provider does not read: %s",
+                self.conn_id,
+                self.conn_type,
+                ", ".join(typos),
+            )
+        return extras
 
     def _require(self, value: str | None, field: str, meaning: str) -> str:
         if not value:
@@ -271,28 +279,24 @@ class FlipbookBaseHook(BaseHook):
 
     # -- transport settings -----------------------------------------------------------------
 
-    def extra(self, name: str, default: Any = None) -> Any:
-        """An extra's value, or ``default`` where it is missing, ``null`` or blank: Airflow's connection
-        form saves every field left empty as ``null`` (or ``""``), and that means "use the default"."""
-        value = self.extras.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return default
-        return value.strip() if isinstance(value, str) else value
-
-    def _extra_float(self, name: str, default: float) -> float:
-        value = self.extra(name, default)
+    def setting(self, name: str) -> Any:
+        """A connection extra as declared in :mod:`.settings` (typed; missing, ``null`` or blank is its
+        default: Airflow's connection form saves an empty field as ``null``)."""
+        declared = settings.declared(self.conn_type)
+        if name not in declared:
+            raise KeyError(f"{type(self).__name__} declares no extra {name!r}")
         try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise AirflowException(f"Connection {self.conn_id!r}: extra {name!r} must be a number") from None
+            return declared[name].parse(self.extras.get(name), self.conn_id)
+        except ValueError as error:
+            raise AirflowException(str(error)) from None
 
     @property
     def timeout(self) -> float:
-        return self._extra_float("timeout", 60.0)
+        return self.setting("timeout")
 
     @property
     def max_retries(self) -> int:
-        return int(self._extra_float("max_retries", 5))
+        return self.setting("max_retries")
 
     def pacing_key(self) -> str:
         """What identifies one credential (hashed: the key itself is never kept in memory maps)."""
@@ -300,27 +304,22 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def limits(self) -> tuple[Limit, ...]:
-        override = self.extra("rate_limit")
+        override = self.setting("rate_limit")
         limits = (parse_limit(str(override)),) if override else self.default_limits
         # 2 % slower than the limit: the server counts arrivals, and the first request of a window
         # may arrive later than the last one (connection set-up), which would look like a burst.
-        speed = self._extra_float("pacing_speed", 1.0) / PACING_MARGIN
+        speed = self.setting("pacing_speed") / PACING_MARGIN
         return tuple(limit.scaled(speed) for limit in limits)
 
     @cached_property
     def pacer(self) -> HookPacer | None:
-        if str(self.extra("pacing", True)).lower() in ("false", "0", "no", "off"):
+        if not self.setting("pacing"):
             return None
-        scope = str(self.extra("pacing_scope", "host")).lower()
-        if scope not in PACING_SCOPES:
-            raise AirflowException(
-                f"Connection {self.conn_id!r}: pacing_scope must be one of {', '.join(PACING_SCOPES)}"
-            )
         shared = shared_pacer(
             (self.vendor, self.base_url, self.pacing_key(), repr(self.limits)),
             self.limits,
-            scope,
-            str(self.extra("pacing_redis_conn_id", "redis_default")),
+            self.setting("pacing_scope"),
+            self.setting("pacing_redis_conn_id"),
         )
         return HookPacer(shared, lambda seconds: self._sleep(seconds))
 
@@ -339,13 +338,13 @@ class FlipbookBaseHook(BaseHook):
     def _wait(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, VendorApiError) and error.retry_after is not None:
-            return min(error.retry_after, self._extra_float("max_retry_after", 300.0))
+            return min(error.retry_after, self.setting("max_retry_after"))
         if isinstance(error, RateLimitError) and self.limits:
             # Told to slow down without a hint: wait one pacing interval (a token, a window slot).
             return max(limit.interval for limit in self.limits)
-        first = self._extra_float("retry_min_wait", 1.0)
+        first = self.setting("retry_min_wait")
         backoff = tenacity.wait_exponential_jitter(
-            multiplier=first, jitter=first, max=self._extra_float("retry_max_wait", 60.0)
+            multiplier=first, jitter=first, max=self.setting("retry_max_wait")
         )
         return backoff(state)
 
@@ -440,7 +439,7 @@ class FlipbookBaseHook(BaseHook):
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1)
-            | tenacity.stop_after_delay(self._extra_float("retry_deadline", 900.0)),
+            | tenacity.stop_after_delay(self.setting("retry_deadline")),
             wait=self._wait,
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
             before_sleep=self._before_sleep,
@@ -540,8 +539,8 @@ class FlipbookBaseHook(BaseHook):
         return list(entry["known"]) if entry else None
 
     def _backoff(self, attempt: int) -> float:
-        first = self._extra_float("retry_min_wait", 1.0)
-        return min(first * 2 ** (attempt - 1), self._extra_float("retry_max_wait", 60.0))
+        first = self.setting("retry_min_wait")
+        return min(first * 2 ** (attempt - 1), self.setting("retry_max_wait"))
 
     def _describe_error(self, response: requests.Response) -> tuple[str | int | None, str]:
         """Best-effort (code, message) from an error body; vendors override."""

@@ -145,7 +145,7 @@ class FlipsnackHook(FlipbookBaseHook):
 
     @property
     def upload_url(self) -> str:
-        return str(self.extra("upload_host", self.default_upload_url)).rstrip("/")
+        return str(self.setting("upload_host")).rstrip("/")
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
         api_key = self._require(self.connection.login, "login", "Flipsnack API key")
@@ -295,9 +295,9 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def when_ready(self, action: str, **params: Any) -> Any:
         """Call ``action``; while the vendor answers code 38 (the collection converts), wait and call again."""
-        speed = self._extra_float("pacing_speed", 1.0)
-        interval = self._extra_float("processing_poll_interval", 10.0) / speed
-        deadline = time.monotonic() + self._extra_float("processing_timeout", 3600.0) / speed
+        speed = self.setting("pacing_speed")
+        interval = self.setting("processing_poll_interval") / speed
+        deadline = time.monotonic() + self.setting("processing_timeout") / speed
         while True:
             try:
                 return self.call(action, **params)

@@ -152,12 +152,7 @@ class IPaperHook(FlipbookBaseHook):
     def credentials(self) -> dict[str, str]:
         login = self._require(self.connection.login, "login", "iPaper user e-mail or 'APIKey'")
         password = self._require(self.connection.password, "password", "iPaper password or API key")
-        mode = str(self.extra("credential_fields", "all")).lower()
-        if mode not in ("all", "pl", "plain"):  # anything else would send no credentials at all
-            raise AirflowException(
-                f"Connection {self.conn_id!r}: extra 'credential_fields' must be all, pl or "
-                f"plain, not {mode!r}"
-            )
+        mode = self.setting("credential_fields")  # all, pl or plain: anything else is refused there
         fields: dict[str, str] = {}
         if mode in ("all", "pl"):
             fields.update(plUsername=login, plPassword=password)
@@ -311,15 +306,9 @@ class IPaperHook(FlipbookBaseHook):
 
         iPaper documents no "paper 0 = root"; its sample tree's top category has URL ``/``.
         """
-        configured = self.extras.get("root_paper_id")
-        if configured not in (None, ""):
-            try:
-                return int(configured)
-            except (TypeError, ValueError):
-                raise AirflowException(
-                    f"Connection {self.conn_id!r}: extra 'root_paper_id' must be an integer "
-                    f"paper id, got {configured!r}"
-                ) from None
+        configured: int | None = self.setting("root_paper_id")
+        if configured is not None:
+            return configured
         found = self.get_paper_id_from_url("/")
         if found is None:
             raise AirflowException(
@@ -549,7 +538,7 @@ class IPaperHook(FlipbookBaseHook):
     @property
     def appear_timeout(self) -> float:
         """Seconds a queued job may stay out of the processing list before an unchanged paper means failure."""
-        return self._extra_float("processing_appear_timeout", 300.0)
+        return self.setting("processing_appear_timeout")
 
     def conversion_status(
         self, paper_id: int | str, job_guid: str | None = None, *, summary: bool = True
@@ -647,7 +636,7 @@ class IPaperHook(FlipbookBaseHook):
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
         self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
         version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
-        viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
+        viewer = str(self.setting("viewer_base_url")).rstrip("/")
         relative = self.get_paper_url(paper_id)
         return {
             "publication_id": str(paper_id),
@@ -681,7 +670,7 @@ class IPaperHook(FlipbookBaseHook):
     def _summary(self, paper_id: int, structure: etree._Element) -> PublicationSummary:
         pages = self._pages(structure)
         relative = text(structure, "paper/@url")
-        viewer = str(self.extra("viewer_base_url", "")).rstrip("/")
+        viewer = str(self.setting("viewer_base_url")).rstrip("/")
         return {
             "publication_id": str(paper_id),
             "name": text(structure, "paper/@name"),

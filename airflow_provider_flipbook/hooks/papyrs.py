@@ -77,7 +77,7 @@ class PapyrsHook(FlipbookBaseHook):
 
     @property
     def subsite(self) -> str:
-        return (self._subsite or self.extra("subsite", "home")).lstrip("@")
+        return (self._subsite or self.setting("subsite")).lstrip("@")
 
     def api_url(self, path: str, *, site_wide: bool = False) -> str:
         prefix = "" if site_wide else f"/@{self.subsite}"

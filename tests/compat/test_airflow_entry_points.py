@@ -63,7 +63,7 @@ def test_form_saved_connections_use_the_defaults(sandbox, monkeypatch, conn_type
     hook = cls(**{cls.conn_name_attr: "form_saved"})
     assert (hook.timeout, hook.max_retries, hook.limits) == (60.0, 5, cls("form_saved").limits)
     assert hook.limits == tuple(
-        limit.scaled(hook._extra_float("pacing_speed", 1) / 1.02) for limit in cls.default_limits
+        limit.scaled(hook.setting("pacing_speed") / 1.02) for limit in cls.default_limits
     )
     ok, message = hook.test_connection()
     assert ok, message
@@ -223,7 +223,7 @@ def test_connection_forms_as_the_ui_gets_them(airflow_env):
     expected = {
         "flippingbook": set(),
         "flipsnack": {"upload_host"},
-        "ipaper": {"viewer_base_url", "credential_fields"},
+        "ipaper": {"viewer_base_url", "credential_fields", "root_paper_id"},
         "papyrs": {"subsite"},
     }
     for conn_type, form in forms.items():
