@@ -21,6 +21,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook._compat import aget_connection
 from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS, hook_for
+from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 # Threads for the HTTP calls of this provider's triggers (never asyncio's default pool, which every
@@ -129,28 +130,13 @@ class StatusPollingTrigger(BaseTrigger):
             while True:
                 status = await self.check_async(hook, waits)
                 if status["state"] != "running":
-                    yield TriggerEvent(
-                        {
-                            "status": "success" if status["state"] == "success" else "failed",
-                            "message": str(status.get("detail", "")),
-                            "result": status,
-                            **self.target,
-                        }
-                    )
+                    yield TriggerEvent(finished_event(status, self.target))
                     return
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    yield TriggerEvent(
-                        {
-                            "status": "timeout",
-                            "message": f"still {status.get('detail')} at the deadline",
-                            **self.target,
-                        }
-                    )
+                    yield TriggerEvent(timeout_event(status.get("detail"), self.target))
                     return
                 self.log.info("%s: %s", self.target, status.get("detail"))
                 await asyncio.sleep(min(self.poll_interval, remaining))
         except Exception as error:  # one terminal event, never a crashed trigger
-            yield TriggerEvent(
-                {"status": "error", "message": f"{type(error).__name__}: {error}", **self.target}
-            )
+            yield TriggerEvent(error_event(error, self.target))
