@@ -91,6 +91,8 @@ WRITE_CHECKS = {"write_test", "job_guid", "page_ids"}
 
 @dataclass
 class Check:
+    """One assumption of the conformance table, as checked against an account."""
+
     id: str
     status: str
     seen: str
@@ -98,6 +100,8 @@ class Check:
 
 @dataclass
 class Report:
+    """Every check for one connection: what held, what differed, what could not be checked."""
+
     conn_id: str
     vendor: str = ""
     base_url: str = ""

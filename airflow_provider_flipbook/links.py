@@ -18,10 +18,14 @@ class _XComLink(BaseOperatorLink):
 
 
 class ViewFlipbookLink(_XComLink):
+    """The flipbook's viewer URL, from the upload task's XCom."""
+
     name = "View flipbook"
     key = "flipbook_url"
 
 
 class OpenPapyrsPageLink(_XComLink):
+    """The Papyrs page's URL, from the page task's XCom."""
+
     name = "Open page"
     key = "page_url"

@@ -48,6 +48,9 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
     from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
     class VendorRetryPolicy(RetryPolicy):
+        """Retry after the vendor's Retry-After, fail refusals and bad input at once, leave the rest
+        to the task's ``retries``."""
+
         def __init__(self, max_delay_seconds: float = 3600.0) -> None:
             self.max_delay_seconds = max_delay_seconds
 

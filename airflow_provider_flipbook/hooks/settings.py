@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
+KIND_NAMES = {float: "a number", int: "an integer", str: "text", bool: "true or false"}
+
+
 @dataclass(frozen=True)
 class Extra:
     """One connection extra: its name, type, default and help; ``form`` puts it in the UI form."""
@@ -45,7 +48,7 @@ class Extra:
             typed = self.kind(value)
         except (TypeError, ValueError):
             raise ValueError(
-                f"Connection {conn_id!r}: extra {self.name!r} must be {self.kind.__name__}, got {raw!r}"
+                f"Connection {conn_id!r}: extra {self.name!r} must be {KIND_NAMES[self.kind]}, got {raw!r}"
             ) from None
         if self.choices and str(typed).lower() not in self.choices:
             raise ValueError(

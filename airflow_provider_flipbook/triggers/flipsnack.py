@@ -8,6 +8,8 @@ from airflow_provider_flipbook.triggers.base import StatusPollingTrigger
 
 
 class FlipsnackDownloadPackageTrigger(StatusPollingTrigger):
+    """Waits until a collection's HTML download package is ready (``collection.downloadHTML``)."""
+
     vendors = ("flipsnack",)
 
     def __init__(

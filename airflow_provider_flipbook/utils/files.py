@@ -21,6 +21,8 @@ from airflow_provider_flipbook.utils.pdf import PdfFacts, PdfLimits, inspect_pdf
 
 @dataclass
 class PdfSource:
+    """A PDF to upload, wherever it lives: a local file, an object-store path or an http(s) URL."""
+
     location: str
     name: str
     open: Callable[[], BinaryIO]

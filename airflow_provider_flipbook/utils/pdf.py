@@ -15,6 +15,8 @@ from airflow_provider_flipbook.exceptions import InvalidInputError
 
 @dataclass(frozen=True)
 class PdfFacts:
+    """What pypdf tells of a PDF without loading it: size, pages, encryption, XFA."""
+
     size: int
     pages: int
     encrypted: bool

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SlidingWindow:
+    """At most ``calls`` in any ``period`` seconds."""
+
     calls: int
     period: float
 
@@ -54,6 +56,8 @@ class SlidingWindow:
 
 @dataclass(frozen=True)
 class TokenBucket:
+    """A burst of ``burst`` calls, refilled at ``rate`` calls per second."""
+
     burst: int
     rate: float
 
