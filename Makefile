@@ -50,8 +50,9 @@ e2e: install  ## the example DAGs under a real `airflow standalone`
 bench: install  ## benchmarks against the naive alternative; writes benchmarks/results.json
 	$(VENV)/bin/python -m benchmarks
 
-lint: install  ## ruff, and mypy on the package
+lint: install  ## ruff (lint and format check), and mypy on the package
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 sandbox: install  ## serve the four APIs on :8765 and print the connections

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_flipbook.hooks import settings
+from airflow_provider_flipbook import connection_extras
 
 PACKAGE = "airflow_provider_flipbook"
 
@@ -25,7 +25,9 @@ def _connection(conn_type: str, hook: str, name: str, behaviour: dict[str, Any])
         "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
         "hook-name": name,
         "ui-field-behaviour": behaviour,
-        "conn-fields": settings.form_fields(conn_type),  # the extras, declared once in hooks/settings.py
+        "conn-fields": connection_extras.form_fields(
+            conn_type
+        ),  # the extras, declared once in connection_extras.py
     }
 
 

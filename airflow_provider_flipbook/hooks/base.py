@@ -40,7 +40,7 @@ import requests
 import tenacity
 import urllib3
 
-from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook import __version__, connection_extras
 from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
@@ -49,7 +49,6 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.hooks import settings
 from airflow_provider_flipbook.utils.ratelimit import (
     BucketPacer,
     HookPacer,
@@ -233,7 +232,7 @@ class FlipbookBaseHook(BaseHook):
     @cached_property
     def extras(self) -> dict[str, Any]:
         extras = dict(self.connection.extra_dejson or {})
-        if typos := settings.unknown(self.conn_type, extras):
+        if typos := connection_extras.unknown(self.conn_type, extras):
             self.log.warning(
                 "Connection %r (%s) sets extras this provider does not read: %s",
                 self.conn_id,
@@ -280,9 +279,9 @@ class FlipbookBaseHook(BaseHook):
     # -- transport settings -----------------------------------------------------------------
 
     def setting(self, name: str) -> Any:
-        """A connection extra as declared in :mod:`.settings` (typed; missing, ``null`` or blank is its
+        """A connection extra as declared in :mod:`~airflow_provider_flipbook.connection_extras` (typed; missing, ``null`` or blank is its
         default: Airflow's connection form saves an empty field as ``null``)."""
-        declared = settings.declared(self.conn_type)
+        declared = connection_extras.declared(self.conn_type)
         if name not in declared:
             raise KeyError(f"{type(self).__name__} declares no extra {name!r}")
         try:

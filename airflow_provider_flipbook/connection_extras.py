@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 KIND_NAMES = {float: "a number", int: "an integer", str: "text", bool: "true or false"}
 
 
