@@ -1,0 +1,1 @@
+"""Helpers below the hooks: files and object storage, PDF inspection, rate limiting, package unpacking."""
