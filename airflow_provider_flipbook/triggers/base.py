@@ -11,6 +11,7 @@ trigger cancelled during a wait leaves at once (no thread is left sleeping).
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 # Threads for the HTTP calls of this provider's triggers (never asyncio's default pool, which every
 # provider shares). The calls are short and waits never happen here, so a few threads serve hundreds.
 TRIGGER_THREADS = 4
+FIRST_POLL_JITTER = 0.1
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -123,10 +125,14 @@ class StatusPollingTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
+            if self.wait_first:
+                # Up to a tenth of an interval early, at random: waits deferred together (a mapped
+                # upload) then spread their set-up and their polls instead of stalling the loop and
+                # reaching the vendor in one burst.
+                first = self.poll_interval * (1 - random.random() * FIRST_POLL_JITTER)
+                await asyncio.sleep(max(min(first, self.deadline - time.time()), 0))
             hook = await self.hook()
             waits = LoopWaits(hook)
-            if self.wait_first:
-                await asyncio.sleep(max(min(self.poll_interval, self.deadline - time.time()), 0))
             while True:
                 status = await self.check_async(hook, waits)
                 if status["state"] != "running":

@@ -1,7 +1,7 @@
 """The event contract between triggers and the tasks they resume (triggers/events.py)."""
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_flipbook.triggers.events import (
     error_event,
