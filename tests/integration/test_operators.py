@@ -479,7 +479,7 @@ def test_deferred_upload_returns_the_whole_upload_without_defer_kwargs(sandbox, 
     import asyncio
     import importlib
 
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_flipbook._compat import TaskDeferred
 
     operator = UploadPdfOperator(
         task_id="u",

@@ -1,8 +1,8 @@
 """The event contract between triggers and the tasks they resume (triggers/events.py)."""
 
 import pytest
-from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout
 
+from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout
 from airflow_provider_flipbook.triggers.events import (
     error_event,
     finished_event,
