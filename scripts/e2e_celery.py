@@ -278,7 +278,7 @@ class Deployment:
 
 
 def airflow_env(
-    work: Path, database: str, broker_port: int, sandbox: Sandbox, pacing_redis: str
+    work: Path, database: str, broker_port: int, sandbox: Sandbox, pacing_redis: str, scope: str
 ) -> dict[str, str]:
     api_port = free_port()
     env = {
@@ -314,7 +314,7 @@ def airflow_env(
         "AIRFLOW_CONN_FLIPBOOK_PACING_REDIS": pacing_redis,
     }
     for vendor, conn in sandbox.connections.items():
-        extra = {**conn["extra"], "pacing_scope": "redis", "pacing_redis_conn_id": "flipbook_pacing_redis"}
+        extra = {**conn["extra"], "pacing_scope": scope, "pacing_redis_conn_id": "flipbook_pacing_redis"}
         env[f"AIRFLOW_CONN_{vendor.upper()}_DEFAULT"] = json.dumps({**conn, "extra": extra})
     return env
 
@@ -359,7 +359,7 @@ def run_started(
     pacing_redis = json.dumps(
         {"conn_type": "redis", "host": "127.0.0.1", "port": redis.port, "extra": {"db": 1}}
     )
-    env = airflow_env(work, database, redis.port, sandbox, pacing_redis)
+    env = airflow_env(work, database, redis.port, sandbox, pacing_redis, args.pacing_scope)
     deployment = Deployment(work, env)
     with phases("airflow: migrate, pools, DAG files, samples"):
         (work / "dags").mkdir()
@@ -433,6 +433,8 @@ def run_started(
         run_id = deployment.trigger("flipbook_batch", {"count": args.batch})
         batch = deployment.wait_run("flipbook_batch", run_id, args.timeout)
         summary["batch wall time (s)"] = round(time.monotonic() - started, 1)
+        # Papyrs allows 6 calls per 60 s per token (divided by the sandbox speed); a page takes 2 calls.
+        summary["Papyrs rate-limit floor for the batch (s)"] = (2 * args.batch - 1) // 6 * 60 / args.speed
     with phases("checks"):
         after, log = sandbox.get("state"), sandbox.get("requests")
         instances = deployment.task_instances("flipbook_batch", run_id)
@@ -474,6 +476,12 @@ def main() -> int:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="task slots per Celery worker")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each DAG run")
+    parser.add_argument(
+        "--pacing-scope",
+        default="redis",
+        choices=("redis", "host", "process"),
+        help="the connections' pacing scope; `host` shows what the check catches (rejections)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) on success")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="flipbook-e2e-celery-"))
