@@ -195,8 +195,8 @@ def stop_group(process: subprocess.Popen, sig: signal.Signals, grace: float) -> 
 
 
 class Deployment:
-    def __init__(self, work: Path, env: dict[str, str]) -> None:
-        self.work, self.env = work, env
+    def __init__(self, work: Path, env: dict[str, str], stack: ExitStack) -> None:
+        self.work, self.env, self.stack = work, env, stack
         self.api = f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}"
         self.processes: list[tuple[str, subprocess.Popen]] = []
         self.headers: dict[str, str] = {}
@@ -215,11 +215,12 @@ class Deployment:
             start_new_session=True,
         )
         self.processes.append((name, process))
+        self.stack.callback(self.stop, name, process)  # last started, first stopped: workers first
 
-    def stop(self) -> None:
-        for name, process in reversed(self.processes):  # workers first: the scheduler still hears them
-            stop_group(process, signal.SIGTERM, 30)
-            print(f"  stopped {name} (exit {process.returncode})", flush=True)
+    @staticmethod
+    def stop(name: str, process: subprocess.Popen) -> None:
+        stop_group(process, signal.SIGTERM, 30)
+        print(f"  stopped {name} (exit {process.returncode})", flush=True)
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = (self.work / "logs" / f"{name}.log").read_text(errors="replace").splitlines()
@@ -342,6 +343,8 @@ def run(args: argparse.Namespace, work: Path, phases: Phases, summary: dict[str,
         run_started(args, work, phases, summary, stack)
     finally:
         with phases("teardown: stop everything"):
+            for sig in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut the teardown short
+                signal.signal(sig, signal.SIG_IGN)
             stack.close()
 
 
@@ -360,7 +363,7 @@ def run_started(
         {"conn_type": "redis", "host": "127.0.0.1", "port": redis.port, "extra": {"db": 1}}
     )
     env = airflow_env(work, database, redis.port, sandbox, pacing_redis, args.pacing_scope)
-    deployment = Deployment(work, env)
+    deployment = Deployment(work, env, stack)
     with phases("airflow: migrate, pools, DAG files, samples"):
         (work / "dags").mkdir()
         for dag_file in [*sorted((ROOT / "dags").glob("*.py")), BATCH_DAG]:
@@ -380,7 +383,6 @@ def run_started(
         deployment.airflow("db", "migrate")
         for pool in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
             deployment.airflow("pools", "set", pool, "2", f"{pool} credential")
-    stack.callback(deployment.stop)
     with phases("airflow: start components until healthy"):
         deployment.start("api-server", "api-server")
         deployment.start("scheduler", "scheduler")
