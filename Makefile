@@ -20,7 +20,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test e2e bench lint sandbox standalone clean
+.PHONY: install demo test e2e e2e-celery bench lint sandbox standalone clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +46,13 @@ test: install  ## the whole suite (unit, sandbox contract, operators, DAGs, reli
 
 e2e: install  ## the example DAGs under a real `airflow standalone`
 	$(VENV)/bin/pytest -m e2e tests/e2e
+
+# `make e2e-celery BATCH=10`: a smaller batch DAG (default 40 uploads and 40 Papyrs pages).
+BATCH ?= 40
+
+e2e-celery: install  ## CeleryExecutor on PostgreSQL and Redis, two workers as two hosts, a batch DAG
+	$(UV) sync --locked --extra test --extra celery --python $(PYTHON)
+	$(VENV)/bin/python scripts/e2e_celery.py --batch $(BATCH)
 
 bench: install  ## benchmarks against the naive alternative; writes benchmarks/results.json
 	$(VENV)/bin/python -m benchmarks
