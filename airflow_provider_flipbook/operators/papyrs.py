@@ -102,7 +102,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         )
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow_provider_flipbook.exceptions import OutcomeUnknownError
+        from airflow_provider_flipbook.exceptions import NotFoundError, OutcomeUnknownError
         from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 
         title = str(self.title or "").strip()
@@ -179,7 +179,11 @@ class PapyrsMarkdownPageOperator(BaseOperator):
                 raise AirflowException(self._unknown_post(progress)) from None
             save()
         for old in existing:
-            hook.delete_page(old)
+            try:
+                hook.delete_page(old)
+            except NotFoundError:  # a concurrent run replaced it first: the outcome wanted is there
+                self.log.info("Page %s is already gone", old)
+                continue
             self.log.info("Replaced page %s", old)
         return {
             "page_id": page_id,

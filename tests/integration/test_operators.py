@@ -503,3 +503,21 @@ def test_deferred_upload_returns_the_whole_upload_without_defer_kwargs(sandbox, 
     assert result["vendor"] == vendor and result["conn_id"] == f"{vendor}_default"
     assert result["publication_id"] and result["version_id"] and result["url"]
     assert result["pages"] == 4 and result["total_pages"] == 4 and result["conversion"]
+
+
+def test_two_runs_replacing_the_same_page_both_succeed(sandbox, context, monkeypatch):
+    """Two runs of a report DAG at once, both if_exists="replace": the slower one finds the old page gone."""
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+
+    old = PapyrsMarkdownPageOperator(task_id="p", title="Daily", markdown=REPORT, folder="Ops").execute({})
+    real_delete = PapyrsHook.delete_page
+
+    def colleague_deletes_it_first(self, page_id):
+        real_delete(PapyrsHook(), page_id)  # the other run, a moment earlier
+        return real_delete(self, page_id)
+
+    monkeypatch.setattr(PapyrsHook, "delete_page", colleague_deletes_it_first)
+    new = PapyrsMarkdownPageOperator(
+        task_id="p", title="Daily", markdown=REPORT, folder="Ops", if_exists="replace"
+    ).execute({})
+    assert new["replaced"] == [old["page_id"]] and sandbox.state()["papyrs"]["pages"] == 1
