@@ -42,8 +42,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.sandbox.base import VendorEmulator, fetch_url, iso
-from airflow_provider_flipbook.sandbox.core import TokenBucket
+from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
+from airflow_provider_flipbook.sandbox.core.limits import TokenBucket
+from airflow_provider_flipbook.sandbox.core.pdf import fetch_url
+from airflow_provider_flipbook.sandbox.core.state import iso
 from airflow_provider_flipbook.utils.pdf import inspect_pdf
 
 MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
@@ -61,7 +63,7 @@ class FlippingBookEmulator(VendorEmulator):
     name = "flippingbook"
 
     def reset(self) -> None:
-        self.keys: list[str] = [self.sb.credentials.flippingbook_key]
+        self.keys: list[str] = [self.shared.credentials.flippingbook_key]
         self.publications: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, Any]] = {}
         self.links: dict[str, dict[str, Any]] = {}
@@ -93,7 +95,7 @@ class FlippingBookEmulator(VendorEmulator):
 
     @property
     def public(self) -> str:
-        return f"{self.sb.base_url}/flippingbook"
+        return f"{self.shared.base_url}/flippingbook"
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -111,9 +113,11 @@ class FlippingBookEmulator(VendorEmulator):
         if key.strip() not in self.keys:
             raise Failure(403, "InvalidApiKey", "Invalid API key")
         waited = 0.0
-        while (violated := self.sb.rate_check("flippingbook", key, (TokenBucket(10, 1.0),))) is not None:
-            wait = self.sb.retry_after("flippingbook", key, violated)
-            if self.sb.rate_limit_mode != "delay" or waited + wait > self.sb.scaled(1.0):
+        while (
+            violated := self.shared.limits.check("flippingbook", key, (TokenBucket(10, 1.0),))
+        ) is not None:
+            wait = self.shared.limits.retry_after("flippingbook", key, violated)
+            if self.shared.rate_limit_mode != "delay" or waited + wait > self.shared.scaled(1.0):
                 raise Failure(429, "RateLimitExceeded", "Too many requests")
             await asyncio.sleep(wait)  # the vendor delays excess requests by up to about a second
             waited += wait
@@ -283,7 +287,7 @@ class FlippingBookEmulator(VendorEmulator):
         pid = secrets.token_hex(16)
         pub = {
             "id": pid,
-            "hashId": str(600_000_000 + self.sb.next_id()),
+            "hashId": str(600_000_000 + self.shared.next_id()),
             "name": body.get("name") or "Untitled",
             "description": body.get("description") or "",
             "folder": body.get("folder"),
@@ -378,7 +382,7 @@ class FlippingBookEmulator(VendorEmulator):
     # -- sources and conversion -------------------------------------------------------------------
 
     async def new_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        path = self.sb.new_file(".pdf")
+        path = self.shared.new_file(".pdf")
         error = None
         if body.get("data"):
             try:
@@ -404,7 +408,7 @@ class FlippingBookEmulator(VendorEmulator):
         source = {
             "id": secrets.token_hex(16),
             "publicationId": pub["id"],
-            "created": self.sb.now(),
+            "created": self.shared.now(),
             "wall": time.time(),
             "pages": pages,
             "error": error,
@@ -419,7 +423,7 @@ class FlippingBookEmulator(VendorEmulator):
     def source_state(self, source: dict[str, Any]) -> tuple[str, str | None, Any]:
         if source.get("refused"):
             return "CompletedWithErrors", None, None
-        t = self.sb.elapsed_real(source["created"])
+        t = self.shared.elapsed_real(source["created"])
         pages = max(source["pages"], 1)
         if t < 1.0:
             return "WaitAutoQueue", None, None

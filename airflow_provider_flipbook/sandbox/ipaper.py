@@ -34,8 +34,8 @@ from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.sandbox.base import VendorEmulator
-from airflow_provider_flipbook.sandbox.core import SlidingWindow
+from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
+from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.ipaper_wire import (
     Answer,
     Asmx,
@@ -165,11 +165,11 @@ class IPaperEmulator(VendorEmulator):
                             "Missing parameter: no form field was bound (a chunked body; IIS binds "
                             "a form only with a Content-Length).",
                         )
-                    params, files = await read_form(request, self.sb.new_file)
+                    params, files = await read_form(request, self.shared.new_file)
                 else:
                     params = dict(request.query_params)
                 login = self.authenticate(params)
-                if self.sb.rate_check("ipaper", login, (SlidingWindow(50, 60.0),)) is not None:
+                if self.shared.limits.check("ipaper", login, (SlidingWindow(50, 60.0),)) is not None:
                     return Response(
                         xml("ERROR", "Rate limit exceeded: stay below 50 requests per minute"),
                         429,
@@ -201,7 +201,7 @@ class IPaperEmulator(VendorEmulator):
             return Response("Not Found", 404, media_type="text/plain")
 
     def authenticate(self, p: dict[str, str]) -> str:
-        creds = self.sb.credentials
+        creds = self.shared.credentials
         pairs = [
             (p.get(u), p.get(w))
             for u, w in (("plUsername", "plPassword"), ("username", "password"), ("Username", "Password"))
@@ -322,7 +322,7 @@ class IPaperEmulator(VendorEmulator):
                         "image",
                         file_size=1234,
                         type=kind,
-                        url=f"{self.sb.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}",
+                        url=f"{self.shared.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}",
                     )
                 )
         raise Answer("SUCCESS", "Structure retrieved.", wrap(paper))
@@ -384,7 +384,7 @@ class IPaperEmulator(VendorEmulator):
 
     def job_progress(self, job: dict[str, Any]) -> int:
         duration = 2.0 + 0.15 * max(job["pages"], 1)
-        elapsed = self.sb.elapsed_real(job["created"]) - float(self.options["appear_delay"])
+        elapsed = self.shared.elapsed_real(job["created"]) - float(self.options["appear_delay"])
         return max(min(int(100 * elapsed / duration), 100), 0)
 
     def Ripper_ProcessPDF(self, p: Params) -> None:
@@ -419,7 +419,7 @@ class IPaperEmulator(VendorEmulator):
         self.jobs[guid] = {
             "guid": guid,
             "paper": node["id"],
-            "created": self.sb.now(),
+            "created": self.shared.now(),
             "pages": pages,
             "size": streamed.size,
             "error": error,
@@ -437,7 +437,7 @@ class IPaperEmulator(VendorEmulator):
         self.jobs[guid] = {
             "guid": guid,
             "paper": node["id"],
-            "created": self.sb.now(),
+            "created": self.shared.now(),
             "pages": node["pages"],
             "size": (node["pdffilesize"] or 1) * 1024,
             "error": None,
@@ -454,7 +454,7 @@ class IPaperEmulator(VendorEmulator):
         for job in self.jobs.values():
             if (
                 job["state"] == "Pending"
-                and self.sb.elapsed_real(job["created"]) >= self.options["appear_delay"]
+                and self.shared.elapsed_real(job["created"]) >= self.options["appear_delay"]
             ):
                 processes.append(
                     E(

@@ -33,8 +33,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from airflow_provider_flipbook.sandbox.base import VendorEmulator, iso
-from airflow_provider_flipbook.sandbox.core import SlidingWindow
+from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
+from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
+from airflow_provider_flipbook.sandbox.core.state import iso
 
 WIDGET_OPTIONS = {
     "format": {"html", "text"},
@@ -115,7 +116,7 @@ class PapyrsEmulator(VendorEmulator):
 
     @property
     def public(self) -> str:
-        return f"{self.sb.base_url}/papyrs"
+        return f"{self.shared.base_url}/papyrs"
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -190,10 +191,10 @@ class PapyrsEmulator(VendorEmulator):
             subsite, rest = match.group("sub"), match.group("rest")
             try:
                 token = request.headers.get("x-auth-token") or request.query_params.get("auth_token")
-                if token != self.sb.credentials.papyrs_token:
+                if token != self.shared.credentials.papyrs_token:
                     raise Failure(403, "Invalid or missing API token")
-                if self.sb.rate_check("papyrs", token, (SlidingWindow(6, 60.0),)) is not None:
-                    wait = self.sb.retry_after("papyrs", token, 0)
+                if self.shared.limits.check("papyrs", token, (SlidingWindow(6, 60.0),)) is not None:
+                    wait = self.shared.limits.retry_after("papyrs", token, 0)
                     return JSONResponse(
                         {"error": "Rate limit exceeded: 6 requests/60 seconds", "status": 429},
                         429,
@@ -472,7 +473,7 @@ class PapyrsEmulator(VendorEmulator):
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise Failure(400, "Post one file in a field named file (multipart/form-data)")
-            path = self.sb.new_file()
+            path = self.shared.new_file()
             with path.open("wb") as out:
                 shutil.copyfileobj(upload.file, out, 1 << 20)
             return upload.filename or "file", path
