@@ -37,7 +37,7 @@ from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flippingbook import FlippingBookEmulator
 from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
 from airflow_provider_flipbook.sandbox.ipaper import IPaperEmulator
-from airflow_provider_flipbook.sandbox.papyrs import PapyrsEmulator
+from airflow_provider_flipbook.sandbox.papyrs.routes import PapyrsEmulator
 
 
 def connections(state: SandboxState) -> dict[str, dict[str, Any]]:

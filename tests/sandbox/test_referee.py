@@ -36,7 +36,7 @@ def test_every_sandbox_module_is_checked():
         "flippingbook.py",
         "flipsnack/routes.py",
         "ipaper.py",
-        "papyrs.py",
+        "papyrs/routes.py",
         "core/routing.py",
         "server.py",
     }
