@@ -36,7 +36,7 @@ from airflow_provider_flipbook.sandbox.core.faults import FaultMiddleware
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flippingbook.routes import FlippingBookEmulator
 from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
-from airflow_provider_flipbook.sandbox.ipaper import IPaperEmulator
+from airflow_provider_flipbook.sandbox.ipaper.routes import IPaperEmulator
 from airflow_provider_flipbook.sandbox.papyrs.routes import PapyrsEmulator
 
 

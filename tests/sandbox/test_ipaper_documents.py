@@ -173,7 +173,7 @@ def processed_paper(sandbox, samples, url_name: str) -> str:
 
 def test_the_ipaper_sandbox_imports_nothing_from_the_hooks_operators_sensors_or_triggers():
     code = (
-        "import sys, airflow_provider_flipbook.sandbox.ipaper, airflow_provider_flipbook.sandbox.ipaper_wire; "
+        "import sys, airflow_provider_flipbook.sandbox.ipaper.routes, airflow_provider_flipbook.sandbox.ipaper.wire; "
         "print([m for m in sys.modules if m.split('.')[1:2] in (['hooks'], ['operators'], ['sensors'], "
         "['triggers']) and m.startswith('airflow_provider_flipbook.')])"
     )

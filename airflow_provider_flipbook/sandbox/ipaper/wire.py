@@ -11,25 +11,38 @@ from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import Request
+from fastapi.responses import Response
 from lxml import etree
+
+from airflow_provider_flipbook.sandbox.core.errors import VendorError
 
 STREAMED_FIELDS = {"base64Pdf", "base64File"}
 MAX_FIELD = 1 << 20
 
 
-class Answer(Exception):
+class ResultCode(VendorError):
+    """The ``<result>`` answer with a documented return code, raised to end a method (SUCCESS too)."""
+
     def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.data = code, message, data
 
+    def response(self) -> Response:
+        return Response(result_xml(self.code, self.message, self.data), media_type="text/xml; charset=utf-8")
 
-class Asmx(Exception):
+
+class AsmxFault(VendorError):
+    """An ASP.NET web service fault: plain text with HTTP ``status`` (500 for binding errors, 404)."""
+
     def __init__(self, status: int, text: str) -> None:
         super().__init__(text)
         self.status, self.text = status, text
 
+    def response(self) -> Response:
+        return Response(self.text, self.status, media_type="text/plain; charset=utf-8")
 
-def xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
+
+def result_xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
     data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
@@ -37,7 +50,7 @@ def xml(code: str, message: str = "", data: etree._Element | None = None) -> byt
     ).encode()
 
 
-def E(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
+def element(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
     node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         node.text = etree.CDATA(text)
@@ -131,7 +144,7 @@ async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[st
     return fields, files
 
 
-class Params:
+class FormParams:
     def __init__(self, fields: dict[str, str], files: dict[str, StreamedBase64]) -> None:
         self.fields, self.files = fields, files
 
@@ -140,7 +153,7 @@ class Params:
 
     def req(self, key: str) -> str:
         if key not in self.fields:
-            raise Asmx(500, f"Missing parameter: {key}.")
+            raise AsmxFault(500, f"Missing parameter: {key}.")
         return self.fields[key]
 
     def int(self, key: str) -> int:
@@ -148,16 +161,16 @@ class Params:
         try:
             return int(value)
         except ValueError:
-            raise Asmx(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
+            raise AsmxFault(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
 
 
-def wrap(node: etree._Element) -> etree._Element:
-    data = E("data")
+def in_data(node: etree._Element) -> etree._Element:
+    data = element("data")
     data.append(node)
     return data
 
 
-def option(options_xml: str, name: str) -> str | None:
+def xml_option(options_xml: str, name: str) -> str | None:
     if not options_xml.strip():
         return None
     try:
@@ -165,6 +178,6 @@ def option(options_xml: str, name: str) -> str | None:
             options_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True)
         )
     except etree.XMLSyntaxError:
-        raise Answer("ERROR", "xmlOptions is not valid XML.") from None
+        raise ResultCode("ERROR", "xmlOptions is not valid XML.") from None
     found = root.find(name)
     return found.text if found is not None else None
