@@ -87,7 +87,6 @@ class FlippingBookEmulator(FlippingBookLinks):
         async def not_found(rest: str) -> JSONResponse:
             return FlippingBookError(404, "NotFound", f"No such endpoint: /{rest}").response()
 
-    # -- account --------------------------------------------------------------------------------
     @route("GET", f"{API}/auth/me")
     def me(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"id": 123456, "email": "owner@example.com"}
@@ -253,7 +252,6 @@ class FlippingBookEmulator(FlippingBookLinks):
             raise FlippingBookError(400, "InvalidData", f"Invalid source: {source['error']}")
         return {"id": source["id"]}
 
-    # -- domains, folders, triggers -----------------------------------------------------------------
     @route("GET", f"{FB}/custom-domains")
     def domains(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"customDomainsEnabled": bool(self.custom_domains), "customDomains": list(self.custom_domains)}
@@ -302,7 +300,6 @@ class FlippingBookEmulator(FlippingBookLinks):
         self.webhooks.pop(tid, None)
         return {"id": tid}
 
-    # -- the public side: viewer and tracked-link redirects ---------------------------------------------
     async def viewer(self, hash_id: str) -> HTMLResponse:
         pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
         if pub is None or "Deleted" in pub["state"]:

@@ -56,7 +56,6 @@ class FlippingBookState(VendorEmulator):
         code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
         return FlippingBookError(status, code, "Injected fault").body(), "application/json"
 
-    # -- publications ---------------------------------------------------------------------------
     def publication(self, pid: str) -> dict[str, Any]:
         pub = self.publications.get(pid)
         if pub is not None:
@@ -70,7 +69,6 @@ class FlippingBookState(VendorEmulator):
         root = f"https://{pub['domain']}" if pub["domain"] in self.custom_domains else self.public
         return f"{root}/view/{pub['hashId']}/"
 
-    # -- sources and conversion -------------------------------------------------------------------
     async def new_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         path = self.shared.new_file(".pdf")
         error = None

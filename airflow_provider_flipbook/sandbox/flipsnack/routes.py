@@ -96,8 +96,6 @@ class FlipsnackEmulator(FlipsnackState):
         async def upload_get(request: Request) -> Response:
             return envelope(40)
 
-    # -- actions -------------------------------------------------------------------------------------
-
     @route("POST", "collection.create")
     async def create(self, p: dict[str, str], upload: Any) -> dict[str, Any]:
         return self.view(await self.store_upload(p, upload))

@@ -111,14 +111,13 @@ class IPaperProcessing(IPaperSearch):
     @route("POST", "Ripper/GetProcessingStatus")
     def Ripper_GetProcessingStatus(self, p: FormParams) -> None:
         self.advance_jobs()
-        job = self.jobs.get(p.req("jobGuid"))
+        job = self.jobs.get(p.required("jobGuid"))
         if job is None:
             raise ResultCode("ERROR", "Unknown job.")
         raise ResultCode(
             "SUCCESS", "Status retrieved successfully.", in_data(element("ProcessStatus", job["state"]))
         )
 
-    # -- Media ----------------------------------------------------------------------------------------------
     @route("POST", "Media/GetTree")
     def Media_GetTree(self, p: FormParams) -> None:
         def directory(entry: dict[str, Any]) -> etree._Element:
@@ -140,7 +139,7 @@ class IPaperProcessing(IPaperSearch):
     @route("POST", "Media/CreateDirectory")
     def Media_CreateDirectory(self, p: FormParams) -> None:
         parent = self._directory(p, "parentID")
-        entry = {"id": self.next_id(), "name": p.req("name"), "parent": parent["id"], "files": {}}
+        entry = {"id": self.next_id(), "name": p.required("name"), "parent": parent["id"], "files": {}}
         self.media[entry["id"]] = entry
         raise ResultCode("SUCCESS", "", in_data(element("directoryid", str(entry["id"]))))
 
@@ -164,7 +163,7 @@ class IPaperProcessing(IPaperSearch):
 
     @route("POST", "Media/UploadFile")
     def Media_UploadFile(self, p: FormParams) -> None:
-        parent, name = self._directory(p, "parentID"), p.req("name")
+        parent, name = self._directory(p, "parentID"), p.required("name")
         streamed = p.files.get("base64File")
         if streamed is None or not streamed.valid:
             raise ResultCode("ERROR", "base64File is missing or not valid base64.")

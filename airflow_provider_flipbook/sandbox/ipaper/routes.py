@@ -32,7 +32,6 @@ LIMITS = (SlidingWindow(50, 60.0),)  # per login
 class IPaperEmulator(IPaperProcessing):
     """iPaper's Backend API (``/ipaper/V2/``) and its public viewer."""
 
-    # -- transport ------------------------------------------------------------------------------------
     def routes(self) -> None:
         methods = {declared.target: declared.handler for declared in declared_routes(self)}
 
@@ -107,13 +106,13 @@ class IPaperEmulator(IPaperProcessing):
 
     def _create(self, p: FormParams, parent_key: str, category: bool) -> None:
         parent = self.paper(p, parent_key, category=True)
-        url_name = p.req("urlName").strip("/")
+        url_name = p.required("urlName").strip("/")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", url_name):
             raise ResultCode("ERROR", "urlName may contain letters, digits, '-' and '_' only.")
         url = f"{parent['url']}{url_name}/"
         if any(n["url"] == url for n in self.nodes.values()):
             raise ResultCode("ERROR", f"The URL {url} is already in use.")
-        node = self._node(self.next_id(), parent["id"], p.req("name"), url, category=category)
+        node = self._node(self.next_id(), parent["id"], p.required("name"), url, category=category)
         self.nodes[node["id"]] = node
         raise ResultCode(
             "SUCCESS",
@@ -151,7 +150,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/ChangePaperUrl")
     def Paper_ChangePaperUrl(self, p: FormParams) -> None:
-        node, new = self.paper(p), p.req("newUrl")
+        node, new = self.paper(p), p.required("newUrl")
         if not (new.startswith("/") and new.endswith("/")) or any(
             n["url"] == new for n in self.nodes.values()
         ):
@@ -161,7 +160,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/GetPaperIDFromUrl")
     def Paper_GetPaperIDFromUrl(self, p: FormParams) -> None:
-        url = p.req("url")
+        url = p.required("url")
         node = next((n for n in self.nodes.values() if n["url"] == url), None)
         if node is None or (node["id"] == ROOT_ID and not self.options["root_url_lookup"]):
             raise ResultCode("SUCCESS", "Paper not found.")
@@ -203,7 +202,7 @@ class IPaperEmulator(IPaperProcessing):
     @route("POST", "Paper/SetPublicationPeriod")
     def Paper_SetPublicationPeriod(self, p: FormParams) -> None:
         node = self.paper(p)
-        start, end = p.req("from"), p.req("to")
+        start, end = p.required("from"), p.required("to")
         for value in (start, end):
             if not re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?", value):
                 raise ResultCode("ERROR", f"Invalid date {value!r}; use YYYY-MM-DD HH:MM:SS.")
@@ -224,7 +223,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/GetSetting")
     def Paper_GetSetting(self, p: FormParams) -> None:
-        node, name = self.paper(p), p.req("setting")
+        node, name = self.paper(p), p.required("setting")
         if name not in SETTINGS:
             raise ResultCode("ERROR", f"Unknown setting {name}.")
         raise ResultCode(
@@ -235,7 +234,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/SetSetting")
     def Paper_SetSetting(self, p: FormParams) -> None:
-        node, name, value = self.paper(p), p.req("setting"), p.req("value")
+        node, name, value = self.paper(p), p.required("setting"), p.required("value")
         if name not in SETTINGS or (SETTINGS[name][0] == "bool" and value not in ("true", "false")):
             raise ResultCode("ERROR", f"Invalid setting or value for {name}.")
         node["settings"][name] = value

@@ -14,10 +14,9 @@ from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode
 class IPaperSearch(IPaperState):
     """``CustomField.asmx``, ``Search.asmx``, ``Statistics.asmx`` and ``Link.asmx``."""
 
-    # -- CustomField ------------------------------------------------------------------------------------------
     @route("POST", "CustomField/AddCustomField")
     def CustomField_AddCustomField(self, p: FormParams) -> None:
-        name, kind = p.req("name"), p.req("dataType")
+        name, kind = p.required("name"), p.required("dataType")
         if not re.fullmatch(r"[a-zA-Z0-9_]{1,128}", name):
             raise ResultCode("CUSTOMFIELD_INVALID_FIELD_NAME", "Invalid field name.")
         if kind not in DATATYPES:
@@ -29,7 +28,7 @@ class IPaperSearch(IPaperState):
 
     @route("POST", "CustomField/DeleteCustomField")
     def CustomField_DeleteCustomField(self, p: FormParams) -> None:
-        if self.custom_fields.pop(p.req("name"), None) is None:
+        if self.custom_fields.pop(p.required("name"), None) is None:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
         raise ResultCode("SUCCESS")
 
@@ -42,14 +41,14 @@ class IPaperSearch(IPaperState):
 
     @route("POST", "CustomField/GetCustomFieldValue")
     def CustomField_GetCustomFieldValue(self, p: FormParams) -> None:
-        node, name = self.paper(p, category=False), p.req("fieldName")
+        node, name = self.paper(p, category=False), p.required("fieldName")
         if name not in self.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
         raise ResultCode("SUCCESS", "", in_data(element("field", node["fields"].get(name, ""), name=name)))
 
     @route("POST", "CustomField/SetCustomFieldValue")
     def CustomField_SetCustomFieldValue(self, p: FormParams) -> None:
-        self._set_value(self.paper(p, category=False), p.req("fieldName"), p.req("value"))
+        self._set_value(self.paper(p, category=False), p.required("fieldName"), p.required("value"))
         raise ResultCode("SUCCESS")
 
     @route("POST", "CustomField/SetMultipleCustomFieldValues")
@@ -57,7 +56,7 @@ class IPaperSearch(IPaperState):
         node = self.paper(p, category=False)
         try:
             fields = etree.fromstring(
-                p.req("fieldsXml").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+                p.required("fieldsXml").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
             )
         except etree.XMLSyntaxError:
             raise ResultCode("ERROR", "fieldsXml is not valid XML.") from None
@@ -67,7 +66,7 @@ class IPaperSearch(IPaperState):
 
     @route("POST", "Search/SearchPapersByContent")
     def Search_SearchPapersByContent(self, p: FormParams) -> None:
-        query = p.req("query")[:128].lower()
+        query = p.required("query")[:128].lower()
         results = element("results")
         for node in self._below(p.int("categoryOrPaperID")):
             if not node["category"] and query in node["name"].lower():
@@ -85,7 +84,7 @@ class IPaperSearch(IPaperState):
     @route("POST", "Search/SearchPapersWithHiearchyByName")
     @route("POST", "Search/SearchPapersWithHiearchyByContent")
     def _hierarchy(self, p: FormParams) -> None:
-        query = p.req("query").lower()
+        query = p.required("query").lower()
         papers = element("papers")
         for node in self._below(p.int("categoryID")):
             if query in node["name"].lower():
@@ -104,7 +103,7 @@ class IPaperSearch(IPaperState):
     @route("POST", "Search/SearchPapersByCustomFields")
     def Search_SearchPapersByCustomFields(self, p: FormParams) -> None:
         options = etree.fromstring(
-            p.req("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+            p.required("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
         )
         criteria = options.findall("customfieldcriterias/field")
         if not criteria:

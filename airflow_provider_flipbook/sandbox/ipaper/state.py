@@ -116,7 +116,6 @@ class IPaperState(VendorEmulator):
             "pdffilesize": None,
         }
 
-    # -- Paper -----------------------------------------------------------------------------------------
     def paper(self, p: FormParams, key: str = "paperID", *, category: bool | None = None) -> dict[str, Any]:
         node = self.nodes.get(p.int(key))
         if node is None:
@@ -189,7 +188,6 @@ class IPaperState(VendorEmulator):
             )
         node["fields"][name] = value
 
-    # -- Search and Statistics --------------------------------------------------------------------------------
     def _below(self, root_id: int) -> list[dict[str, Any]]:
         root = self.nodes.get(root_id)
         if root is None:
@@ -206,7 +204,7 @@ class IPaperState(VendorEmulator):
     def _days(self, p: FormParams) -> tuple[dict[str, Any], list[date]]:
         node = self.paper(p)
         try:
-            start, end = date.fromisoformat(p.req("from")), date.fromisoformat(p.req("to"))
+            start, end = date.fromisoformat(p.required("from")), date.fromisoformat(p.required("to"))
         except ValueError:
             raise ResultCode("ERROR", "Dates must be YYYY-MM-DD.") from None
         return node, [start + timedelta(days=n) for n in range((end - start).days + 1)][:3660]

@@ -43,6 +43,7 @@ class AsmxFault(VendorError):
 
 
 def result_xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
+    """The documented ``<result>`` envelope: code and message in (padded) CDATA, then ``data``."""
     data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
@@ -51,6 +52,7 @@ def result_xml(code: str, message: str = "", data: etree._Element | None = None)
 
 
 def element(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
+    """An XML element as iPaper writes them: text in CDATA, ``_`` in attribute names as ``-``, no Nones."""
     node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         node.text = etree.CDATA(text)
@@ -145,19 +147,21 @@ async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[st
 
 
 class FormParams:
+    """A method's form (or query) fields as ASMX binds them, and its streamed base64 fields apart."""
+
     def __init__(self, fields: dict[str, str], files: dict[str, StreamedBase64]) -> None:
         self.fields, self.files = fields, files
 
     def get(self, key: str) -> str | None:
         return self.fields.get(key)
 
-    def req(self, key: str) -> str:
+    def required(self, key: str) -> str:
         if key not in self.fields:
             raise AsmxFault(500, f"Missing parameter: {key}.")
         return self.fields[key]
 
     def int(self, key: str) -> int:
-        value = self.req(key)
+        value = self.required(key)
         try:
             return int(value)
         except ValueError:
@@ -165,6 +169,7 @@ class FormParams:
 
 
 def in_data(node: etree._Element) -> etree._Element:
+    """``node`` inside the answer's ``<data>`` element."""
     data = element("data")
     data.append(node)
     return data

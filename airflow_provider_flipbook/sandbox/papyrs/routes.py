@@ -77,7 +77,6 @@ class PapyrsEmulator(PapyrsPages):
             except PapyrsError as failure:
                 return failure.response()
 
-    # -- search, people, folders, feed, subsites -------------------------------------------------------
     @route("GET", r"search/query")
     async def search(self, request: Request, subsite: str) -> dict[str, Any]:
         q = (request.query_params.get("q") or "").lower()

@@ -113,7 +113,6 @@ class PapyrsState(VendorEmulator):
             raise PapyrsError(400, "Request body must be a JSON object")
         return data
 
-    # -- pages ------------------------------------------------------------------------------------
     def page(self, pid: str, subsite: str) -> dict[str, Any]:
         page = self.pages.get(pid)
         if page is None or page["subsite"] != subsite:
@@ -200,7 +199,6 @@ class PapyrsState(VendorEmulator):
         self.pages[pid] = page
         return page
 
-    # -- widgets ------------------------------------------------------------------------------------
     def new_widget(
         self, pid: str, classname: str, spec: dict[str, Any], *, version_of: str | None = None
     ) -> dict:
