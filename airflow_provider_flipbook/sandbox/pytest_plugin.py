@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # the plugin loads before Airflow is set up: import the sandbox lazily
+    from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,10 +40,10 @@ class SandboxHandle:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.url = server.url
-        self.state_store = server.state_store
+        self.state_store: SandboxState = server.state_store
 
     @property
-    def sandbox(self) -> Any:
+    def sandbox(self) -> SandboxState:
         """The old name of :attr:`state_store`, kept for existing tests."""
         return self.state_store
 

@@ -24,15 +24,14 @@ class FlippingBookError(VendorError):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
+    def payload(self) -> dict[str, Any]:
+        return {"success": False, "error": {"wellKnownError": self.code, "message": self.message}}
+
     def body(self) -> bytes:
-        return json.dumps(
-            {"success": False, "error": {"wellKnownError": self.code, "message": self.message}}
-        ).encode()
+        return json.dumps(self.payload()).encode()
 
     def response(self) -> JSONResponse:
-        return JSONResponse(
-            {"success": False, "error": {"wellKnownError": self.code, "message": self.message}}, self.status
-        )
+        return JSONResponse(self.payload(), self.status)
 
 
 def publication_view(fb: FlippingBookState, pub: dict[str, Any]) -> dict[str, Any]:
