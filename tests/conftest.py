@@ -78,7 +78,7 @@ def sandbox(flipbook_sandbox):
     """The session sandbox, reset before each test so counts start at zero."""
     flipbook_sandbox.reset()
     yield flipbook_sandbox
-    flipbook_sandbox.sandbox.faults.clear()
+    flipbook_sandbox.state_store.faults.clear()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from airflow_provider_flipbook.sandbox.core import Credentials, Sandbox
+from airflow_provider_flipbook.sandbox.core.state import Credentials, SandboxState
 from airflow_provider_flipbook.sandbox.server import create_app, env_lines, free_port
 
 
@@ -68,20 +68,20 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, field):
             setattr(generated, field, getattr(args, field))
     port = args.port or free_port(args.host)
-    sandbox = Sandbox(
+    state = SandboxState(
         speed=args.speed,
         credentials=generated,
         base_url=f"http://{args.host}:{port}",
         rate_limit_mode=args.rate_limit_mode,
     )
-    app = create_app(sandbox)
+    app = create_app(state)
     try:
-        apply_options(sandbox, args.option)
+        apply_options(state, args.option)
     except ValueError as error:
         parser.error(str(error))
-    for line in env_lines(sandbox):
+    for line in env_lines(state):
         print(line)
-    print(f"# flipbook sandbox on {sandbox.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
+    print(f"# flipbook sandbox on {state.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)
     config = uvicorn.Config(
         app,
         host=args.host,
@@ -98,18 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.close()
+        state.close()
     return 0
 
 
-def apply_options(sandbox: Sandbox, options: list[str]) -> None:
+def apply_options(state: SandboxState, options: list[str]) -> None:
     """``vendor.name=value`` switches, checked against the emulator's own option names."""
     for item in options:
         target, sep, raw = item.partition("=")
         vendor, dot, name = target.partition(".")
-        known = getattr(sandbox.vendors.get(vendor), "options", None)
+        known = getattr(state.vendors.get(vendor), "options", None)
         if not (sep and dot) or known is None or name not in known:
-            choices = {v: sorted(getattr(e, "options", {})) for v, e in sandbox.vendors.items()}
+            choices = {v: sorted(getattr(e, "options", {})) for v, e in state.vendors.items()}
             raise ValueError(f"--option {item!r}: expected VENDOR.NAME=VALUE with one of {choices}")
         value: Any
         try:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # the plugin loads before Airflow is set up: import the sandbox lazily
+    from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,27 +34,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class SandboxHandle:
-    """What tests get: the URL, the connections, and the control API as methods."""
+    """What tests get from ``flipbook_sandbox``: the URL, the connections, the control API as methods,
+    the running server (:attr:`server`) and its state (:attr:`state_store`)."""
 
     def __init__(self, server: Any) -> None:
         self.server = server
         self.url = server.url
-        self.sandbox = server.sandbox
+        self.state_store: SandboxState = server.state_store
+
+    @property
+    def sandbox(self) -> SandboxState:
+        """The old name of :attr:`state_store`, kept for existing tests."""
+        return self.state_store
 
     def connections(self) -> dict[str, dict[str, Any]]:
         return self.server.connections()
 
     def state(self) -> dict[str, dict[str, int]]:
-        return self.sandbox.state()
+        return self.state_store.state()
 
     def fault(self, vendor: str, kind: str = "status", **spec: Any) -> None:
-        self.sandbox.add_fault(vendor=vendor, kind=kind, **spec)
+        self.state_store.add_fault(vendor=vendor, kind=kind, **spec)
 
     def requests(self, vendor: str | None = None) -> list[Any]:
-        return [e for e in self.sandbox.log if vendor in (None, e.vendor)]
+        return [e for e in self.state_store.log if vendor in (None, e.vendor)]
 
     def reset(self) -> None:
-        self.sandbox.reset()
+        self.state_store.reset()
 
     def env(self) -> dict[str, str]:
         return {

@@ -32,137 +32,17 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 
-from airflow_provider_flipbook.sandbox.base import gateway_page
-from airflow_provider_flipbook.sandbox.core import VENDORS, Fault, Sandbox, wait_or_disconnect
-from airflow_provider_flipbook.sandbox.flippingbook import FlippingBookEmulator
-from airflow_provider_flipbook.sandbox.flipsnack import FlipsnackEmulator
-from airflow_provider_flipbook.sandbox.ipaper import IPaperEmulator
-from airflow_provider_flipbook.sandbox.papyrs import PapyrsEmulator
+from airflow_provider_flipbook.sandbox.core.faults import FaultMiddleware
+from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.flippingbook.routes import FlippingBookEmulator
+from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
+from airflow_provider_flipbook.sandbox.ipaper.routes import IPaperEmulator
+from airflow_provider_flipbook.sandbox.papyrs.routes import PapyrsEmulator
 
 
-class FaultMiddleware:
-    """Applies queued faults before the emulators see a request, and writes the request log."""
-
-    def __init__(self, app: Any, sandbox: Sandbox) -> None:
-        self.app, self.sb = app, sandbox
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        prefix = scope["path"].split("/")[1]
-        vendor = "flipsnack" if prefix == "flipsnack-upload" else prefix
-        if vendor not in VENDORS:
-            return await self.app(scope, receive, send)
-        query = scope.get("query_string", b"").decode("latin-1")
-        target = f"{scope['method']} {scope['path'][len(prefix) + 1 :]}?{query}"
-        logged: list[int] = []
-
-        def log(status: int) -> None:
-            if not logged:
-                logged.append(status)
-                self.sb.record(vendor, scope["method"], scope["path"], query, status)
-
-        async def logged_send(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                log(message["status"])  # before the client can read the answer
-            await send(message)
-
-        fault = self.sb.take_fault(vendor, target)
-        try:
-            if fault is None:
-                await self.app(scope, receive, logged_send)
-            else:
-                await self.inject(fault, vendor, scope, receive, logged_send)
-        finally:
-            log(499)  # no answer was sent: the client gave up (or the connection was cut)
-
-    async def inject(self, fault: Fault, vendor: str, scope: dict, receive: Any, send: Any) -> None:
-        emulator = self.sb.vendors[vendor]
-        if fault.kind == "lost_answer":
-            return await self.lose_answer(fault, scope, receive, send)
-        if fault.kind == "slow":
-            body = await _read_body(receive)
-            if await wait_or_disconnect(receive, fault.delay):
-                return  # the client gave up: like a gateway timeout, nothing reached the backend
-            replay = [{"type": "http.request", "body": body, "more_body": False}]
-
-            async def replayed() -> dict:
-                return replay.pop() if replay else await receive()
-
-            return await self.app(scope, replayed, send)
-        await _read_body(receive)
-        if fault.kind == "drop":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-            return  # uvicorn closes the connection: the client sees it cut mid-answer
-        headers = []
-        code = 200 if fault.kind == "malformed" else fault.status
-        if fault.kind == "malformed":
-            body, content_type = emulator.malformed_body(fault.body)
-        elif fault.status in (502, 503, 504):
-            body, content_type = gateway_page(fault.status), "text/html"
-        else:
-            body, content_type = emulator.error_body(fault.status)
-        if fault.retry_after is not None:
-            headers.append((b"retry-after", str(max(0, round(fault.retry_after))).encode()))
-        headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": code, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    async def lose_answer(self, fault: Fault, scope: dict, receive: Any, send: Any) -> None:
-        """The vendor does the work and commits it; its answer never reaches the client."""
-
-        async def swallow(message: dict) -> None:
-            return None
-
-        await self.app(scope, receive, swallow)
-        if fault.lost_as == "timeout":
-            await wait_or_disconnect(receive, 3600)  # no answer until the client gives up
-        elif fault.lost_as == "cut":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-        else:
-            body = gateway_page(int(fault.lost_as))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": int(fault.lost_as),
-                    "headers": [
-                        (b"content-type", b"text/html"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def connections(sb: Sandbox) -> dict[str, dict[str, Any]]:
+def connections(state: SandboxState) -> dict[str, dict[str, Any]]:
     """The four default connections, pointing at this sandbox."""
-    c, base, speed = sb.credentials, sb.base_url, sb.speed
+    c, base, speed = state.credentials, state.base_url, state.speed
     return {
         "flippingbook": {
             "conn_type": "flippingbook",
@@ -193,83 +73,85 @@ def connections(sb: Sandbox) -> dict[str, dict[str, Any]]:
     }
 
 
-def env_lines(sb: Sandbox) -> list[str]:
+def env_lines(state: SandboxState) -> list[str]:
+    """``AIRFLOW_CONN_*`` lines for a shell, one per connection."""
     return [
-        f"AIRFLOW_CONN_{name.upper()}_DEFAULT='{json.dumps(conn)}'" for name, conn in connections(sb).items()
+        f"AIRFLOW_CONN_{name.upper()}_DEFAULT='{json.dumps(conn)}'"
+        for name, conn in connections(state).items()
     ]
 
 
-def create_app(sb: Sandbox) -> Any:
+def create_app(state: SandboxState) -> Any:
     root = FastAPI(title="flipbook sandbox", openapi_url=None, docs_url=None, redoc_url=None)
-    flipsnack = FlipsnackEmulator(sb)
+    flipsnack = FlipsnackEmulator(state)
     emulators = {
-        "flippingbook": FlippingBookEmulator(sb),
+        "flippingbook": FlippingBookEmulator(state),
         "flipsnack": flipsnack,
-        "ipaper": IPaperEmulator(sb),
-        "papyrs": PapyrsEmulator(sb),
+        "ipaper": IPaperEmulator(state),
+        "papyrs": PapyrsEmulator(state),
     }
-    sb.vendors.update(emulators)
+    state.vendors.update(emulators)
     upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     flipsnack.upload_app_routes(upload)
     control = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @control.get("/health")
     async def health() -> dict:
-        return {"ok": True, "speed": sb.speed, "uptime": round(time.monotonic() - sb.started, 1)}
+        return {"ok": True, "speed": state.speed, "uptime": round(time.monotonic() - state.started, 1)}
 
     @control.post("/faults")
     async def add_fault(request: Request) -> dict:
         spec = await request.json()
         try:
-            return asdict(sb.add_fault(**spec))
+            return asdict(state.add_fault(**spec))
         except (TypeError, ValueError) as error:
             raise HTTPException(400, str(error)) from None
 
     @control.get("/faults")
     async def list_faults() -> list:
-        return [asdict(f) for f in sb.faults]
+        return [asdict(f) for f in state.faults]
 
     @control.delete("/faults")
     async def clear_faults() -> dict:
-        sb.faults.clear()
+        state.faults.clear()
         return {"ok": True}
 
     @control.get("/state")
-    async def state() -> dict:
-        return sb.state()
+    async def object_counts() -> dict:
+        return state.state()
 
     @control.get("/requests")
     async def requests_log(vendor: str | None = None) -> list:
-        return [asdict(e) for e in sb.log if vendor in (None, e.vendor)]
+        return [asdict(e) for e in state.log if vendor in (None, e.vendor)]
 
     @control.post("/options")
     async def options(request: Request) -> dict:
         for vendor, values in (await request.json()).items():
-            target = getattr(sb.vendors.get(vendor), "options", None)
-            if target is None or not set(values) <= set(target):
-                raise HTTPException(400, f"unknown options for {vendor}: {sorted(values)}")
-            target.update(values)
-        return {v: getattr(e, "options", {}) for v, e in sb.vendors.items()}
+            try:
+                state.set_options(vendor, values)
+            except ValueError as error:
+                raise HTTPException(400, str(error)) from None
+        return state.options()
 
     @control.post("/reset")
     async def reset() -> dict:
-        sb.reset()
+        state.reset()
         return {"ok": True}
 
     @control.get("/signatures")
     async def signatures() -> list:
         """Every Flipsnack signature received: tests scan task logs for them."""
-        return sorted(sb.signatures)
+        return sorted(state.signatures)
 
     @control.get("/connections")
     async def conns() -> dict:
-        return connections(sb)
+        return connections(state)
 
     root.mount("/_sandbox", control)
     root.mount("/flipsnack-upload", upload)
     for name, emulator in emulators.items():
         root.mount(f"/{name}", emulator.app)
-    return FaultMiddleware(root, sb)
+    return FaultMiddleware(root, state)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -279,13 +161,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class SandboxServer:
-    """Run the sandbox in a background thread (pytest plugin, benchmarks, ``make demo``)."""
+    """The running sandbox: uvicorn in a background thread (pytest plugin, benchmarks, ``make demo``).
+
+    Its :class:`SandboxState` is :attr:`state_store`."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0, **options: Any) -> None:
         self.host, self.port = host, port or free_port(host)
-        self.sandbox = Sandbox(speed=speed, base_url=f"http://{host}:{self.port}", **options)
+        self.state_store = SandboxState(speed=speed, base_url=f"http://{host}:{self.port}", **options)
         config = uvicorn.Config(
-            create_app(self.sandbox),
+            create_app(self.state_store),
             host=host,
             port=self.port,
             log_level="warning",
@@ -298,7 +182,12 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        return self.sandbox.base_url
+        return self.state_store.base_url
+
+    @property
+    def sandbox(self) -> SandboxState:
+        """The old name of :attr:`state_store`, kept for existing callers."""
+        return self.state_store
 
     def start(self) -> SandboxServer:
         self.thread = threading.Thread(target=self._run, name="flipbook-sandbox", daemon=True)
@@ -317,10 +206,10 @@ class SandboxServer:
         self.server.should_exit = True
         if self.thread:
             self.thread.join(timeout=10)
-        self.sandbox.close()
+        self.state_store.close()
 
     def connections(self) -> dict[str, dict[str, Any]]:
-        return connections(self.sandbox)
+        return connections(self.state_store)
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -59,7 +59,7 @@ def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files, monke
     archive = demo_files / "archive"
     # The first night the new Flipsnack collection still converts when its package is asked for: the
     # vendor answers code 38 ("Collection is in processing state"), which must mean "not yet".
-    flipsnack = flipbook_sandbox.sandbox.vendors["flipsnack"]
+    flipsnack = flipbook_sandbox.state_store.vendors["flipsnack"]
     monkeypatch.setitem(flipsnack.options, "conversion_seconds", 250)  # 5 s at the tests' speed
     busy = flipsnack.answered[38]
     run(
@@ -82,7 +82,7 @@ def test_report_to_intranet(flipbook_sandbox, airflow_db, demo_files, monkeypatc
     import airflow_provider_flipbook  # noqa: F401
 
     run("report_to_intranet")
-    pages = flipbook_sandbox.sandbox.vendors["papyrs"].pages.values()
+    pages = flipbook_sandbox.state_store.vendors["papyrs"].pages.values()
     report = next(p for p in pages if p["title"] == "Publishing statistics")
     assert any(w["classname"] == "Attachment" for column in report["json"] for w in column)
     assert flipbook_sandbox.state()["papyrs"]["discussion_posts"] >= 1

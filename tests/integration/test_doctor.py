@@ -23,7 +23,7 @@ CONN_IDS = [f"{vendor}_default" for vendor in VENDORS]
 
 
 def secrets_of(sandbox) -> list[str]:
-    credentials = sandbox.sandbox.credentials  # values() leaves out the Flipsnack key: we hide it too
+    credentials = sandbox.state_store.credentials  # values() leaves out the Flipsnack key: we hide it too
     return [str(v) for v in (*credentials.values(), credentials.flipsnack_key) if v]
 
 
@@ -55,7 +55,7 @@ def seeded(sandbox, tmp_path, pdf_server, samples):
     ipaper.process_pdf(paper, lambda: open(samples["long"], "rb"))
     page = PapyrsHook().create_page("doctor page", [[]])
     # The vendor offers no API to submit form records: put two in the emulator's store directly.
-    sandbox.sandbox.vendors["papyrs"].records[str(page["id"])] = [
+    sandbox.state_store.vendors["papyrs"].records[str(page["id"])] = [
         {"field": "Name", "value": "Ada"},
         {"field": "Name", "value": "Grace"},
     ]

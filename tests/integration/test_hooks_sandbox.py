@@ -121,7 +121,7 @@ def test_flipsnack_rate_limit_codes_are_retried():
         hook._sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))
         for _ in range(6):
             assert hook.user_stats()["api_uploads_left"] == 1000
-        statuses = [e.status for e in server.sandbox.log]
+        statuses = [e.status for e in server.state_store.log]
     assert statuses.count(200) == 7  # code 31 travels as HTTP 200
     assert waits == [pytest.approx(1.02 / 2)]  # one retry, one window later
 
@@ -132,7 +132,7 @@ def test_pacing_keeps_papyrs_inside_its_limit(sandbox):
     for _ in range(8):
         hook.list_pages()
     elapsed = time.monotonic() - started
-    window = 60 / sandbox.sandbox.speed
+    window = 60 / sandbox.state_store.speed
     assert all(e.status == 200 for e in sandbox.requests("papyrs"))
     assert elapsed >= window * 0.95  # the 7th call had to wait for the window
 
@@ -214,7 +214,7 @@ def test_flippingbook_key_limit(sandbox):
     "items_key", ["items", "flipbooks"]
 )  # getCollection's page is cut off before the key
 def test_flipsnack_collections(sandbox, samples, items_key):
-    sandbox.sandbox.vendors["flipsnack"].options["items_key"] = items_key
+    sandbox.state_store.vendors["flipsnack"].options["items_key"] = items_key
     hook = FlipsnackHook()
     created = hook.create_collection(
         open_file=lambda: samples["three"].open("rb"), filename="three.pdf", title="Coll"
@@ -244,7 +244,9 @@ def test_flipsnack_collections(sandbox, samples, items_key):
 def test_flipsnack_code_38_waits_only_up_to_processing_timeout(sandbox, samples, monkeypatch):
     from airflow_provider_flipbook.hooks.flipsnack import CollectionProcessingError
 
-    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 3000)  # 60 s here
+    monkeypatch.setitem(
+        sandbox.state_store.vendors["flipsnack"].options, "conversion_seconds", 3000
+    )  # 60 s here
     hook = FlipsnackHook()
     hook.__dict__["extras"] = {**hook.extras, "processing_timeout": 25, "processing_poll_interval": 5}
     collection = hook.create_collection(open_file=lambda: samples["three"].open("rb"), title="Busy")[
@@ -383,7 +385,7 @@ def test_papyrs_typed_methods(sandbox, samples):
 
 @pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
 def test_papyrs_success_false_is_an_error_with_the_vendors_message(sandbox, failure_status):
-    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    sandbox.state_store.vendors["papyrs"].options["failure_status"] = failure_status
     hook = with_extras(PapyrsHook, sandbox, pacing=False)
     hook.invite_person("erin@example.com")
     with pytest.raises(VendorApiError, match="A user with that email address exists") as error:
@@ -429,7 +431,7 @@ def test_papyrs_unknown_markdown_answer_fails_at_once(sandbox, canned, answer):
 def test_flippingbook_source_progress_in_either_casing(sandbox, samples, progress_key):
     import base64
 
-    sandbox.sandbox.vendors["flippingbook"].options["progress_key"] = progress_key
+    sandbox.state_store.vendors["flippingbook"].options["progress_key"] = progress_key
     hook = FlippingBookHook()
     created = hook.create_publication(name="P", data=base64.b64encode(samples["long"].read_bytes()).decode())
     seen = []

@@ -22,7 +22,7 @@ def hook_with(sandbox, **extras) -> IPaperHook:
 
 
 def options(sandbox, **values) -> None:
-    sandbox.sandbox.vendors["ipaper"].options.update(values)  # the fixture's reset restores the defaults
+    sandbox.state_store.vendors["ipaper"].options.update(values)  # the fixture's reset restores the defaults
 
 
 def wait(hook: IPaperHook, paper: int, version: str | None, limit: float = 15.0) -> dict:

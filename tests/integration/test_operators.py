@@ -285,7 +285,7 @@ def test_markdown_page_retry_finishes_the_same_page(sandbox, context):
     operator.papyrs_conn_id = "papyrs_fast"
     with pytest.raises(AirflowException, match="HTTP 500"):
         operator.execute(context)
-    sandbox.sandbox.faults.clear()
+    sandbox.state_store.faults.clear()
     result = operator.execute(context)
     assert sandbox.state()["papyrs"]["pages"] == 1 and result["widgets"] == 4
 
@@ -342,7 +342,7 @@ def test_download_after_the_url_would_have_expired(sandbox, samples, context, tm
 
     event = asyncio.run(first())
     assert "resource_url" not in str(event)
-    time.sleep(60 / sandbox.sandbox.speed + 0.2)  # any URL from before is dead now
+    time.sleep(60 / sandbox.state_store.speed + 0.2)  # any URL from before is dead now
     final = waiting.execute_complete(context, event=event)
     assert final["size"] == (tmp_path / "pkg.zip").stat().st_size
 
@@ -383,7 +383,9 @@ def test_download_package_waits_while_the_new_collection_converts(
     the vendor still answers code 38 "Collection is in processing state" (api-status-codes)."""
     from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 
-    monkeypatch.setitem(sandbox.sandbox.vendors["flipsnack"].options, "conversion_seconds", 60)  # ~1.2 s here
+    monkeypatch.setitem(
+        sandbox.state_store.vendors["flipsnack"].options, "conversion_seconds", 60
+    )  # ~1.2 s here
     result = upload("flipsnack", samples["three"]).execute(context)
     with pytest.raises(AirflowException) as busy:
         FlipsnackHook().call("collection.downloadHTML", collectionHash=result["publication_id"])
@@ -415,7 +417,7 @@ def test_xfa_pdf_is_refused_before_upload_on_flippingbook(sandbox, samples, cont
 def test_a_refused_first_source_reaches_the_user(sandbox, samples, context, monkeypatch, when):
     import airflow_provider_flipbook.utils.files as files
 
-    sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
+    sandbox.state_store.vendors["flippingbook"].options["created_source_errors"] = when
     monkeypatch.setattr(files, "check_pdf", lambda *a, **k: type("F", (), {"pages": 2, "size": 1})())
     if when == "report":
         with pytest.raises(
@@ -433,7 +435,7 @@ def test_a_refused_first_source_reaches_the_user(sandbox, samples, context, monk
 
 @pytest.mark.parametrize("link_url", [False, True])  # documented: urlName only; some answers may carry a url
 def test_tracked_link_url_on_a_custom_domain(sandbox, samples, context, link_url):
-    emulator = sandbox.sandbox.vendors["flippingbook"]
+    emulator = sandbox.state_store.vendors["flippingbook"]
     emulator.options["link_url"] = link_url
     emulator.custom_domains = ["docs.example.com"]
     result = upload("flippingbook", samples["small"], domain="docs.example.com").execute(context)

@@ -40,7 +40,7 @@ def test_upload_adopts_what_the_vendor_created(sandbox, samples, context, fast, 
     ).execute(context)
     assert result["total_pages"] == 4 and result["publication_id"]
     assert sandbox.state()[vendor][counted] == 1
-    assert not sandbox.sandbox.faults, "the fault was never hit"
+    assert not sandbox.state_store.faults, "the fault was never hit"
     if vendor == "ipaper":
         assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1, "the PDF was processed twice"
         assert len(creating_calls(sandbox, "ipaper", "CreatePaper")) == 1
@@ -68,7 +68,7 @@ def test_new_version_adopts_the_source(sandbox, samples, context, fast, lost_as)
     assert second["version_id"] and second["version_id"] != first["version_id"]
     assert second["total_pages"] == 3
     assert len(creating_calls(sandbox, "flippingbook", "/source")) == 1
-    assert not sandbox.sandbox.faults
+    assert not sandbox.state_store.faults
 
 
 @pytest.mark.parametrize("lost_as", LOST_AS)
@@ -88,7 +88,7 @@ def test_tracked_link_created_once(sandbox, samples, context, fast, lost_as):
     ).execute(context)
     assert link["url"] and link["title"] == "Board"
     assert sandbox.state()["flippingbook"]["tracked_links"] == 1
-    assert not sandbox.sandbox.faults
+    assert not sandbox.state_store.faults
 
 
 @pytest.mark.parametrize("lost_as", LOST_AS)
@@ -108,7 +108,7 @@ def test_markdown_page_created_once(sandbox, context, fast, tmp_path, route, los
     assert page["widgets"] == 2 and page["attachments"] == ["figures.csv"]
     state = sandbox.state()["papyrs"]
     assert state["pages"] == 1 and state["widgets"] == 3  # two markdown widgets and one attachment
-    assert not sandbox.sandbox.faults
+    assert not sandbox.state_store.faults
 
 
 def test_two_new_objects_with_our_name_fail_naming_both(sandbox, samples, context, fast):

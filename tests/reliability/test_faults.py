@@ -157,11 +157,11 @@ def test_task_dies_after_create_then_retries(sandbox, samples, context, fast, ve
     if (
         vendor == "ipaper"
     ):  # the variant with GetProcessingStatus: a status route ProcessPDF's set-up does not use
-        sandbox.sandbox.vendors["ipaper"].options["job_guid"] = True
+        sandbox.state_store.vendors["ipaper"].options["job_guid"] = True
     sandbox.fault(vendor, route=status_route, status=503, count=1000)
     with pytest.raises(VendorApiError):
         operator.execute(context)  # created, then every status call fails: the try dies
-    sandbox.sandbox.faults.clear()
+    sandbox.state_store.faults.clear()
     assert sandbox.state()[vendor][OBJECTS[vendor]] == 1
     first_try = len(sandbox.requests(vendor))
     result = operator.execute(context)  # the retry

@@ -21,9 +21,9 @@ from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, Pd
 
 def secrets_of(sandbox) -> list[str]:
     return [
-        *sandbox.sandbox.credentials.values(),
-        sandbox.sandbox.credentials.flipsnack_key,
-        *sandbox.sandbox.signatures,
+        *sandbox.state_store.credentials.values(),
+        sandbox.state_store.credentials.flipsnack_key,
+        *sandbox.state_store.signatures,
     ]
 
 
@@ -63,7 +63,7 @@ def test_nothing_leaks_from_a_full_publishing_flow(sandbox, samples, context, tm
     out, err = capfd.readouterr()
     haystack = "\n".join([caplog.text, out, err, json.dumps(results), json.dumps(context["ti"].xcom)])
     secrets = secrets_of(sandbox)
-    assert len(sandbox.sandbox.signatures) >= 3  # create, getCollection, downloadHTML
+    assert len(sandbox.state_store.signatures) >= 3  # create, getCollection, downloadHTML
     for secret in secrets:
         assert secret not in haystack
 

@@ -9,12 +9,12 @@ import zipfile
 import pytest
 import requests
 
-from airflow_provider_flipbook.sandbox.core import Credentials
+from airflow_provider_flipbook.sandbox.core.state import Credentials
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 
 
 def fb(sandbox, method, path, key=None, **kwargs):  # sandbox: the fixture's handle or a SandboxServer
-    key = key or sandbox.sandbox.credentials.flippingbook_key
+    key = key or sandbox.state_store.credentials.flippingbook_key
     return requests.request(
         method,
         f"{sandbox.url}/flippingbook/api/v1{path}",
@@ -31,14 +31,14 @@ def sign(secret, params):
 
 
 def fs_get(sandbox, action, **params):  # sandbox: the fixture's handle or a SandboxServer
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     query = {"apiKey": creds.flipsnack_key, "action": action, **params}
     query["signature"] = sign(creds.flipsnack_secret, query)
     return requests.get(f"{sandbox.url}/flipsnack/v1/", params=query, timeout=10).json()
 
 
 def ip(sandbox, method, **form):
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     service, _, name = method.partition(".")
     return requests.post(
         f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
@@ -48,7 +48,7 @@ def ip(sandbox, method, **form):
 
 
 def py(sandbox, method, path, token=None, **kwargs):
-    token = token or sandbox.sandbox.credentials.papyrs_token
+    token = token or sandbox.state_store.credentials.papyrs_token
     return requests.request(
         method,
         f"{sandbox.url}/papyrs/@home/api/v1/{path}",
@@ -85,7 +85,7 @@ def test_flippingbook_rejects_requests_over_one_megabyte(sandbox):
 
 
 def test_flipsnack_envelope_codes(sandbox):
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     base = f"{sandbox.url}/flipsnack/v1/"
     assert requests.get(base, params={"action": "user.getStats"}, timeout=5).json() == {
         "code": 30,
@@ -105,7 +105,7 @@ def test_flipsnack_envelope_codes(sandbox):
 
 def test_flipsnack_signatures_match_the_vendors_worked_example():
     """The page's example: secret 123ABCDE-456-7890-FGH, key 45FD-267-7SG7832, getCollection of fxh4k89."""
-    from airflow_provider_flipbook.sandbox.flipsnack import signature
+    from airflow_provider_flipbook.sandbox.flipsnack.answers import signature
 
     params = {"action": "collection.getCollection", "collectionHash": "fxh4k89", "apiKey": "45FD-267-7SG7832"}
     assert (
@@ -118,8 +118,8 @@ def test_flipsnack_signatures_match_the_vendors_worked_example():
 
 def test_flipsnack_code_38_while_the_collection_processes(sandbox, samples):
     """api-status-codes: 38 "Collection is in processing state" for update, getEmbed and downloadHTML."""
-    sandbox.sandbox.vendors["flipsnack"].options["conversion_seconds"] = 3000  # a minute at speed 50
-    creds = sandbox.sandbox.credentials
+    sandbox.state_store.vendors["flipsnack"].options["conversion_seconds"] = 3000  # a minute at speed 50
+    creds = sandbox.state_store.credentials
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Busy"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
     with samples["three"].open("rb") as pdf:
@@ -171,8 +171,8 @@ def test_ipaper_auth_and_asmx_errors(sandbox):
         f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers",
         timeout=5,
         data={
-            "username": sandbox.sandbox.credentials.ipaper_user,
-            "password": sandbox.sandbox.credentials.ipaper_password,
+            "username": sandbox.state_store.credentials.ipaper_user,
+            "password": sandbox.state_store.credentials.ipaper_password,
             "paperID": "182",
         },
     )
@@ -193,7 +193,7 @@ def test_papyrs_auth_and_error_body(sandbox):
     }
     legacy = requests.get(
         f"{sandbox.url}/papyrs/api/v1/pages/all/",
-        params={"auth_token": sandbox.sandbox.credentials.papyrs_token},
+        params={"auth_token": sandbox.state_store.credentials.papyrs_token},
         timeout=5,
     )
     assert legacy.status_code == 200 and legacy.json() == []
@@ -205,7 +205,7 @@ def test_papyrs_auth_and_error_body(sandbox):
 
 def py_paced(sandbox, method, path, **kwargs):
     """One Papyrs call inside the documented 6 requests / 60 s (scaled by the sandbox's speed)."""
-    time.sleep(60 / 6 / sandbox.sandbox.speed + 0.01)
+    time.sleep(60 / 6 / sandbox.state_store.speed + 0.01)
     return py(sandbox, method, path, **kwargs)
 
 
@@ -256,9 +256,9 @@ def test_papyrs_markdown_takes_only_the_documented_body(sandbox):
 
 @pytest.mark.parametrize("failure_status", [400, 200])  # the document gives the body, not the HTTP status
 def test_papyrs_people_failures_say_success_false(sandbox, failure_status):
-    sandbox.sandbox.vendors["papyrs"].options["failure_status"] = failure_status
+    sandbox.state_store.vendors["papyrs"].options["failure_status"] = failure_status
     site = f"{sandbox.url}/papyrs/api/v1/people/invite/"
-    headers = {"X-Auth-Token": sandbox.sandbox.credentials.papyrs_token}
+    headers = {"X-Auth-Token": sandbox.state_store.credentials.papyrs_token}
     answer = requests.post(site, json={"email_address": "not-an-address"}, headers=headers, timeout=5)
     assert answer.status_code == failure_status
     assert answer.json() == {"success": False, "error": "email_address is required"}
@@ -289,7 +289,7 @@ def test_flippingbook_tracked_links_as_documented(sandbox, samples):
 @pytest.mark.parametrize("when", ["later", "report"])
 def test_flippingbook_refuses_xfa_sources(sandbox, samples, when):
     """The Source entity: no XFA (forms). ``created_source_errors`` picks when the refusal is told."""
-    sandbox.sandbox.vendors["flippingbook"].options["created_source_errors"] = when
+    sandbox.state_store.vendors["flippingbook"].options["created_source_errors"] = when
     data = base64.b64encode(samples["xfa"].read_bytes()).decode()
     answer = fb(sandbox, "POST", "/fbonline/publication", json={"name": "Form", "data": data}).json()
     assert answer["success"] is True
@@ -416,7 +416,7 @@ def test_ipaper_refuses_a_second_job_on_the_same_paper(sandbox, samples):
 
 
 def test_flipsnack_package_is_a_real_zip_and_its_url_expires(sandbox, samples):
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Pkg"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
     created = requests.post(
@@ -440,7 +440,7 @@ def test_flipsnack_package_is_a_real_zip_and_its_url_expires(sandbox, samples):
     url = fs_get(sandbox, "collection.downloadHTML", collectionHash=collection)["data"]["resourceUrl"]
     archive = zipfile.ZipFile(io.BytesIO(requests.get(url, timeout=10).content))
     assert {"index.html", "pages/page-3.html", "files/document.pdf"} <= set(archive.namelist())
-    time.sleep(60 / sandbox.sandbox.speed + 0.3)
+    time.sleep(60 / sandbox.state_store.speed + 0.3)
     assert requests.get(url, timeout=10).status_code == 403
 
 
@@ -503,7 +503,7 @@ def test_control_api_state_log_and_reset(sandbox):
 def test_request_log_redacts_flipsnack_credentials(sandbox):
     fs_get(sandbox, "user.getStats")
     entry = sandbox.requests("flipsnack")[-1]
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     assert "apiKey=%2A%2A%2A" in entry.query and "signature=%2A%2A%2A" in entry.query
     assert creds.flipsnack_key not in entry.query
 
@@ -565,7 +565,7 @@ def test_shape_variants_switch_through_the_control_api(sandbox, samples):
     )
     assert answer.status_code == 200
     assert answer.json()["flipsnack"]["items_key"] == "flipbooks"
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     fields = {"apiKey": creds.flipsnack_key, "action": "collection.create", "title": "Variant"}
     fields["signature"] = sign(creds.flipsnack_secret, fields)
     with samples["three"].open("rb") as pdf:
@@ -578,4 +578,4 @@ def test_shape_variants_switch_through_the_control_api(sandbox, samples):
     assert "flipbooks" in created and "items" not in created
     assert requests.post(control, json={"flipsnack": {"nope": 1}}, timeout=5).status_code == 400
     sandbox.reset()  # a reset brings back the documented defaults
-    assert sandbox.sandbox.vendors["flipsnack"].options["items_key"] == "items"
+    assert sandbox.state_store.vendors["flipsnack"].options["items_key"] == "items"

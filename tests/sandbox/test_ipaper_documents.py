@@ -143,7 +143,7 @@ def shape(document: str | bytes) -> tuple[str, set[tuple[str, str, frozenset[str
 
 
 def ip(sandbox, method, **form):
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     service, _, name = method.partition(".")
     return requests.post(
         f"{sandbox.url}/ipaper/V2/{service}.asmx/{name}",
@@ -173,7 +173,7 @@ def processed_paper(sandbox, samples, url_name: str) -> str:
 
 def test_the_ipaper_sandbox_imports_nothing_from_the_hooks_operators_sensors_or_triggers():
     code = (
-        "import sys, airflow_provider_flipbook.sandbox.ipaper, airflow_provider_flipbook.sandbox.ipaper_wire; "
+        "import sys, airflow_provider_flipbook.sandbox.ipaper.routes, airflow_provider_flipbook.sandbox.ipaper.wire; "
         "print([m for m in sys.modules if m.split('.')[1:2] in (['hooks'], ['operators'], ['sensors'], "
         "['triggers']) and m.startswith('airflow_provider_flipbook.')])"
     )
@@ -276,13 +276,13 @@ def test_ipaper_refuses_what_the_documents_refuse(sandbox):
 
 
 def test_ipaper_readonly_blocks_writes_only_and_the_license_blocks_processing(sandbox, samples):
-    sandbox.sandbox.vendors["ipaper"].options.update(readonly=True)
+    sandbox.state_store.vendors["ipaper"].options.update(readonly=True)
     assert (
         attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="x", urlName="x"), "code").strip()
         == "READONLY"
     )
     assert attr(ip(sandbox, "Paper.GetAllPapers", paperID="182"), "code").strip() == "SUCCESS"
-    sandbox.sandbox.vendors["ipaper"].options.update(readonly=False, license_allows_processing=False)
+    sandbox.state_store.vendors["ipaper"].options.update(readonly=False, license_allows_processing=False)
     paper = attr(ip(sandbox, "Paper.CreatePaper", parentID="182", name="x", urlName="x"), "data/paper/@id")
     pdf = base64.b64encode(samples["small"].read_bytes()).decode()
     refused = ip(sandbox, "Ripper.ProcessPDF", paperID=paper, xmlOptions="<options/>", base64Pdf=pdf)
@@ -290,7 +290,7 @@ def test_ipaper_readonly_blocks_writes_only_and_the_license_blocks_processing(sa
 
 
 def test_ipaper_binds_no_form_from_a_chunked_body_unless_told_to(sandbox):
-    creds = sandbox.sandbox.credentials
+    creds = sandbox.state_store.credentials
     url = f"{sandbox.url}/ipaper/V2/Paper.asmx/GetAllPapers"
     body = f"plUsername=APIKey&plPassword={creds.ipaper_api_key}&paperID=182".encode()
     chunked = requests.post(
@@ -300,7 +300,7 @@ def test_ipaper_binds_no_form_from_a_chunked_body_unless_told_to(sandbox):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert chunked.status_code == 500 and "Content-Length" in chunked.text
-    sandbox.sandbox.vendors["ipaper"].options.update(chunked_form=True)
+    sandbox.state_store.vendors["ipaper"].options.update(chunked_form=True)
     assert (
         "SUCCESS"
         in requests.post(

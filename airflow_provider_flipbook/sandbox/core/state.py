@@ -1,5 +1,5 @@
-"""State shared by the four vendor emulators: clock and speed, credentials, rate limiters,
-fault injection, the request log and on-disk file storage.
+"""The sandbox state shared by the four emulators: clock and speed, credentials, ids, the request
+log, fault queue, rate counters, on-disk file storage and the vendors' option switches.
 
 Everything is in memory for one run (files go to a temporary folder that is removed at exit).
 ``speed`` divides every time constant: conversion durations, rate-limit windows, URL expiry.
@@ -7,7 +7,6 @@ Everything is in memory for one run (files go to a temporary folder that is remo
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 import secrets
@@ -16,73 +15,26 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
+
+from airflow_provider_flipbook.sandbox.core.faults import FAULT_KINDS, LOST_AS, Fault
+from airflow_provider_flipbook.sandbox.core.limits import RateReferee
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 
 VENDORS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
 # Query parameters whose values the request log never shows.
 REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password", "plpassword", "token"}
-FAULT_KINDS = {"status", "slow", "drop", "malformed", "lost_answer"}
-LOST_AS = ("502", "504", "cut", "timeout")
-
-
-# -- rate limits: the referee's own counters (the hooks pace with their own code; this only judges) --
-
-
-@dataclass
-class SlidingWindow:
-    """At most ``calls`` requests in any ``period`` seconds."""
-
-    calls: int
-    period: float
-    _stamps: deque[float] = field(default_factory=deque, repr=False)
-
-    def delay(self, now: float) -> float:
-        while self._stamps and now - self._stamps[0] >= self.period:
-            self._stamps.popleft()
-        return 0.0 if len(self._stamps) < self.calls else self._stamps[0] + self.period - now
-
-    def record(self, now: float) -> None:
-        self._stamps.append(now)
-
-    def scaled(self, speed: float) -> SlidingWindow:
-        return SlidingWindow(self.calls, self.period / speed)
-
-
-@dataclass
-class TokenBucket:
-    """``burst`` back-to-back requests, then ``rate`` per second."""
-
-    burst: int
-    rate: float
-    _tokens: float | None = field(default=None, repr=False)
-    _updated: float = field(default=0.0, repr=False)
-
-    def _refill(self, now: float) -> float:
-        if self._tokens is None:
-            self._tokens, self._updated = float(self.burst), now
-        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
-        return self._tokens
-
-    def delay(self, now: float) -> float:
-        tokens = self._refill(now)
-        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
-
-    def record(self, now: float) -> None:
-        self._tokens = self._refill(now) - 1.0
-
-    def scaled(self, speed: float) -> TokenBucket:
-        return replace(self, rate=self.rate * speed)
-
-
-Limit = SlidingWindow | TokenBucket
 
 
 @dataclass
 class Credentials:
+    """The secrets the four emulators accept, fresh for each run."""
+
     flippingbook_key: str
     flipsnack_key: str
     flipsnack_secret: str
@@ -111,24 +63,9 @@ class Credentials:
 
 
 @dataclass
-class Fault:
-    vendor: str
-    kind: str  # status | slow | drop | malformed | lost_answer
-    route: str = ""  # regular expression searched in "METHOD /path?query" (vendor prefix stripped)
-    status: int = 500
-    retry_after: float | None = None  # seconds; None = no header
-    delay: float = 5.0  # for "slow"
-    body: str = "truncated"  # for "malformed": truncated | html | empty | nocode
-    lost_as: str = "502"  # for "lost_answer", after the vendor did the work: 502 | 504 | cut | timeout
-    count: int = 1
-    id: int = 0
-
-    def matches(self, vendor: str, target: str) -> bool:
-        return self.vendor == vendor and self.count > 0 and re.search(self.route, target) is not None
-
-
-@dataclass
 class LogEntry:
+    """One request as the request log shows it (query redacted)."""
+
     vendor: str
     method: str
     path: str
@@ -138,7 +75,26 @@ class LogEntry:
     at: float = field(default_factory=time.time)
 
 
-class Sandbox:
+class IdSequence:
+    """Increasing integer ids from ``start`` (exclusive), the one id generator of the emulators."""
+
+    def __init__(self, start: int = 0) -> None:
+        self._counter = itertools.count(start + 1)
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            return next(self._counter)
+
+
+def iso(ts: float) -> str:
+    """A wall-clock timestamp as the vendors write it: ISO 8601, UTC, seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+class SandboxState:
+    """The state of one running sandbox, shared by its four emulators and its control API."""
+
     def __init__(
         self,
         *,
@@ -157,10 +113,10 @@ class Sandbox:
         self.faults: list[Fault] = []
         self.log: deque[LogEntry] = deque(maxlen=20_000)
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._limiters: dict[tuple[str, str], list[Limit]] = {}
+        self._ids = IdSequence()
+        self.limits = RateReferee(speed, self.now)
         self.started = time.monotonic()
-        self.vendors: dict[str, Any] = {}
+        self.vendors: dict[str, VendorEmulator] = {}
         self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
 
     # -- time ---------------------------------------------------------------------------------
@@ -175,26 +131,6 @@ class Sandbox:
         """Seconds since ``since`` on the vendor's clock (sped up by ``speed``)."""
         return (self.now() - since) * self.speed
 
-    # -- rate limits -------------------------------------------------------------------------------
-
-    def rate_check(self, vendor: str, credential: str, limits: tuple[Limit, ...]) -> int | None:
-        """Book a call; return None if allowed, else the index of the violated limit."""
-        with self._lock:
-            counters = self._limiters.setdefault(
-                (vendor, credential), [limit.scaled(self.speed) for limit in limits]
-            )
-            now = self.now()
-            for index, limit in enumerate(counters):
-                if limit.delay(now) > 0:
-                    return index
-            for limit in counters:
-                limit.record(now)
-        return None
-
-    def retry_after(self, vendor: str, credential: str, index: int) -> float:
-        with self._lock:
-            return max(self._limiters[(vendor, credential)][index].delay(self.now()), 0.001)
-
     # -- faults ------------------------------------------------------------------------------------
 
     def add_fault(self, **spec: Any) -> Fault:
@@ -205,7 +141,7 @@ class Sandbox:
         if spec.get("kind") == "lost_answer" and str(spec.get("lost_as", "502")) not in LOST_AS:
             raise ValueError(f"lost_as must be one of {LOST_AS}")
         re.compile(spec.get("route", ""))
-        fault = Fault(**spec, id=next(self._ids)) if "id" not in spec else Fault(**spec)
+        fault = Fault(**spec, id=self._ids.next()) if "id" not in spec else Fault(**spec)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -234,13 +170,24 @@ class Sandbox:
             query = query.replace(secret, "***")
         self.log.append(LogEntry(vendor, method, path, query, status, leaked))
 
-    # -- ids, files, lifecycle ------------------------------------------------------------------------
+    # -- ids, files, options, lifecycle ----------------------------------------------------------------
 
     def next_id(self) -> int:
-        return next(self._ids)
+        return self._ids.next()
 
     def new_file(self, suffix: str = "") -> Path:
         return self.storage / f"{secrets.token_hex(8)}{suffix}"
+
+    def options(self) -> dict[str, dict[str, Any]]:
+        """Every vendor's option switches (``POST /_sandbox/options``, ``--option``)."""
+        return {name: vendor.options for name, vendor in self.vendors.items()}
+
+    def set_options(self, vendor: str, values: dict[str, Any]) -> None:
+        """Set known switches of one vendor; ValueError names the unknown ones."""
+        target = self.vendors[vendor].options if vendor in self.vendors else None
+        if target is None or not set(values) <= set(target):
+            raise ValueError(f"unknown options for {vendor}: {sorted(values)}")
+        target.update(values)
 
     def state(self) -> dict[str, Any]:
         return {name: vendor.counts() for name, vendor in self.vendors.items()}
@@ -249,19 +196,10 @@ class Sandbox:
         with self._lock:
             self.faults.clear()
             self.log.clear()
-            self._limiters.clear()
             self.signatures.clear()
+        self.limits.clear()
         for vendor in self.vendors.values():
             vendor.reset()
 
     def close(self) -> None:
         shutil.rmtree(self.storage, ignore_errors=True)
-
-
-async def wait_or_disconnect(receive, seconds: float) -> bool:
-    """Sleep ``seconds`` unless the client goes away first; True if it disconnected."""
-    try:
-        message = await asyncio.wait_for(receive(), timeout=seconds)
-    except asyncio.TimeoutError:
-        return False
-    return message.get("type") == "http.disconnect"

@@ -11,25 +11,39 @@ from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import Request
+from fastapi.responses import Response
 from lxml import etree
+
+from airflow_provider_flipbook.sandbox.core.errors import VendorError
 
 STREAMED_FIELDS = {"base64Pdf", "base64File"}
 MAX_FIELD = 1 << 20
 
 
-class Answer(Exception):
+class ResultCode(VendorError):
+    """The ``<result>`` answer with a documented return code, raised to end a method (SUCCESS too)."""
+
     def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.data = code, message, data
 
+    def response(self) -> Response:
+        return Response(result_xml(self.code, self.message, self.data), media_type="text/xml; charset=utf-8")
 
-class Asmx(Exception):
+
+class AsmxFault(VendorError):
+    """An ASP.NET web service fault: plain text with HTTP ``status`` (500 for binding errors, 404)."""
+
     def __init__(self, status: int, text: str) -> None:
         super().__init__(text)
         self.status, self.text = status, text
 
+    def response(self) -> Response:
+        return Response(self.text, self.status, media_type="text/plain; charset=utf-8")
 
-def xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
+
+def result_xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
+    """The documented ``<result>`` envelope: code and message in (padded) CDATA, then ``data``."""
     data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
@@ -37,7 +51,8 @@ def xml(code: str, message: str = "", data: etree._Element | None = None) -> byt
     ).encode()
 
 
-def E(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
+def element(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
+    """An XML element as iPaper writes them: text in CDATA, ``_`` in attribute names as ``-``, no Nones."""
     node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         node.text = etree.CDATA(text)
@@ -131,33 +146,36 @@ async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[st
     return fields, files
 
 
-class Params:
+class FormParams:
+    """A method's form (or query) fields as ASMX binds them, and its streamed base64 fields apart."""
+
     def __init__(self, fields: dict[str, str], files: dict[str, StreamedBase64]) -> None:
         self.fields, self.files = fields, files
 
     def get(self, key: str) -> str | None:
         return self.fields.get(key)
 
-    def req(self, key: str) -> str:
+    def required(self, key: str) -> str:
         if key not in self.fields:
-            raise Asmx(500, f"Missing parameter: {key}.")
+            raise AsmxFault(500, f"Missing parameter: {key}.")
         return self.fields[key]
 
     def int(self, key: str) -> int:
-        value = self.req(key)
+        value = self.required(key)
         try:
             return int(value)
         except ValueError:
-            raise Asmx(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
+            raise AsmxFault(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
 
 
-def wrap(node: etree._Element) -> etree._Element:
-    data = E("data")
+def in_data(node: etree._Element) -> etree._Element:
+    """``node`` inside the answer's ``<data>`` element."""
+    data = element("data")
     data.append(node)
     return data
 
 
-def option(options_xml: str, name: str) -> str | None:
+def xml_option(options_xml: str, name: str) -> str | None:
     if not options_xml.strip():
         return None
     try:
@@ -165,6 +183,6 @@ def option(options_xml: str, name: str) -> str | None:
             options_xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True)
         )
     except etree.XMLSyntaxError:
-        raise Answer("ERROR", "xmlOptions is not valid XML.") from None
+        raise ResultCode("ERROR", "xmlOptions is not valid XML.") from None
     found = root.find(name)
     return found.text if found is not None else None

@@ -1,0 +1,320 @@
+"""FlippingBook's transport (bearer key, rate limit, body size, JSON) and its account, publication,
+source, folder, trigger and webhook routes, the viewer and the tracked-link redirect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from airflow_provider_flipbook.sandbox.core.limits import TokenBucket
+from airflow_provider_flipbook.sandbox.core.routing import answered, declared_routes, route
+from airflow_provider_flipbook.sandbox.core.state import iso
+from airflow_provider_flipbook.sandbox.flippingbook.answers import (
+    FlippingBookError,
+    publication_view,
+    source_view,
+)
+from airflow_provider_flipbook.sandbox.flippingbook.links import FlippingBookLinks
+from airflow_provider_flipbook.sandbox.flippingbook.state import API, FB, MAX_KEYS, MAX_REQUEST, _esc, _int
+
+LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
+
+
+class FlippingBookEmulator(FlippingBookLinks):
+    """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects."""
+
+    async def guard(self, request: Request) -> tuple[str, Any]:
+        header = request.headers.get("authorization")
+        if header is None:
+            raise FlippingBookError(401, "NoAuthorizationHeader", "Authorization header is missing")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise FlippingBookError(401, "BadAuthorizationType", "Authorization type must be Bearer")
+        if key.strip() not in self.keys:
+            raise FlippingBookError(403, "InvalidApiKey", "Invalid API key")
+        waited = 0.0
+        while (violated := self.shared.limits.check("flippingbook", key, LIMITS)) is not None:
+            wait = self.shared.limits.retry_after("flippingbook", key, violated)
+            if self.shared.rate_limit_mode != "delay" or waited + wait > self.shared.scaled(1.0):
+                raise FlippingBookError(429, "RateLimitExceeded", "Too many requests")
+            await asyncio.sleep(wait)  # the vendor delays excess requests by up to about a second
+            waited += wait
+        body: Any = None
+        if request.method in ("POST", "PUT"):
+            if int(request.headers.get("content-length") or 0) > MAX_REQUEST:
+                raise FlippingBookError(
+                    413, "InvalidData", "Request exceeds the 1 MB limit; pass the PDF by url"
+                )
+            raw = await request.body()
+            if len(raw) > MAX_REQUEST:
+                raise FlippingBookError(
+                    413, "InvalidData", "Request exceeds the 1 MB limit; pass the PDF by url"
+                )
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                raise FlippingBookError(400, "InvalidData", "Request body is not valid JSON") from None
+            if not isinstance(body, dict):
+                raise FlippingBookError(400, "InvalidData", "Request body must be a JSON object")
+        return key, body
+
+    def handle(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Any:
+            try:
+                key, body = await self.guard(request)
+            except FlippingBookError as error:
+                return error.response()
+            result = await answered(handler, request, body or {}, key, **request.path_params)
+            if isinstance(result, (JSONResponse, HTMLResponse)):
+                return result
+            return JSONResponse({"success": True, **result})
+
+        return endpoint
+
+    def routes(self) -> None:
+        for declared in declared_routes(self):
+            self.app.add_api_route(declared.target, self.handle(declared.handler), methods=[declared.method])
+        self.app.add_api_route("/view/{hash_id}/", self.viewer, methods=["GET"])
+        self.app.add_api_route("/link/{url_name}", self.follow_link, methods=["GET"])
+
+        @self.app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
+        async def not_found(rest: str) -> JSONResponse:
+            return FlippingBookError(404, "NotFound", f"No such endpoint: /{rest}").response()
+
+    @route("GET", f"{API}/auth/me")
+    def me(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        return {"id": 123456, "email": "owner@example.com"}
+
+    @route("GET", f"{API}/auth/key")
+    def keys_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        return {"keys": list(self.keys)}
+
+    @route("POST", f"{API}/auth/key")
+    def keys_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        if len(self.keys) >= MAX_KEYS:
+            raise FlippingBookError(400, "KeyLimitExceeded", "No more than 10 keys per account")
+        new = f"fbk-{secrets.token_hex(12)}"
+        self.keys.append(new)
+        return {"key": new}
+
+    @route("DELETE", f"{API}/auth/key")
+    def keys_revoke(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        self.keys.remove(key)
+        return {}
+
+    @route("GET", f"{FB}/publication")
+    def pub_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        q = request.query_params
+        count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
+        for pub in self.publications.values():
+            self.apply_finished_sources(pub)
+        matches = [
+            p
+            for p in self.publications.values()
+            if "Deleted" not in p["state"]
+            and (not q.get("query") or q["query"] in p["name"])
+            and (not q.get("hashid") or q["hashid"] == p["hashId"])
+            and (not q.get("url") or q["url"] == self.pub_url(p))
+        ]
+        return {
+            "total": len(matches),
+            "publications": [publication_view(self, p) for p in matches[offset : offset + count]],
+        }
+
+    @route("GET", f"{FB}/publication/{{pid}}")
+    def pub_get(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        return {"publication": publication_view(self, self.publication(pid))}
+
+    @route("POST", f"{FB}/publication")
+    async def pub_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        domain = body.get("domain")
+        if self.custom_domains and domain not in self.custom_domains:
+            raise FlippingBookError(
+                400, "InvalidData", "The account has custom domains: set one of them as domain"
+            )
+        now = time.time()
+        pid = secrets.token_hex(16)
+        pub = {
+            "id": pid,
+            "hashId": str(600_000_000 + self.shared.next_id()),
+            "name": body.get("name") or "Untitled",
+            "description": body.get("description") or "",
+            "folder": body.get("folder"),
+            "domain": domain or "online.flippingbook.com",
+            "state": ["Empty"],
+            "totalPages": 0,
+            "lastPdfName": "",
+            "created": now,
+            "modified": now,
+            "sources": [],
+            "customization": {
+                "password": "",
+                "hardcoverEnabled": False,
+                "companyLogoEnabled": False,
+                "companyLogoUrl": "",
+                "rtlEnabled": False,
+                "theme": "gray",
+            },
+        }
+        self.publications[pid] = pub
+        return await self._respond_with_source(pub, body)
+
+    @route("POST", f"{FB}/publication/{{pid}}")
+    async def pub_update(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        pub = self.publication(pid)
+        for field_name in ("name", "description", "domain"):
+            if body.get(field_name) is not None:
+                pub[field_name] = body[field_name]
+        if "folder" in body:
+            pub["folder"] = body["folder"]
+        pub["modified"] = time.time()
+        return await self._respond_with_source(pub, body)
+
+    async def _respond_with_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict:
+        result = {
+            "id": pub["id"],
+            "hashId": pub["hashId"],
+            "url": self.pub_url(pub),
+            "links": publication_view(self, pub)["links"],
+            "lastModified": iso(pub["modified"]),
+        }
+        if body.get("url") or body.get("data"):
+            source = await self.new_source(pub, body)
+            if source["error"] and self.options["created_source_errors"] == "report":
+                self.refuse_now(pub, source)
+                result["createdSource"] = {
+                    "success": False,
+                    "wellKnownError": "InvalidData",
+                    "message": f"Invalid source: {source['error']}",
+                    "error": "InvalidSource",
+                }
+            else:
+                result["createdSource"] = {
+                    "success": True,
+                    "id": source["id"],
+                    "lastModified": iso(source["wall"]),
+                }
+        return result
+
+    @route("DELETE", f"{FB}/publication/{{pid}}")
+    def pub_delete(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        self.publication(pid)["state"] = ["Deleted"]
+        return {}
+
+    @route("POST", f"{FB}/publication/{{pid}}/customize")
+    def pub_customize(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        pub = self.publication(pid)
+        options = pub["customization"]
+        if body.get("hardCover") is not None:
+            options["hardcoverEnabled"] = bool(body["hardCover"])
+        if body.get("enableRtl") is not None:
+            options["rtlEnabled"] = bool(body["enableRtl"])
+        if body.get("theme"):
+            options["theme"] = body["theme"]
+        if body.get("logoUrl"):
+            options.update(companyLogoEnabled=True, companyLogoUrl=body["logoUrl"])
+        mode = body.get("setPasswordProtection", "keep")
+        if mode == "disable":
+            options["password"] = ""
+        elif mode == "manual":
+            options["password"] = body.get("manualPassword") or ""
+        elif mode in ("numeric", "auto"):
+            length = int(body.get("generatePasswordLength") or 8)
+            alphabet = "0123456789" if mode == "numeric" else "abcdefghjkmnpqrstuvwxyz23456789"
+            options["password"] = "".join(secrets.choice(alphabet) for _ in range(length))
+        return {"publication": publication_view(self, pub)}
+
+    @route("GET", f"{FB}/publication/{{pid}}/source")
+    def src_list(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        return {"sources": [source_view(self, self.sources[s]) for s in self.publication(pid)["sources"]]}
+
+    @route("GET", f"{FB}/publication/{{pid}}/source/{{sid}}")
+    def src_get(self, request: Request, body: dict[str, Any], key: str, pid: str, sid: str) -> dict:
+        pub = self.publication(pid)
+        if sid not in pub["sources"]:
+            raise FlippingBookError(404, "ObjectNotFound", "Source not found")
+        return {"source": source_view(self, self.sources[sid])}
+
+    @route("POST", f"{FB}/publication/{{pid}}/source")
+    async def src_add(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
+        pub = self.publication(pid)
+        if not (body.get("url") or body.get("data")):
+            raise FlippingBookError(400, "InvalidData", "Either url or data is required")
+        source = await self.new_source(pub, body)
+        if source["error"] and self.options["created_source_errors"] == "report":
+            self.refuse_now(pub, source)
+            raise FlippingBookError(400, "InvalidData", f"Invalid source: {source['error']}")
+        return {"id": source["id"]}
+
+    @route("GET", f"{FB}/custom-domains")
+    def domains(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        return {"customDomainsEnabled": bool(self.custom_domains), "customDomains": list(self.custom_domains)}
+
+    @route("GET", f"{FB}/folders")
+    def folder_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        return {"folders": list(self.folders)}
+
+    @route("POST", f"{FB}/triggers")
+    @route("POST", f"{FB}/triggers/{{tid}}")
+    def trigger_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
+        trigger = body.get("trigger")
+        if not isinstance(trigger, dict) or not trigger.get("endpoint") or not trigger.get("events"):
+            raise FlippingBookError(400, "InvalidData", "trigger.endpoint and trigger.events are required")
+        if tid is not None and tid not in self.triggers:
+            raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
+        tid = tid or f"tr_{secrets.token_hex(4)}"
+        self.triggers[tid] = trigger
+        return {"id": tid}
+
+    @route("DELETE", f"{FB}/triggers/{{tid}}")
+    def trigger_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
+        if self.triggers.pop(tid, None) is None:
+            raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
+        return {"id": tid}
+
+    @route("GET", f"{FB}/webhook")
+    def webhook_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
+        return {"webhooks": list(self.webhooks.values())}
+
+    @route("POST", f"{FB}/webhook")
+    @route("POST", f"{FB}/webhook/{{tid}}")
+    def webhook_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
+        if not body.get("events"):
+            raise FlippingBookError(400, "InvalidData", "events is required")
+        tid = tid or f"wh_{secrets.token_hex(4)}"
+        self.webhooks[tid] = {
+            "name": body.get("name"),
+            "endpoint": body.get("endpoint"),
+            "events": body["events"],
+        }
+        return {"id": tid}
+
+    @route("DELETE", f"{FB}/webhook/{{tid}}")
+    def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
+        self.webhooks.pop(tid, None)
+        return {"id": tid}
+
+    async def viewer(self, hash_id: str) -> HTMLResponse:
+        pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
+        if pub is None or "Deleted" in pub["state"]:
+            return HTMLResponse("<h1>Not found</h1>", 404)
+        self.apply_finished_sources(pub)
+        return HTMLResponse(
+            f"<html><head><title>{_esc(pub['name'])}</title></head><body>"
+            f"<h1>{_esc(pub['name'])}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>"
+        )
+
+    async def follow_link(self, url_name: str) -> Any:
+        link = next((x for x in self.links.values() if x["urlName"] == url_name), None)
+        if link is None or "Active" not in link["state"]:
+            return HTMLResponse("<h1>Link not available</h1>", 404)
+        link["stats"]["visits"] += 1
+        link["stats"]["viewDuration"] += 30
+        link["stats"]["lastViewedAt"] = iso(time.time())
+        return RedirectResponse(f"{self.public}/view/{self.publications[link['publication']]['hashId']}/")

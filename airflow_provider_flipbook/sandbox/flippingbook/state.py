@@ -1,0 +1,179 @@
+"""FlippingBook Online's objects: API keys, publications and their sources (converting on the vendor
+clock), tracked links, triggers, webhooks, folders and custom domains."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import secrets
+import time
+from typing import Any
+
+from airflow_provider_flipbook.exceptions import InvalidInputError
+from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
+from airflow_provider_flipbook.sandbox.core.pdf import fetch_url, inspect_file
+from airflow_provider_flipbook.sandbox.flippingbook.answers import FlippingBookError
+
+MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
+API = "/api/v1"
+FB = "/api/v1/fbonline"
+
+
+class FlippingBookState(VendorEmulator):
+    """FlippingBook's stored objects and their life cycle (the routes live in :mod:`.routes`)."""
+
+    name = "flippingbook"
+
+    name = "flippingbook"
+
+    def reset(self) -> None:
+        self.keys: list[str] = [self.shared.credentials.flippingbook_key]
+        self.publications: dict[str, dict[str, Any]] = {}
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.links: dict[str, dict[str, Any]] = {}
+        self.triggers: dict[str, dict[str, Any]] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self.folders = [{"id": "f-catalogues", "name": "Catalogues"}, {"id": "f-reports", "name": "Reports"}]
+        self.custom_domains: list[str] = []
+        self.options: dict[str, Any] = {
+            "created_source_errors": "later",
+            "link_url": False,
+            "progress_key": "Progress",
+        }
+
+    def counts(self) -> dict[str, int]:
+        live = [p for p in self.publications.values() if "Deleted" not in p["state"]]
+        return {
+            "publications": len(live),
+            "sources": len(self.sources),
+            "tracked_links": sum("Deleted" not in link["state"] for link in self.links.values()),
+            "triggers": len(self.triggers) + len(self.webhooks),
+            "api_keys": len(self.keys),
+        }
+
+    def error_body(self, status: int) -> tuple[bytes, str]:
+        code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
+        return FlippingBookError(status, code, "Injected fault").body(), "application/json"
+
+    def publication(self, pid: str) -> dict[str, Any]:
+        pub = self.publications.get(pid)
+        if pub is not None:
+            self.apply_finished_sources(pub)
+        if pub is None or "Deleted" in pub["state"]:
+            raise FlippingBookError(404, "ObjectNotFound", "Publication not found")
+        return pub
+
+    def pub_url(self, pub: dict[str, Any]) -> str:
+        """The canonical URL: on the publication's custom domain, if it has one."""
+        root = f"https://{pub['domain']}" if pub["domain"] in self.custom_domains else self.public
+        return f"{root}/view/{pub['hashId']}/"
+
+    async def new_source(self, pub: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        path = self.shared.new_file(".pdf")
+        error = None
+        if body.get("data"):
+            try:
+                path.write_bytes(base64.b64decode(body["data"], validate=True))
+            except (binascii.Error, ValueError):
+                error = "data is not valid base64"
+        else:
+            error = await fetch_url(body["url"], path)
+        pages = 0
+        if error is None:
+            try:
+                facts = inspect_file(path, body.get("filename") or "document")
+                if facts.encrypted:
+                    error = "password-protected PDFs are not supported"
+                elif facts.xfa:
+                    error = "PDFs with XFA forms are not supported"
+                elif facts.pages > MAX_PAGES or facts.size > MAX_BYTES:
+                    error = f"over the limits ({facts.pages} pages, {facts.size} bytes)"
+                pages = facts.pages
+            except InvalidInputError as bad:
+                error = str(bad)
+        source = {
+            "id": secrets.token_hex(16),
+            "publicationId": pub["id"],
+            "created": self.shared.now(),
+            "wall": time.time(),
+            "pages": pages,
+            "error": error,
+            "applied": False,
+            "filename": body.get("filename") or (body.get("url") or "document.pdf").rsplit("/", 1)[-1],
+            "first": not pub["sources"],
+        }
+        self.sources[source["id"]] = source
+        pub["sources"].append(source["id"])
+        return source
+
+    def source_state(self, source: dict[str, Any]) -> tuple[str, str | None, Any]:
+        if source.get("refused"):
+            return "CompletedWithErrors", None, None
+        t = self.shared.elapsed_real(source["created"])
+        pages = max(source["pages"], 1)
+        if t < 1.0:
+            return "WaitAutoQueue", None, None
+        if t < 3.0:
+            return "Queued", None, None
+        if source["error"]:
+            return "CompletedWithErrors", None, None
+        preview = 2.0 + 0.02 * pages
+        if t < 3.0 + preview:
+            return "Completed", "Preview", f"{(t - 3.0) / preview:.2f}"
+        l1 = 0.2 * pages
+        if t < 3.0 + preview + l1:
+            return "Completed", "L1", str(int((t - 3.0 - preview) / 0.2))
+        return "CompletedAllStages", None, None
+
+    def apply_finished_sources(self, pub: dict[str, Any]) -> None:
+        """Apply finished conversions to their publication (lazily, on every read)."""
+        for sid in pub["sources"]:
+            source = self.sources[sid]
+            if source["applied"]:
+                continue
+            state = self.source_state(source)[0]
+            if state == "CompletedAllStages":
+                source["applied"] = True
+                flags = [f for f in pub["state"] if f not in ("Empty",)]
+                pub["state"] = [*dict.fromkeys([*flags, "HasContent", "Published", "CompletedAllStages"])]
+                pub.update(totalPages=source["pages"], lastPdfName=source["filename"], modified=time.time())
+            elif state == "CompletedWithErrors":
+                source["applied"] = True
+                if source["first"] and "CompletedAllStages" not in pub["state"]:
+                    pub["state"] = ["Deleted"]
+
+    def refuse_now(self, pub: dict[str, Any], source: dict[str, Any]) -> None:
+        """The ``report`` variant: the source is erroneous at once; an only source takes its publication along."""
+        source["applied"] = True
+        source["refused"] = True
+        if source["first"] and "CompletedAllStages" not in pub["state"]:
+            pub["state"] = ["Deleted"]
+
+
+def _int(value: str | None, default: int, low: int, high: int | None) -> int:
+    try:
+        number = int(value) if value is not None else default
+    except ValueError:
+        raise FlippingBookError(400, "InvalidData", f"not a number: {value!r}") from None
+    number = max(number, low)
+    return min(number, high) if high is not None else number
+
+
+def _until(value: Any) -> str:
+    """``onNotOpenedUntil``: an ISO 8601 date-time string, kept as the vendor echoes it in ``until``."""
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+            return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raise FlippingBookError(
+        400, "InvalidData", f"onNotOpenedUntil must be an ISO 8601 date/time, got {value!r}"
+    )
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

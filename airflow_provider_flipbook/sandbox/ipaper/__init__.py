@@ -1,0 +1,25 @@
+"""iPaper Backend API emulator: ``/ipaper/V2/<Service>.asmx/<Method>`` (POST form or GET query).
+
+A referee written from iPaper's per-method pages (``vendor-docs/ipaper``), not from the hook. By
+default it answers as documented: ``<result>`` XML with the code and message in (padded) CDATA,
+``Ripper.ProcessPDF`` with code and message only (no job GUID), an account root that is a category
+with a non-zero id and URL ``/`` (no paper 0: that is ``PAPER_DOES_NOT_EXIST``; media directory 0
+*is* documented as the root), ``usewildcards`` refused on non-string custom fields, and every
+documented return code. Credentials are accepted in any of the field variants peers use
+(``plUsername``/``plPassword``, ``username``/``password``, ``Username``/``Password``). ASMX
+behaviour: a missing parameter or an unknown method is HTTP 500 text; an unknown service is 404;
+like IIS, a POST without a ``Content-Length`` (chunked) binds no form fields.
+
+Options (``POST /_sandbox/options {"ipaper": {...}}`` or ``flipbook-sandbox --option ipaper.X=Y``):
+documented codes on demand (``readonly``: mutating methods answer READONLY;
+``license_allows_processing: false``: LICENSE_DOES_NOT_ALLOW_PROCESSING), and the variants where the
+documents are silent: ``job_guid`` (ProcessPDF answers ``<data><jobGuid>``, the newer API),
+``root_url_lookup`` (whether GetPaperIDFromUrl finds the root at ``/``), ``page_ids`` (``fresh``:
+each run gives new page ids; ``kept``: a rerun keeps them), ``appear_delay`` (vendor seconds before
+a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked form bodies).
+Jobs take 2 s + 0.15 s per page on the vendor clock.
+
+Modules: :mod:`.wire` (the ``<result>`` answers, the streaming form reader, parameters), :mod:`.state`
+(papers, jobs, media, custom fields), :mod:`.routes` (the ASMX transport and the Paper service),
+:mod:`.processing` (Ripper and Media), :mod:`.search` (CustomField, Search, Statistics, Link).
+"""

@@ -1,0 +1,241 @@
+"""iPaper's ASMX transport (``/V2/<Service>.asmx/<Method>``: form or query, credentials, rate limit,
+read-only mode) and its Paper service."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from lxml import etree
+
+from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
+from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
+from airflow_provider_flipbook.sandbox.ipaper.processing import IPaperProcessing
+from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS
+from airflow_provider_flipbook.sandbox.ipaper.wire import (
+    AsmxFault,
+    FormParams,
+    ResultCode,
+    StreamedBase64,
+    element,
+    in_data,
+    read_form,
+    result_xml,
+)
+
+LIMITS = (SlidingWindow(50, 60.0),)  # per login
+
+
+class IPaperEmulator(IPaperProcessing):
+    """iPaper's Backend API (``/ipaper/V2/``) and its public viewer."""
+
+    def routes(self) -> None:
+        methods = {declared.target: declared.handler for declared in declared_routes(self)}
+
+        @self.app.api_route("/V2/{service}.asmx/{method}", methods=["GET", "POST"])
+        async def asmx(service: str, method: str, request: Request) -> Response:
+            files: dict[str, StreamedBase64] = {}
+            try:
+                if service not in SERVICES:
+                    raise AsmxFault(404, "Not Found")
+                handler = methods.get(f"{service}/{method}")
+                if handler is None:
+                    raise AsmxFault(
+                        500, f"Request format is unrecognized for URL unexpectedly ending in '/{method}'."
+                    )
+                if request.method == "POST":
+                    if "content-length" not in request.headers and not self.options["chunked_form"]:
+                        raise AsmxFault(
+                            500,
+                            "Missing parameter: no form field was bound (a chunked body; IIS binds "
+                            "a form only with a Content-Length).",
+                        )
+                    params, files = await read_form(request, self.shared.new_file)
+                else:
+                    params = dict(request.query_params)
+                login = self.authenticate(params)
+                if self.shared.limits.check("ipaper", login, LIMITS) is not None:
+                    return Response(
+                        result_xml("ERROR", "Rate limit exceeded: stay below 50 requests per minute"),
+                        429,
+                        media_type="text/xml; charset=utf-8",
+                    )
+                if self.options["readonly"] and MUTATING.match(method):
+                    raise ResultCode("READONLY", "The system is currently in read-only mode.")
+                handler(FormParams(params, files))
+                raise ResultCode("SUCCESS")
+            except VendorError as error:  # AsmxFault, or the method's ResultCode (SUCCESS included)
+                return error.response()
+            finally:
+                for streamed in files.values():
+                    streamed.path.unlink(missing_ok=True)
+
+        @self.app.get("/viewer/{path:path}")
+        async def viewer(path: str) -> HTMLResponse:
+            node = next((n for n in self.nodes.values() if n["url"] == f"/{path.strip('/')}/"), None)
+            if node is None:
+                return HTMLResponse("<h1>Not found</h1>", 404)
+            return HTMLResponse(f"<h1>{node['name']}</h1><p>{node['pages']} pages (sandbox viewer)</p>")
+
+        @self.app.api_route("/{rest:path}", methods=["GET", "POST"])
+        async def not_found(rest: str) -> Response:
+            return Response("Not Found", 404, media_type="text/plain")
+
+    def authenticate(self, p: dict[str, str]) -> str:
+        creds = self.shared.credentials
+        pairs = [
+            (p.get(u), p.get(w))
+            for u, w in (("plUsername", "plPassword"), ("username", "password"), ("Username", "Password"))
+        ]
+        for login, password in pairs:
+            if (login, password) in (
+                (creds.ipaper_user, creds.ipaper_password),
+                ("APIKey", creds.ipaper_api_key),
+            ):
+                return str(login)
+        raise ResultCode("LOGIN_SECURITY_VIOLATION", "Access denied.")
+
+    @route("POST", "Paper/GetAllPapers")
+    def Paper_GetAllPapers(self, p: FormParams) -> None:
+        data = element("data")
+        data.append(self.tree(self.paper(p)))
+        raise ResultCode("SUCCESS", "List of papers retrieved.", data)
+
+    def _create(self, p: FormParams, parent_key: str, category: bool) -> None:
+        parent = self.paper(p, parent_key, category=True)
+        url_name = p.required("urlName").strip("/")
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", url_name):
+            raise ResultCode("ERROR", "urlName may contain letters, digits, '-' and '_' only.")
+        url = f"{parent['url']}{url_name}/"
+        if any(n["url"] == url for n in self.nodes.values()):
+            raise ResultCode("ERROR", f"The URL {url} is already in use.")
+        node = self._node(self.next_id(), parent["id"], p.required("name"), url, category=category)
+        self.nodes[node["id"]] = node
+        raise ResultCode(
+            "SUCCESS",
+            "Category created." if category else "Paper created.",
+            in_data(element("paper", id=node["id"])),
+        )
+
+    @route("POST", "Paper/CreatePaper")
+    def Paper_CreatePaper(self, p: FormParams) -> None:
+        self._create(p, "parentID", category=False)
+
+    @route("POST", "Paper/CreateCategory")
+    def Paper_CreateCategory(self, p: FormParams) -> None:
+        self._create(p, "paperID", category=True)
+
+    @route("POST", "Paper/DeletePaper")
+    def Paper_DeletePaper(self, p: FormParams) -> None:
+        node = self.paper(p)
+        doomed = {node["id"]}
+        while True:
+            more = {n["id"] for n in self.nodes.values() if n["parent"] in doomed} - doomed
+            if not more:
+                break
+            doomed |= more
+        for node_id in doomed:
+            self.nodes.pop(node_id, None)
+        raise ResultCode("SUCCESS", "Paper deleted.")
+
+    @route("POST", "Paper/MovePaper")
+    def Paper_MovePaper(self, p: FormParams) -> None:
+        node, target = self.paper(p, "sourcePaperID"), self.paper(p, "destinationParentID", category=True)
+        node["parent"] = target["id"]
+        node["url"] = f"{target['url']}{node['url'].rstrip('/').rsplit('/', 1)[-1]}/"
+        raise ResultCode("SUCCESS", "Paper moved.")
+
+    @route("POST", "Paper/ChangePaperUrl")
+    def Paper_ChangePaperUrl(self, p: FormParams) -> None:
+        node, new = self.paper(p), p.required("newUrl")
+        if not (new.startswith("/") and new.endswith("/")) or any(
+            n["url"] == new for n in self.nodes.values()
+        ):
+            raise ResultCode("ERROR", "The new URL must start and end with '/' and be unique.")
+        node["url"] = new
+        raise ResultCode("SUCCESS", "Url changed.")
+
+    @route("POST", "Paper/GetPaperIDFromUrl")
+    def Paper_GetPaperIDFromUrl(self, p: FormParams) -> None:
+        url = p.required("url")
+        node = next((n for n in self.nodes.values() if n["url"] == url), None)
+        if node is None or (node["id"] == ROOT_ID and not self.options["root_url_lookup"]):
+            raise ResultCode("SUCCESS", "Paper not found.")
+        raise ResultCode("SUCCESS", "Paper found.", in_data(element("paper", id=node["id"])))
+
+    @route("POST", "Paper/GetPaperUrlFromID")
+    def Paper_GetPaperUrlFromID(self, p: FormParams) -> None:
+        raise ResultCode("SUCCESS", "Url retrieved.", in_data(element("paper", url=self.paper(p)["url"])))
+
+    @route("POST", "Paper/GetPaperStructure")
+    def Paper_GetPaperStructure(self, p: FormParams) -> None:
+        self.advance_jobs()
+        node = self.paper(p, category=False)
+        paper = element("paper", id=node["id"], name=node["name"], url=node["url"])
+        pages = etree.SubElement(paper, "pages")
+        for number in range(1, node["pages"] + 1):
+            page = etree.SubElement(pages, "page", id=str(node["page_base"] + number), number=str(number))
+            page.set("part-of-index", "False")
+            if p.get("includeIndexedText") == "true":
+                page.append(element("text", f"{node['name']} page {number}"))
+            images = etree.SubElement(page, "images")
+            for kind in ("Zoom", "Normal", "Thumb"):
+                images.append(
+                    element(
+                        "image",
+                        file_size=1234,
+                        type=kind,
+                        url=f"{self.shared.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}",
+                    )
+                )
+        raise ResultCode("SUCCESS", "Structure retrieved.", in_data(paper))
+
+    @route("POST", "Paper/CreatePreviewToken")
+    def Paper_CreatePreviewToken(self, p: FormParams) -> None:
+        self.paper(p)
+        p.int("validityMinutes")
+        raise ResultCode("SUCCESS", "Token created.", in_data(element("token", str(uuid.uuid4()))))
+
+    @route("POST", "Paper/SetPublicationPeriod")
+    def Paper_SetPublicationPeriod(self, p: FormParams) -> None:
+        node = self.paper(p)
+        start, end = p.required("from"), p.required("to")
+        for value in (start, end):
+            if not re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?", value):
+                raise ResultCode("ERROR", f"Invalid date {value!r}; use YYYY-MM-DD HH:MM:SS.")
+        node["period"] = (start, end)
+        raise ResultCode("SUCCESS", "Publication period set.")
+
+    @route("POST", "Paper/ClearPublicationPeriod")
+    def Paper_ClearPublicationPeriod(self, p: FormParams) -> None:
+        self.paper(p)["period"] = None
+        raise ResultCode("SUCCESS", "Publication period cleared.")
+
+    @route("POST", "Paper/GetSettingDescriptions")
+    def Paper_GetSettingDescriptions(self, p: FormParams) -> None:
+        settings = element("settings")
+        for name, (kind, _) in SETTINGS.items():
+            settings.append(element("setting", name=name, description=name, explanation="", type=kind))
+        raise ResultCode("SUCCESS", "Descriptions retrieved.", in_data(settings))
+
+    @route("POST", "Paper/GetSetting")
+    def Paper_GetSetting(self, p: FormParams) -> None:
+        node, name = self.paper(p), p.required("setting")
+        if name not in SETTINGS:
+            raise ResultCode("ERROR", f"Unknown setting {name}.")
+        raise ResultCode(
+            "SUCCESS",
+            "Setting retrieved.",
+            in_data(element(name, node["settings"].get(name, SETTINGS[name][1]))),
+        )
+
+    @route("POST", "Paper/SetSetting")
+    def Paper_SetSetting(self, p: FormParams) -> None:
+        node, name, value = self.paper(p), p.required("setting"), p.required("value")
+        if name not in SETTINGS or (SETTINGS[name][0] == "bool" and value not in ("true", "false")):
+            raise ResultCode("ERROR", f"Invalid setting or value for {name}.")
+        node["settings"][name] = value
+        raise ResultCode("SUCCESS", "Setting saved.")

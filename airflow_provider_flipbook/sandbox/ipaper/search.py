@@ -1,0 +1,178 @@
+"""iPaper's CustomField, Search, Statistics and Link services."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from airflow_provider_flipbook.sandbox.core.routing import route
+from airflow_provider_flipbook.sandbox.ipaper.state import DATATYPES, IPaperState
+from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode, element, in_data
+
+
+class IPaperSearch(IPaperState):
+    """``CustomField.asmx``, ``Search.asmx``, ``Statistics.asmx`` and ``Link.asmx``."""
+
+    @route("POST", "CustomField/AddCustomField")
+    def CustomField_AddCustomField(self, p: FormParams) -> None:
+        name, kind = p.required("name"), p.required("dataType")
+        if not re.fullmatch(r"[a-zA-Z0-9_]{1,128}", name):
+            raise ResultCode("CUSTOMFIELD_INVALID_FIELD_NAME", "Invalid field name.")
+        if kind not in DATATYPES:
+            raise ResultCode("CUSTOMFIELD_INVALID_DATATYPE", "Invalid datatype.")
+        if name in self.custom_fields:
+            raise ResultCode("CUSTOMFIELD_FIELD_NAME_IS_NOT_UNIQUE", "A field with that name exists.")
+        self.custom_fields[name] = kind
+        raise ResultCode("SUCCESS")
+
+    @route("POST", "CustomField/DeleteCustomField")
+    def CustomField_DeleteCustomField(self, p: FormParams) -> None:
+        if self.custom_fields.pop(p.required("name"), None) is None:
+            raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
+        raise ResultCode("SUCCESS")
+
+    @route("POST", "CustomField/GetCustomFieldDefinitions")
+    def CustomField_GetCustomFieldDefinitions(self, p: FormParams) -> None:
+        fields = element("fields")
+        for name, kind in self.custom_fields.items():
+            fields.append(element("field", name=name, datatype=kind))
+        raise ResultCode("SUCCESS", "", in_data(fields))
+
+    @route("POST", "CustomField/GetCustomFieldValue")
+    def CustomField_GetCustomFieldValue(self, p: FormParams) -> None:
+        node, name = self.paper(p, category=False), p.required("fieldName")
+        if name not in self.custom_fields:
+            raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
+        raise ResultCode("SUCCESS", "", in_data(element("field", node["fields"].get(name, ""), name=name)))
+
+    @route("POST", "CustomField/SetCustomFieldValue")
+    def CustomField_SetCustomFieldValue(self, p: FormParams) -> None:
+        self._set_value(self.paper(p, category=False), p.required("fieldName"), p.required("value"))
+        raise ResultCode("SUCCESS")
+
+    @route("POST", "CustomField/SetMultipleCustomFieldValues")
+    def CustomField_SetMultipleCustomFieldValues(self, p: FormParams) -> None:
+        node = self.paper(p, category=False)
+        try:
+            fields = etree.fromstring(
+                p.required("fieldsXml").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+            )
+        except etree.XMLSyntaxError:
+            raise ResultCode("ERROR", "fieldsXml is not valid XML.") from None
+        for field in fields.findall("field"):  # not atomic: stops at the first failure
+            self._set_value(node, field.get("name", ""), (field.text or "").strip())
+        raise ResultCode("SUCCESS")
+
+    @route("POST", "Search/SearchPapersByContent")
+    def Search_SearchPapersByContent(self, p: FormParams) -> None:
+        query = p.required("query")[:128].lower()
+        results = element("results")
+        for node in self._below(p.int("categoryOrPaperID")):
+            if not node["category"] and query in node["name"].lower():
+                results.append(
+                    element(
+                        "result",
+                        paperID=node["id"],
+                        pageNumber=1,
+                        paperName=node["name"],
+                        paperUrl=node["url"],
+                    )
+                )
+        raise ResultCode("SUCCESS", "Search results returned.", in_data(results))
+
+    @route("POST", "Search/SearchPapersWithHiearchyByName")
+    @route("POST", "Search/SearchPapersWithHiearchyByContent")
+    def _hierarchy(self, p: FormParams) -> None:
+        query = p.required("query").lower()
+        papers = element("papers")
+        for node in self._below(p.int("categoryID")):
+            if query in node["name"].lower():
+                papers.append(
+                    element(
+                        "paper",
+                        paperID=node["id"],
+                        name=node["name"],
+                        url=node["url"],
+                        parentID=node["parent"],
+                        category=str(node["category"]),
+                    )
+                )
+        raise ResultCode("SUCCESS", "Search results returned.", in_data(papers))
+
+    @route("POST", "Search/SearchPapersByCustomFields")
+    def Search_SearchPapersByCustomFields(self, p: FormParams) -> None:
+        options = etree.fromstring(
+            p.required("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+        criteria = options.findall("customfieldcriterias/field")
+        if not criteria:
+            raise ResultCode("SEARCH_NO_CUSTOM_FIELD_CRITERIAS", "At least one criterion is required.")
+        for c in criteria:
+            if c.get("usewildcards") is not None and self.custom_fields.get(c.get("name", "")) != "string":
+                # "Must only be specified for string type custom fields" (even as "false")
+                raise ResultCode(
+                    "SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings."
+                )
+        self.advance_jobs()
+        papers = element("papers")
+        for node in self._below(p.int("categoryID")):
+            if node["category"]:
+                continue
+            ok = True
+            for c in criteria:
+                name, wanted = c.get("name", ""), c.get("value", "")
+                if c.get("usewildcards") == "true":
+                    pattern = "^" + ".*".join(re.escape(part) for part in wanted.split("%")) + "$"
+                    ok &= re.match(pattern, node["fields"].get(name, ""), re.I) is not None
+                else:
+                    ok &= node["fields"].get(name) == wanted
+            if ok:
+                paper = element(
+                    "paper",
+                    id=node["id"],
+                    name=node["name"],
+                    url=node["url"],
+                    lastprocessed=node["lastprocessed"],
+                    pdffilesize=node["pdffilesize"],
+                )
+                fields = etree.SubElement(paper, "customfields")
+                for name, kind in self.custom_fields.items():
+                    value = node["fields"].get(name)
+                    fields.append(
+                        element("field", value or "", name=name, type=kind, null=str(value is None))
+                    )
+                papers.append(paper)
+        raise ResultCode("SUCCESS", "Search results returned.", in_data(papers))
+
+    @route("POST", "Statistics/GetNumberOfPageviewsPerDay")
+    def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> None:
+        node, days = self._days(p)
+        views = element("pageviews")
+        for day in days:
+            views.append(element("day", date=day.isoformat(), views=self._count(node["id"], day, "v")))
+        raise ResultCode("SUCCESS", "", in_data(views))
+
+    @route("POST", "Statistics/GetNumberOfVisitorsPerDay")
+    def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> None:
+        node, days = self._days(p)
+        visitors = element("visitors")
+        for day in days:
+            visitors.append(
+                element("day", date=day.isoformat(), visitors=self._count(node["id"], day, "s") // 3)
+            )
+        raise ResultCode("SUCCESS", "", in_data(visitors))
+
+    @route("POST", "Statistics/GetNumberOfVisitors")
+    def Statistics_GetNumberOfVisitors(self, p: FormParams) -> None:
+        node, days = self._days(p)
+        raise ResultCode(
+            "SUCCESS",
+            "",
+            in_data(element("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))),
+        )
+
+    @route("POST", "Link/GetLinks")
+    def Link_GetLinks(self, p: FormParams) -> None:
+        self.paper(p, category=False)
+        raise ResultCode("SUCCESS", "", in_data(element("root")))
