@@ -54,7 +54,7 @@ def main() -> int:
                 )
             states[dag_id] = "success" if code == 0 else f"failed (exit {code}, see {log})"
             print(f"  {dag_id}: {states[dag_id]} in {time.monotonic() - started:.0f} s", flush=True)
-        counts = sandbox.sandbox.state()
+        counts = sandbox.state_store.state()
     print_summary(states, counts)
     return 0 if all(state == "success" for state in states.values()) else 1
 
