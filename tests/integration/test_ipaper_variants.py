@@ -75,22 +75,27 @@ def test_without_a_root_lookup_the_extra_is_used_or_the_error_says_how_to_set_it
         {"appear_delay": 50.0},  # the job shows in GetProcessingPapers 1 s late (speed 50)
     ],
 )
-def test_a_conversion_is_followed_to_its_end_in_every_variant(sandbox, samples, variant):
+def test_a_conversion_is_followed_to_its_end_in_every_variant(sandbox, samples, variant, tmp_path):
+    from airflow_provider_flipbook.utils.pdf import make_sample_pdf
+
+    # Long PDFs (about a second of vendor time at speed 50), so "still running" right after the
+    # upload holds on a loaded machine too.
+    make_sample_pdf(tmp_path / "second.pdf", 300, "Second version")
     options(sandbox, **variant)
     hook = hook_with(sandbox, processing_appear_timeout=30)
     paper = hook.create_paper(hook.root_paper_id, "Variant", "variant")
-    version = hook.process_pdf(paper, lambda: open(samples["small"], "rb"))
+    version = hook.process_pdf(paper, lambda: open(samples["long"], "rb"))
     assert bool(version.startswith("queued@")) != bool(variant.get("job_guid"))
     assert (
         hook.conversion_status(paper, version)["state"] == "running"
     )  # not finished just because not listed
     status = wait(hook, paper, version)
     assert status["state"] == "success", status
-    assert status["publication"]["total_pages"] == 4
-    again = hook.process_pdf(paper, lambda: open(samples["three"], "rb"))  # a new version of the same paper
+    assert status["publication"]["total_pages"] == 400
+    again = hook.process_pdf(paper, lambda: open(tmp_path / "second.pdf", "rb"))  # a new version of the paper
     assert hook.conversion_status(paper, again)["state"] == "running"
     status = wait(hook, paper, again)
-    assert status["state"] == "success" and status["publication"]["total_pages"] == 3
+    assert status["state"] == "success" and status["publication"]["total_pages"] == 300
     if not variant.get("job_guid"):
         assert "GetProcessingStatus" not in ripper_calls(sandbox)
 
