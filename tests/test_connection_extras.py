@@ -10,7 +10,7 @@ from airflow_provider_flipbook.hooks import HOOKS, hook_class
 
 
 def test_the_readme_table_is_the_declarations():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = re.search(r"<!-- extras -->\n(.*?)\n<!-- /extras -->", readme, re.S)
     assert block, "README.md has no <!-- extras --> block"
     assert block.group(1) == connection_extras.markdown_table(), (
