@@ -1,5 +1,7 @@
 """Every example DAG runs green with dag.test() against the sandbox."""
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -60,8 +62,18 @@ def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files, monke
     # The first night the new Flipsnack collection still converts when its package is asked for: the
     # vendor answers code 38 ("Collection is in processing state"), which must mean "not yet".
     flipsnack = flipbook_sandbox.state_store.vendors["flipsnack"]
-    monkeypatch.setitem(flipsnack.options, "conversion_seconds", 250)  # 5 s at the tests' speed
     busy = flipsnack.answered[38]
+    # The collection converts until its package has been asked for once (however slow this Airflow
+    # is to get there), then finishes; if the DAG never asks while it converts, the check below fails.
+    monkeypatch.setitem(flipsnack.options, "conversion_seconds", 10**6)
+
+    def finish_after_the_first_refusal() -> None:
+        deadline = time.monotonic() + 120
+        while flipsnack.answered[38] == busy and time.monotonic() < deadline:
+            time.sleep(0.05)
+        flipsnack.options["conversion_seconds"] = 0
+
+    threading.Thread(target=finish_after_the_first_refusal, daemon=True).start()
     run(
         "catalog_nightly_refresh",
         catalog_folder=str(demo_files / "samples" / "catalogue"),

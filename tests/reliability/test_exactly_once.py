@@ -1,14 +1,15 @@
 """Exactly once when the vendor commits a create and its answer is lost (sandbox fault ``lost_answer``)."""
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.operators import (
     CreateTrackedLinkOperator,
     PapyrsMarkdownPageOperator,
     UploadPdfOperator,
 )
+from tests.conftest import needs_task_state_store
 
 LOST_AS = ("502", "504", "cut", "timeout")
 # Every creating call an operator makes: (vendor, route of the call, what the sandbox counts, how many).
@@ -196,6 +197,7 @@ class Killed(BaseException):
     """The worker dies (SIGKILL, OOM, pod eviction): nothing in the task gets to run afterwards."""
 
 
+@needs_task_state_store  # the journal lives in the task state store (Airflow 3.3+)
 @pytest.mark.parametrize(
     "vendor, route, counted",
     [
@@ -246,6 +248,7 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
         assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1
 
 
+@needs_task_state_store  # the second try must know the first one sent the post
 @pytest.mark.parametrize("lost_as", ["502", "cut"])
 def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(
     sandbox, context, fast, lost_as
