@@ -476,9 +476,7 @@ def main() -> int:
     # The speed divides the pacer's 2 % margin too (1.2 s of Papyrs' 60 s window at speed 1). At 20 it
     # is 60 ms, less than a loaded 2-core host's scheduling jitter between booking a call and its
     # arrival (one 429 seen in CI); at 4 it is 300 ms.
-    parser.add_argument(
-        "--speed", type=float, default=4.0, help="sandbox speed (divides rate-limit windows)"
-    )
+    parser.add_argument("--speed", type=float, default=4.0, help="sandbox speed (divides rate-limit windows)")
     parser.add_argument("--concurrency", type=int, default=4, help="task slots per Celery worker")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each DAG run")
     parser.add_argument(
