@@ -75,25 +75,31 @@ _pacers_lock = threading.Lock()
 def _host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
     """pyrate-limiter's SQLite bucket in the temp directory under a file lock: every process on this
     host (LocalExecutor workers, the triggerer, ``airflow dags test``) shares it."""
+    from filelock import FileLock
     from pyrate_limiter import SQLiteBucket
 
     folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}.sqlite")
-    return BucketPacer(
-        limits, SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path, use_file_lock=True)
-    )
+    bucket = SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path, use_file_lock=True)
+    booking = FileLock(f"{path}.booking.lock")
+    return BucketPacer(limits, bucket, serialize=lambda: booking)
 
 
-def _redis_bucket(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Any:
-    """pyrate-limiter's Redis bucket on the server of an Airflow Redis connection (the Redis provider)."""
+def _redis_pacer(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Pacer:
+    """pyrate-limiter's Redis bucket on the server of an Airflow Redis connection (the Redis provider),
+    booked under a Redis lock (redis-py's) so that every host's clock reading and booking are ordered."""
     from airflow.providers.redis.hooks.redis import RedisHook
     from pyrate_limiter import RedisBucket
 
     client = RedisHook(redis_conn_id=redis_conn_id).get_conn()
     # Fail fast when the server is away (the host scope takes over) instead of hanging a task.
     client.connection_pool.connection_kwargs.update(socket_connect_timeout=3, socket_timeout=3)
-    return RedisBucket.init(rates(limits), client, f"airflow-provider-flipbook:pacing:{name}")
+    key = f"airflow-provider-flipbook:pacing:{name}"
+    bucket = RedisBucket.init(rates(limits), client, key)
+    return BucketPacer(
+        limits, bucket, serialize=lambda: client.lock(f"{key}:booking", timeout=10, blocking_timeout=10)
+    )
 
 
 def shared_pacer(
@@ -109,7 +115,7 @@ def shared_pacer(
             if scope == "redis":
                 _pacers[cache_key] = RedisPacer(
                     limits,
-                    lambda: _redis_bucket(name, limits, redis_conn_id),
+                    lambda: _redis_pacer(name, limits, redis_conn_id),
                     lambda: shared_pacer(key, limits, "host"),
                 )
             elif scope == "host":

@@ -28,7 +28,9 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem
 
@@ -124,18 +126,23 @@ class BucketPacer(Pacer):
         bucket: AbstractBucket | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "call",
+        serialize: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self.limits = list(limits)
         self.bucket = bucket if bucket is not None else InMemoryBucket(rates(self.limits))
         self._clock = clock
         self._name = name
+        # A bucket shared by processes counts the items stamped up to *its caller's* now: a process
+        # that read the clock earlier but books later would not see a later stamp and overbook. So
+        # reading the clock and booking happen under one lock across the processes (``serialize``).
+        self._serialize = serialize or nullcontext
         self._longest = max((limit.window().period for limit in self.limits), default=0.0)
         self._lock = threading.Lock()  # put() and waiting() read the same recorded verdict
 
     def try_acquire(self) -> float:
         if not self.limits:
             return 0.0
-        with self._lock:
+        with self._lock, self._serialize():
             for _ in range(2):
                 now = int(self._clock() * 1000)
                 item = RateItem(self._name, now)
@@ -158,13 +165,13 @@ class RedisPacer(Pacer):
     def __init__(
         self,
         limits: Sequence[Limit],
-        connect: Callable[[], AbstractBucket],
+        connect: Callable[[], Pacer],
         fallback: Callable[[], Pacer],
         retry_after: float = 60.0,
     ) -> None:
         self.limits = list(limits)
         self._connect, self._fallback_factory = connect, fallback
-        self._redis: BucketPacer | None = None
+        self._redis: Pacer | None = None
         self._fallback: Pacer | None = None
         self._down_until = 0.0
         self._retry_after = retry_after
@@ -179,7 +186,7 @@ class RedisPacer(Pacer):
             try:
                 with self._lock:
                     if self._redis is None:
-                        self._redis = BucketPacer(self.limits, bucket=self._connect())
+                        self._redis = self._connect()
                     redis = self._redis
                 return redis.try_acquire()
             except Exception as error:  # redis' errors, but also a missing connection or package
