@@ -27,9 +27,6 @@ import email.utils
 import hashlib
 import json
 import logging
-import os
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
@@ -49,15 +46,8 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.utils.ratelimit import (
-    BucketPacer,
-    HookPacer,
-    Limit,
-    Pacer,
-    RedisPacer,
-    parse_limit,
-    rates,
-)
+from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
+from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -66,63 +56,6 @@ T = TypeVar("T")
 K = TypeVar("K")
 USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
 MAX_ERROR_TEXT = 300
-PACING_MARGIN = 1.02
-
-_pacers: dict[tuple, Pacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def _host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
-    """pyrate-limiter's SQLite bucket in the temp directory under a file lock: every process on this
-    host (LocalExecutor workers, the triggerer, ``airflow dags test``) shares it."""
-    from filelock import FileLock
-    from pyrate_limiter import SQLiteBucket
-
-    folder = os.path.join(tempfile.gettempdir(), "airflow-provider-flipbook-pacing")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{name}.sqlite")
-    bucket = SQLiteBucket.init_from_file(rates(limits), table="pacing", db_path=path, use_file_lock=True)
-    booking = FileLock(f"{path}.booking.lock")
-    return BucketPacer(limits, bucket, serialize=lambda: booking)
-
-
-def _redis_pacer(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Pacer:
-    """pyrate-limiter's Redis bucket on the server of an Airflow Redis connection (the Redis provider),
-    booked under a Redis lock (redis-py's) so that every host's clock reading and booking are ordered."""
-    from airflow.providers.redis.hooks.redis import RedisHook
-    from pyrate_limiter import RedisBucket
-
-    client = RedisHook(redis_conn_id=redis_conn_id).get_conn()
-    # Fail fast when the server is away (the host scope takes over) instead of hanging a task.
-    client.connection_pool.connection_kwargs.update(socket_connect_timeout=3, socket_timeout=3)
-    key = f"airflow-provider-flipbook:pacing:{name}"
-    bucket = RedisBucket.init(rates(limits), client, key)
-    return BucketPacer(
-        limits, bucket, serialize=lambda: client.lock(f"{key}:booking", timeout=10, blocking_timeout=10)
-    )
-
-
-def shared_pacer(
-    key: tuple, limits: Sequence[Limit], scope: str = "host", redis_conn_id: str = "redis_default"
-) -> Pacer:
-    """One pacer per vendor, endpoint and credential (``key``; it holds a hash of the credential, and
-    files and Redis keys are named by a hash of it): for every host through Redis, for this host
-    (the default), or for this process only."""
-    name = f"{str(key[0]).lower()}-{hashlib.sha256(repr(key).encode()).hexdigest()[:24]}"
-    with _pacers_lock:
-        cache_key = (key, scope, redis_conn_id if scope == "redis" else "")
-        if cache_key not in _pacers:
-            if scope == "redis":
-                _pacers[cache_key] = RedisPacer(
-                    limits,
-                    lambda: _redis_pacer(name, limits, redis_conn_id),
-                    lambda: shared_pacer(key, limits, "host"),
-                )
-            elif scope == "host":
-                _pacers[cache_key] = _host_pacer(name, limits)
-            else:
-                _pacers[cache_key] = BucketPacer(limits)
-        return _pacers[cache_key]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -309,24 +242,21 @@ class FlipbookBaseHook(BaseHook):
 
     @cached_property
     def limits(self) -> tuple[Limit, ...]:
-        override = self.setting("rate_limit")
-        limits = (parse_limit(str(override)),) if override else self.default_limits
-        # 2 % slower than the limit: the server counts arrivals, and the first request of a window
-        # may arrive later than the last one (connection set-up), which would look like a burst.
-        speed = self.setting("pacing_speed") / PACING_MARGIN
-        return tuple(limit.scaled(speed) for limit in limits)
+        """The limits this hook paces to (see :func:`~airflow_provider_flipbook.utils.pacing.paced_limits`)."""
+        return paced_limits(self.default_limits, self.setting("rate_limit"), self.setting("pacing_speed"))
 
     @cached_property
     def pacer(self) -> HookPacer | None:
+        """This credential's shared pacer, waiting with the hook's ``_sleep``; None with ``pacing`` off."""
         if not self.setting("pacing"):
             return None
-        shared = shared_pacer(
+        return hook_pacer(
             (self.vendor, self.base_url, self.pacing_key(), repr(self.limits)),
             self.limits,
+            lambda seconds: self._sleep(seconds),
             self.setting("pacing_scope"),
             self.setting("pacing_redis_conn_id"),
         )
-        return HookPacer(shared, lambda seconds: self._sleep(seconds))
 
     @cached_property
     def session(self) -> requests.Session:

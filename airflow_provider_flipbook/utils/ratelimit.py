@@ -216,7 +216,8 @@ class WaitElsewhere(Exception):
 
 
 class HookPacer:
-    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's ``_sleep``."""
+    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's ``_sleep``,
+    ``acquire_async()`` on the event loop."""
 
     def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
         self.shared, self._sleep = shared, sleep
@@ -229,6 +230,7 @@ class HookPacer:
         return self.shared.try_acquire()
 
     def acquire(self) -> float:
+        """Block (with the hook's sleep) until a call may go out; return the seconds spent waiting."""
         waited = 0.0
         while (wait := self.try_acquire()) > 0:
             try:
@@ -238,6 +240,14 @@ class HookPacer:
                 raise
             waited += wait
         return waited
+
+    async def acquire_async(self, executor: Executor | None = None) -> float:
+        """Book one call from the event loop: the waiting is ``asyncio.sleep`` (cancellable), the
+        booking runs in ``executor``. Return the seconds spent waiting.
+
+        :param executor: where the booking's file or network I/O runs (None: the loop's default).
+        """
+        return await self.shared.acquire_async(executor)
 
 
 def parse_limit(text: str) -> SlidingWindow:

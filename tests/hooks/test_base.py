@@ -306,12 +306,12 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
     import sys
     import tempfile
 
-    from airflow_provider_flipbook.hooks.base import _host_pacer
+    from airflow_provider_flipbook.utils.pacing import host_pacer
 
     script = (
-        "import sys; from airflow_provider_flipbook.hooks.base import _host_pacer;"
+        "import sys; from airflow_provider_flipbook.utils.pacing import host_pacer;"
         "from airflow_provider_flipbook.utils.ratelimit import SlidingWindow;"
-        "p = _host_pacer('papyrs-test', [SlidingWindow(3, 30.0)]); print(p.try_acquire(), p.try_acquire())"
+        "p = host_pacer('papyrs-test', [SlidingWindow(3, 30.0)]); print(p.try_acquire(), p.try_acquire())"
     )
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     other = subprocess.run(
@@ -319,7 +319,7 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
     )
     assert other.stdout.split() == ["0.0", "0.0"]
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # what gettempdir() answers in this process
-    ours = _host_pacer("papyrs-test", [SlidingWindow(3, 30.0)])
+    ours = host_pacer("papyrs-test", [SlidingWindow(3, 30.0)])
     assert ours.try_acquire() == 0.0
     assert 25.0 < ours.try_acquire() <= 30.01  # the other process's two calls count here too
     assert list((tmp_path / "airflow-provider-flipbook-pacing").glob("papyrs-test.sqlite"))
