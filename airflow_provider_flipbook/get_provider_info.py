@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_flipbook import connection_extras
+from airflow_provider_flipbook.assets import asset_uri_entries
 
 PACKAGE = "airflow_provider_flipbook"
 
@@ -72,6 +73,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
             {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]},
         ],
+        "asset-uris": asset_uri_entries(),
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
             _connection(

@@ -1,7 +1,10 @@
 """Nightly catalogue refresh: every PDF changed since the last successful run gets a new version on
 FlippingBook and iPaper; then the Flipsnack HTML package of the catalogue is archived.
 
-Assets let downstream DAGs run on the refresh (``schedule=[CATALOGUE_FLIPBOOKS]``).
+Assets let downstream DAGs run on the refresh (``schedule=CATALOGUE_FLIPBOOKS``). They use the
+provider's registered schemes (``flippingbook://``, ``ipaper://``; see the README's "Assets and
+lineage"), so a lineage backend sees them; they name the catalogue as a group, by the production API
+hosts. The uploads themselves report each publication they create (hook-level lineage, OpenLineage).
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ SAMPLES = os.environ.get(
 ARCHIVE = os.environ.get(
     "FLIPBOOK_ARCHIVE", os.path.join(os.path.dirname(__file__), "..", ".demo", "archive")
 )
-CATALOGUE_FLIPBOOKS = Asset("flipbook://catalogue/flipbooks")
-CATALOGUE_PACKAGE = Asset("flipbook://catalogue/html-package")
+CATALOGUE_ON_FLIPPINGBOOK = Asset("flippingbook://api-tc.is.flippingbook.com/folder/Catalogue")
+CATALOGUE_ON_IPAPER = Asset("ipaper://ipaper.api.ipapercms.dk/category/catalogue")
+CATALOGUE_FLIPBOOKS = CATALOGUE_ON_FLIPPINGBOOK | CATALOGUE_ON_IPAPER
+CATALOGUE_PACKAGE = Asset("file://" + os.path.abspath(ARCHIVE))
 
 
 @dag(
@@ -103,7 +108,7 @@ def catalog_nightly_refresh():
         deferrable=True,
         poke_interval=5,
         timeout=3 * 3600,
-        outlets=[CATALOGUE_FLIPBOOKS],
+        outlets=[CATALOGUE_ON_FLIPPINGBOOK],
     ).expand(upload=fb_uploads.output)
     ip_done = PdfConversionSensor.partial(
         task_id="wait_ipaper",
@@ -111,7 +116,7 @@ def catalog_nightly_refresh():
         deferrable=True,
         poke_interval=5,
         timeout=3 * 3600,
-        outlets=[CATALOGUE_FLIPBOOKS],
+        outlets=[CATALOGUE_ON_IPAPER],
     ).expand(upload=ip_uploads.output)
 
     @task(pool="flipsnack")

@@ -21,7 +21,11 @@ REPORTS = os.environ.get(
 @dag(
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"),
-        assets=[Asset("flipbook://catalogue/flipbooks")],
+        # the catalogue refresh's assets (dags/catalog_nightly_refresh.py): either vendor's refresh
+        assets=(
+            Asset("flippingbook://api-tc.is.flippingbook.com/folder/Catalogue")
+            | Asset("ipaper://ipaper.api.ipapercms.dk/category/catalogue")
+        ),
     ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
