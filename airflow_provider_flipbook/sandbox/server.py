@@ -17,6 +17,7 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``POST /_sandbox/reset``             forget every object, fault, log entry and rate-limit window
 * ``GET  /_sandbox/connections``       the four Airflow connections, as JSON
 * ``GET  /_sandbox/signatures``        the Flipsnack signatures received (for secret scans of logs)
+* ``GET  /_sandbox/webhooks``          FlippingBook's trigger calls (deliveries, attempts)
 """
 
 from __future__ import annotations
@@ -142,6 +143,11 @@ def create_app(state: SandboxState) -> Any:
     async def signatures() -> list:
         """Every Flipsnack signature received: tests scan task logs for them."""
         return sorted(state.signatures)
+
+    @control.get("/webhooks")
+    async def webhook_deliveries() -> list:
+        """FlippingBook's trigger calls: event, body, attempts (the endpoint's token masked)."""
+        return list(state.vendors["flippingbook"].outbox.deliveries)  # type: ignore[attr-defined]
 
     @control.get("/connections")
     async def conns() -> dict:

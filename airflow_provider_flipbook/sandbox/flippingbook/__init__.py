@@ -27,6 +27,7 @@ field: ``Progress`` (the default: so the source page writes it, against its own 
 ``progress``.
 
 Modules: :mod:`.state` (publications, sources and their conversion, links, triggers), :mod:`.answers`
-(the error envelope and the views), :mod:`.links` (tracked-link routes), :mod:`.routes` (the transport
-and the other routes).
+(the error envelope and the views), :mod:`.links` (tracked-link routes), :mod:`.reader` (the viewer,
+tracked-link redirect, lead form and Print button), :mod:`.webhooks` (trigger calls: see there for the
+``webhook_*`` options), :mod:`.routes` (the transport and the other routes).
 """

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from airflow_provider_flipbook.sandbox.core.limits import TokenBucket
 from airflow_provider_flipbook.sandbox.core.routing import answered, declared_routes, route
@@ -20,13 +20,13 @@ from airflow_provider_flipbook.sandbox.flippingbook.answers import (
     publication_view,
     source_view,
 )
-from airflow_provider_flipbook.sandbox.flippingbook.links import FlippingBookLinks
-from airflow_provider_flipbook.sandbox.flippingbook.state import API, FB, MAX_KEYS, MAX_REQUEST, _esc, _int
+from airflow_provider_flipbook.sandbox.flippingbook.reader import FlippingBookReader
+from airflow_provider_flipbook.sandbox.flippingbook.state import API, FB, MAX_KEYS, MAX_REQUEST, _int
 
 LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
 
 
-class FlippingBookEmulator(FlippingBookLinks):
+class FlippingBookEmulator(FlippingBookReader):
     """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects."""
 
     async def guard(self, request: Request) -> tuple[str, Any]:
@@ -80,8 +80,7 @@ class FlippingBookEmulator(FlippingBookLinks):
     def routes(self) -> None:
         for declared in declared_routes(self):
             self.app.add_api_route(declared.target, self.handle(declared.handler), methods=[declared.method])
-        self.app.add_api_route("/view/{hash_id}/", self.viewer, methods=["GET"])
-        self.app.add_api_route("/link/{url_name}", self.follow_link, methods=["GET"])
+        self.reader_routes()
 
         @self.app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
         async def not_found(rest: str) -> JSONResponse:
@@ -205,6 +204,7 @@ class FlippingBookEmulator(FlippingBookLinks):
     @route("DELETE", f"{FB}/publication/{{pid}}")
     def pub_delete(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
         self.publication(pid)["state"] = ["Deleted"]
+        self.outbox.fire("deleted", "publication", pid, pid, {"publicationId": pid})
         return {}
 
     @route("POST", f"{FB}/publication/{{pid}}/customize")
@@ -270,6 +270,7 @@ class FlippingBookEmulator(FlippingBookLinks):
             raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
         tid = tid or f"tr_{secrets.token_hex(4)}"
         self.triggers[tid] = trigger
+        self.outbox.start()
         return {"id": tid}
 
     @route("DELETE", f"{FB}/triggers/{{tid}}")
@@ -293,28 +294,10 @@ class FlippingBookEmulator(FlippingBookLinks):
             "endpoint": body.get("endpoint"),
             "events": body["events"],
         }
+        self.outbox.start()
         return {"id": tid}
 
     @route("DELETE", f"{FB}/webhook/{{tid}}")
     def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
         self.webhooks.pop(tid, None)
         return {"id": tid}
-
-    async def viewer(self, hash_id: str) -> HTMLResponse:
-        pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
-        if pub is None or "Deleted" in pub["state"]:
-            return HTMLResponse("<h1>Not found</h1>", 404)
-        self.apply_finished_sources(pub)
-        return HTMLResponse(
-            f"<html><head><title>{_esc(pub['name'])}</title></head><body>"
-            f"<h1>{_esc(pub['name'])}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>"
-        )
-
-    async def follow_link(self, url_name: str) -> Any:
-        link = next((x for x in self.links.values() if x["urlName"] == url_name), None)
-        if link is None or "Active" not in link["state"]:
-            return HTMLResponse("<h1>Link not available</h1>", 404)
-        link["stats"]["visits"] += 1
-        link["stats"]["viewDuration"] += 30
-        link["stats"]["lastViewedAt"] = iso(time.time())
-        return RedirectResponse(f"{self.public}/view/{self.publications[link['publication']]['hashId']}/")

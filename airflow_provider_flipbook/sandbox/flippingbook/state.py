@@ -14,6 +14,7 @@ from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 from airflow_provider_flipbook.sandbox.core.pdf import fetch_url, inspect_file
 from airflow_provider_flipbook.sandbox.flippingbook.answers import FlippingBookError
+from airflow_provider_flipbook.sandbox.flippingbook.webhooks import WebhookOutbox
 
 MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
 API = "/api/v1"
@@ -22,8 +23,6 @@ FB = "/api/v1/fbonline"
 
 class FlippingBookState(VendorEmulator):
     """FlippingBook's stored objects and their life cycle (the routes live in :mod:`.routes`)."""
-
-    name = "flippingbook"
 
     name = "flippingbook"
 
@@ -40,7 +39,13 @@ class FlippingBookState(VendorEmulator):
             "created_source_errors": "later",
             "link_url": False,
             "progress_key": "Progress",
+            "webhook_shape": "flat",
+            "webhook_retries": 4,
+            "webhook_timeout": 5.0,
         }
+        if not hasattr(self, "outbox"):
+            self.outbox = WebhookOutbox(self)
+        self.outbox.reset()
 
     def counts(self) -> dict[str, int]:
         live = [p for p in self.publications.values() if "Deleted" not in p["state"]]
@@ -138,10 +143,15 @@ class FlippingBookState(VendorEmulator):
                 flags = [f for f in pub["state"] if f not in ("Empty",)]
                 pub["state"] = [*dict.fromkeys([*flags, "HasContent", "Published", "CompletedAllStages"])]
                 pub.update(totalPages=source["pages"], lastPdfName=source["filename"], modified=time.time())
+                event = "created" if source["first"] else "updated"
+                info = {"publicationId": pub["id"], "sourceId": sid, "hashId": pub["hashId"]}
+                self.outbox.fire(event, "publication", pub["id"], pub["id"], info)
             elif state == "CompletedWithErrors":
                 source["applied"] = True
                 if source["first"] and "CompletedAllStages" not in pub["state"]:
                     pub["state"] = ["Deleted"]
+                info = {"publicationId": pub["id"], "sourceId": sid, "error": source["error"]}
+                self.outbox.fire("convertationFailed", "publication", pub["id"], pub["id"], info)
 
     def refuse_now(self, pub: dict[str, Any], source: dict[str, Any]) -> None:
         """The ``report`` variant: the source is erroneous at once; an only source takes its publication along."""
@@ -149,6 +159,8 @@ class FlippingBookState(VendorEmulator):
         source["refused"] = True
         if source["first"] and "CompletedAllStages" not in pub["state"]:
             pub["state"] = ["Deleted"]
+        info = {"publicationId": pub["id"], "sourceId": source["id"], "error": source["error"]}
+        self.outbox.fire("convertationFailed", "publication", pub["id"], pub["id"], info)
 
 
 def _int(value: str | None, default: int, low: int, high: int | None) -> int:
