@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -420,8 +420,14 @@ class FlippingBookHook(FlipbookBaseHook):
         on_view_trigger: bool | None = None,
         on_download: bool | None = None,
         on_not_opened_until: str | dt.datetime | None = None,
+        before: Iterable[Any] | None = None,
     ) -> dict[str, Any]:
-        """``on_not_opened_until``: a date-time (ISO 8601 string or datetime; naive means UTC)."""
+        """Create a tracked link, once (a lost answer adopts the new link with this title).
+
+        :param on_not_opened_until: a date-time (ISO 8601 string or datetime; naive means UTC).
+        :param before: the ids of every link with this title and publication filter that the caller
+            has just listed: saves the lookup before the create (one request at the vendor's rate).
+        """
         body = _drop_none(
             {
                 "title": title,
@@ -465,6 +471,7 @@ class FlippingBookHook(FlipbookBaseHook):
             ],
             identity=lambda link: link.get("id"),
             adopt=lambda found: found[0],
+            before=before,
         )
 
     def update_tracked_link(

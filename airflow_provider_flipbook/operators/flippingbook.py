@@ -98,18 +98,16 @@ class CreateTrackedLinkOperator(BaseOperator):
                 raise AirflowException(f"not_opened_until: {error}") from None
         hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
         hook.journal = task_state_store(context)  # a retry after a lost answer looks before it creates
-        link, reused = None, False
+        link, same_title = None, None
         if self.reuse_existing:
             filters: dict[str, Any] = {k.replace("hash_id", "hashid"): v for k, v in ref.items()}
-            link = next(
-                (
-                    found
-                    for found in hook.iter_tracked_links(title=title, **filters)
-                    if found.get("title") == title and "Active" in str(found.get("state"))
-                ),
-                None,
-            )
-            reused = link is not None
+            same_title = [
+                found
+                for found in hook.iter_tracked_links(title=title, **filters)
+                if found.get("title") == title
+            ]
+            link = next((found for found in same_title if "Active" in str(found.get("state"))), None)
+        reused = link is not None
         if link is None:
             link = hook.create_tracked_link(
                 title,
@@ -118,6 +116,8 @@ class CreateTrackedLinkOperator(BaseOperator):
                 on_view_trigger=self.notify_on_each_view,
                 on_download=self.notify_on_download,
                 on_not_opened_until=until,
+                # what the reuse lookup listed is what existed: the create need not look again
+                before=None if same_title is None else [found.get("id") for found in same_title],
                 **ref,
             )
         result = {

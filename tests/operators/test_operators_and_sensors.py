@@ -223,6 +223,20 @@ def test_tracked_links_for_each_recipient_and_reuse(sandbox, samples, context):
     assert sandbox.state()["flippingbook"]["tracked_links"] == 4
 
 
+def test_a_tracked_link_costs_one_lookup_and_one_create(sandbox, samples, context):
+    """The reuse lookup also tells the create what existed, so it does not list again: at FlippingBook's
+    1 request/s every request is a second of a batch. (A lost answer is still reconciled:
+    tests/reliability/test_exactly_once.py.)"""
+    result = upload("flippingbook", samples["small"]).execute(context)
+    for reuse in (True, False):
+        seen = len(sandbox.requests("flippingbook"))
+        CreateTrackedLinkOperator(
+            task_id=f"link_{reuse}", publication=result, title=f"Reader {reuse}", reuse_existing=reuse
+        ).execute(context)
+        sent = [(e.method, e.path.rsplit("/", 1)[-1]) for e in sandbox.requests("flippingbook")[seen:]]
+        assert sent == [("GET", "tracked_links"), ("POST", "tracked_links")], reuse
+
+
 def test_tracked_link_bad_input_is_refused_before_any_call(sandbox, context):
     for publication, title in (("not an id", "x"), ({"publication_id": "0" * 32}, "  ")):
         with pytest.raises(AirflowException):
