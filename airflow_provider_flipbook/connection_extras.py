@@ -92,10 +92,13 @@ VENDOR: dict[str, tuple[Extra, ...]] = {
         Extra(
             "upload_host",
             str,
-            "https://upload.flipsnack.com",
-            "Host of collection.create uploads.",
+            None,
+            "Host of collection.create uploads. Unset: derived from the host (api.example.com gives "
+            "upload.example.com; the sandbox's .../flipsnack gives .../flipsnack-upload); any other "
+            "host needs it.",
             "Upload host",
             form=True,
+            example="https://upload.flipsnack.com",
         ),
         Extra(
             "processing_poll_interval",
@@ -115,7 +118,8 @@ VENDOR: dict[str, tuple[Extra, ...]] = {
             "viewer_base_url",
             str,
             "",
-            "Public prefix of the papers' relative URLs.",
+            "Your iPaper viewer's address, put before a paper's path (/demos/21/); iPaper's API gives "
+            "only the path. Unset: tasks show no flipbook link.",
             "Viewer base URL",
             form=True,
             example="https://<account>.ipapercms.dk",

@@ -8,13 +8,15 @@ from typing import Any
 from airflow.sdk.execution_time.xcom import XCom
 
 from airflow_provider_flipbook._compat import BaseOperatorLink
+from airflow_provider_flipbook.utils.urls import public_url
 
 
 class _XComLink(BaseOperatorLink):
     key = ""
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        return XCom.get_value(key=self.key, ti_key=ti_key) or ""
+        """The URL from XCom if it is absolute; otherwise none (a relative one opens Airflow's 404)."""
+        return public_url(XCom.get_value(key=self.key, ti_key=ti_key)) or ""
 
 
 class ViewFlipbookLink(_XComLink):

@@ -48,6 +48,7 @@ from airflow_provider_flipbook.exceptions import (
 )
 from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
 from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit
+from airflow_provider_flipbook.utils.urls import origin
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -334,12 +335,13 @@ class FlipbookBaseHook(BaseHook):
                     allow_redirects=False,
                 )
             except requests.RequestException as error:
-                # requests' own text can hold the full URL with a query string: keep only the type.
-                unsent = never_sent(error)
+                # requests' own text can hold the full URL with a query string: name only the
+                # host (no user, path or query) and the error's type.
+                unsent, host = never_sent(error), origin(url)
                 if isinstance(error, requests.Timeout) and not unsent:
-                    message = f"no answer within {self.timeout:g} s"
+                    message = f"no answer from {host} within {self.timeout:g} s"
                 else:
-                    message = f"connection failed ({type(error).__name__})"
+                    message = f"connection to {host} failed ({type(error).__name__})"
                 failure = TransientApiError(self.vendor, operation, message)
                 failure.unsent = unsent
                 raise failure from None

@@ -9,7 +9,8 @@ documented names are all lower-camel-case, so ordinal and case-insensitive order
 are signed raw, before URL encoding; booleans are sent and signed as ``true``/``false``.
 
 Reads use GET on ``https://api.flipsnack.com/v1/``; ``collection.create`` is a streamed multipart
-POST to the upload host (extra ``upload_host``, default ``https://upload.flipsnack.com``).
+POST to the upload host (extra ``upload_host``; unset, derived from the API host: see
+:func:`derive_upload_url`).
 Anything but code 20 is an error; 31/32 (per-second / per-minute limit) are retried, 22
 (maintenance) too. Pacing: 5 per second and 60 per minute per key. Code 38 ("Collection is in
 processing state", api-status-codes) means "not yet": the package status reads it as running, and
@@ -28,7 +29,9 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests_toolbelt import MultipartEncoder
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
-from airflow_provider_flipbook._compat import mask_secret
+from airflow_provider_flipbook._compat import AirflowException, mask_secret
 from airflow_provider_flipbook.exceptions import (
     InvalidInputError,
     NotFoundError,
@@ -54,6 +57,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     PublishRequest,
 )
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+from airflow_provider_flipbook.utils.urls import origin
 
 OK = 20
 NOT_FOUND_CODES = {43, 46}
@@ -119,7 +123,8 @@ class FlipsnackHook(FlipbookBaseHook):
     """Flipsnack: collections (create by upload, get, list, update, delete, embed, stats, HTML package).
 
     Connection: login = API key, password = API secret; host optional (default
-    ``https://api.flipsnack.com``); extra ``upload_host`` (default ``https://upload.flipsnack.com``).
+    ``https://api.flipsnack.com``); extra ``upload_host`` (default: derived from the host,
+    ``https://upload.flipsnack.com`` for Flipsnack's own).
     """
 
     conn_name_attr = "flipsnack_conn_id"
@@ -143,9 +148,29 @@ class FlipsnackHook(FlipbookBaseHook):
     def secrets(self) -> list[str]:
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
 
-    @property
+    @cached_property
     def upload_url(self) -> str:
-        return str(self.setting("upload_host")).rstrip("/")
+        """The extra ``upload_host``; unset, derived from the API host (:func:`derive_upload_url`), or
+        an error naming both before anything is sent."""
+        configured = self.setting("upload_host")
+        if configured:
+            configured = str(configured).rstrip("/")
+            return configured if "://" in configured else "https://" + configured  # as the host
+        derived = derive_upload_url(self.base_url)
+        if derived is None:
+            raise AirflowException(
+                f"Connection {self.conn_id!r} (Flipsnack) points its API at {origin(self.base_url)} but "
+                "sets no upload_host, and none can be derived from it (Flipsnack's own hosts are "
+                f"{self.default_base_url} and {self.default_upload_url}): set the extra upload_host to "
+                "the host that takes collection.create uploads"
+            )
+        if derived != self.default_upload_url:
+            self.log.info(
+                "Connection %r sets no upload_host: uploading to %s, derived from its API host",
+                self.conn_id,
+                derived,
+            )
+        return derived
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
         api_key = self._require(self.connection.login, "login", "Flipsnack API key")
@@ -199,8 +224,29 @@ class FlipsnackHook(FlipbookBaseHook):
             return None, self._text_excerpt(response)
 
     def _probe(self) -> str:
+        _ = self.upload_url  # an upload host that cannot be known is the first thing to report
         stats = self.user_stats()
-        return f"{stats.get('api_uploads_left', '?')} API uploads left this month"
+        self.probe_upload_host()
+        return (
+            f"{stats.get('api_uploads_left', '?')} API uploads left this month; "
+            f"upload host {self.upload_url} answers"
+        )
+
+    def probe_upload_host(self) -> None:
+        """An unsigned GET on the upload host, which creates nothing (the vendor answers code 40, "Bad
+        request", to a GET there): proves that the host a task will upload to is a Flipsnack API."""
+
+        def parse(response: requests.Response) -> None:
+            body = self._json(response, "upload host check")
+            if not isinstance(body, dict) or "code" not in body:
+                raise self.error(
+                    "upload host check",
+                    f"{origin(self.upload_url)} did not answer as a Flipsnack API "
+                    f"(HTTP {response.status_code}, keys seen: {_keys(body)}): check the extra upload_host",
+                    status=response.status_code,
+                )
+
+        self._request("upload host check", "GET", self.upload_url + "/v1/", parse)
 
     # -- collections -------------------------------------------------------------------------
 
@@ -345,6 +391,7 @@ class FlipsnackHook(FlipbookBaseHook):
     # -- publishing (the PublishingHook protocol) ---------------------------------------------
 
     def check_request(self, request: PublishRequest) -> None:
+        _ = self.upload_url  # an upload host that cannot be known fails here, before any call
         if request.publication_id:
             raise InvalidInputError(
                 "Flipsnack cannot add a version to an existing collection: leave publication_id "
@@ -427,6 +474,20 @@ class FlipsnackHook(FlipbookBaseHook):
                 "collection.downloadHTML", f"COMPLETE without 'resourceUrl' (keys seen: {_keys(data)})"
             )
         return {"state": PACKAGE_STATUSES[status], "detail": status, "resource_url": data.get("resourceUrl")}
+
+
+def derive_upload_url(api_url: str) -> str | None:
+    """The upload host that goes with an API host: Flipsnack's own pair is ``api.flipsnack.com`` and
+    ``upload.flipsnack.com``, so ``api.<domain>`` gives ``upload.<domain>``; the sandbox serves its
+    upload host at ``<prefix>/flipsnack-upload`` beside ``<prefix>/flipsnack``. None for any other."""
+    parts = urlsplit(api_url)
+    host = parts.hostname or ""
+    if host.startswith("api."):
+        netloc = parts.netloc.replace(host, "upload." + host[len("api.") :], 1)
+        return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+    if parts.path.rstrip("/").endswith("/flipsnack"):
+        return api_url.rstrip("/") + "-upload"
+    return None
 
 
 def _keys(data: Any) -> list[str] | str:

@@ -56,6 +56,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     PublishRequest,
 )
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+from airflow_provider_flipbook.utils.urls import public_url
 
 MAX_PDF_BYTES = 192 * 1024 * 1024
 _PARSER = etree.XMLParser(
@@ -265,7 +266,13 @@ class IPaperHook(FlipbookBaseHook):
 
     def _probe(self) -> str:
         data = self.call("Paper.GetAllPapers", paperID=self.root_paper_id)
-        return f"{len(data.xpath('.//paper'))} papers visible below root {self.root_paper_id}"
+        found = f"{len(data.xpath('.//paper'))} papers visible below root {self.root_paper_id}"
+        if self.viewer_base_url is None:
+            return (
+                f"{found}; no viewer_base_url: tasks will show no flipbook links until that extra is "
+                "set to your iPaper viewer's address (e.g. https://<account>.ipapercms.dk)"
+            )
+        return f"{found}; flipbook links under {self.viewer_base_url}"
 
     # -- answer shapes -------------------------------------------------------------------------
 
@@ -636,13 +643,45 @@ class IPaperHook(FlipbookBaseHook):
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
         self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
         version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
-        viewer = str(self.setting("viewer_base_url")).rstrip("/")
-        relative = self.get_paper_url(paper_id)
         return {
             "publication_id": str(paper_id),
             "version_id": version,
-            "url": viewer + relative if viewer else relative,
+            "url": self.public_url(self.get_paper_url(paper_id), paper_id),
         }
+
+    @cached_property
+    def viewer_base_url(self) -> str | None:
+        """The extra ``viewer_base_url`` (absolute http(s)), or None when unset."""
+        viewer = str(self.setting("viewer_base_url") or "").strip().rstrip("/")
+        if viewer and public_url(viewer) is None:
+            raise AirflowException(
+                f"Connection {self.conn_id!r} (iPaper): extra viewer_base_url must be an absolute "
+                f"http(s) URL such as https://<account>.ipapercms.dk, got {viewer!r}"
+            )
+        return viewer or None
+
+    @cached_property
+    def _warned_no_viewer(self) -> set[int]:
+        return set()
+
+    def public_url(self, relative: str, paper_id: int) -> str | None:
+        """A paper's public URL: iPaper answers only its path (``/demos/21/``), which the extra
+        ``viewer_base_url`` turns into a URL. Without it, None: a relative link would open on the
+        Airflow UI's own host. The documents give no way to learn the viewer's address (the page
+        images' hosts "may change at any point"), so it is not guessed."""
+        if self.viewer_base_url is None:
+            if paper_id not in self._warned_no_viewer:
+                self._warned_no_viewer.add(paper_id)
+                self.log.warning(
+                    "iPaper paper %s is at %s on your iPaper viewer, but connection %r sets no "
+                    "viewer_base_url, so no link is shown: set that extra to the viewer's address "
+                    "(e.g. https://<account>.ipapercms.dk)",
+                    paper_id,
+                    relative,
+                    self.conn_id,
+                )
+            return None
+        return public_url(self.viewer_base_url + "/" + relative.lstrip("/"))
 
     def wait_until_free(self, paper_id: int, *, poll_interval: float, timeout: float) -> None:
         """Let a job still running on the paper (say, last night's) finish: one job per paper at a time."""
@@ -669,12 +708,10 @@ class IPaperHook(FlipbookBaseHook):
 
     def _summary(self, paper_id: int, structure: etree._Element) -> PublicationSummary:
         pages = self._pages(structure)
-        relative = text(structure, "paper/@url")
-        viewer = str(self.setting("viewer_base_url")).rstrip("/")
         return {
             "publication_id": str(paper_id),
             "name": text(structure, "paper/@name"),
-            "url": viewer + relative if viewer else relative,
+            "url": self.public_url(text(structure, "paper/@url"), paper_id),
             "total_pages": len(pages) or None,
         }
 

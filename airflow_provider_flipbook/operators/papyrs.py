@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import OpenPapyrsPageLink
+from airflow_provider_flipbook.utils.urls import public_url
 
 STATE_KEY = "papyrs_page"
 MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -140,14 +141,19 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             page = created = hook.create_page(title, columns, category=self.folder, existing=pages)
             progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
             save()
-            self.log.info("Created Papyrs page %s", page.get("url"))
+            self.log.info("Created Papyrs page %r (id %s) at %s", title, page["id"], page.get("url"))
         else:
-            self.log.info("Resuming the previous try's page %s", progress["page_id"])
+            self.log.info(
+                "Resuming the previous try's page %r (id %s) at %s",
+                title,
+                progress["page_id"],
+                progress.get("url"),
+            )
         page_id = progress["page_id"]
         ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key="page_id", value=page_id)
-            ti.xcom_push(key="page_url", value=progress.get("url"))
+            ti.xcom_push(key="page_url", value=public_url(progress.get("url")))
         known: list[Any] | None = None  # the page's widget ids while this try knows them all
         if "widgets" not in progress:
             widgets = hook.create_markdown(page_id, markdown, page=created)

@@ -16,6 +16,7 @@ from airflow_provider_flipbook._compat import (
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook, PublishRequest
 from airflow_provider_flipbook.links import ViewFlipbookLink
+from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -114,10 +115,12 @@ class UploadPdfOperator(BaseOperator):
         store = task_state_store(context)  # None below Airflow 3.3: no resume
         hook.journal = store  # a retry after a lost answer looks before it creates again
         result = self._resume(hook, store)
+        resumed = result is not None
         if result is None:
             result = self._publish(hook)
             if store is not None:
                 store.set(STATE_KEY, result)
+        self._log_published(hook.vendor, result, "Resumed the upload of" if resumed else "Published")
         ti = context.get("ti")
         if ti is not None:
             for key in ("publication_id", "version_id"):
@@ -129,6 +132,14 @@ class UploadPdfOperator(BaseOperator):
         if self.deferrable:
             from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
+            self.log.info(
+                "Deferring: the triggerer waits for the %s conversion of %s (a check every %g s, "
+                "for up to %g s)",
+                hook.vendor,
+                result["publication_id"],
+                self.poll_interval,
+                self.conversion_timeout,
+            )
             # The upload travels in the trigger's event: Airflow 3.3.2's dag.test() drops defer() kwargs.
             self.defer(
                 trigger=PdfConversionTrigger(
@@ -167,10 +178,17 @@ class UploadPdfOperator(BaseOperator):
             UploadResult,
             {
                 **result,
-                "url": summary.get("url") or result.get("url"),
+                "url": public_url(summary.get("url")) or result.get("url"),
                 "total_pages": summary.get("total_pages"),
                 "conversion": status.get("detail"),
             },
+        )
+        self.log.info(
+            "Converted (%s): publication %s, %s pages, flipbook at %s",
+            final["conversion"],
+            final.get("publication_id"),
+            final.get("total_pages") or final.get("pages"),
+            final.get("url") or "(no public URL)",
         )
         ti = context.get("ti")
         if ti is not None and final.get("url"):
@@ -210,13 +228,31 @@ class UploadPdfOperator(BaseOperator):
             published = hook.publish_pdf(source, facts, self._request(name=self.name or source.name))
         finally:
             source.cleanup()
+        url = published.get("url")
+        if url and public_url(url) is None:  # a hook should never give one; never pass it on
+            self.log.warning(
+                "%s answered %r as the flipbook's URL: not an absolute URL, left out", hook.vendor, url
+            )
         return {
             "vendor": hook.conn_type,
             "conn_id": self.conn_id,
             "name": self.name or source.name,
             "pages": facts.pages,
             **published,
+            "url": public_url(url),
         }
+
+    def _log_published(self, vendor: str, result: UploadResult, done: str) -> None:
+        self.log.info(
+            "%s %r on %s (connection %r): publication %s, version %s, flipbook at %s",
+            done,
+            result.get("name"),
+            vendor,
+            self.conn_id,
+            result.get("publication_id"),
+            result.get("version_id"),
+            result.get("url") or "(no public URL)",
+        )
 
     def _request(self, name: str) -> PublishRequest:
         return PublishRequest(

@@ -45,9 +45,13 @@ class StatusSensor(BaseSensorOperator):
     def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         return status.get("publication") or status
 
+    def waiting_for(self) -> str:
+        """What the sensor waits for, in words, for its log lines."""
+        return self.task_id
+
     def poke(self, context: Any) -> PokeReturnValue | bool:
         status = self.status(context)
-        self.log.info("%s: %s", self.task_id, status.get("detail"))
+        self.log.info("%s: %s (%s)", self.waiting_for(), status.get("detail"), status["state"])
         if status["state"] == "failed":
             raise AirflowException(f"{self.task_id}: {status.get('detail')}")
         if status["state"] == "success":
@@ -61,6 +65,12 @@ class StatusSensor(BaseSensorOperator):
         result = self.poke(context)
         if isinstance(result, PokeReturnValue) and result.is_done:
             return result.xcom_value
+        self.log.info(
+            "Deferring: the triggerer waits for %s (a check every %g s, for up to %g s)",
+            self.waiting_for(),
+            float(self.poke_interval),
+            float(self.timeout),
+        )
         self.defer(
             trigger=self.trigger(deadline=started + float(self.timeout)),
             method_name="execute_complete",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
+from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook
@@ -74,6 +75,11 @@ class PdfConversionSensor(StatusSensor):
             summary=self._needs_summary(),
         )
 
+    def waiting_for(self) -> str:
+        publication_id, version_id = upload_ids(self.upload)
+        version = f" (version {version_id})" if version_id else ""
+        return f"the conversion of publication {publication_id}{version} on {self.conn_id!r}"
+
     def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):
@@ -83,4 +89,12 @@ class PdfConversionSensor(StatusSensor):
             }
         summary.setdefault("total_pages", summary.get("pages"))
         summary["conversion"] = status.get("detail")
+        summary["url"] = public_url(summary.get("url"))
+        self.log.info(
+            "Converted (%s): publication %s, %s pages, flipbook at %s",
+            summary["conversion"],
+            summary.get("publication_id"),
+            summary.get("total_pages"),
+            summary["url"] or "(no public URL)",
+        )
         return summary

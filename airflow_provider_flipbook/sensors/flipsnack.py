@@ -54,6 +54,9 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             raise ValueError("collection_hash is empty")
         return str(value).strip()
 
+    def waiting_for(self) -> str:
+        return f"the HTML package of Flipsnack collection {self._hash()} on {self.flipsnack_conn_id!r}"
+
     def status(self, context: Any) -> dict[str, Any]:
         return self.hook().package_status(self._hash())
 
@@ -91,6 +94,9 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
                 result["files"] = len(
                     unpack_package(target, self.unpack_to, max_bytes=self.max_unpacked_bytes)
                 )
+                self.log.info("Package unpacked to %s (%s files)", self.unpack_to, result["files"])
+        else:
+            self.log.info("The HTML package of collection %s is ready (no destination given)", self._hash())
         return result
 
 

@@ -148,7 +148,7 @@ def test_connection_errors_do_not_echo_signed_urls():
     )
     with pytest.raises(Exception) as error:
         hook.user_stats()
-    assert "connection failed" in str(error.value)
+    assert "connection to http://127.0.0.1:9 failed" in str(error.value)
     assert "KEY-abcdef-1" not in str(error.value) and "signature" not in str(error.value)
 
 
