@@ -157,6 +157,13 @@ VENDOR: dict[str, tuple[Extra, ...]] = {
             "Subsite",
             form=True,
         ),
+        Extra(
+            "page_folder_field",
+            str,
+            "category",
+            "How a new page's folder is sent (undocumented): category (the folder path) or folder_id.",
+            choices=("category", "folder_id"),
+        ),
     ),
 }
 

@@ -98,9 +98,9 @@ def pacing_papyrs(writes: int, speed: float) -> list[Result]:
 
     def ours(sandbox: Sandbox) -> None:
         hook = PapyrsHook()
-        page = hook.create_page("Pacing")["id"]
-        for n in range(writes):
-            hook.create_widget(page, "paragraph", f"Paragraph {n}")
+        page, known = hook.create_page("Pacing")["id"], []
+        for n in range(writes):  # the widget ids known: no look before each create
+            known.append(hook.create_widget(page, "paragraph", f"Paragraph {n}", known_widgets=known)["id"])
 
     def baseline(sandbox: Sandbox) -> None:
         session = requests.Session()

@@ -700,11 +700,16 @@ class IPaperHook(FlipbookBaseHook):
         return self.paper_summary(int(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        return [
-            self.paper_summary(int(found["id"]))
-            for found in self.search_by_name(name)
-            if found.get("name") == name and found.get("id")
-        ]
+        """The papers named exactly ``name`` below the account's root (categories are skipped)."""
+        found = [hit for hit in self.search_by_name(name) if hit.get("name") == name]
+        if any(not hit.get("paperID") or hit.get("category") not in ("True", "False") for hit in found):
+            raise MalformedResponseError(
+                self.vendor,
+                "Search.SearchPapersWithHiearchyByName",
+                "unrecognised answer: expected papers/paper[paperID,category], saw "
+                f"{sorted({key for hit in found for key in hit})}",
+            )
+        return [self.paper_summary(int(hit["paperID"])) for hit in found if hit["category"] == "False"]
 
     def _summary(self, paper_id: int, structure: etree._Element) -> PublicationSummary:
         pages = self._pages(structure)
@@ -721,8 +726,32 @@ class IPaperHook(FlipbookBaseHook):
         return self.call("Media.GetTree")
 
     def create_media_directory(self, parent_id: int, name: str) -> int:
-        data = self.call("Media.CreateDirectory", parentID=parent_id, name=name)
-        return self._int_at(data, "directoryid", "Media.CreateDirectory")
+        """A new directory ``name`` under ``parent_id`` (0 = the media root); created once, also when
+        the answer is lost (the directories of that name under the parent listed before are not ours)."""
+
+        def named() -> list[int]:
+            tree = self.get_media_tree()
+            parent = (
+                tree
+                if parent_id == 0
+                else next(iter(tree.xpath(f".//directory[@directoryid='{int(parent_id)}']")), None)
+            )
+            if parent is None:
+                return []
+            return [int(d.get("directoryid")) for d in parent.xpath("directory") if d.get("name") == name]
+
+        return self.create_once(
+            "Media.CreateDirectory",
+            lambda: self._int_at(
+                self.call("Media.CreateDirectory", parentID=parent_id, name=name, creates=True),
+                "directoryid",
+                "Media.CreateDirectory",
+            ),
+            lookup=named,
+            identity=lambda directory_id: directory_id,
+            adopt=lambda found: found[0],
+            describe=f"media directory {name!r} in directory {parent_id}",
+        )
 
     def delete_media_directory(self, directory_id: int) -> None:
         self.call("Media.DeleteDirectory", directoryID=directory_id)
@@ -749,8 +778,25 @@ class IPaperHook(FlipbookBaseHook):
         return {f.get("name"): f.get("datatype") for f in fields}
 
     def get_custom_field_value(self, paper_id: int, field_name: str) -> str:
+        """The field's value as text. The document's sample answer is a copy of the definitions answer,
+        so every plausible shape is read: ``<field name="...">value</field>`` (alone or in ``<fields>``),
+        the value in a ``value`` attribute, a ``<value>`` element, or the bare text of ``<data>``;
+        no ``<data>`` is no value. Anything else (a list of definitions, another field) fails at once."""
+        method = "CustomField.GetCustomFieldValue"
         data = self.call("CustomField.GetCustomFieldValue", paperID=paper_id, fieldName=field_name)
-        return text(data, f".//field[@name='{field_name}']") or text(data, ".")
+        if data.tag != "data":
+            return ""
+        if not len(data):
+            return (data.text or "").strip()
+        fields, values = data.xpath(".//field"), data.xpath("value")
+        field = fields[0] if len(fields) == 1 and fields[0].get("name") == field_name else None
+        if field is not None and not len(field):
+            value = field.get("value") if field.get("value") is not None else (field.text or "").strip()
+            if value or field.get("datatype") is None:  # an empty field with a datatype: a definition
+                return value.strip()
+        if not fields and len(values) == 1 and len(data) == 1:
+            return (values[0].text or "").strip()
+        raise self.unrecognised(method, data, f"one field named {field_name!r} with its value")
 
     def set_custom_field_value(self, paper_id: int, field_name: str, value: Any) -> None:
         self.call("CustomField.SetCustomFieldValue", paperID=paper_id, fieldName=field_name, value=value)

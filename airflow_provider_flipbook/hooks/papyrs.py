@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import requests
 from requests_toolbelt import MultipartEncoder
 
-from airflow_provider_flipbook.exceptions import NotFoundError
+from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
@@ -169,16 +169,29 @@ class PapyrsHook(FlipbookBaseHook):
         existing: list[dict[str, Any]] | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
-        """``columns`` is the page's ``json``: a list of columns, each a list of widget dicts.
-        ``existing``: the pages listed just before, if the caller has them (saves a request)."""
+        """Create a page; with ``category``, in that folder, checked on the answer.
+
+        The document names no folder field for ``pages/create``: the extra ``page_folder_field`` says
+        which one to send (``category``, the folder path as peers send it and as pages carry it, or
+        ``folder_id``, the name ``pages/copy`` documents, looked up in ``folder/tree``). A page that
+        lands elsewhere (the vendor ignored the field) is deleted again and the task fails saying so,
+        so it is never left in the wrong folder nor made twice by a retry or ``if_exists="replace"``.
+
+        :param title: the page's title.
+        :param columns: the page's ``json``: a list of columns, each a list of widget dicts.
+        :param layout: the page's layout (default: the subsite's).
+        :param category: the folder path (``"HR/Policies"``); none for the subsite's main folder.
+        :param existing: the pages listed just before, if the caller has them (saves a request).
+        :param fields: further fields sent as given.
+        """
+        folder = (category or "").strip("/")
         body = {
             "title": title,
             "json": columns if columns is not None else [[]],
             "layout": layout,
-            "category": category,
+            **self._folder_fields(folder),
             **fields,
         }
-        folder = (category or "").strip("/")
         since = time.time() - CLOCK_SKEW
 
         def ours() -> list[dict[str, Any]]:
@@ -187,7 +200,7 @@ class PapyrsHook(FlipbookBaseHook):
             same = [
                 page
                 for page in self.list_pages()
-                if page.get("title") == title and (page.get("category") or "").strip("/") == folder
+                if page.get("title") == title and self.page_folder(page) == folder
             ]
             if existing is not None:
                 return same
@@ -200,7 +213,7 @@ class PapyrsHook(FlipbookBaseHook):
                 )
             return [page for page in same if (created_at(page) or 0) >= since]
 
-        return self.create_once(
+        page = self.create_once(
             "pages.create",
             lambda: self.call(
                 "POST",
@@ -215,6 +228,43 @@ class PapyrsHook(FlipbookBaseHook):
             adopt=lambda found: self.get_page(found[0]["id"]),
             before=[page.get("id") for page in existing or []],
         )
+        landed = self.page_folder(page) if isinstance(page, dict) else None
+        if folder and landed != folder:
+            if isinstance(page, dict) and page.get("id"):
+                self.delete_page(page["id"])
+            seen = f"in folder {landed!r}" if landed is not None else f"with keys {sorted(page or {})}"
+            raise self.error(
+                "pages.create",
+                f"the page was asked for folder {folder!r} (sent as {self.setting('page_folder_field')!r}) "
+                f"and came back {seen}: it was deleted again. Papyrs documents no folder field for "
+                "pages/create: try the connection extra page_folder_field (category or folder_id)",
+            )
+        return page
+
+    def _folder_fields(self, folder: str) -> dict[str, Any]:
+        """The request field that puts a new page in ``folder``, as the extra ``page_folder_field`` says."""
+        if not folder:
+            return {}
+        if self.setting("page_folder_field") == "category":
+            return {"category": folder}
+        ids = [f.get("id") for f in self.folder_tree() if str(f.get("path", "")).strip("/") == folder]
+        if len(ids) != 1:
+            raise InvalidInputError(
+                f"Papyrs folder {folder!r} is {'ambiguous' if ids else 'not in folder/tree'}: with "
+                "page_folder_field=folder_id the folder must exist once (create it in Papyrs first)"
+            )
+        return {"folder_id": ids[0]}
+
+    def page_folder(self, page: dict[str, Any]) -> str | None:
+        """The folder path a page carries (``category``, as peers read it); None if it carries none.
+
+        :param page: a page as ``pages/all``, ``pages/get`` or ``pages/create`` answer it.
+        """
+        category = page.get("category")
+        if category is None and page.get("folder_id") is not None:
+            paths = {str(f.get("id")): str(f.get("path", "")) for f in self.folder_tree()}
+            category = paths.get(str(page["folder_id"]))
+        return category.strip("/") if isinstance(category, str) else None
 
     def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, tags (comma-separated), folder_id, path."""
@@ -251,13 +301,35 @@ class PapyrsHook(FlipbookBaseHook):
         format: str = "html",
         styleclass: str | None = None,
         heading: str | None = None,
+        known_widgets: list[Any] | None = None,
     ) -> dict[str, Any]:
-        return self.call(
-            "POST",
-            f"page/{page_id}/{_kind(kind)}/create/",
-            json={"widget": {"val": val}},
-            params=_options(format, styleclass, heading),
-            operation=f"{kind}.create",
+        """Add a paragraph or heading widget to a page, once: after a lost answer the page's one new
+        widget is adopted (attachments are files: :meth:`create_attachment`).
+
+        :param page_id: the page.
+        :param kind: ``paragraph`` or ``heading``.
+        :param val: the widget's content.
+        :param format: ``html`` or ``text`` (how ``val`` is read).
+        :param styleclass: the widget's style (see the document's lists).
+        :param heading: the heading size, ``h0`` to ``h4``.
+        :param known_widgets: the page's widget ids, if the caller knows them (saves a request).
+        """
+        _text_kind(kind, "create_attachment")
+        return self.create_once(
+            f"{kind}.create",
+            lambda: self.call(
+                "POST",
+                f"page/{page_id}/{_kind(kind)}/create/",
+                json={"widget": {"val": val}},
+                params=_options(format, styleclass, heading),
+                operation=f"{kind}.create",
+                creates=True,
+            ),
+            describe=f"the widgets of page {page_id}",
+            lookup=lambda: page_widgets(self.get_page(page_id)),
+            identity=lambda widget: widget.get("id"),
+            adopt=lambda found: found[0],
+            before=known_widgets,
         )
 
     def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
@@ -275,7 +347,9 @@ class PapyrsHook(FlipbookBaseHook):
         heading: str | None = None,
     ) -> dict[str, Any]:
         """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
-        vendor resets it otherwise. Like ``format``, they go in the URL (as for create)."""
+        vendor resets it otherwise. Like ``format``, they go in the URL (as for create). Attachments
+        are files: :meth:`add_to_attachment`."""
+        _text_kind(kind, "add_to_attachment")
         return self.call(
             "POST",
             f"page/{page_id}/{_kind(kind)}/update/{widget_id}/",
@@ -474,7 +548,8 @@ class PapyrsHook(FlipbookBaseHook):
         Repeats the call with the returned ``more`` object until the vendor says it is done."""
         body: dict[str, Any] = {**source, **target}
         for _ in range(MAX_COPY_ROUNDS):
-            result = self.call("POST", "folder/copy/", json=body, operation="folder.copy") or {}
+            # Copies pages: a round that may have reached the vendor is not resent (OutcomeUnknownError).
+            result = self.call("POST", "folder/copy/", json=body, operation="folder.copy", creates=True) or {}
             if not result.get("more"):
                 return result
             if result["more"] == body.get("more"):  # the vendor did not move on: it would never end
@@ -520,6 +595,14 @@ def _options(format: str, styleclass: str | None, heading: str | None) -> dict[s
         for k, v in {"format": format, "styleclass": styleclass, "heading": heading}.items()
         if v is not None
     }
+
+
+def _text_kind(kind: str, instead: str) -> None:
+    """Refuse, before any call, a JSON widget body for an attachment: the document takes a file."""
+    if kind == "attachment":
+        raise InvalidInputError(
+            f"attachment widgets take a file in a multipart 'file' field, not a value: use {instead}()"
+        )
 
 
 def _kind(kind: str) -> str:

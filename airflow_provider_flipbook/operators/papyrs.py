@@ -126,19 +126,33 @@ class PapyrsMarkdownPageOperator(BaseOperator):
         if self.if_exists == "replace":
             folder = (self.folder or "").strip("/")
             pages = hook.list_pages()
-            existing = [
-                p["id"]
-                for p in pages
-                if p.get("title") == title
-                and (p.get("category") or "").strip("/") == folder
-                and p["id"] != progress.get("page_id")
-            ]
+            namesakes = [p for p in pages if p.get("title") == title and p["id"] != progress.get("page_id")]
+            if unplaced := [p["id"] for p in namesakes if hook.page_folder(p) is None]:
+                # Without the folder, "the same page" cannot be told: replacing could delete another
+                # folder's page or keep ours twice.
+                raise AirflowException(
+                    f"Papyrs pages {unplaced} titled {title!r} carry no folder (category) in pages/all: "
+                    "if_exists='replace' cannot tell which one to replace; nothing was changed"
+                )
+            existing = [p["id"] for p in namesakes if hook.page_folder(p) == folder]
         created = None
         if not progress.get("page_id"):
             columns: list[list[dict[str, Any]]] = [[]]
             if self.discussion_post:
                 columns.append([{"classname": "Discussion"}])
             page = created = hook.create_page(title, columns, category=self.folder, existing=pages)
+            if self.discussion_post and not any(
+                w.get("classname") == "Discussion" for w in page_widgets(page)
+            ):
+                # The Discussion widget's spec is undocumented ({"classname": "Discussion"} is a guess):
+                # a page that came back without it could never take the post.
+                hook.delete_page(page["id"])
+                raise AirflowException(
+                    "Papyrs created the page without the Discussion widget asked for as "
+                    '{"classname": "Discussion"} (the widget spec is not documented), so the discussion '
+                    f"post could not be made; the page was deleted again. Widgets seen: "
+                    f"{sorted({str(w.get('classname')) for w in page_widgets(page)})}"
+                )
             progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
             save()
             self.log.info("Created Papyrs page %r (id %s) at %s", title, page["id"], page.get("url"))

@@ -16,7 +16,10 @@ documented codes on demand (``readonly``: mutating methods answer READONLY;
 documents are silent: ``job_guid`` (ProcessPDF answers ``<data><jobGuid>``, the newer API),
 ``root_url_lookup`` (whether GetPaperIDFromUrl finds the root at ``/``), ``page_ids`` (``fresh``:
 each run gives new page ids; ``kept``: a rerun keeps them), ``appear_delay`` (vendor seconds before
-a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked form bodies).
+a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked form bodies),
+``custom_field_value`` (GetCustomFieldValue's sample is a copy of the definitions answer: ``element``
+``<field name>value</field>``, ``attribute`` ``<field name value/>``, ``fields`` the element inside
+``<fields>``, ``value`` a bare ``<value>``, ``definitions`` the page's sample itself: no value).
 Jobs take 2 s + 0.15 s per page on the vendor clock.
 
 Modules: :mod:`.wire` (the ``<result>`` answers, the streaming form reader, parameters), :mod:`.state`

@@ -44,7 +44,21 @@ class IPaperSearch(IPaperState):
         node, name = self.paper(p, category=False), p.required("fieldName")
         if name not in self.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
-        raise ResultCode("SUCCESS", "", in_data(element("field", node["fields"].get(name, ""), name=name)))
+        value, shape = node["fields"].get(name, ""), self.options["custom_field_value"]
+        if shape == "attribute":
+            answer = element("field", name=name, value=value)
+        elif shape == "fields":
+            answer = element("fields")
+            answer.append(element("field", value, name=name))
+        elif shape == "value":
+            answer = element("value", value)
+        elif shape == "definitions":  # the page's sample, literally: the definitions, no value
+            answer = element("fields")
+            for field, kind in self.custom_fields.items():
+                answer.append(element("field", name=field, datatype=kind))
+        else:  # "element"
+            answer = element("field", value, name=name)
+        raise ResultCode("SUCCESS", "", in_data(answer))
 
     @route("POST", "CustomField/SetCustomFieldValue")
     def CustomField_SetCustomFieldValue(self, p: FormParams) -> None:

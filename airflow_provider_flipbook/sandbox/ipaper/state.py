@@ -25,6 +25,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "page_ids": "fresh",
     "appear_delay": 0.0,
     "chunked_form": False,
+    "custom_field_value": "element",
 }
 MUTATING = re.compile(r"^(Create|Delete|Move|Change|Set|Clear|Add|Upload|Process|Reprocess)")
 SETTINGS = {

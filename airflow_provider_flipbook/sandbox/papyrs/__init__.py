@@ -16,7 +16,11 @@ sent again.
 
 Where the document is silent, ``options`` (``POST /_sandbox/options``) pick the shape:
 ``failure_status`` is the HTTP status of a people call's documented ``{"success": false, "error"}``
-answer (400 by default, or 200).
+answer (400 by default, or 200); ``page_folder_field`` is the ``pages/create`` field that puts a page in
+a folder (``category``, the folder path, as peers send it, by default; ``folder_id``, the name
+``pages/copy`` documents; ``none``: no field is honoured and every page lands in the main folder);
+``known_widgets`` (a list of classnames, default any) drops other widget kinds from a new page's
+``json``, as a vendor would that does not know the spec (the Discussion widget's is undocumented).
 ``feed/post`` needs a Discussion widget on the page, as the vendor says.
 
 Modules: :mod:`.state` (subsites, pages, widgets, files, people, folders), :mod:`.pages` (page, widget

@@ -32,9 +32,26 @@ class PapyrsPages(PapyrsState):
         body = await self.body(request)
         if not body.get("title") or "json" not in body:
             raise PapyrsError(400, "title and json are required")
-        return self.full(
-            self.new_page(subsite, body["title"], body["json"], body.get("layout"), body.get("category"))
-        )
+        # The document names no folder field: the option picks the one this vendor honours (others
+        # are ignored, as unknown fields are; the page then lands in the main folder).
+        honoured, category = self.options["page_folder_field"], None
+        if honoured == "category":
+            category = body.get("category")
+        elif honoured == "folder_id" and body.get("folder_id") is not None:
+            folder = self.folders.get(str(body["folder_id"]))
+            if folder is None or folder["subsite"] != subsite:
+                raise PapyrsError(404, "No such folder")
+            category = folder["path"]
+        known = self.options["known_widgets"]
+        columns = body["json"]
+        if known is not None and isinstance(columns, list):  # widgets of unknown kinds are dropped
+            columns = [
+                [w for w in c if isinstance(w, dict) and w.get("classname", "Paragraph") in known]
+                if isinstance(c, list)
+                else c
+                for c in columns
+            ]
+        return self.full(self.new_page(subsite, body["title"], columns, body.get("layout"), category))
 
     @route("POST", r"pages/delete/(?P<pid>\w+)")
     async def pages_delete(self, request: Request, subsite: str, pid: str) -> dict[str, Any]:

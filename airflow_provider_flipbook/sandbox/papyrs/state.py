@@ -82,7 +82,11 @@ class PapyrsState(VendorEmulator):
         }
         self.records: dict[str, list[dict[str, Any]]] = {}
         self.ids = IdSequence(8000)
-        self.options: dict[str, Any] = {"failure_status": 400}
+        self.options: dict[str, Any] = {
+            "failure_status": 400,
+            "page_folder_field": "category",
+            "known_widgets": None,
+        }
 
     def counts(self) -> dict[str, int]:
         return {
