@@ -10,9 +10,8 @@ import secrets
 import time
 from typing import Any
 
-from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
-from airflow_provider_flipbook.sandbox.core.pdf import fetch_url, inspect_file
+from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
 from airflow_provider_flipbook.sandbox.flippingbook.answers import FlippingBookError
 from airflow_provider_flipbook.sandbox.flippingbook.webhooks import WebhookOutbox
 
@@ -95,7 +94,7 @@ class FlippingBookState(VendorEmulator):
                 elif facts.pages > MAX_PAGES or facts.size > MAX_BYTES:
                     error = f"over the limits ({facts.pages} pages, {facts.size} bytes)"
                 pages = facts.pages
-            except InvalidInputError as bad:
+            except UnreadablePdf as bad:
                 error = str(bad)
         source = {
             "id": secrets.token_hex(16),

@@ -13,9 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
-from airflow_provider_flipbook.sandbox.core.pdf import fetch_url, inspect_file
+from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
 from airflow_provider_flipbook.sandbox.flipsnack.answers import MESSAGES, FlipsnackError, collection_view
 
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
@@ -92,7 +91,7 @@ class FlipsnackState(VendorEmulator):
                 error = "encrypted"
             elif pages > MAX_PAGES:
                 raise FlipsnackError(35)
-        except InvalidInputError:
+        except UnreadablePdf:
             raise FlipsnackError(45) from None
         self.uploads += 1
         collection_hash = secrets.token_hex(4)

@@ -8,8 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.sandbox.core.pdf import inspect_file
+from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, inspect_file
 from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.ipaper.search import IPaperSearch
 from airflow_provider_flipbook.sandbox.ipaper.wire import (
@@ -49,7 +48,7 @@ class IPaperProcessing(IPaperSearch):
             pages = facts.pages
             if facts.encrypted and not password:
                 error = "encrypted"
-        except InvalidInputError as bad:
+        except UnreadablePdf as bad:
             if "not a PDF" in str(bad) or "empty" in str(bad):
                 raise ResultCode("RIPPER_INVALID_BASE64_PDF_FILE", str(bad)) from None
             error = str(bad)
