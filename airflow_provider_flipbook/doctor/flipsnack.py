@@ -1,0 +1,185 @@
+"""Flipsnack: the assumptions of ``docs/vendor-conformance.md`` checked against an account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from airflow_provider_flipbook.doctor.checks import (
+    NotChecked,
+    Outcome,
+    announced_limits,
+    answer,
+    differs,
+    holds,
+    keys,
+    missing,
+    page_not_capped,
+    tiny_pdf,
+    two_pages,
+    verdict,
+)
+from airflow_provider_flipbook.doctor.recording import ResponseLog
+from airflow_provider_flipbook.exceptions import VendorApiError
+from airflow_provider_flipbook.hooks.flipsnack import ITEM_KEYS, ITEM_STATUSES, OK, FlipsnackHook
+
+PAGE_SIZE = 50  # what iter_collections asks for
+
+
+class Account:
+    """The answers the checks read, each fetched once, at first use."""
+
+    def __init__(self, hook: FlipsnackHook, log: ResponseLog) -> None:
+        self.hook, self.log = hook, log
+
+    def collections(self, start: int, end: int, **filters: Any) -> Any:
+        """``collection.getList`` from ``start`` to ``end`` (inclusive), ``data`` as answered."""
+        return self.hook.call("collection.getList", **filters, **{"from": start, "to": end})
+
+    @answer
+    def stats(self) -> tuple[dict[str, Any], Any]:
+        """``user.getStats``: its ``data`` and the whole envelope as answered."""
+        data = self.hook.user_stats()
+        return data, self.log.last_json()
+
+    @answer
+    def listing(self) -> dict[str, Any]:
+        """The first two collections, ``data`` of ``collection.getList``."""
+        data = self.collections(0, 1)
+        return data if isinstance(data, dict) else {}
+
+    @answer
+    def first(self) -> dict[str, Any]:
+        """The first collection of the list."""
+        collections = self.listing.get("collections") or []
+        if not collections:
+            raise NotChecked("the account has no collection")
+        return collections[0]
+
+
+def credentials_refused(error: VendorApiError) -> str | None:
+    """Advice when ``error`` means the key or the signature was refused (codes 41, 44), else None."""
+    if error.code == 41:
+        return "Set the connection's login to your Flipsnack API key."
+    if error.code == 44:
+        return (
+            "The signature was refused: set the connection's password to the API secret that goes with "
+            "the key (if it is right, the vendor signs differently than documented: report it)."
+        )
+    return None
+
+
+def auth(account: Account) -> Outcome:
+    """The key (login) and secret (password) sign requests as documented: ``user.getStats`` answers 20."""
+    account.stats  # noqa: B018 - the call is the check: a refusal raises
+    return holds(f"user.getStats answered code {OK}")
+
+
+def envelope(account: Account) -> Outcome:
+    """Answers are ``{"code": 20, "status", "data"}``."""
+    body = account.stats[1]
+    ok = isinstance(body, dict) and {"code", "status", "data"} <= set(body) and str(body["code"]) == str(OK)
+    return verdict(ok, f"user.getStats {keys(body)}")
+
+
+def user_stats(account: Account) -> Outcome:
+    """``user.getStats`` carries ``api_uploads_left`` (the connection test shows it)."""
+    stats = account.stats[0]
+    return verdict("api_uploads_left" in stats, f"data {keys(stats)}")
+
+
+def list_fields(account: Account) -> Outcome:
+    """``collection.getList`` answers a ``collections`` list of objects with ``collectionHash`` and
+    ``collectionTitle`` (lookups by title read both); ``collectionCount`` is not read."""
+    data = account.listing
+    collections = data.get("collections")
+    if not isinstance(collections, list):
+        return differs(f"collection.getList data {keys(data)}: no 'collections' list")
+    absent = missing(collections[0], {"collectionHash", "collectionTitle"}) if collections else ""
+    return verdict(not absent, f"collection.getList data {keys(data)}; {keys(collections)}{absent}")
+
+
+def paging(account: Account) -> Outcome:
+    """``from``/``to`` is an inclusive index range: ``from=0,to=0`` and ``from=1,to=1`` give one each."""
+    if len(account.listing.get("collections") or []) < 2:
+        raise NotChecked("fewer than two collections")
+    first, second = ((account.collections(i, i) or {}).get("collections") or [] for i in (0, 1))
+    outcome = two_pages(first, second, "collectionHash", "from=0,to=0", "from=1,to=1")
+    return Outcome(outcome.status, f"{outcome.seen}; inclusive range")
+
+
+def page_size(account: Account) -> Outcome:
+    """A range of 50 (what the hooks ask for) is not cut shorter: lists end at the first short page."""
+    count = account.listing.get("collectionCount")
+    return page_not_capped(
+        lambda offset, size: (account.collections(offset, offset + size - 1) or {}).get("collections") or [],
+        PAGE_SIZE,
+        "collection.getList",
+        count if isinstance(count, int) else None,
+    )
+
+
+def query(account: Account) -> Outcome:
+    """``query`` finds a collection by its title (a lost upload is looked up that way, so a quota is
+    never spent twice); whether it also narrows the list is reported (if not, lookups read it all)."""
+    first = account.first
+    title = first.get("collectionTitle")
+    if not title:
+        raise NotChecked("the first collection has no title")
+    found = (account.collections(0, PAGE_SIZE - 1, query=title) or {}).get("collections") or []
+    if not any(c.get("collectionHash") == first.get("collectionHash") for c in found):
+        return differs(
+            f"query=<the first collection's title> answered {len(found)} collection(s), not that one: "
+            "a lost upload would not be found, and would be sent again"
+        )
+    nonsense = f"flipbook-doctor-{uuid.uuid4().hex}"
+    narrowed = (account.collections(0, 0, query=nonsense) or {}).get("collections") or []
+    return holds(
+        f"query=<title> finds the collection; a query matching nothing answered {len(narrowed)} "
+        + (
+            "(the filter narrows the list)"
+            if not narrowed
+            else "(the filter is ignored: lookups read the list)"
+        )
+    )
+
+
+def items(account: Account) -> Outcome:
+    """``collection.getCollection`` lists items under ``items`` (or ``flipbooks``), each with ``status``
+    ``processing``/``complete``/``failed``."""
+    collection = account.hook.get_collection(account.first["collectionHash"])
+    key = next((k for k in ITEM_KEYS if isinstance(collection.get(k), list)), None)
+    if key is None:
+        return differs(f"collection {keys(collection)}: no item list under {' or '.join(ITEM_KEYS)}")
+    statuses = {str(item.get("status", "")).lower() for item in collection[key] if isinstance(item, dict)}
+    ok = bool(statuses) and statuses <= ITEM_STATUSES
+    return verdict(
+        ok, f"collection {keys(collection)}; {key} {keys(collection[key])}; statuses {sorted(statuses)}"
+    )
+
+
+def rate_limit(account: Account) -> Outcome:
+    """No rate-limit header announces less than the documented 5 per second and 60 per minute."""
+    return announced_limits(account.hook, account.log.rate_headers)
+
+
+def write_test(account: Account) -> Outcome:
+    """A one-page PDF uploads and the collection deletes again (uses one monthly API upload)."""
+    with tiny_pdf() as path:
+        created = account.hook.create_collection(
+            open_file=lambda: open(path, "rb"),
+            filename="flipbook-doctor.pdf",
+            title=f"flipbook-doctor write test {uuid.uuid4().hex[:8]}",
+        )
+    collection_hash = created["collectionHash"]
+    try:
+        account.hook.delete_collection(collection_hash)
+    except VendorApiError as error:
+        return differs(
+            f"created collection {collection_hash} but could not delete it ({error}): delete it by hand"
+        )
+    return holds(f"created {keys(created)} and deleted it (one monthly upload used)")
+
+
+CHECKS = (auth, envelope, user_stats, list_fields, paging, page_size, query, items, rate_limit, write_test)
+WRITE_CHECKS = frozenset({write_test})

@@ -1,0 +1,215 @@
+"""Papyrs: the assumptions of ``docs/vendor-conformance.md`` checked against an account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_flipbook.doctor.checks import (
+    NotChecked,
+    Outcome,
+    announced_limits,
+    answer,
+    differs,
+    holds,
+    keys,
+    missing,
+    page_not_capped,
+    verdict,
+)
+from airflow_provider_flipbook.doctor.recording import ResponseLog
+from airflow_provider_flipbook.exceptions import VendorApiError
+from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, created_at
+
+PAGE_SIZE = 250  # what iter_records asks for
+MARKDOWN = "# flipbook-doctor\n\nA paragraph written by the doctor's write test."
+
+
+@dataclass
+class Written:
+    """What the write test made and saw: the page as created and as listed, and the markdown answer."""
+
+    folder: str
+    created: dict[str, Any]
+    listed: dict[str, Any] | None
+    widgets: list[dict[str, Any]] | VendorApiError
+
+
+class Account:
+    """The answers the checks read, each fetched once, at first use."""
+
+    def __init__(self, hook: PapyrsHook, log: ResponseLog) -> None:
+        self.hook, self.log = hook, log
+
+    def records(self, page_id: str, number: int, size: int) -> Any:
+        """One page of ``pages/records``, as answered."""
+        return self.hook.call(
+            "GET",
+            f"pages/records/{page_id}/",
+            operation="pages.records",
+            params={"page": number, "items_per_page": size},
+        )
+
+    @answer
+    def pages(self) -> Any:
+        """``pages/all``, as answered."""
+        return self.hook.list_pages()
+
+    @answer
+    def first_page(self) -> dict[str, Any]:
+        """The first page of the subsite."""
+        if not isinstance(self.pages, list) or not self.pages:
+            raise NotChecked("the subsite has no page")
+        return self.pages[0]
+
+    @answer
+    def written(self) -> Written:
+        """The write test: a page (in an existing folder, if there is one) with one markdown widget,
+        read back through ``pages/all``, then deleted."""
+        folders = [p.get("category") for p in self.pages if isinstance(p, dict) and p.get("category")]
+        folder = str(folders[0]) if folders else ""
+        hook = self.hook
+        created = hook.create_page(
+            "flipbook-doctor write test", [[]], category=folder or None, existing=self.pages
+        )
+        try:
+            widgets: list[dict[str, Any]] | VendorApiError
+            try:
+                widgets = hook.create_markdown(created["id"], MARKDOWN, page=created)
+            except VendorApiError as error:
+                widgets = error
+            listed = next((p for p in hook.list_pages() if p.get("id") == created["id"]), None)
+        finally:
+            hook.delete_page(created["id"])
+        return Written(folder, created, listed, widgets)
+
+
+def credentials_refused(error: VendorApiError) -> str | None:
+    """Advice when ``error`` means the token was refused (HTTP 401 or 403), else None."""
+    if error.status in (401, 403):
+        return (
+            "Set the connection's password to a Papyrs API token, and check the extra subsite "
+            "(the token's user must be a member of that subsite)."
+        )
+    return None
+
+
+def auth(account: Account) -> Outcome:
+    """The token is accepted as ``X-Auth-Token`` on the subsite's URL."""
+    account.pages  # noqa: B018 - the call is the check: a refusal raises
+    status = account.log.last.status_code if account.log.last is not None else "?"
+    return holds(f"pages/all answered HTTP {status}")
+
+
+def list_shape(account: Account) -> Outcome:
+    """``pages/all`` answers a bare list of objects with ``id`` and ``title``, and the ``category``
+    (folder) and ``created_at`` that ``if_exists="replace"`` and a lost create are looked up by."""
+    pages = account.pages
+    if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
+        return differs(f"pages/all {keys(pages)}: not a list of objects")
+    absent = sorted({k for p in pages for k in {"id", "title", "category", "created_at"} - set(p)})
+    undated = [p.get("id") for p in pages if "created_at" in p and created_at(p) is None]
+    seen = f"pages/all {keys(pages)}" + (f"; missing {absent}" if absent else "")
+    if undated:
+        seen += f"; created_at not ISO 8601 on {len(undated)} page(s)"
+    return verdict(not absent and not undated, seen)
+
+
+def page_json(account: Account) -> Outcome:
+    """``pages/get`` answers a page whose ``json`` is a list of columns, each a list of widget objects."""
+    page = account.hook.get_page(account.first_page["id"])
+    columns = page.get("json")
+    ok = isinstance(columns, list) and all(
+        isinstance(column, list) and all(isinstance(w, dict) for w in column) for column in columns
+    )
+    widgets = [w for column in columns for w in column] if ok and isinstance(columns, list) else []
+    return verdict(
+        ok, f"page {keys(page)}; json {keys(columns)}" + (f"; widgets {keys(widgets)}" if widgets else "")
+    )
+
+
+def error_envelope(account: Account) -> Outcome:
+    """An unknown page answers HTTP 404 with ``{"error", "status"}``."""
+    try:
+        account.hook.get_page("999999999999")
+    except VendorApiError as error:
+        body = account.log.last_json()
+        ok = error.status == 404 and isinstance(body, dict) and {"error", "status"} <= set(body)
+        return verdict(ok, f"HTTP {error.status} with {keys(body)}")
+    return differs("a page id that cannot exist answered 2xx")
+
+
+def records_paging(account: Account) -> Outcome:
+    """``pages/records`` honours ``page`` and ``items_per_page``: page size 1 twice gives two records."""
+    page_id = account.first_page["id"]
+    first = account.records(page_id, 0, 1)
+    if not isinstance(first, list):
+        return differs(f"pages/records {keys(first)}, not a list")
+    if len(first) > 1:
+        return differs(f"items_per_page=1 answered {len(first)} records: the page size is ignored")
+    if not first:
+        raise NotChecked("the first page has no form record")
+    second = account.records(page_id, 1, 1)
+    if not second:
+        raise NotChecked("the first page has a single form record")
+    if second == first:
+        return differs("page=1 answered the same record as page=0: page is ignored")
+    return holds(f"page size 1 honoured; page=0 and page=1 differ; record {keys(first[0])}")
+
+
+def page_size(account: Account) -> Outcome:
+    """A page of 250 records (what the hooks ask for) is not cut shorter: lists end at a short page."""
+    page_id = account.first_page["id"]
+    return page_not_capped(
+        lambda offset, size: account.records(page_id, offset // size, size) or [], PAGE_SIZE, "pages/records"
+    )
+
+
+def rate_limit(account: Account) -> Outcome:
+    """No rate-limit header announces less than the documented 6 per 60 s."""
+    return announced_limits(account.hook, account.log.rate_headers)
+
+
+def write_test(account: Account) -> Outcome:
+    """A page can be created and deleted again."""
+    created = account.written.created
+    return holds(f"created {keys(created)} and deleted it")
+
+
+def category(account: Account) -> Outcome:
+    """A page created with ``category`` lands in that folder (else ``if_exists="replace"`` finds none
+    and duplicates): checked in a folder the subsite already has (the doctor creates none)."""
+    written = account.written
+    if not written.folder:
+        raise NotChecked("the subsite has no folder to create the test page in (the doctor creates none)")
+    if written.listed is None:
+        return differs("the created page is not in pages/all")
+    landed = (written.listed.get("category") or "").strip("/")
+    return verdict(
+        landed == written.folder.strip("/"),
+        "created in an existing folder; pages/all lists it "
+        + ("there" if landed == written.folder.strip("/") else "elsewhere: the vendor ignores category"),
+    )
+
+
+def markdown_body(account: Account) -> Outcome:
+    """``markdown/create`` takes ``{"widget": {"val": <markdown>}}`` and answers a widget or a list."""
+    widgets = account.written.widgets
+    if isinstance(widgets, VendorApiError):
+        return differs(f"the markdown body was refused: {widgets}")
+    return holds(f"answered {len(widgets)} widget(s) {keys(widgets)}" + missing(widgets[0], {"id"}))
+
+
+CHECKS = (
+    auth,
+    list_shape,
+    page_json,
+    error_envelope,
+    records_paging,
+    page_size,
+    rate_limit,
+    write_test,
+    category,
+    markdown_body,
+)
+WRITE_CHECKS = frozenset({write_test, category, markdown_body})

@@ -1,0 +1,205 @@
+"""flipbook-doctor against the sandbox: every check, every documented-silent variant told apart, no
+credential in the output, the console script."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_flipbook.doctor import CHECK_IDS
+from airflow_provider_flipbook.doctor.cli import VENDOR_CHECKS
+from airflow_provider_flipbook.hooks.ipaper import IPaperHook
+from tests.doctor.helpers import CONN_IDS, VENDORS, results, run, secrets_of, set_options
+
+READ_CHECKS_THAT_RAN = (
+    "flippingbook.publication_fields",
+    "flippingbook.paging",
+    "flippingbook.page_size",
+    "flippingbook.source_fields",
+    "flippingbook.tracked_link_url",
+    "flipsnack.list_fields",
+    "flipsnack.paging",
+    "flipsnack.page_size",
+    "flipsnack.query",
+    "flipsnack.items",
+    "ipaper.root_paper",
+    "ipaper.tree",
+    "ipaper.method_names",
+    "ipaper.search_fields",
+    "ipaper.processing_list",
+    "papyrs.list_shape",
+    "papyrs.page_json",
+    "papyrs.records_paging",
+    "papyrs.page_size",
+    "papyrs.error_envelope",
+)
+
+
+def test_check_ids_are_the_vendor_modules_functions_in_order():
+    for vendor, module in VENDOR_CHECKS.items():
+        assert CHECK_IDS[vendor] == tuple(check.__name__ for check in module.CHECKS)
+        assert module.WRITE_CHECKS <= set(module.CHECKS)
+
+
+def test_all_assumptions_hold_against_the_sandbox_by_default(seeded, capsys):
+    code, output = run(capsys, *[a for c in CONN_IDS for a in ("--conn-id", c)], "--json")
+    checks = results(output)
+    assert code == 0, output
+    assert set(checks) == {f"{v}.{c}" for v, ids in CHECK_IDS.items() for c in ids}
+    wrong = {k: v for k, v in checks.items() if v["status"] not in ("holds", "not checked")}
+    assert not wrong, wrong
+    for check in READ_CHECKS_THAT_RAN:  # seeded data: these ran instead of being skipped
+        assert checks[check]["status"] == "holds", (check, checks[check])
+    for vendor, module in VENDOR_CHECKS.items():
+        for check in module.WRITE_CHECKS:
+            assert checks[f"{vendor}.{check.__name__}"] == {
+                "id": f"{vendor}.{check.__name__}",
+                "status": "not checked",
+                "seen": "needs --write-test",
+            }
+    for secret in secrets_of(seeded):
+        assert secret not in output
+
+
+def test_an_empty_account_is_not_checked_with_its_reason(sandbox, capsys):
+    code, output = run(capsys, *[a for c in CONN_IDS for a in ("--conn-id", c)], "--json")
+    checks = results(output)
+    assert code == 0, output
+    assert checks["flippingbook.publication_fields"]["seen"] == "the account has no publication"
+    assert checks["flipsnack.items"]["seen"] == "the account has no collection"
+    assert checks["papyrs.page_json"]["seen"] == "the subsite has no page"
+
+
+def test_table_output_lists_every_check_and_never_a_credential(seeded, capsys):
+    code, output = run(capsys, *[a for c in CONN_IDS for a in ("--conn-id", c)])
+    assert code == 0, output
+    for vendor, ids in CHECK_IDS.items():
+        for check in ids:
+            assert f"{vendor}.{check}" in output
+    assert "0 differs" in output and "0 error" in output
+    for secret in secrets_of(seeded):
+        assert secret not in output
+
+
+def test_write_test_creates_and_deletes_one_object_per_vendor(seeded, capsys):
+    set_options(seeded, {"ipaper": {"job_guid": False}})
+    before = seeded.state()
+    code, output = run(capsys, *[a for c in CONN_IDS for a in ("--conn-id", c)], "--json", "--write-test")
+    checks = results(output)
+    assert code == 0, output
+    for vendor, module in VENDOR_CHECKS.items():
+        for check in module.WRITE_CHECKS:
+            assert checks[f"{vendor}.{check.__name__}"]["status"] == "holds", checks[
+                f"{vendor}.{check.__name__}"
+            ]
+    after = seeded.state()
+    for vendor, kind in (("flippingbook", "publications"), ("ipaper", "papers"), ("papyrs", "pages")):
+        assert after[vendor][kind] == before[vendor][kind], (vendor, before, after)
+    for secret in secrets_of(seeded):
+        assert secret not in output
+
+
+def test_a_rerun_that_keeps_the_page_ids_differs(sandbox, capsys):
+    set_options(sandbox, {"ipaper": {"page_ids": "kept"}})
+    code, output = run(capsys, "--conn-id", "ipaper_default", "--json", "--write-test")
+    checks = results(output)
+    assert checks["ipaper.page_ids"]["status"] == "differs", checks["ipaper.page_ids"]
+    assert checks["ipaper.job_guid"]["status"] == "holds", checks["ipaper.job_guid"]
+    assert code == 2
+
+
+def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, capsys):
+    set_options(sandbox, {"ipaper": {"job_guid": True}})
+    code, output = run(capsys, "--conn-id", "ipaper_default", "--json", "--write-test")
+    checks = results(output)
+    assert checks["ipaper.job_guid"]["status"] == "differs", checks["ipaper.job_guid"]
+    assert "jobGuid" in checks["ipaper.job_guid"]["seen"]
+    assert code == 2
+    assert sandbox.state()["ipaper"]["papers"] == 0  # the test paper was deleted
+
+
+@pytest.mark.parametrize(
+    "options, check, expected, said",
+    [
+        ({"flipsnack": {"items_key": "items"}}, "flipsnack.items", "holds", "; items list of 1"),
+        ({"flipsnack": {"items_key": "flipbooks"}}, "flipsnack.items", "holds", "; flipbooks list of 1"),
+        ({"flipsnack": {"items_key": "documents"}}, "flipsnack.items", "differs", "no item list"),
+        (
+            {"flippingbook": {"progress_key": "Progress"}},
+            "flippingbook.source_fields",
+            "holds",
+            "under Progress",
+        ),
+        (
+            {"flippingbook": {"progress_key": "progress"}},
+            "flippingbook.source_fields",
+            "holds",
+            "under progress",
+        ),
+        # Progress is optional: read when present, never required.
+        ({"flippingbook": {"progress_key": "percent"}}, "flippingbook.source_fields", "holds", "no key"),
+        ({"flippingbook": {"link_url": True}}, "flippingbook.tracked_link_url", "holds", "the vendor gives"),
+        ({"flippingbook": {"link_url": False}}, "flippingbook.tracked_link_url", "holds", "from urlName"),
+        ({"ipaper": {"root_url_lookup": False}}, "ipaper.root_paper", "differs", "set the connection extra"),
+    ],
+)
+def test_shape_variants_of_the_sandbox_are_told_apart(seeded, capsys, options, check, expected, said):
+    set_options(seeded, options)
+    vendor = check.split(".")[0]
+    code, output = run(capsys, "--conn-id", f"{vendor}_default", "--json")
+    result = results(output)[check]
+    assert result["status"] == expected and said in result["seen"], result
+    assert code == (2 if expected == "differs" else 0), output
+    for secret in secrets_of(seeded):
+        assert secret not in output
+
+
+def test_the_iPaper_root_is_compared_with_the_connection_extra(sandbox, capsys, connection):
+    actual = IPaperHook().get_paper_id_from_url("/")
+    extra = sandbox.connections()["ipaper"]["extra"]
+    for conn_id, root_id, expected, exit_expected in (
+        ("ipaper_other_root", 424242, "differs", 2),
+        ("ipaper_same_root", actual, "holds", 0),
+    ):
+        connection("ipaper", conn_id, extra={**extra, "root_paper_id": root_id})
+        code, output = run(capsys, "--conn-id", conn_id, "--json")
+        root = results(output)["ipaper.root_paper"]
+        assert root["status"] == expected and f"root_paper_id={root_id}" in root["seen"], root
+        assert code == exit_expected, output
+
+
+def test_the_console_script_runs_as_a_subprocess(seeded):
+    script = Path(sys.executable).with_name("flipbook-doctor")
+    env = {**os.environ, **seeded.env()}
+    done = subprocess.run(
+        [str(script), "--conn-id", "papyrs_default", "--conn-id", "flippingbook_default"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "papyrs.list_shape" in done.stdout and "flippingbook.paging" in done.stdout
+    for secret in secrets_of(seeded):
+        assert secret not in done.stdout and secret not in done.stderr
+
+
+def test_python_dash_m_runs_the_doctor_and_an_unknown_connection_exits_1():
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_flipbook.doctor", "--conn-id", "nope_nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "nope_nope.connection" in done.stdout and "error" in done.stdout
+
+
+def test_vendors_are_the_provider_connection_types():
+    from airflow_provider_flipbook.hooks import HOOKS
+
+    assert set(VENDORS) == set(HOOKS)
