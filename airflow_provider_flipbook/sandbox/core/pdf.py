@@ -40,12 +40,14 @@ def inspect_file(path: Path, name: str, password: str | None = None) -> PdfFile:
         try:
             reader = PdfReader(stream, strict=False)
             encrypted = bool(reader.is_encrypted)
-            if encrypted and not password:
-                return PdfFile(size, 0, True, False)
-            if encrypted and not reader.decrypt(password):
-                raise WrongPasswordError
+            if encrypted:
+                if not password:
+                    return PdfFile(size, 0, True, False)
+                if not reader.decrypt(password):
+                    raise WrongPasswordError
             pages = len(reader.pages)
-            form = reader.trailer["/Root"].get("/AcroForm")
+            catalog = reader.trailer["/Root"].get_object()
+            form = catalog.get("/AcroForm") if isinstance(catalog, dict) else None
             form = form.get_object() if form is not None else None
             xfa = isinstance(form, dict) and form.get("/XFA") is not None
         except (WrongPasswordError, FileNotDecryptedError):
