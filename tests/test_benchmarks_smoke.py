@@ -13,6 +13,9 @@ NAMES = {
     "rejections_papyrs",
     "concurrency",
     "concurrency_failures",
+    "requests_flippingbook",
+    "requests_papyrs",
+    "concurrency_requests",
     "memory_ipaper_upload_mb",
     "memory_flipsnack_upload_mb",
     "memory_download_mb",
@@ -46,3 +49,8 @@ def test_benchmarks_run_at_a_tiny_size(tmp_path):
         assert isinstance(result["ours"], (int, float)) and isinstance(result["baseline"], (int, float))
     by_name = {r["name"]: r for r in results}
     assert by_name["papyrs_requests"]["ours"] == 2  # counted, not timed: page + one markdown call
+    # Counted, not timed: a FlippingBook create costs a lookup and the create (exactly once), a Papyrs
+    # one the create alone; one request more per create would make every batch that much slower.
+    assert by_name["requests_flippingbook"]["ours"] == 2 and by_name["concurrency_requests"]["ours"] == 2
+    assert by_name["requests_papyrs"]["ours"] == 1
+    assert by_name["requests_flippingbook"]["baseline"] == 1

@@ -265,15 +265,29 @@ def test_sliding_window_pacer_spaces_calls():
     assert times == pytest.approx([0.0, 0.0, 10.0, 10.0, 20.0], abs=0.01)
 
 
-def test_token_bucket_is_paced_as_its_sliding_window_burst_then_the_same_rate():
+@pytest.mark.parametrize("scope", ["process", "host"])
+def test_token_bucket_is_paced_as_its_sliding_window_burst_then_the_same_rate(scope, tmp_path, monkeypatch):
     """A burst of 10 then 1/s is paced as 10 per 10 s: the same burst and long-run rate, and it also
-    meets FlippingBook's older wording (the next request after a burst comes after 10 s)."""
-    clock = [0.0]
-    pacer = BucketPacer([TokenBucket(burst=10, rate=1.0)], clock=lambda: clock[0])
+    meets FlippingBook's older wording (the next request after a burst comes after 10 s). On a fake
+    clock, in memory and in the host scope's SQLite file under its booking lock: 31 calls take the
+    token bucket's floor, no more (a FlippingBook batch at the vendor's pace) and no less."""
+    import tempfile
+
+    from airflow_provider_flipbook.utils.pacing import host_pacer
+
+    clock = [1000.0]
+    limits = [TokenBucket(burst=10, rate=1.0)]
+    if scope == "host":
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        pacer = host_pacer("flippingbook-test", limits)
+        assert isinstance(pacer, BucketPacer)
+        pacer._clock = lambda: clock[0]
+    else:
+        pacer = BucketPacer(limits, clock=lambda: clock[0])
     waits = [pacer.acquire(lambda s: clock.__setitem__(0, clock[0] + s)) for _ in range(31)]
     assert waits[:10] == [0.0] * 10
     assert waits[10] == pytest.approx(10.0, abs=0.01) and waits[11:20] == [0.0] * 9
-    assert clock[0] == pytest.approx(30.0, abs=0.01)  # 31 calls: (31 - burst) / rate, as a token bucket
+    assert clock[0] - 1000.0 == pytest.approx(30.0, abs=0.01)  # 31 calls: (31 - burst) / rate
 
 
 def test_pacer_starts_over_when_the_clock_goes_back():
