@@ -176,6 +176,23 @@ def search_fields(account: Account) -> Outcome:
     )
 
 
+def custom_field_value(account: Account) -> Outcome:
+    """``GetCustomFieldValue`` answers one of the shapes the hooks read (its page's sample is a copy of
+    the definitions answer): a ``<field name>`` with its value as text or attribute, a ``<value>``, or
+    bare text; read on the first paper and the first defined field."""
+    papers = list(account.tree.iter("paper"))
+    if not papers:
+        raise NotChecked("no paper below the root to read a custom field of")
+    fields = account.hook.get_custom_field_definitions()
+    if not fields:
+        raise NotChecked("the account defines no custom field")
+    name = sorted(fields)[0]
+    account.hook.get_custom_field_value(int(papers[0].get("id") or 0), name)  # an unknown shape raises
+    data = parse_xml(account.log.last.content if account.log.last is not None else b"").find("data")
+    elements = sorted({str(n.tag) for n in data.iter() if n is not data}) if data is not None else []
+    return holds(f"a field's value read from {elements or 'the text of <data>'}")
+
+
 def processing_list(account: Account) -> Outcome:
     """``GetProcessingPapers`` lists running jobs as ``<process paper-id progress>``."""
     processes = account.hook.get_processing_papers()
@@ -226,6 +243,7 @@ CHECKS = (
     tree,
     method_names,
     search_fields,
+    custom_field_value,
     processing_list,
     rate_limit,
     job_guid,

@@ -65,9 +65,10 @@ class Account:
     @answer
     def written(self) -> Written:
         """The write test: a page (in an existing folder, if there is one) with one markdown widget,
-        read back through ``pages/all``, then deleted."""
-        folders = [p.get("category") for p in self.pages if isinstance(p, dict) and p.get("category")]
-        folder = str(folders[0]) if folders else ""
+        read back through ``pages/all``, then deleted. The hook itself deletes a page that lands in
+        another folder than asked, and fails saying where it landed."""
+        folders = [self.hook.page_folder(p) for p in self.pages if isinstance(p, dict)]
+        folder = next((f for f in folders if f), "")
         hook = self.hook
         created = hook.create_page(
             "flipbook-doctor write test", [[]], category=folder or None, existing=self.pages
@@ -102,12 +103,14 @@ def auth(account: Account) -> Outcome:
 
 
 def list_shape(account: Account) -> Outcome:
-    """``pages/all`` answers a bare list of objects with ``id`` and ``title``, and the ``category``
-    (folder) and ``created_at`` that ``if_exists="replace"`` and a lost create are looked up by."""
+    """``pages/all`` answers a bare list of objects with ``id`` and ``title``, and the folder (``category``,
+    or ``folder_id`` as the extra ``page_folder_field`` says) and ``created_at`` that
+    ``if_exists="replace"`` and a lost create are looked up by."""
     pages = account.pages
     if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
         return differs(f"pages/all {keys(pages)}: not a list of objects")
-    absent = sorted({k for p in pages for k in {"id", "title", "category", "created_at"} - set(p)})
+    folder = account.hook.setting("page_folder_field")
+    absent = sorted({k for p in pages for k in {"id", "title", folder, "created_at"} - set(p)})
     undated = [p.get("id") for p in pages if "created_at" in p and created_at(p) is None]
     seen = f"pages/all {keys(pages)}" + (f"; missing {absent}" if absent else "")
     if undated:
@@ -184,11 +187,12 @@ def category(account: Account) -> Outcome:
         raise NotChecked("the subsite has no folder to create the test page in (the doctor creates none)")
     if written.listed is None:
         return differs("the created page is not in pages/all")
-    landed = (written.listed.get("category") or "").strip("/")
+    landed = account.hook.page_folder(written.listed)
+    field = account.hook.setting("page_folder_field")
     return verdict(
-        landed == written.folder.strip("/"),
-        "created in an existing folder; pages/all lists it "
-        + ("there" if landed == written.folder.strip("/") else "elsewhere: the vendor ignores category"),
+        landed == written.folder,
+        f"created in an existing folder (sent as {field}); pages/all lists it "
+        + ("there" if landed == written.folder else f"elsewhere: the vendor ignores {field}"),
     )
 
 
@@ -208,8 +212,8 @@ CHECKS = (
     records_paging,
     page_size,
     rate_limit,
-    write_test,
     category,
+    write_test,
     markdown_body,
 )
 WRITE_CHECKS = frozenset({write_test, category, markdown_body})

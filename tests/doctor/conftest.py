@@ -42,6 +42,8 @@ def seeded(sandbox, tmp_path, pdf_server, samples):
     ipaper = IPaperHook()
     paper = ipaper.create_paper(ipaper.get_paper_id_from_url("/") or 0, "long", "doctor-long")
     ipaper.process_pdf(paper, lambda: open(samples["long"], "rb"))
+    ipaper.add_custom_field("Region", "string")
+    ipaper.set_custom_field_value(paper, "Region", "North")
     page = PapyrsHook().create_page("doctor page", [[]], category="Reports")
     # The vendor offers no API to submit form records: put two in the emulator's store directly.
     sandbox.state_store.vendors["papyrs"].records[str(page["id"])] = [

@@ -145,6 +145,16 @@ def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, 
         ({"flippingbook": {"link_url": True}}, "flippingbook.tracked_link_url", "holds", "the vendor gives"),
         ({"flippingbook": {"link_url": False}}, "flippingbook.tracked_link_url", "holds", "from urlName"),
         ({"ipaper": {"root_url_lookup": False}}, "ipaper.root_paper", "differs", "set the connection extra"),
+        ({"ipaper": {"custom_field_value": "element"}}, "ipaper.custom_field_value", "holds", "['field']"),
+        ({"ipaper": {"custom_field_value": "attribute"}}, "ipaper.custom_field_value", "holds", "['field']"),
+        ({"ipaper": {"custom_field_value": "fields"}}, "ipaper.custom_field_value", "holds", "'fields'"),
+        ({"ipaper": {"custom_field_value": "value"}}, "ipaper.custom_field_value", "holds", "['value']"),
+        (
+            {"ipaper": {"custom_field_value": "definitions"}},
+            "ipaper.custom_field_value",
+            "differs",
+            "unrecognised",
+        ),
     ],
 )
 def test_shape_variants_of_the_sandbox_are_told_apart(seeded, capsys, options, check, expected, said):
@@ -156,6 +166,27 @@ def test_shape_variants_of_the_sandbox_are_told_apart(seeded, capsys, options, c
     assert code == (2 if expected == "differs" else 0), output
     for secret in secrets_of(seeded):
         assert secret not in output
+
+
+@pytest.mark.parametrize(
+    "honoured, expected, said",
+    [
+        ("category", "holds", "pages/all lists it there"),
+        ("folder_id", "differs", "came back in folder ''"),
+        ("none", "differs", "came back in folder ''"),
+    ],
+)
+def test_a_folder_field_the_vendor_ignores_differs(seeded, capsys, honoured, expected, said):
+    set_options(seeded, {"papyrs": {"page_folder_field": honoured}})
+    pages = seeded.state()["papyrs"]["pages"]
+    code, output = run(capsys, "--conn-id", "papyrs_default", "--json", "--write-test")
+    checks = results(output)
+    assert checks["papyrs.category"]["status"] == expected and said in checks["papyrs.category"]["seen"], (
+        checks
+    )
+    if expected == "differs":  # one cause, one line: the rest of the write test names it
+        assert checks["papyrs.write_test"]["seen"] == "needs written, which failed (see papyrs.category)"
+    assert seeded.state()["papyrs"]["pages"] == pages  # the test page is gone either way
 
 
 def test_the_iPaper_root_is_compared_with_the_connection_extra(sandbox, capsys, connection):
