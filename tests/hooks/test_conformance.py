@@ -131,12 +131,12 @@ def hook_operations() -> tuple[dict[str, set[str]], list[str]]:
     return operations, problems
 
 
-def table() -> tuple[dict[str, dict[str, list[str]]], dict[str, set[str]]]:
+def table(text: str | None = None) -> tuple[dict[str, dict[str, list[str]]], dict[str, set[str]]]:
     """Section -> {operation: cells} from the operation tables; section -> assumption ids."""
     rows: dict[str, dict[str, list[str]]] = {}
     assumptions: dict[str, set[str]] = {}
     section, header = "", ""
-    for line in TABLE.read_text().splitlines():
+    for line in (TABLE.read_text() if text is None else text).splitlines():
         if line.startswith("## "):
             section, header = line[3:].strip(), ""
             continue
@@ -194,6 +194,123 @@ def test_every_row_is_complete_and_has_a_verdict():
                 operation,
                 verdict,
             )
+
+
+# -- the fields each row says are read, against the code's own reads -----------------------------------
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+TICKED = re.compile(r"`([^`]+)`")
+# Where a hook reads an answer: d["key"], d.get("key"), node.xpath("a/b"), text(node, "paper/@url") ...
+
+
+def _docstring(node: ast.AST) -> int | None:
+    body = getattr(node, "body", [])
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return id(body[0].value)
+    return None
+
+
+def _reads(function: ast.AST, constants: dict[str, set[str]]) -> set[str]:
+    """The names a function reads: string constants used as keys, call arguments (``.get``, XPath,
+    ``text``), compared or listed values, and the module constants it uses; split into identifiers
+    when they hold no space (``"paper/@id"`` -> paper, id). Messages (f-strings, text with spaces) and
+    docstrings are not reads."""
+    skip = {_docstring(function)} | {
+        id(value) for node in ast.walk(function) if isinstance(node, ast.JoinedStr) for value in node.values
+    }
+    found: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id in constants:
+            found |= constants[node.id]
+        values: list[ast.expr] = []
+        if isinstance(node, ast.Subscript):
+            values = [node.slice]
+        elif isinstance(node, ast.Call):
+            values = [*node.args, *(k.value for k in node.keywords)]
+        elif isinstance(node, ast.Compare):
+            values = [node.left, *node.comparators]
+        elif isinstance(node, ast.Set | ast.Tuple | ast.List):
+            values = list(node.elts)
+        for value in values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and id(value) not in skip:
+                found.add(value.value)
+    return {token for text in found if not re.search(r"\s", text) for token in IDENTIFIER.findall(text)}
+
+
+def _module(path: Path) -> tuple[dict[str, list[ast.AST]], dict[str, set[str]]]:
+    """A module's functions (by name; methods and functions may share one) and its constants' strings."""
+    tree = ast.parse(path.read_text())
+    functions: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions.setdefault(node.name, []).append(node)
+    constants: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            strings = {
+                c.value
+                for c in ast.walk(node.value)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+            constants.update({t.id: strings for t in targets if isinstance(t, ast.Name)})
+    return functions, constants
+
+
+def _reachable(functions: dict[str, list[ast.AST]], names: list[str]) -> set[str]:
+    """``names`` and every function of the module they call or pass on (by name), transitively."""
+    seen: set[str] = set()
+    todo = [name for name in names if name in functions]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for function in functions[name]:
+            for node in ast.walk(function):
+                used = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+                if used in functions and used not in seen:
+                    todo.append(used)
+    return seen
+
+
+def claimed_but_not_read(text: str | None = None) -> dict[str, list[str]]:
+    """Row -> the backticked names under "response fields read" that its methods never read."""
+    rows, _ = table(text)
+    shared, shared_constants = _module(HOOKS / "base.py")
+    problems: dict[str, list[str]] = {}
+    for filename, section in SECTIONS.items():
+        own, constants = _module(HOOKS / filename)
+        functions = {name: shared.get(name, []) + own.get(name, []) for name in {*shared, *own}}
+        constants = {**shared_constants, **constants}
+        for operation, cells in rows.get(section, {}).items():
+            methods = [m.split("(")[0].split(".")[-1] for m in TICKED.findall(cells[1])]
+            unknown = [m for m in methods if m not in functions]
+            read = {
+                token
+                for name in _reachable(functions, methods)
+                for function in functions[name]
+                for token in _reads(function, constants)
+            }
+            claimed = {token for span in TICKED.findall(cells[5]) for token in IDENTIFIER.findall(span)}
+            missing = sorted(claimed - read) + [f"method {m}()" for m in unknown]
+            if missing:
+                problems[f"{section} {operation}"] = missing
+    return problems
+
+
+def test_every_field_a_row_says_is_read_is_read_by_its_methods():
+    problems = claimed_but_not_read()
+    assert not problems, (
+        "docs/vendor-conformance.md claims reads the code does not make (fix the row, or name the "
+        f"method that reads it): {problems}"
+    )
+
+
+def test_the_read_check_would_catch_a_claimed_field():
+    """Guards the check itself: ``collectionCount`` (once claimed, never read) is caught."""
+    claimed = TABLE.read_text().replace("| `collections` |", "| `collections`, `collectionCount` |", 1)
+    assert claimed_but_not_read(claimed) == {"Flipsnack collection.getList": ["collectionCount"]}
 
 
 def test_the_doctor_checks_exactly_the_listed_assumptions():
