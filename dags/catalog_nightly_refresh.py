@@ -32,7 +32,36 @@ CATALOGUE_FLIPBOOKS = CATALOGUE_ON_FLIPPINGBOOK | CATALOGUE_ON_IPAPER
 CATALOGUE_PACKAGE = Asset("file://" + os.path.abspath(ARCHIVE))
 
 
+DOC_MD = """
+### Nightly catalogue refresh
+
+**What it does:** lists the PDFs in `catalog_folder` changed since the last successful run (all of
+them the first time); adds each as a new version of its FlippingBook publication (found by name,
+created if missing) and of its iPaper paper (found by URL name under `ipaper_category`, created if
+missing); waits for every conversion in the triggerer; then downloads the HTML package of the
+Flipsnack collection "Catalogue" (created from the first PDF if missing) into `archive_folder`, one
+folder per day. Runs at 02:00 UTC.
+
+**What you get:** "View flipbook" on each upload task (iPaper: only with the connection extra
+`viewer_base_url` set, since iPaper's API gives a paper's path only); the assets
+`flippingbook://.../folder/Catalogue` and `ipaper://.../category/catalogue` update when the
+conversions finish (`report_to_intranet` runs on them), and the archive folder's `file://` asset
+when the package is saved.
+
+**Set before the first run:**
+
+* Connections `flippingbook_default`, `ipaper_default` (login `APIKey` and the API key as password,
+  or a user's e-mail and password; extra `viewer_base_url` for links) and `flipsnack_default` (API
+  key as login, API secret as password; with a host other than Flipsnack's, also `upload_host`).
+* Pools `flippingbook`, `ipaper` and `flipsnack`.
+* Params: `catalog_folder` (a folder or URI of PDFs), `archive_folder`, `ipaper_category` (empty:
+  the account's root category). Each Flipsnack upload uses one of the account's monthly API uploads.
+"""
+
+
 @dag(
+    description="Nightly: new FlippingBook and iPaper versions of the changed catalogue PDFs; archive the Flipsnack HTML package",
+    doc_md=DOC_MD,
     schedule="0 2 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,

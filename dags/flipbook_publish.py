@@ -24,7 +24,35 @@ SAMPLES = os.environ.get(
 )
 
 
+DOC_MD = """
+### Publish a PDF as a flipbook and announce it
+
+**What it does:** uploads the PDF to FlippingBook Online (`upload_pdf`), waits in the triggerer for
+the conversion (`wait_for_conversion`), creates one tracked link per recipient (`tracked_link`, one
+mapped task each; an existing active link of the same title is reused) and writes a Papyrs page
+with the flipbook and its links (`announce_on_intranet`; a page of the same title in the folder is
+replaced). Manual runs only (`schedule=None`).
+
+**What you get:** "View flipbook" on `upload_pdf` and on each tracked link, "Open page" on the
+Papyrs task; the ids and URLs in each task's XCom and log.
+
+**Set before the first run:**
+
+* Connections `flippingbook_default` (type FlippingBook Online: the API key as password) and
+  `papyrs_default` (type Papyrs: the site URL `https://<site>.papyrs.com` as host, the API token as
+  password). Every extra may stay empty; the README lists them with their defaults.
+* Pools `flippingbook` and `papyrs` (e.g. `airflow pools set flippingbook 2 "one FlippingBook key"`):
+  they cap the calls made with one credential at once.
+* Params at trigger time: `pdf` (a path, `s3://`/`gs://`/`file://` URI or http(s) URL; PDFs over
+  about 750 KB must be a URL FlippingBook can fetch), `title`, `recipients`.
+
+Try it on the sandbox first: `make standalone` sets up all of this.
+"""
+
+
 @dag(
+    description="Publish a PDF on FlippingBook, send one tracked link per recipient, announce it on Papyrs",
+    doc_md=DOC_MD,
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,

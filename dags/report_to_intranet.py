@@ -18,7 +18,28 @@ REPORTS = os.environ.get(
 )
 
 
+DOC_MD = """
+### Weekly statistics to the intranet
+
+**What it does:** reads the numbers from FlippingBook (visits and viewing time per tracked link),
+Flipsnack (the week's views, impressions, time spent and downloads per collection) and iPaper (the
+week's visitors and page views per paper), writes them as a CSV, and publishes a Papyrs page
+"Publishing statistics" in the folder "Reports" with the tables, the CSV attached and a note in the
+page's discussion (the previous page of that title is replaced). Runs Mondays at 07:00 UTC, and after
+each catalogue refresh (`catalog_nightly_refresh`'s assets).
+
+**What you get:** "Open page" on the Papyrs task; the CSV under `FLIPBOOK_REPORTS` (an environment
+variable of the workers; default `.demo/reports` beside the DAGs folder).
+
+**Set before the first run:** connections `flippingbook_default`, `flipsnack_default`,
+`ipaper_default` and `papyrs_default` (see `flipbook_publish`), and the pools `flippingbook`,
+`flipsnack`, `ipaper` and `papyrs`.
+"""
+
+
 @dag(
+    description="Weekly publishing statistics from FlippingBook, Flipsnack and iPaper as a Papyrs page with the CSV attached",
+    doc_md=DOC_MD,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 7 * * 1", timezone="UTC"),
         # the catalogue refresh's assets (dags/catalog_nightly_refresh.py): either vendor's refresh

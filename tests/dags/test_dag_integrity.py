@@ -62,3 +62,18 @@ def test_conn_ids_and_inputs_are_templated():
         FlipsnackDownloadPackageSensor.template_fields
     )
     assert "pdf_password" not in UploadPdfOperator.template_fields  # secrets are never rendered
+
+
+def test_each_dag_says_what_it_does_and_what_to_set():
+    """The Details tab is a new user's first stop: a description, and docs naming every connection and
+    pool the tasks use (so the list cannot fall behind the code)."""
+    for dag_id, dag in dag_bag(DAGS).dags.items():
+        assert dag.description and dag.doc_md, f"{dag_id} has no description or doc_md"
+        assert "What it does" in dag.doc_md and "Set before the first run" in dag.doc_md, dag_id
+        for task in dag.tasks:
+            settings = {**vars(task), **(getattr(task, "partial_kwargs", None) or {})}
+            conn_ids = {v for k, v in settings.items() if k.endswith("conn_id") and isinstance(v, str)}
+            for name in {*conn_ids, task.pool} - {"default_pool"}:
+                assert f"`{name}`" in dag.doc_md, (
+                    f"{dag_id}: {task.task_id} uses {name!r}, its docs do not say so"
+                )
