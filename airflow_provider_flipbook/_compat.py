@@ -79,6 +79,16 @@ def task_state_store(context: Any) -> Any:
     return context.get("task_state_store") if HAS_TASK_STATE_STORE else None
 
 
+def hook_lineage_collector() -> Any:
+    """Airflow's hook-level lineage collector (AIP-62); a no-op unless a lineage reader (the
+    OpenLineage provider) is installed. ``airflow.sdk.lineage`` from 3.2, core's module on 3.1."""
+    try:
+        from airflow.sdk.lineage import get_hook_lineage_collector
+    except ImportError:  # 3.1
+        from airflow.lineage.hook import get_hook_lineage_collector  # type: ignore[no-redef]
+    return get_hook_lineage_collector()
+
+
 async def aget_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
     """The connection and its extras (secrets masked), fetched without blocking the event loop.
 
@@ -121,6 +131,7 @@ __all__ = [
     "TaskDeferred",
     "aget_connection",
     "conf",
+    "hook_lineage_collector",
     "mask_secret",
     "task_state_store",
 ]

@@ -131,5 +131,13 @@ class AssetScheme:
         """
         from airflow.providers.common.compat.openlineage.facet import Dataset
 
-        parts = self.sanitize_uri(urlsplit(asset.uri))
-        return Dataset(namespace=f"{parts.scheme}://{parts.netloc}", name=parts.path)
+        namespace, name = self.openlineage_name(asset.uri)
+        return Dataset(namespace=namespace, name=name)
+
+    def openlineage_name(self, uri: str) -> tuple[str, str]:
+        """``(namespace, name)`` of an asset URI: ``<scheme>://<host>`` and the path.
+
+        :param uri: an asset URI of this scheme
+        """
+        parts = self.sanitize_uri(urlsplit(uri))
+        return f"{parts.scheme}://{parts.netloc}", parts.path

@@ -557,6 +557,7 @@ class FlippingBookHook(FlipbookBaseHook):
                 "publication_id": request.publication_id,
                 "version_id": source_id,
                 "url": publication.get("canonicalLink"),
+                "created": False,
             }
         created = self.create_publication(
             name=request.name,
@@ -570,6 +571,7 @@ class FlippingBookHook(FlipbookBaseHook):
             "publication_id": created["id"],
             "version_id": (created.get("createdSource") or {}).get("id"),
             "url": created.get("url"),
+            "created": True,
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:

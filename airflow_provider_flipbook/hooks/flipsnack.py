@@ -415,6 +415,7 @@ class FlipsnackHook(FlipbookBaseHook):
             "publication_id": created["collectionHash"],
             "version_id": items[0].get("flipbookHash"),
             "url": created.get("url"),
+            "created": True,  # Flipsnack cannot add a version to a collection
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:

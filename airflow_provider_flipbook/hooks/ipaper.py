@@ -632,12 +632,14 @@ class IPaperHook(FlipbookBaseHook):
         ``publication_id`` names it; then ``Ripper.ProcessPDF`` with a streamed body, once an earlier
         job on the paper has finished (iPaper runs one per paper)."""
         paper_id = int(request.publication_id) if request.publication_id else None
+        created = False
         if paper_id is None:
             url_name = request.url_name or re.sub(r"[^a-z0-9]+", "-", request.name.lower()).strip("-")
             parent = request.parent_category_id or self.root_paper_id
             paper_id = self.get_paper_id_from_url(f"{self.get_paper_url(parent).rstrip('/')}/{url_name}/")
             if paper_id is None:
                 paper_id = self.create_paper(parent, request.name, url_name)
+                created = True
                 self.log.info("Created iPaper paper %s", paper_id)
             else:
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
@@ -647,6 +649,7 @@ class IPaperHook(FlipbookBaseHook):
             "publication_id": str(paper_id),
             "version_id": version,
             "url": self.public_url(self.get_paper_url(paper_id), paper_id),
+            "created": created,
         }
 
     @cached_property

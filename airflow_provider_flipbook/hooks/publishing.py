@@ -59,6 +59,7 @@ class Published(TypedDict):
     publication_id: str
     version_id: str | None
     url: str | None
+    created: NotRequired[bool]  # a new publication; False: a new version of an existing one (lineage)
 
 
 @dataclass(frozen=True)

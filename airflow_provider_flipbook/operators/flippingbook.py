@@ -6,7 +6,9 @@ import re
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
+from airflow_provider_flipbook.assets import scheme as asset_scheme
 from airflow_provider_flipbook.links import ViewFlipbookLink
+from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
@@ -28,7 +30,7 @@ def publication_ref(publication: Any) -> dict[str, str]:
     raise AirflowException(f"publication {text!r} is neither a 32-hex id, a numeric hash id nor a URL")
 
 
-class CreateTrackedLinkOperator(BaseOperator):
+class CreateTrackedLinkOperator(DeclaresLineage, BaseOperator):
     """Create (or, with ``reuse_existing``, find) a tracked link for one recipient.
 
     Works under dynamic task mapping::
@@ -45,6 +47,9 @@ class CreateTrackedLinkOperator(BaseOperator):
         then (templated). Checked before any call and sent as ``YYYY-MM-DDTHH:MM:SSZ``.
     :param reuse_existing: return the active link with the same title on the same publication
         instead of creating a second one (the default, so a retried task never makes two)
+
+    Lineage: input the publication, output the link (``flippingbook://<host>/tracked-link/<id>``,
+    CREATE; no lifecycle when an existing link is reused).
     :return: ``{"link_id", "url_name", "url", "title", "publication_id", "reused"}``
     """
 
@@ -132,6 +137,23 @@ class CreateTrackedLinkOperator(BaseOperator):
         ti = context.get("ti")
         if ti is not None:
             ti.xcom_push(key="flipbook_url", value=result["url"])
+        publication = result["publication_id"] and asset_scheme("flippingbook").uri(
+            host=hook.base_url, kind="publication", object_id=result["publication_id"]
+        )
+        self.declare(
+            hook,
+            record(
+                vendor="flippingbook",
+                host=hook.base_url,
+                kind="tracked-link",
+                object_id=result["link_id"],
+                lifecycle=None if reused else "CREATE",
+                ids={"link_id": result["link_id"], "publication_id": result["publication_id"]},
+                inputs=[publication],
+                public_url=result["url"],
+                external_id=result["link_id"],
+            ),
+        )
         return result
 
 

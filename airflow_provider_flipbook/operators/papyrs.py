@@ -9,13 +9,14 @@ from typing import Any
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import OpenPapyrsPageLink
+from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
 
 STATE_KEY = "papyrs_page"
 MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
 
 
-class PapyrsMarkdownPageOperator(BaseOperator):
+class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
     """Create a Papyrs page from markdown with the fewest requests the API allows.
 
     Requests: ``pages/create`` and one ``markdown/create`` (never one per paragraph), plus one
@@ -29,6 +30,10 @@ class PapyrsMarkdownPageOperator(BaseOperator):
 
     Progress is kept in the task state store, so a retry finishes the same page instead of
     creating a second one.
+
+    Lineage: inputs the markdown file (when it is one) and the attachments, output the page
+    (``papyrs://<site>/@<subsite>/page/<id>``): CREATE, or OVERWRITE naming the page it replaced
+    (which is reported DROPped).
 
     :return: ``{"page_id", "url", "title", "widgets", "attachments", "replaced", "post_id"}``
     """
@@ -68,6 +73,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
     def _markdown_text(self) -> str:
         from airflow_provider_flipbook.utils.files import storage_path
 
+        self._markdown_source: Any = None
         value = self.markdown
         if isinstance(value, os.PathLike) or (
             isinstance(value, str)
@@ -79,6 +85,7 @@ class PapyrsMarkdownPageOperator(BaseOperator):
             if not path.exists():
                 raise AirflowException(f"markdown file {path} does not exist")
             value = path.read_text()
+            self._markdown_source = path
         if not isinstance(value, str) or not value.strip():
             raise AirflowException("markdown is empty: nothing to publish")
         return value
@@ -205,6 +212,22 @@ class PapyrsMarkdownPageOperator(BaseOperator):
                 self.log.info("Page %s is already gone", old)
                 continue
             self.log.info("Replaced page %s", old)
+        self.declare(
+            hook,
+            record(
+                vendor="papyrs",
+                host=hook.base_url,
+                subsite=hook.subsite,
+                kind="page",
+                object_id=page_id,
+                lifecycle="OVERWRITE" if existing else "CREATE",
+                ids={"page_id": page_id, "replaced": existing},
+                inputs=[self._markdown_source, *attachments],
+                public_url=progress.get("url"),
+                external_id=page_id,
+                previous=existing,
+            ),
+        )
         return {
             "page_id": page_id,
             "url": progress.get("url"),

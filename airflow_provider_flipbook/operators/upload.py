@@ -16,12 +16,15 @@ from airflow_provider_flipbook._compat import (
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook, PublishRequest
 from airflow_provider_flipbook.links import ViewFlipbookLink
+from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 STATE_KEY = "flipbook_upload"
+#: The asset kind of what an upload publishes, per vendor (see airflow_provider_flipbook.assets).
+PUBLICATION_KIND = {"flippingbook": "publication", "flipsnack": "collection", "ipaper": "paper"}
 
 
 class UploadResult(TypedDict):
@@ -36,9 +39,10 @@ class UploadResult(TypedDict):
     pages: int
     total_pages: NotRequired[int | None]
     conversion: NotRequired[str]
+    created: NotRequired[bool]
 
 
-class UploadPdfOperator(BaseOperator):
+class UploadPdfOperator(DeclaresLineage, BaseOperator):
     """Upload a PDF as a new publication, or as a new version of ``publication_id``.
 
     Before any remote call the file is checked: it exists, is a PDF, is not encrypted (iPaper takes
@@ -58,6 +62,10 @@ class UploadPdfOperator(BaseOperator):
     The created ids are written to the task state store and to XCom before any waiting, so a retry
     resumes instead of publishing twice: a running or finished conversion is waited for again, a
     failed one is uploaded afresh.
+
+    Lineage: input the PDF, output the publication (``flippingbook://``, ``ipaper://`` or
+    ``flipsnack://`` asset), CREATE for a new one and OVERWRITE for a new version; reported to
+    hook-level lineage and, with the ``openlineage`` extra, as OpenLineage facets.
 
     :return: ``{"vendor", "conn_id", "publication_id", "version_id", "url", "name", "pages"}``
         (plus ``total_pages`` and ``conversion`` once converted)
@@ -128,6 +136,7 @@ class UploadPdfOperator(BaseOperator):
             if result.get("url"):
                 ti.xcom_push(key="flipbook_url", value=result["url"])
         if not self.wait_for_conversion:
+            self._declare(hook, result)
             return result
         if self.deferrable:
             from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
@@ -162,17 +171,39 @@ class UploadPdfOperator(BaseOperator):
             log=self.log,
             what=f"{hook.vendor} conversion of {result['publication_id']}",
         )
-        return self._converted(context, result, status)
+        return self._converted(context, result, status, hook)
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, upload: UploadResult | None = None
     ) -> UploadResult:
+        from airflow_provider_flipbook.hooks import publishing_hook
         from airflow_provider_flipbook.triggers.events import validate_event
 
         status = cast(ConversionStatus, validate_event(event, f"{self.task_id}: conversion"))
-        return self._converted(context, (event or {}).get("upload") or upload or {}, status)
+        result = (event or {}).get("upload") or upload or {}
+        return self._converted(context, result, status, publishing_hook(self.conn_id))
 
-    def _converted(self, context: Context, result: Any, status: ConversionStatus) -> UploadResult:
+    def _declare(self, hook: PublishingHook, result: UploadResult) -> None:
+        """What this upload wrote, for lineage (the resumed process of a deferred wait too)."""
+        new = result.get("created", not self.publication_id)
+        self.declare(
+            hook,
+            record(
+                vendor=hook.conn_type,
+                host=cast(Any, hook).base_url,
+                kind=PUBLICATION_KIND[hook.conn_type],
+                object_id=result["publication_id"],
+                lifecycle="CREATE" if new else "OVERWRITE",
+                ids={"publication_id": result["publication_id"], "version_id": result.get("version_id")},
+                inputs=[self.pdf],
+                public_url=result.get("url"),
+                external_id=result.get("version_id") or result["publication_id"],
+            ),
+        )
+
+    def _converted(
+        self, context: Context, result: Any, status: ConversionStatus, hook: PublishingHook
+    ) -> UploadResult:
         summary = status.get("publication") or {}
         final = cast(
             UploadResult,
@@ -193,6 +224,7 @@ class UploadPdfOperator(BaseOperator):
         ti = context.get("ti")
         if ti is not None and final.get("url"):
             ti.xcom_push(key="flipbook_url", value=final["url"])
+        self._declare(hook, final)
         return final
 
     def _resume(self, hook: PublishingHook, store: Any) -> UploadResult | None:
