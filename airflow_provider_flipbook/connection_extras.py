@@ -87,7 +87,21 @@ TRANSPORT: tuple[Extra, ...] = (
 )
 
 VENDOR: dict[str, tuple[Extra, ...]] = {
-    "flippingbook": (),
+    "flippingbook": (
+        Extra(
+            "webhook_token",
+            str,
+            None,
+            "The secret last segment of this connection's webhook receiver URL (32+ characters); "
+            "unset: no receiver.",
+        ),
+        Extra(
+            "webhook_asset",
+            str,
+            None,
+            "Name of the asset the webhook receiver records events to; unset: flippingbook_webhooks.<conn id>.",
+        ),
+    ),
     "flipsnack": (
         Extra(
             "upload_host",

@@ -73,6 +73,12 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
             {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]},
         ],
+        "plugins": [
+            {
+                "name": "flipbook_webhooks",
+                "plugin-class": f"{PACKAGE}.plugins.webhooks.FlipbookWebhooksPlugin",
+            }
+        ],
         "asset-uris": asset_uri_entries(),
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [

@@ -57,6 +57,33 @@ REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
 SOURCE_STATES = {"WaitAutoQueue", "Queued", "Completed", *TERMINAL_SOURCE_STATES}  # the source GET page
 DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
+# Trigger events: the README's current names, then the 2019 names (still accepted, fire as registered).
+TRIGGER_EVENTS = (
+    *(
+        "lead",
+        "session",
+        "notViewedUntil",
+        "print",
+        "created",
+        "updated",
+        "deleted",
+        "convertationFailed",
+        "link",
+    ),
+    *(
+        "PublicationCreatedCompleted",
+        "PublicationUpdatedCompleted",
+        "PublicationCompleted",
+        "PublicationFailed",
+    ),
+    *("PublicationDeleted", "page", "download", "TrackedPublicationLink-session"),
+    *("TrackedPublicationLink-notViewedUntil", "TrackedPublicationLink-download"),
+)
+# Events that can concern a tracked link: their triggers are bound to links too (``triggerOn``).
+LINK_TRIGGER_EVENTS = {
+    *("session", "notViewedUntil", "link", "TrackedPublicationLink-session"),
+    *("TrackedPublicationLink-notViewedUntil", "TrackedPublicationLink-download"),
+}
 
 
 class _Bearer(requests.auth.AuthBase):
@@ -524,6 +551,63 @@ class FlippingBookHook(FlipbookBaseHook):
 
     def delete_trigger(self, trigger_id: str) -> None:
         self.call("DELETE", f"{FB}/triggers/{trigger_id}", operation="trigger.delete")
+
+    # -- webhooks into Airflow (the receiver in airflow_provider_flipbook.plugins.webhooks) ----------
+
+    def webhook_receiver_url(self, api_base_url: str) -> str:
+        """This connection's receiver URL on the Airflow API server (it holds the ``webhook_token``).
+
+        :param api_base_url: the API server's base URL as FlippingBook reaches it, e.g.
+            ``https://airflow.example.com``
+        """
+        from airflow_provider_flipbook.plugins.webhooks import MIN_TOKEN_LENGTH, receiver_path
+
+        token = str(self.setting("webhook_token") or "")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise InvalidInputError(
+                f"Connection {self.conn_id!r}: set the extra webhook_token to {MIN_TOKEN_LENGTH}+ random "
+                "characters (flipbook-webhooks token prints one) before registering a webhook"
+            )
+        parts = urlsplit(api_base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise InvalidInputError(f"api_base_url must be an http(s) URL without query: {api_base_url!r}")
+        url = api_base_url.rstrip("/") + receiver_path(self.conn_id, token)
+        mask_secret(url)
+        return url
+
+    def register_webhook(
+        self, api_base_url: str, events: list[str], *, publication_id: str | None = None
+    ) -> str:
+        """Register a FlippingBook trigger that POSTs ``events`` to this connection's receiver; returns its id.
+
+        :param api_base_url: the Airflow API server's base URL, as FlippingBook reaches it
+        :param events: vendor event names (``created``, ``updated``, ``convertationFailed``, ``deleted``,
+            ``session``, ``notViewedUntil``, ``lead``, ``print``, ``link``; the 2019 names too)
+        :param publication_id: limit the trigger to one publication (and its tracked links); None:
+            account-wide
+        """
+        unknown = [e for e in events if e not in TRIGGER_EVENTS]
+        if not events or unknown:
+            raise InvalidInputError(
+                f"events must be a non-empty list of {', '.join(TRIGGER_EVENTS)}; unknown: {unknown}"
+            )
+        endpoint = self.webhook_receiver_url(api_base_url)
+        trigger_on = ["publication", "trackedlink"] if set(events) & LINK_TRIGGER_EVENTS else ["publication"]
+        limit_to = (
+            {"parentObject": "publication", "parentObjectId": publication_id} if publication_id else None
+        )
+        return self.create_trigger(endpoint, list(events), trigger_on, limit_to)
+
+    def remove_webhook(self, trigger_id: str) -> bool:
+        """Delete a trigger registered with :meth:`register_webhook`; False if it was already gone.
+
+        :param trigger_id: the id :meth:`register_webhook` returned
+        """
+        try:
+            self.delete_trigger(trigger_id)
+        except NotFoundError:
+            return False
+        return True
 
     # -- publishing (the PublishingHook protocol) ---------------------------------------------
 

@@ -162,3 +162,69 @@ def tracked_link_url(link: dict[str, Any]) -> str:
     from airflow_provider_flipbook.hooks.flippingbook import tracked_link_url as url
 
     return url(link)
+
+
+class RegisterFlippingBookWebhookOperator(BaseOperator):
+    """Register a FlippingBook trigger that POSTs events to this provider's webhook receiver.
+
+    The connection needs the extra ``webhook_token`` (see :mod:`airflow_provider_flipbook.plugins.webhooks`);
+    the receiver records the events on the asset ``flippingbook_webhooks.<conn id>`` (or ``webhook_asset``).
+
+    :param api_base_url: the Airflow API server's base URL as FlippingBook reaches it (templated)
+    :param events: vendor event names, e.g. ``["created", "updated", "convertationFailed"]`` (templated)
+    :param publication_id: limit the trigger to one publication; None: account-wide (templated)
+    :param flippingbook_conn_id: the FlippingBook connection (templated)
+    :return: ``{"trigger_id", "events", "publication_id"}`` (never the receiver URL: it holds the token)
+    """
+
+    template_fields = ("flippingbook_conn_id", "api_base_url", "events", "publication_id")
+
+    def __init__(
+        self,
+        *,
+        api_base_url: str,
+        events: list[str],
+        publication_id: str | None = None,
+        flippingbook_conn_id: str = "flippingbook_default",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.api_base_url, self.events, self.publication_id = api_base_url, events, publication_id
+        self.flippingbook_conn_id = flippingbook_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_flipbook.hooks import hook_for
+
+        hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
+        trigger_id = hook.register_webhook(
+            self.api_base_url, list(self.events), publication_id=self.publication_id or None
+        )
+        self.log.info("FlippingBook trigger %s registered for %s", trigger_id, ", ".join(self.events))
+        return {"trigger_id": trigger_id, "events": list(self.events), "publication_id": self.publication_id}
+
+
+class RemoveFlippingBookWebhookOperator(BaseOperator):
+    """Remove a trigger registered by :class:`RegisterFlippingBookWebhookOperator` (gone already is fine).
+
+    :param trigger_id: the trigger's id, e.g. ``"{{ ti.xcom_pull('register')['trigger_id'] }}"`` (templated)
+    :param flippingbook_conn_id: the FlippingBook connection (templated)
+    :return: ``{"trigger_id", "removed"}``: ``removed`` is False if it was gone already
+    """
+
+    template_fields = ("flippingbook_conn_id", "trigger_id")
+
+    def __init__(
+        self, *, trigger_id: str, flippingbook_conn_id: str = "flippingbook_default", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.trigger_id, self.flippingbook_conn_id = trigger_id, flippingbook_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from airflow_provider_flipbook.hooks import hook_for
+
+        hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
+        removed = hook.remove_webhook(str(self.trigger_id))
+        self.log.info(
+            "FlippingBook trigger %s %s", self.trigger_id, "removed" if removed else "was gone already"
+        )
+        return {"trigger_id": self.trigger_id, "removed": removed}

@@ -1,0 +1,1 @@
+"""Airflow plugins shipped with the provider (listed under ``plugins`` in the provider info)."""
