@@ -39,6 +39,7 @@ class Account:
     def root_lookup(self) -> tuple[int | None, bytes]:
         """``Paper.GetPaperIDFromUrl("/")``: the id found (None: no data) and the answer as sent."""
         found = self.hook.get_paper_id_from_url("/")
+        self.log.observe("ipaper.root_paper", "url" if found is not None else "missing")
         return found, self.log.last.content if self.log.last is not None else b""
 
     @answer

@@ -70,9 +70,15 @@ class Account:
         folders = [self.hook.page_folder(p) for p in self.pages if isinstance(p, dict)]
         folder = next((f for f in folders if f), "")
         hook = self.hook
-        created = hook.create_page(
-            "flipbook-doctor write test", [[]], category=folder or None, existing=self.pages
-        )
+        field = hook.setting("page_folder_field")
+        try:
+            created = hook.create_page(
+                "flipbook-doctor write test", [[]], category=folder or None, existing=self.pages
+            )
+        except VendorApiError:
+            if folder:  # the hook deletes a page that landed in another folder, and says so
+                self.log.observe("papyrs.category", {"field": field, "honoured": False})
+            raise
         try:
             widgets: list[dict[str, Any]] | VendorApiError
             try:
@@ -189,6 +195,7 @@ def category(account: Account) -> Outcome:
         return differs("the created page is not in pages/all")
     landed = account.hook.page_folder(written.listed)
     field = account.hook.setting("page_folder_field")
+    account.log.observe("papyrs.category", {"field": field, "honoured": landed == written.folder})
     return verdict(
         landed == written.folder,
         f"created in an existing folder (sent as {field}); pages/all lists it "

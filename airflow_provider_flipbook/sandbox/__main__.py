@@ -1,7 +1,8 @@
 """``flipbook-sandbox`` / ``python -m airflow_provider_flipbook.sandbox``: serve the four emulated APIs.
 
 Prints one ``AIRFLOW_CONN_<TYPE>_DEFAULT='<json>'`` line per vendor (``eval`` them, or copy them)
-and runs until SIGINT or SIGTERM.
+and runs until SIGINT or SIGTERM. ``--replay FILE`` plays the variants a recording of a real account
+shows (``flipbook-doctor --record FILE``); ``--option`` switches still apply on top.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from airflow_provider_flipbook.sandbox.core.replay import load, replay
 from airflow_provider_flipbook.sandbox.core.state import Credentials, SandboxState
 from airflow_provider_flipbook.sandbox.server import create_app, env_lines, free_port
 
@@ -43,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="VENDOR.NAME=VALUE",
         help="a vendor switch, as POST /_sandbox/options takes it (VALUE is JSON, else a string), "
         "e.g. --option ipaper.job_guid=true; repeatable; /_sandbox/reset restores the defaults",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="play the variants a recording of a real account shows (flipbook-doctor --record FILE)",
     )
     for name in (
         "flippingbook-key",
@@ -76,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     app = create_app(state)
     try:
+        notes = replay(state, load(args.replay)) if args.replay else []
         apply_options(state, args.option)
     except ValueError as error:
         parser.error(str(error))
+    for note in notes:
+        print(f"# replay: {note}")
     for line in env_lines(state):
         print(line)
     print(f"# flipbook sandbox on {state.base_url} (speed {args.speed:g}); Ctrl-C to stop", flush=True)

@@ -9,6 +9,9 @@ connections (``flippingbook_default``, ``flipsnack_default``, ``ipaper_default``
         assert flipbook_sandbox.state()["flippingbook"]["publications"] == 1
 
 Speed: ``--flipbook-sandbox-speed`` (default 50) shortens conversions and rate-limit windows.
+Your own account's shapes: ``--flipbook-sandbox-replay FILE`` (a recording made by ``flipbook-doctor
+--record FILE``) plays the variants it shows for the whole session; ``flipbook_sandbox.replay(FILE)``
+does it from a test.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=50.0,
         help="time factor of the flipbook sandbox (default 50)",
+    )
+    parser.addoption(
+        "--flipbook-sandbox-replay",
+        default=None,
+        metavar="FILE",
+        help="play the variants of a recording of a real account (flipbook-doctor --record FILE)",
     )
 
 
@@ -62,6 +71,21 @@ class SandboxHandle:
     def reset(self) -> None:
         self.state_store.reset()
 
+    def replay(self, path: str | os.PathLike[str]) -> list[str]:
+        """Play the variants a recording of a real account shows, kept across resets; returns what
+        cannot be played.
+
+        :param path: a file written by ``flipbook-doctor --record``
+        """
+        from airflow_provider_flipbook.sandbox.core.replay import load, replay
+
+        return replay(self.state_store, load(path))
+
+    def forget_replay(self) -> None:
+        """Back to the documents' defaults: the replayed options are dropped and every option reset."""
+        self.state_store.replayed.clear()
+        self.state_store.reset()
+
     def env(self) -> dict[str, str]:
         return {
             f"AIRFLOW_CONN_{name.upper()}_DEFAULT": json.dumps(conn)
@@ -75,6 +99,9 @@ def flipbook_sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxHandle]:
 
     server = SandboxServer(speed=request.config.getoption("--flipbook-sandbox-speed")).start()
     handle = SandboxHandle(server)
+    recording = request.config.getoption("--flipbook-sandbox-replay")
+    if recording:
+        handle.replay(recording)
     saved = {key: os.environ.get(key) for key in handle.env()}
     os.environ.update(handle.env())
     try:

@@ -14,6 +14,8 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``GET  /_sandbox/state``             object counts per vendor
 * ``GET  /_sandbox/requests``          the request log (method, path, redacted query, status)
 * ``POST /_sandbox/options``           vendor switches, e.g. ``{"ipaper": {"job_guid": false}}``
+* ``POST /_sandbox/replay``            play a recording of a real account (``flipbook-doctor --record``):
+  the variants it shows, kept across resets; answers what cannot be played
 * ``POST /_sandbox/reset``             forget every object, fault, log entry and rate-limit window
 * ``GET  /_sandbox/connections``       the four Airflow connections, as JSON
 * ``GET  /_sandbox/signatures``        the Flipsnack signatures received (for secret scans of logs)
@@ -34,6 +36,7 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 
 from airflow_provider_flipbook.sandbox.core.faults import FaultMiddleware
+from airflow_provider_flipbook.sandbox.core.replay import check_recording, replay
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flippingbook.routes import FlippingBookEmulator
 from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
@@ -133,6 +136,14 @@ def create_app(state: SandboxState) -> Any:
             except ValueError as error:
                 raise HTTPException(400, str(error)) from None
         return state.options()
+
+    @control.post("/replay")
+    async def replay_recording(request: Request) -> dict:
+        try:
+            notes = replay(state, check_recording(await request.json()))
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+        return {"options": state.options(), "notes": notes}
 
     @control.post("/reset")
     async def reset() -> dict:

@@ -56,7 +56,13 @@ def test_a_recording_holds_shapes_and_enumerations_and_no_secret_or_value(seeded
     assert "items" in items["shape"]["properties"]["data"]["properties"]
     tree = answers(recording, "ipaper")[("POST", "/V2/Paper.asmx/GetAllPapers", "", 200)]
     assert tree["shape"]["tag"] == "result" and tree["shape"]["children"]["code"]["text"]["enum"]
-    assert recording["vendors"]["ipaper"]["observations"] == {"ipaper.page_ids": "fresh"}
+    assert recording["vendors"]["ipaper"]["observations"] == {
+        "ipaper.page_ids": "fresh",
+        "ipaper.root_paper": "url",
+    }
+    assert recording["vendors"]["papyrs"]["observations"] == {
+        "papyrs.category": {"field": "category", "honoured": True}
+    }
     pages = answers(recording, "papyrs")[("GET", "/@{subsite}/api/v1/pages/all/", "", 200)]
     assert set(pages["shape"]["items"]["properties"]) >= {"id", "title", "category", "created_at"}
 

@@ -118,6 +118,7 @@ class SandboxState:
         self.started = time.monotonic()
         self.vendors: dict[str, VendorEmulator] = {}
         self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
+        self.replayed: dict[str, dict[str, Any]] = {}  # options from a replayed recording, kept across resets
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -200,6 +201,8 @@ class SandboxState:
         self.limits.clear()
         for vendor in self.vendors.values():
             vendor.reset()
+        for name, options in self.replayed.items():  # a replayed account stays the variant played
+            self.set_options(name, options)
 
     def close(self) -> None:
         shutil.rmtree(self.storage, ignore_errors=True)

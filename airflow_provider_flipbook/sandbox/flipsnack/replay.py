@@ -1,0 +1,32 @@
+"""Flipsnack's variants from a recording (see :mod:`..core.replay`): the key of a collection's items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_flipbook.sandbox.core.replay import answers, at
+
+ITEM_STATUSES = {"processing", "complete", "failed"}
+
+
+def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The options this account's answers call for, and what the sandbox cannot play.
+
+    :param part: Flipsnack's part of a recording
+    """
+    options: dict[str, Any] = {}
+    notes: list[str] = []
+    for answer in answers(part, "GET", r"/v1/", "collection.getCollection"):
+        data = at(answer["shape"], "data") or {}
+        for key, shape in (data.get("properties") or {}).items():
+            item = shape.get("items") if shape.get("type") == "array" else None
+            if item is not None and "status" in (item.get("properties") or {}):
+                options["items_key"] = key
+                unknown = {
+                    str(s).lower() for s in item["properties"]["status"].get("enum", [])
+                } - ITEM_STATUSES
+                if unknown:
+                    notes.append(f"item statuses the sandbox never plays: {sorted(unknown)}")
+        if "items_key" not in options:
+            notes.append(f"no item list with a status among {sorted(data.get('properties') or {})}")
+    return options, notes

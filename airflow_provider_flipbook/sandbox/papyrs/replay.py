@@ -1,0 +1,22 @@
+"""Papyrs's variants from a recording (see :mod:`..core.replay`): which field puts a new page in a
+folder, as the doctor's write test saw it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FOLDER_FIELDS = ("category", "folder_id")
+
+
+def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The options this account's answers call for, and what the sandbox cannot play.
+
+    :param part: Papyrs's part of a recording
+    """
+    options: dict[str, Any] = {}
+    notes: list[str] = []
+    folder = (part.get("observations") or {}).get("papyrs.category")
+    if isinstance(folder, dict) and folder.get("field") in FOLDER_FIELDS:
+        # Honoured: that field works; ignored: the only field tried did not, so play one that honours none.
+        options["page_folder_field"] = folder["field"] if folder.get("honoured") else "none"
+    return options, notes
