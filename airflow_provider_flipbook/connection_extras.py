@@ -1,60 +1,25 @@
-"""Connection extras, declared once: the hooks read them from here, the provider info builds the
-connection forms from here, and a test checks the README's table against :func:`markdown_table`.
+"""Connection extras and the connection forms built from them.
+
+The transport's extras are declared here (:data:`TRANSPORT`), each vendor's own in its registry line
+(:mod:`~airflow_provider_flipbook.vendors`). Hooks read them through :func:`declared`; the provider
+info builds the connection forms from :func:`form_fields` (Airflow 3.2+), the hooks answer Airflow
+3.1's form questions with :func:`form_widgets` and :func:`field_behaviour`, and a test checks the
+README's table against :func:`markdown_table`.
 
 Kept free of heavy imports: Airflow reads the provider info (and so these declarations) without
 importing the hooks.
 
 Every extra is optional. Missing, ``null`` and blank all mean "the default": Airflow's connection
-form saves a field left empty as ``null``.
+form saves a field left empty as ``null``. So no form field carries a ``default`` (the form would
+save and pin it): the default is the field's suggestion (``examples``) and is in its description.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-KIND_NAMES = {float: "a number", int: "an integer", str: "text", bool: "true or false"}
-
-
-@dataclass(frozen=True)
-class Extra:
-    """One connection extra: its name, type, default and help; ``form`` puts it in the UI form."""
-
-    name: str
-    kind: type
-    default: Any
-    help: str
-    label: str = ""
-    choices: tuple[str, ...] = ()
-    form: bool = False
-    example: Any = None  # the form's suggestion where there is no default
-
-    def parse(self, raw: Any, conn_id: str) -> Any:
-        """The extra's value from a connection's JSON, typed; ``ValueError`` naming it if unusable."""
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            return self.default
-        value = raw.strip() if isinstance(raw, str) else raw
-        try:
-            if self.kind is bool:
-                if isinstance(value, bool):
-                    return value
-                if str(value).lower() in ("true", "1", "yes", "on"):
-                    return True
-                if str(value).lower() in ("false", "0", "no", "off"):
-                    return False
-                raise ValueError(value)
-            typed = self.kind(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Connection {conn_id!r}: extra {self.name!r} must be {KIND_NAMES[self.kind]}, got {raw!r}"
-            ) from None
-        if self.choices and str(typed).lower() not in self.choices:
-            raise ValueError(
-                f"Connection {conn_id!r}: extra {self.name!r} must be one of {', '.join(self.choices)}, got {raw!r}"
-            )
-        return str(typed).lower() if self.choices else typed
-
+from airflow_provider_flipbook.vendors import VENDORS, Extra, vendor
 
 TRANSPORT: tuple[Extra, ...] = (
     Extra("timeout", float, 60.0, "Seconds to wait for each answer.", "Timeout (s)", form=True),
@@ -86,105 +51,10 @@ TRANSPORT: tuple[Extra, ...] = (
     Extra("pacing_speed", float, 1.0, "Divides every pacing period (the sandbox sets it to its speed)."),
 )
 
-VENDOR: dict[str, tuple[Extra, ...]] = {
-    "flippingbook": (
-        Extra(
-            "webhook_token",
-            str,
-            None,
-            "The secret last segment of this connection's webhook receiver URL (32+ characters); "
-            "unset: no receiver.",
-        ),
-        Extra(
-            "webhook_asset",
-            str,
-            None,
-            "Name of the asset the webhook receiver records events to; unset: flippingbook_webhooks.<conn id>.",
-        ),
-    ),
-    "flipsnack": (
-        Extra(
-            "upload_host",
-            str,
-            None,
-            "Host of collection.create uploads. Unset: derived from the host (api.example.com gives "
-            "upload.example.com; the sandbox's .../flipsnack gives .../flipsnack-upload); any other "
-            "host needs it.",
-            "Upload host",
-            form=True,
-            example="https://upload.flipsnack.com",
-        ),
-        Extra(
-            "processing_poll_interval",
-            float,
-            10.0,
-            "Seconds between tries of a call refused while the collection converts (code 38).",
-        ),
-        Extra(
-            "processing_timeout",
-            float,
-            3600.0,
-            "Give up waiting for a converting collection after this many seconds.",
-        ),
-    ),
-    "ipaper": (
-        Extra(
-            "viewer_base_url",
-            str,
-            "",
-            "Your iPaper viewer's address, put before a paper's path (/demos/21/); iPaper's API gives "
-            "only the path. Unset: tasks show no flipbook link.",
-            "Viewer base URL",
-            form=True,
-            example="https://<account>.ipapercms.dk",
-        ),
-        Extra(
-            "root_paper_id",
-            int,
-            None,
-            "The account's top category; looked up as the paper at URL / when unset.",
-            "Root category id",
-            form=True,
-        ),
-        Extra(
-            "credential_fields",
-            str,
-            "all",
-            "Which form fields carry the login: all, pl or plain.",
-            "Credential fields",
-            choices=("all", "pl", "plain"),
-            form=True,
-        ),
-        Extra(
-            "processing_appear_timeout",
-            float,
-            300.0,
-            "Seconds after which a GUID-less upload that changed nothing counts as failed.",
-        ),
-    ),
-    "papyrs": (
-        Extra(
-            "subsite",
-            str,
-            "home",
-            "Subsite of page calls; site-wide calls leave it out.",
-            "Subsite",
-            form=True,
-        ),
-        Extra(
-            "page_folder_field",
-            str,
-            "category",
-            "How a new page's folder is sent (undocumented): category (the folder path) or folder_id.",
-            choices=("category", "folder_id"),
-        ),
-    ),
-}
-
 
 def declared(conn_type: str) -> dict[str, Extra]:
     """Every extra a connection type understands, by name: the vendor's own, then the transport's."""
-    return {extra.name: extra for extra in (*VENDOR[conn_type], *TRANSPORT)}
+    return {extra.name: extra for extra in (*vendor(conn_type).extras, *TRANSPORT)}
 
 
 def unknown(conn_type: str, extras: Mapping[str, Any]) -> list[str]:
@@ -212,14 +82,72 @@ def form_fields(conn_type: str) -> dict[str, Any]:
     return fields
 
 
+def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
+    """The ``ui-field-behaviour`` of the provider info: the vendor's labels for the standard fields."""
+    form = vendor(conn_type).form
+    return {
+        "hidden-fields": list(form.hidden),
+        "relabeling": dict(form.relabeling),
+        "placeholders": dict(form.placeholders),
+    }
+
+
+# Airflow 3.1 draws the connection form from the hook class (``get_connection_form_widgets``,
+# ``get_ui_field_behaviour``; 3.2+ reads the provider info and never asks the hook). It reads only
+# ``hook_class.__dict__``, so every hook class declares both methods itself; they answer with these.
+
+
+def form_widgets(conn_type: str) -> dict[str, Any]:
+    """:func:`form_fields` as the wtforms fields Airflow 3.1 draws.
+
+    :param conn_type: the hook's connection type
+    """
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import IntegerField, StringField
+    from wtforms.validators import Optional, any_of
+
+    widgets: dict[str, Any] = {}
+    for name, field in form_fields(conn_type).items():
+        schema = field["schema"]
+        validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
+        # Numbers are text fields: the hook parses them (and reads a blank one as the default).
+        kind = IntegerField if "integer" in schema["type"] else StringField
+        widgets[name] = kind(
+            lazy_gettext(field["label"]),
+            widget=BS3TextFieldWidget(),
+            validators=validators,
+            description=field["description"],
+        )
+    return widgets
+
+
+def field_behaviour(conn_type: str) -> dict[str, Any]:
+    """:func:`ui_field_behaviour` as Airflow 3.1 asks for it, with the extras' suggestions as placeholders.
+
+    :param conn_type: the hook's connection type
+    """
+    behaviour = ui_field_behaviour(conn_type)
+    examples = {
+        name: str(field["schema"]["examples"][0])
+        for name, field in form_fields(conn_type).items()
+        if field["schema"].get("examples")
+    }
+    return {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": {**examples, **behaviour["placeholders"]},
+    }
+
+
 def markdown_table() -> str:
     """The README's table of extras (a test keeps the README equal to it)."""
     rows = ["| Extra | Types | Type | Default | What |", "|---|---|---|---|---|"]
     owners: dict[str, list[str]] = {}
-    for conn_type, extras in VENDOR.items():
-        for extra in extras:
-            owners.setdefault(extra.name, []).append(conn_type)
-    for extra in (*TRANSPORT, *(e for extras in VENDOR.values() for e in extras)):
+    for spec in VENDORS.values():
+        for extra in spec.extras:
+            owners.setdefault(extra.name, []).append(spec.conn_type)
+    for extra in (*TRANSPORT, *(e for spec in VENDORS.values() for e in spec.extras)):
         default = "" if extra.default in (None, "") else f"`{extra.default}`"
         types = ", ".join(owners.get(extra.name, ["all"]))
         rows.append(f"| `{extra.name}` | {types} | {extra.kind.__name__} | {default} | {extra.help} |")

@@ -1,13 +1,9 @@
 """Provider metadata, read by Airflow through the ``apache_airflow_provider`` entry point.
 
-Connection forms are declared here (``conn-fields``, ``ui-field-behaviour``), so the UI can draw
-them without importing the hooks (Airflow 3.2+). Airflow 3.1 asks the hooks instead
-(``get_connection_form_widgets``, ``get_ui_field_behaviour``); they build their answer from this.
-
-The form saves a field left empty as ``null``, and the hooks read ``null`` as "use the default".
-So no field carries a ``default`` (it would be saved and pinned); the default is shown as the
-field's suggestion (``examples``, a drop-down on text fields) and in its description. Choice fields
-list only real choices: clearing one saves ``null``.
+Built from the vendor registry (:mod:`~airflow_provider_flipbook.vendors`): one integration, one
+hook and one connection type per vendor. The connection forms (``conn-fields``,
+``ui-field-behaviour``) come from :mod:`~airflow_provider_flipbook.connection_extras`, so the UI can
+draw them without importing the hooks (Airflow 3.2+).
 """
 
 from __future__ import annotations
@@ -16,63 +12,32 @@ from typing import Any
 
 from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook.assets import asset_uri_entries
+from airflow_provider_flipbook.vendors import PACKAGE, VENDORS
 
-PACKAGE = "airflow_provider_flipbook"
-
-
-def _connection(conn_type: str, hook: str, name: str, behaviour: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "connection-type": conn_type,
-        "hook-class-name": f"{PACKAGE}.hooks.{conn_type}.{hook}",
-        "hook-name": name,
-        "ui-field-behaviour": behaviour,
-        "conn-fields": connection_extras.form_fields(
-            conn_type
-        ),  # the extras, declared once in connection_extras.py
-    }
-
-
-def connection_type(conn_type: str) -> dict[str, Any]:
-    """One entry of ``connection-types``: what the hooks' form methods answer on Airflow 3.1."""
-    return next(c for c in get_provider_info()["connection-types"] if c["connection-type"] == conn_type)
+SECTIONS = ("operators", "sensors", "triggers")
 
 
 def get_provider_info() -> dict[str, Any]:
+    """What Airflow's ProvidersManager reads: integrations, modules, extra links, connection types."""
+    vendors = list(VENDORS.values())
+    names = ", ".join(v.name.split()[0] for v in vendors)
     return {
         "package-name": "airflow-provider-flipbook",
-        "name": "Flipbook publishing (FlippingBook, Flipsnack, iPaper, Papyrs)",
+        "name": f"Flipbook publishing ({names})",
         "description": "Publish PDFs as flipbooks and reports as intranet pages from Airflow, "
-        "with a local sandbox of all four APIs",
+        "with a local sandbox of their APIs",
         "integrations": [
-            {"integration-name": name, "external-doc-url": url, "tags": ["service"]}
-            for name, url in (
-                ("FlippingBook Online", "https://apidocs.flippingbook.com/"),
-                ("Flipsnack", "https://developers.flipsnack.com/"),
-                ("iPaper", "https://docs.ipaper.io/"),
-                ("Papyrs", "https://about.papyrs.com/@docs/API"),
-            )
+            {"integration-name": v.name, "external-doc-url": v.docs_url, "tags": ["service"]} for v in vendors
         ],
-        "hooks": [
-            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.hooks.flippingbook"]},
-            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.hooks.flipsnack"]},
-            {"integration-name": "iPaper", "python-modules": [f"{PACKAGE}.hooks.ipaper"]},
-            {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.hooks.papyrs"]},
-        ],
-        "operators": [
-            {
-                "integration-name": "FlippingBook Online",
-                "python-modules": [f"{PACKAGE}.operators.upload", f"{PACKAGE}.operators.flippingbook"],
-            },
-            {"integration-name": "Papyrs", "python-modules": [f"{PACKAGE}.operators.papyrs"]},
-        ],
-        "sensors": [
-            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.sensors.conversion"]},
-            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.sensors.flipsnack"]},
-        ],
-        "triggers": [
-            {"integration-name": "FlippingBook Online", "python-modules": [f"{PACKAGE}.triggers.conversion"]},
-            {"integration-name": "Flipsnack", "python-modules": [f"{PACKAGE}.triggers.flipsnack"]},
-        ],
+        "hooks": [{"integration-name": v.name, "python-modules": [v.hook_module]} for v in vendors],
+        **{
+            section: [
+                {"integration-name": v.name, "python-modules": list(v.modules[section])}
+                for v in vendors
+                if v.modules.get(section)
+            ]
+            for section in SECTIONS
+        },
         "plugins": [
             {
                 "name": "flipbook_webhooks",
@@ -82,69 +47,13 @@ def get_provider_info() -> dict[str, Any]:
         "asset-uris": asset_uri_entries(),
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
-            _connection(
-                "flippingbook",
-                "FlippingBookHook",
-                "FlippingBook Online",
-                {
-                    "hidden-fields": ["schema", "login", "port"],
-                    "relabeling": {"password": "API key", "host": "API base URL (optional)"},
-                    "placeholders": {
-                        "host": "https://api-tc.is.flippingbook.com",
-                        "password": "FlippingBook API key",
-                    },
-                },
-            ),
-            _connection(
-                "flipsnack",
-                "FlipsnackHook",
-                "Flipsnack",
-                {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {
-                        "login": "API key",
-                        "password": "API secret",
-                        "host": "API base URL (optional)",
-                    },
-                    "placeholders": {
-                        "host": "https://api.flipsnack.com",
-                        "login": "Flipsnack API key",
-                        "password": "Flipsnack API secret key",
-                        "upload_host": "https://upload.flipsnack.com",
-                    },
-                },
-            ),
-            _connection(
-                "ipaper",
-                "IPaperHook",
-                "iPaper",
-                {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {
-                        "login": "User e-mail or APIKey",
-                        "password": "Password or API key",
-                        "host": "API base URL (optional)",
-                    },
-                    "placeholders": {
-                        "host": "https://ipaper.api.ipapercms.dk",
-                        "login": "APIKey",
-                        "viewer_base_url": "https://<account>.ipapercms.dk",
-                    },
-                },
-            ),
-            _connection(
-                "papyrs",
-                "PapyrsHook",
-                "Papyrs",
-                {
-                    "hidden-fields": ["schema", "login", "port"],
-                    "relabeling": {"host": "Site URL", "password": "API token"},
-                    "placeholders": {
-                        "host": "https://<site>.papyrs.com",
-                        "password": "Papyrs API token",
-                        "subsite": "home",
-                    },
-                },
-            ),
+            {
+                "connection-type": v.conn_type,
+                "hook-class-name": v.hook,
+                "hook-name": v.name,
+                "ui-field-behaviour": connection_extras.ui_field_behaviour(v.conn_type),
+                "conn-fields": connection_extras.form_fields(v.conn_type),
+            }
+            for v in vendors
         ],
     }

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_flipbook import connection_extras
-from airflow_provider_flipbook.hooks import HOOKS, hook_class
+from airflow_provider_flipbook.hooks import hook_class
+from airflow_provider_flipbook.vendors import VENDORS
 
 
 def test_the_readme_table_is_the_declarations():
@@ -41,7 +42,7 @@ def test_unknown_extras_are_reported():
     assert connection_extras.unknown("flipsnack", {"upload_host": "x", "max_retry": 3}) == ["max_retry"]
 
 
-@pytest.mark.parametrize("conn_type", sorted(HOOKS))
+@pytest.mark.parametrize("conn_type", sorted(VENDORS))
 def test_every_setting_a_hook_reads_is_declared(conn_type):
     """The hooks read extras only through setting(), which refuses an undeclared name."""
     import inspect

@@ -6,6 +6,7 @@ import airflow
 import jsonschema
 
 from airflow_provider_flipbook.get_provider_info import get_provider_info
+from airflow_provider_flipbook.vendors import VENDORS
 
 
 def test_provider_info_validates_against_airflow_schema():
@@ -34,14 +35,9 @@ def test_airflow_discovers_the_four_connection_types():
         from airflow.providers_manager import ProvidersManager as Manager
 
     hooks = Manager().hooks
-    for conn_type, cls in (
-        ("flippingbook", "FlippingBookHook"),
-        ("flipsnack", "FlipsnackHook"),
-        ("ipaper", "IPaperHook"),
-        ("papyrs", "PapyrsHook"),
-    ):
+    for conn_type, vendor in VENDORS.items():
         assert hooks[conn_type] is not None, conn_type
-        assert hooks[conn_type].hook_class_name.endswith(cls)
+        assert hooks[conn_type].hook_class_name == vendor.hook
 
 
 def test_connection_forms_declare_fields_and_placeholders():
@@ -75,5 +71,5 @@ def test_airflow_cli_lists_the_provider_and_its_connection_types():
     hooks = subprocess.run(
         [str(airflow), "providers", "hooks"], capture_output=True, text=True, env=os.environ, check=True
     ).stdout
-    for conn_type in ("flippingbook", "flipsnack", "ipaper", "papyrs"):
-        assert f"airflow_provider_flipbook.hooks.{conn_type}." in hooks
+    for vendor in VENDORS.values():
+        assert vendor.hook in hooks

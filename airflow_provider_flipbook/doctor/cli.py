@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -39,7 +40,6 @@ from dataclasses import asdict
 from types import ModuleType
 from typing import Any
 
-from airflow_provider_flipbook.doctor import flippingbook, flipsnack, ipaper, papyrs
 from airflow_provider_flipbook.doctor.checks import (
     DIFFERS,
     ERROR,
@@ -50,13 +50,11 @@ from airflow_provider_flipbook.doctor.checks import (
     run_checks,
 )
 from airflow_provider_flipbook.doctor.recording import ResponseLog, write_recording
+from airflow_provider_flipbook.vendors import VENDORS
 
-# The check module of each connection type.
+# The check module of each connection type, as the vendor registry names it.
 VENDOR_CHECKS: dict[str, ModuleType] = {
-    "flippingbook": flippingbook,
-    "flipsnack": flipsnack,
-    "ipaper": ipaper,
-    "papyrs": papyrs,
+    conn_type: importlib.import_module(vendor.doctor) for conn_type, vendor in VENDORS.items()
 }
 # The assumption ids each vendor's checks report, in order; docs/vendor-conformance.md lists the same.
 CHECK_IDS: dict[str, tuple[str, ...]] = {
@@ -92,11 +90,11 @@ def diagnose(
     :param values: keep every value in the recording
     :return: the report, the connection's redaction, and its part of a recording (None if unknown)
     """
-    from airflow_provider_flipbook.hooks import HOOKS, hook_for
+    from airflow_provider_flipbook.hooks import hook_for
 
     report = Report(conn_id)
     try:
-        hook = hook_for(conn_id, vendors=tuple(HOOKS))
+        hook = hook_for(conn_id, vendors=tuple(VENDORS))
         report.vendor, report.base_url = hook.conn_type, hook.base_url
         hook.__dict__["extras"] = {**hook.extras, **fail_fast(timeout)}
         upload = getattr(hook, "upload_url", None)

@@ -1,7 +1,8 @@
-"""Hooks, one per vendor, all on the shared transport in :mod:`.base`.
+"""Hooks, one per vendor, all on the shared transport in :mod:`.base`; chosen by connection type.
 
-Modules are imported lazily: DAG files that only import operators never pay for lxml, pypdf or
-requests-toolbelt.
+Which hook serves which connection type is declared in the vendor registry
+(:mod:`~airflow_provider_flipbook.vendors`). Modules are imported lazily: DAG files that only import
+operators never pay for lxml, pypdf or requests-toolbelt.
 """
 
 from __future__ import annotations
@@ -9,32 +10,34 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, cast
 
+from airflow_provider_flipbook.vendors import publishing_types, vendor
+
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
     from airflow_provider_flipbook.hooks.publishing import PublishingHook
 
-HOOKS = {
-    "flippingbook": "airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook",
-    "flipsnack": "airflow_provider_flipbook.hooks.flipsnack.FlipsnackHook",
-    "ipaper": "airflow_provider_flipbook.hooks.ipaper.IPaperHook",
-    "papyrs": "airflow_provider_flipbook.hooks.papyrs.PapyrsHook",
-}
-PUBLISHING_VENDORS = ("flippingbook", "flipsnack", "ipaper")
 
+def hook_class(conn_type: str) -> type[FlipbookBaseHook]:
+    """The hook class of a connection type (imports its module).
 
-def hook_class(conn_type: str) -> Any:
-    if conn_type not in HOOKS:
-        raise ValueError(f"connection type {conn_type!r} is not one of {sorted(HOOKS)}")
-    module, _, name = HOOKS[conn_type].rpartition(".")
+    :param conn_type: an Airflow connection type of this provider
+    """
+    module, _, name = vendor(conn_type).hook.rpartition(".")
     return getattr(importlib.import_module(module), name)
 
 
 def hook_for(
-    conn_id: str, *, vendors: tuple[str, ...] = PUBLISHING_VENDORS, connection: Any = None
+    conn_id: str, *, vendors: tuple[str, ...] | None = None, connection: Any = None
 ) -> FlipbookBaseHook:
-    """The vendor hook for a connection id, chosen by the connection's type."""
+    """The vendor hook for a connection id, chosen by the connection's type.
+
+    :param conn_id: the Airflow connection id
+    :param vendors: the connection types the caller can work with; default: the publishing ones
+    :param connection: the connection, when the caller has fetched it already
+    """
     from airflow_provider_flipbook._compat import AirflowException, BaseHook
 
+    vendors = publishing_types() if vendors is None else vendors
     connection = connection or BaseHook.get_connection(conn_id)
     if connection.conn_type not in vendors:
         raise AirflowException(
@@ -44,5 +47,9 @@ def hook_for(
 
 
 def publishing_hook(conn_id: str, *, connection: Any = None) -> PublishingHook:
-    """The FlippingBook, iPaper or Flipsnack hook for a connection id, as the publishing protocol."""
-    return cast("PublishingHook", hook_for(conn_id, vendors=PUBLISHING_VENDORS, connection=connection))
+    """The hook of a publishing vendor (FlippingBook, iPaper, Flipsnack...) as the publishing protocol.
+
+    :param conn_id: the Airflow connection id
+    :param connection: the connection, when the caller has fetched it already
+    """
+    return cast("PublishingHook", hook_for(conn_id, vendors=publishing_types(), connection=connection))

@@ -9,33 +9,24 @@ the exponential backoff, capped by ``max_retry_after``; a rate-limit answer with
 pacing interval of the vendor's limit. Every request is paced first, so a
 well-behaved client rarely sees a 429 at all.
 
-Connection extras understood by every hook (all optional):
-
-``timeout`` (s, default 60), ``max_retries`` (default 5), ``retry_min_wait`` (s, default 1),
-``retry_max_wait`` (s, default 60), ``max_retry_after`` (s, default 300), ``pacing`` (default true),
-``rate_limit`` (``"calls/seconds"``, replaces the vendor's documented limit, e.g. when the vendor
-raised yours), ``pacing_speed`` (divides every pacing period; the sandbox sets it to its ``--speed``),
-``pacing_scope`` (``host``, the default: every process on the machine shares one pacer per
-credential through a locked file; ``process``: each process paces alone; ``redis``: every host shares
-it through the Redis server of the Airflow connection named by ``pacing_redis_conn_id``, default
-``redis_default``, falling back to ``host`` while Redis cannot be reached; needs the ``redis`` extra).
+The connection extras every hook understands (timeouts, retries, pacing) are declared in
+:data:`airflow_provider_flipbook.connection_extras.TRANSPORT`. A creating call is resent only when it
+provably never reached the vendor; :mod:`.exactly_once` holds that rule and ``create_once``.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 import tenacity
-import urllib3
 
 from airflow_provider_flipbook import __version__, connection_extras
 from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
@@ -46,6 +37,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks.exactly_once import CreatesOnce, never_sent, safe_to_resend
 from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
 from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit
 from airflow_provider_flipbook.utils.urls import origin
@@ -54,7 +46,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Connection
 
 T = TypeVar("T")
-K = TypeVar("K")
 USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
 MAX_ERROR_TEXT = 300
 
@@ -75,48 +66,7 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-def _key(identity: Any) -> str:
-    """An identity as text, the same before and after a trip through the state store's JSON."""
-    return json.dumps(identity, default=str)
-
-
-def _journal_entry(operation: str, describe: str) -> str:
-    return f"flipbook_create_{hashlib.sha256(f'{operation} {describe}'.encode()).hexdigest()[:16]}"
-
-
-def never_sent(error: requests.RequestException) -> bool:
-    """Whether the request provably never left: no connection (refused, unresolvable, connect timeout)."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason: Any = error.args[0] if error.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)  # NameResolutionError is one too
-
-
-def safe_to_resend(error: VendorApiError) -> bool:
-    """A creating call may be resent blindly only if the vendor provably did nothing: the request never
-    left, or the vendor refused it for its rate (429, its own rate-limit code, 503 with Retry-After)."""
-    if isinstance(error, RateLimitError) or getattr(error, "unsent", False):
-        return True
-    return error.status == 503 and error.retry_after is not None
-
-
-def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
-    """A vendor's own 500 answer (not a gateway's): the same one twice will not heal by retrying."""
-    if error.status != 500 or "HTML page" in error.message:
-        return None
-    return (error.status, error.code, error.message)
-
-
-class Journal(Protocol):
-    """What :meth:`FlipbookBaseHook.create_once` needs of the task state store."""
-
-    def get(self, key: str) -> Any: ...
-
-    def set(self, key: str, value: Any) -> Any: ...
-
-
-class FlipbookBaseHook(BaseHook):
+class FlipbookBaseHook(CreatesOnce, BaseHook):
     """Base of the four vendor hooks. Constructing one touches neither the network nor the database."""
 
     vendor: ClassVar[str] = ""
@@ -150,7 +100,6 @@ class FlipbookBaseHook(BaseHook):
         )
         setattr(self, self.conn_name_attr, self.conn_id)
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
-        self.journal: Journal | None = None  # where create_once writes down what it is about to create
         if connection is not None:
             self.__dict__["connection"] = connection
 
@@ -385,96 +334,6 @@ class FlipbookBaseHook(BaseHook):
         )
         return retrying(guarded)
 
-    def create_once(
-        self,
-        operation: str,
-        create: Callable[[], T],
-        *,
-        lookup: Callable[[], Iterable[K]],
-        identity: Callable[[K], Any],
-        adopt: Callable[[list[K]], T],
-        describe: str,
-        several: bool = False,
-        before: Iterable[Any] | None = None,
-    ) -> T:
-        """Run a creating call so that it takes effect once, also when its answer is lost.
-
-        ``lookup`` lists what the vendor holds under the call's natural key (a name, a title, a
-        URL, the widgets of a page); what it lists before the call is not ours. After an answer is
-        lost, the new objects are adopted; none means nothing was created, so the call is sent
-        again. One call makes one object unless ``several``: two new ones then cannot be told apart
-        from a colleague's, and the task fails naming them rather than guessing. ``before``: the
-        identities the caller already knows exist, which saves the first lookup.
-
-        With a ``journal`` (the task state store), what existed before is written down before the
-        call is sent, so a retry of a task that died waiting for the answer looks before it sends.
-        """
-        entry = _journal_entry(operation, describe)
-        earlier = self.journaled(operation, describe)
-        sent = earlier is not None  # an earlier try may have sent it: look before sending
-        if earlier is not None:
-            known = set(earlier)
-        else:
-            known = (
-                {_key(value) for value in before}
-                if before is not None
-                else {_key(identity(x)) for x in lookup()}
-            )
-            if self.journal is not None:
-                self.journal.set(entry, {"known": sorted(known)})
-        attempts, last = self.max_retries + 1, None
-        for number in range(1, attempts + 1):
-            new = [item for item in lookup() if _key(identity(item)) not in known] if sent else []
-            if len(new) > 1 and not several:
-                found = sorted(str(identity(item)) for item in new)
-                raise self.error(
-                    operation,
-                    f"the answer was lost and {len(new)} new objects match {describe}: "
-                    f"{found}; check which one is ours",
-                )
-            if new:
-                self.log.warning(
-                    "%s may have been done by an earlier attempt: found it at the vendor (%s: %s); "
-                    "adopting it",
-                    operation,
-                    describe,
-                    [identity(item) for item in new],
-                )
-                result = adopt(new)
-                break
-            try:
-                result = create()
-                break
-            except OutcomeUnknownError as error:
-                sent = True
-                fingerprint = repeatable_failure(error)
-                if fingerprint is not None and fingerprint == last:
-                    raise self.error(
-                        operation,
-                        f"{error.message} (the same answer again; nothing was created)",
-                        status=error.status,
-                        code=error.code,
-                    ) from None
-                if number == attempts:
-                    raise
-                last = fingerprint
-                self.log.warning(
-                    "%s; looking for it at the vendor (%s) before sending it again, %s of %s",
-                    error,
-                    describe,
-                    number,
-                    self.max_retries,
-                )
-                self._sleep(self._backoff(number))
-        if self.journal is not None:
-            self.journal.set(entry, {})
-        return result
-
-    def journaled(self, operation: str, describe: str) -> list[str] | None:
-        """What an earlier try of this task wrote down before sending this call (keys); None if nothing."""
-        entry = self.journal.get(_journal_entry(operation, describe)) if self.journal is not None else None
-        return list(entry["known"]) if entry else None
-
     def _backoff(self, attempt: int) -> float:
         first = self.setting("retry_min_wait")
         return min(first * 2 ** (attempt - 1), self.setting("retry_max_wait"))
@@ -533,52 +392,6 @@ class FlipbookBaseHook(BaseHook):
                     self.vendor, operation, f"download truncated at {size} of {expected} bytes"
                 )
             return size
-
-    # -- Airflow UI ---------------------------------------------------------------------------
-
-    @classmethod
-    def _form_widgets(cls) -> dict[str, Any]:
-        """The ``conn-fields`` of the provider info as wtforms fields: what Airflow 3.1 draws the
-        connection form from (3.2+ reads ``conn-fields`` and never calls the hook for it)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import IntegerField, StringField
-        from wtforms.validators import Optional, any_of
-
-        from airflow_provider_flipbook.get_provider_info import connection_type
-
-        widgets: dict[str, Any] = {}
-        for name, field in connection_type(cls.conn_type)["conn-fields"].items():
-            schema = field["schema"]
-            validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
-            kind = (
-                IntegerField if "integer" in schema["type"] else StringField
-            )  # numbers: text, parsed by the hook
-            widgets[name] = kind(
-                lazy_gettext(field["label"]),
-                widget=BS3TextFieldWidget(),
-                validators=validators,
-                description=field["description"],
-            )
-        return widgets
-
-    @classmethod
-    def _field_behaviour(cls) -> dict[str, Any]:
-        """``ui-field-behaviour`` for Airflow 3.1, with the extras' suggestions as placeholders."""
-        from airflow_provider_flipbook.get_provider_info import connection_type
-
-        info = connection_type(cls.conn_type)
-        behaviour = info["ui-field-behaviour"]
-        examples = {
-            name: str(field["schema"]["examples"][0])
-            for name, field in info["conn-fields"].items()
-            if field["schema"].get("examples")
-        }
-        return {
-            "hidden_fields": list(behaviour["hidden-fields"]),
-            "relabeling": dict(behaviour["relabeling"]),
-            "placeholders": {**examples, **behaviour["placeholders"]},
-        }
 
     def _probe(self) -> str:
         """One cheap call with no side effect; returns a description of the account."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
+from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import (
     InvalidInputError,
@@ -139,11 +140,11 @@ class FlippingBookHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        return cls._form_widgets()
+        return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        return cls._field_behaviour()
+        return connection_extras.field_behaviour(cls.conn_type)
 
     def _auth(self) -> requests.auth.AuthBase:
         return _Bearer(self._require(self.connection.password, "password", "FlippingBook API key"))

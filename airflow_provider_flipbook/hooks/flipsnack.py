@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
+from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook._compat import AirflowException, mask_secret
 from airflow_provider_flipbook.exceptions import (
     InvalidInputError,
@@ -139,11 +140,11 @@ class FlipsnackHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        return cls._form_widgets()
+        return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        return cls._field_behaviour()
+        return connection_extras.field_behaviour(cls.conn_type)
 
     def secrets(self) -> list[str]:
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]

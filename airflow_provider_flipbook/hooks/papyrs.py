@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 import requests
 from requests_toolbelt import MultipartEncoder
 
+from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundError
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -65,11 +66,11 @@ class PapyrsHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        return cls._form_widgets()
+        return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        return cls._field_behaviour()
+        return connection_extras.field_behaviour(cls.conn_type)
 
     def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
         super().__init__(conn_id, **kwargs)

@@ -17,7 +17,7 @@ from typing_extensions import NotRequired
 from airflow_provider_flipbook.utils.pdf import PdfLimits
 
 if TYPE_CHECKING:
-    from airflow_provider_flipbook.hooks.base import Journal
+    from airflow_provider_flipbook.hooks.exactly_once import Journal
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 

@@ -21,7 +21,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook._compat import aget_connection
-from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS, hook_for
+from airflow_provider_flipbook.hooks import hook_for
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
@@ -67,7 +67,7 @@ class StatusPollingTrigger(BaseTrigger):
     Events: ``{"status": "success"|"failed"|"timeout"|"error", "message": ..., "result": {...}}``.
     """
 
-    vendors: tuple[str, ...] = PUBLISHING_VENDORS
+    vendors: tuple[str, ...] | None = None  # the connection types it serves; None: the publishing ones
 
     def __init__(
         self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True, **target: Any

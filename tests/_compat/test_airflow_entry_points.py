@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_flipbook.hooks import HOOKS, hook_class
+from airflow_provider_flipbook.hooks import hook_class
+from airflow_provider_flipbook.vendors import VENDORS
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
-TYPES = tuple(HOOKS)
+TYPES = tuple(VENDORS)
 # Exactly what the connection form saves for the extra fields left empty (3.3: `null`; text fields
 # cleared by hand: `""`); the sandbox's own URLs are kept where the form would hold them.
 FORM_NULLS = {

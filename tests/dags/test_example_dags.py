@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_flipbook.vendors import VENDORS
+
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-POOLS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
+POOLS = tuple(VENDORS)  # the example DAGs use one pool per vendor
 
 
 @pytest.fixture(scope="module")

@@ -231,6 +231,6 @@ def test_python_dash_m_runs_the_doctor_and_an_unknown_connection_exits_1():
 
 
 def test_vendors_are_the_provider_connection_types():
-    from airflow_provider_flipbook.hooks import HOOKS
+    from airflow_provider_flipbook import vendors
 
-    assert set(VENDORS) == set(HOOKS)
+    assert set(VENDORS) == set(vendors.VENDORS)

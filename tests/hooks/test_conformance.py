@@ -17,24 +17,16 @@ import re
 from pathlib import Path
 
 from airflow_provider_flipbook.doctor import CHECK_IDS
+from airflow_provider_flipbook.hooks import hook_class
 from airflow_provider_flipbook.hooks.papyrs import WIDGET_KINDS
+from airflow_provider_flipbook.vendors import VENDORS
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "airflow_provider_flipbook" / "hooks"
 TABLE = ROOT / "docs" / "vendor-conformance.md"
-SECTIONS = {
-    "base.py": "All vendors",
-    "flippingbook.py": "FlippingBook",
-    "flipsnack.py": "Flipsnack",
-    "ipaper.py": "iPaper",
-    "papyrs.py": "Papyrs",
-}
-VENDOR_OF_SECTION = {
-    "FlippingBook": "flippingbook",
-    "Flipsnack": "flipsnack",
-    "iPaper": "ipaper",
-    "Papyrs": "papyrs",
-}
+# The table has one section per hook module, titled with the hook's vendor name.
+VENDOR_OF_SECTION = {hook_class(conn_type).vendor: conn_type for conn_type in VENDORS}
+SECTIONS = {"base.py": "All vendors", **{f"{t}.py": section for section, t in VENDOR_OF_SECTION.items()}}
 OPERATION_PARAMS = {"operation", "action", "method"}
 HTTP_VERBS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 EXPANSIONS = {"kind": WIDGET_KINDS}  # f"{kind}.create": the widget kinds the hook accepts

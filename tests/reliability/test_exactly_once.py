@@ -9,6 +9,7 @@ from airflow_provider_flipbook.operators import (
     PapyrsMarkdownPageOperator,
     UploadPdfOperator,
 )
+from airflow_provider_flipbook.vendors import publishing_types
 from tests.conftest import needs_task_state_store
 
 LOST_AS = ("502", "504", "cut", "timeout")
@@ -156,7 +157,7 @@ def test_a_repeated_vendor_500_on_a_create_fails_fast_with_its_message(
     assert len(sent) == 2, "sent once, looked, sent once more, then stopped"
 
 
-@pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack", "ipaper"])
+@pytest.mark.parametrize("vendor", publishing_types())
 def test_connection_refused_is_resent_without_a_lookup(sandbox, vendor, samples, monkeypatch):
     """A request that never left (nothing listens) is the one case a create may be sent again blindly."""
     import json

@@ -14,6 +14,7 @@ from airflow_provider_flipbook.operators import (
 )
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+from airflow_provider_flipbook.vendors import publishing_types
 from tests.conftest import needs_task_state_store
 
 TRANSIENT = {
@@ -179,8 +180,7 @@ def test_task_dies_after_create_then_retries(sandbox, samples, context, fast, ve
 
 @pytest.mark.parametrize(
     "vendor, body",
-    [(v, b) for v in ("flippingbook", "flipsnack", "ipaper") for b in ("truncated", "html", "empty")]
-    + [("ipaper", "nocode")],
+    [(v, b) for v in publishing_types() for b in ("truncated", "html", "empty")] + [("ipaper", "nocode")],
 )
 def test_malformed_answers_give_one_clear_error_event_from_the_trigger(
     sandbox, samples, context, fast, vendor, body

@@ -17,6 +17,7 @@ from airflow_provider_flipbook.operators import (
     UploadPdfOperator,
 )
 from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.vendors import VENDORS
 
 
 def secrets_of(sandbox) -> list[str]:
@@ -115,7 +116,7 @@ def test_rendered_template_fields_hold_no_credential(sandbox, samples):
         assert secret not in rendered
 
 
-@pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack", "ipaper", "papyrs"])
+@pytest.mark.parametrize("vendor", sorted(VENDORS))
 def test_exception_texts_hold_no_credential(sandbox, vendor, monkeypatch):
     conn = dict(sandbox.connections()[vendor])
     conn.update(

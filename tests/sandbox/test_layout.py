@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 import airflow_provider_flipbook.sandbox as sandbox_package
+from airflow_provider_flipbook import vendors as registry
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes
 from airflow_provider_flipbook.sandbox.flippingbook.answers import FlippingBookError
@@ -13,7 +14,7 @@ from airflow_provider_flipbook.sandbox.ipaper.wire import AsmxFault, ResultCode
 from airflow_provider_flipbook.sandbox.papyrs.state import PapyrsError
 
 ROOT = Path(sandbox_package.__file__).parent
-VENDORS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
+VENDORS = tuple(registry.VENDORS)  # the sandbox emulates every vendor the provider has
 
 
 @pytest.mark.parametrize("path", sorted(ROOT.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
