@@ -44,7 +44,16 @@ demo: install  ## the three example DAGs end to end on SQLite and the sandbox
 test: install  ## the whole suite (unit, sandbox contract, operators, DAGs, reliability)
 	$(VENV)/bin/pytest
 
-e2e: install  ## the example DAGs under a real `airflow standalone`
+# Debian's Chromium for the browser check (never a browser Playwright downloads): installed here when
+# missing (CI runs as root with no stdin; elsewhere apt-get needs root or sudo).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+e2e: install $(CHROMIUM)  ## the example DAGs under a real `airflow standalone`, and the browser check
+	$(UV) sync --locked --extra test --extra browser --python $(PYTHON)
 	$(VENV)/bin/pytest -m e2e tests/e2e
 
 # `make e2e-celery BATCH=10`: a smaller batch DAG (default 40 uploads and 40 Papyrs pages).

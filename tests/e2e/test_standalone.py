@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAGS = ("flipbook_publish", "catalog_nightly_refresh", "report_to_intranet")
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 CREDENTIALS = {
     "--flippingbook-key": "fbk-E2E-distinctive-7f3a91",
     "--flipsnack-key": "FSK-E2E-DISTINCT-55AA",
@@ -59,6 +60,17 @@ def deployment(tmp_path_factory):
         "FLIPBOOK_ARCHIVE": str(home / "archive"),
         "FLIPBOOK_REPORTS": str(home / "reports"),
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        # The example DAGs, and the browser check's DAG in a bundle of its own (tests/e2e/dags).
+        "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
+            [
+                {"name": "dags-folder", "classpath": LOCAL_BUNDLE, "kwargs": {}},
+                {
+                    "name": "e2e-browser",
+                    "classpath": LOCAL_BUNDLE,
+                    "kwargs": {"path": str(ROOT / "tests/e2e/dags")},
+                },
+            ]
+        ),
     }
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = (
         f"http://localhost:{env['AIRFLOW__API__PORT']}/execution/"
@@ -212,3 +224,19 @@ def test_example_dags_under_airflow_standalone(deployment):
         assert secret not in text, f"a credential leaked into the task logs: {secret[:6]}..."
     requests_log = requests.get(f"{deployment['sandbox']}/_sandbox/requests", timeout=10).json()
     assert not [r for r in requests_log if r["credential_in_url"]]
+
+
+def test_first_contact_in_a_real_browser(deployment):
+    """tests/e2e/browser.py: connections made in the Add form with empty extras, a DAG using them, and
+    each task's log, XCom and extra link opened in Debian's Chromium. Screenshots in .e2e/browser/."""
+    from airflow_provider_flipbook.get_provider_info import get_provider_info
+    from tests.e2e.browser import CHROMIUM, UICheck
+
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: `make e2e` installs Debian's chromium with apt-get"
+    )
+    hook_names = {c["connection-type"]: c["hook-name"] for c in get_provider_info()["connection-types"]}
+    check = UICheck(deployment, ROOT / ".e2e" / "browser", hook_names)
+    report = check.run(lambda dag_id, conf: trigger_and_wait(deployment, dag_id, conf))
+    print(f"browser check: {report.seconds} s, {len(report.screenshots)} screenshots in {check.out}")
+    assert not report.problems, report.problems
