@@ -84,6 +84,7 @@ class SandboxHandle:
     def forget_replay(self) -> None:
         """Back to the documents' defaults: the replayed options are dropped and every option reset."""
         self.state_store.replayed.clear()
+        self.state_store.replayed_answers.clear()
         self.state_store.reset()
 
     def env(self) -> dict[str, str]:

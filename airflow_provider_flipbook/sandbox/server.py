@@ -36,7 +36,7 @@ import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 
 from airflow_provider_flipbook.sandbox.core.faults import FaultMiddleware
-from airflow_provider_flipbook.sandbox.core.replay import check_recording, replay
+from airflow_provider_flipbook.sandbox.core.replay import RecordedShapes, check_recording, replay
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flippingbook.routes import FlippingBookEmulator
 from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
@@ -168,7 +168,7 @@ def create_app(state: SandboxState) -> Any:
     root.mount("/flipsnack-upload", upload)
     for name, emulator in emulators.items():
         root.mount(f"/{name}", emulator.app)
-    return FaultMiddleware(root, state)
+    return FaultMiddleware(RecordedShapes(root, state), state)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

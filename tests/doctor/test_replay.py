@@ -194,3 +194,70 @@ def test_the_pytest_fixture_replays_a_recording_for_the_session(sandbox, capsys,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_reads_lose_what_the_account_never_sent_and_writes_are_untouched(sandbox, capsys, tmp_path):
+    hook = FlippingBookHook()
+    first = hook.create_publication(name="first")
+    path = tmp_path / "account.json"
+    run(capsys, "--conn-id", "flippingbook_default", "--conn-id", "ipaper_default", "--record", str(path))
+    recording = json.loads(path.read_text())
+    # An account whose publications carry no canonicalLink, and whose papers no url attribute.
+    for answer in recording["vendors"]["flippingbook"]["answers"]:
+        if answer["path"] == "/api/v1/fbonline/publication/{id}":
+            del answer["shape"]["properties"]["publication"]["properties"]["canonicalLink"]
+    for answer in recording["vendors"]["ipaper"]["answers"]:
+        if answer["path"] == "/V2/Paper.asmx/GetAllPapers":
+            del answer["shape"]["children"]["data"]["children"]["category"]["attributes"]["url"]
+    path.write_text(json.dumps(recording))
+    before = hook.get_publication(first["id"])
+    sandbox.replay(path)
+
+    after = hook.get_publication(first["id"])
+    assert "canonicalLink" in before and set(after) == set(before) - {"canonicalLink"}
+    assert hook.publication_summary(first["id"])["url"] == after.get("url")  # the fallback, exercised
+    second = hook.create_publication(name="second")  # a write: as the emulator answers it
+    assert {"id", "url"} <= set(second)
+    code, output = run(capsys, "--conn-id", "ipaper_default", "--json")
+    assert results(output)["ipaper.tree"] == {
+        "id": "ipaper.tree",
+        "status": "differs",
+        "seen": "elements ['category']; attributes ['id', 'name']",
+    }
+    sandbox.forget_replay()
+    assert "canonicalLink" in hook.get_publication(hook.create_publication(name="third")["id"])
+
+
+def test_pruning_keeps_values_and_drops_only_unrecorded_keys():
+    from lxml import etree
+
+    from airflow_provider_flipbook.sandbox.core.replay import prune_json, prune_xml
+
+    shape = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer"},
+            "list": {"type": "array", "items": {"type": "object", "properties": {"x": {}}}},
+            "empty": {"type": "array", "seen": 0},
+        },
+    }
+    value = {"a": 1, "b": 2, "list": [{"x": 1, "y": 2}], "empty": [{"z": 1}]}
+    assert prune_json(value, shape) == {"a": 1, "list": [{"x": 1}], "empty": [{"z": 1}]}
+    root = etree.fromstring(b'<result><data><paper id="1" url="/a/" name="n"/></data></result>')
+    prune_xml(
+        root,
+        {
+            "tag": "result",
+            "attributes": {},
+            "children": {
+                "data": {
+                    "tag": "data",
+                    "attributes": {},
+                    "children": {
+                        "paper": {"tag": "paper", "attributes": {"id": {}, "name": {}}, "children": {}}
+                    },
+                }
+            },
+        },
+    )
+    assert etree.tostring(root) == b'<result><data><paper id="1" name="n"/></data></result>'

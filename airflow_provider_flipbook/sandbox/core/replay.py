@@ -10,7 +10,9 @@ Each vendor package reads its part in its own ``replay.py`` (``options_from(part
 notes)``): which of its documented-silent variants the account plays, from the recorded shapes (a
 source's progress key, the item list's key, a job GUID in ProcessPDF's answer...) and from the few
 behaviours the doctor observed (a rerun's page ids). Those options are set, and kept across
-``/_sandbox/reset``; the notes say what the recording showed that the sandbox cannot play.
+``/_sandbox/reset``; the notes say what the recording showed that the sandbox cannot play. And
+:class:`RecordedShapes` takes from the answers to the recorded requests the keys (JSON) and attributes
+(XML) the account never sent.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
+READ_METHOD = re.compile(r"/(Get|Search)\w*$")  # form-posted reads, named so by their vendor (iPaper)
 FORMAT = "flipbook-doctor-recording"
 VERSIONS = {1}
 
@@ -73,6 +76,7 @@ def replay(state: SandboxState, recording: dict[str, Any]) -> list[str]:
         options, said = importlib.import_module(f"{package}.replay").options_from(part)
         state.set_options(name, options)
         state.replayed[name] = dict(options)
+        state.replayed_answers[name] = keep_recorded(part)
         notes += [f"{name}: {note}" for note in said]
     return notes
 
@@ -119,3 +123,125 @@ def child(shape: dict[str, Any] | None, *tags: str) -> dict[str, Any] | None:
             return None
         shape = (shape.get("children") or {}).get(tag)
     return shape
+
+
+def keep_recorded(part: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str, int, dict[str, Any]]]:
+    """The recorded answers as ``(method, path pattern, action, status, shape)``, for :class:`RecordedShapes`.
+
+    :param part: one vendor's part of a recording
+    """
+    kept = []
+    for answer in part.get("answers", []):
+        if not isinstance(answer.get("shape"), dict) or not isinstance(answer.get("path"), str):
+            continue
+        if not (answer.get("method") == "GET" or READ_METHOD.search(answer["path"])):
+            continue  # a write's answer depends on what was sent: one sample does not show its shape
+        pattern = re.escape(answer["path"]).replace(r"\{id\}", "[^/]+").replace(r"\{subsite\}", "[^/]+")
+        kept.append(
+            (
+                str(answer.get("method")),
+                re.compile(pattern),
+                answer.get("action", ""),
+                answer.get("status"),
+                answer["shape"],
+            )
+        )
+    return kept
+
+
+def prune_json(value: Any, shape: dict[str, Any] | None) -> Any:
+    """``value`` without the object keys the recorded ``shape`` never showed (values are kept as they are)."""
+    if shape is None:
+        return value
+    if isinstance(value, dict) and "properties" in shape:
+        properties = shape["properties"]
+        return {k: prune_json(v, properties[k]) for k, v in value.items() if k in properties}
+    if isinstance(value, list) and shape.get("items") is not None:
+        return [prune_json(v, shape["items"]) for v in value]
+    return value
+
+
+def prune_xml(element: Any, shape: dict[str, Any] | None) -> None:
+    """Drop, in place, the attributes the recorded element ``shape`` never showed, down the tree."""
+    if shape is None or shape.get("tag") != element.tag:
+        return
+    recorded = shape.get("attributes") or {}
+    for name in [n for n in element.attrib if n not in recorded]:
+        del element.attrib[name]
+    for child_element in element:
+        if isinstance(child_element.tag, str):
+            prune_xml(child_element, (shape.get("children") or {}).get(child_element.tag))
+
+
+class RecordedShapes:
+    """ASGI middleware: while a recording is replayed, an answer to a read the recording holds loses
+    the keys (JSON) and attributes (XML) the account never sent there, so the hooks meet the account's
+    own shapes. Writes, and reads the recording does not hold, pass through untouched.
+
+    :param app: the sandbox's app
+    :param state: its state (:attr:`~..state.SandboxState.replayed_answers`)
+    """
+
+    def __init__(self, app: Any, state: SandboxState) -> None:
+        self.app, self.shared = app, state
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        recorded = self._recorded(scope) if scope["type"] == "http" else []
+        if not recorded:
+            return await self.app(scope, receive, send)
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def buffered(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+                return
+            if message["type"] != "http.response.body":
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = self._pruned(started, b"".join(chunks), recorded)
+            headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"content-length"]
+            await send({**started, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered)
+
+    def _recorded(self, scope: dict) -> list[tuple[int, dict[str, Any]]]:
+        prefix = scope["path"].split("/")[1]
+        vendor = "flipsnack" if prefix == "flipsnack-upload" else prefix
+        answers_kept = self.shared.replayed_answers.get(vendor)
+        if not answers_kept:
+            return []
+        path = scope["path"][len(prefix) + 1 :]
+        query = dict(
+            pair.split("=", 1)
+            for pair in scope.get("query_string", b"").decode("latin-1").split("&")
+            if "=" in pair
+        )
+        action = query.get("action", "")
+        return [
+            (status, shape)
+            for method, pattern, recorded_action, status, shape in answers_kept
+            if method == scope["method"] and recorded_action == action and pattern.fullmatch(path)
+        ]
+
+    @staticmethod
+    def _pruned(started: dict, body: bytes, recorded: list[tuple[int, dict[str, Any]]]) -> bytes:
+        shape = next((s for status, s in recorded if status == started.get("status")), None)
+        content_type = dict(started.get("headers", [])).get(b"content-type", b"").decode("latin-1")
+        if shape is None or not body:
+            return body
+        try:
+            if "json" in content_type:
+                return json.dumps(prune_json(json.loads(body), shape)).encode()
+            if "xml" in content_type:
+                from lxml import etree
+
+                root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+                prune_xml(root, shape)
+                return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+        except (ValueError, SyntaxError):
+            return body  # not ours to judge: the answer goes as the emulator made it
+        return body

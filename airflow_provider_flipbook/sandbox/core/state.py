@@ -119,6 +119,7 @@ class SandboxState:
         self.vendors: dict[str, VendorEmulator] = {}
         self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
         self.replayed: dict[str, dict[str, Any]] = {}  # options from a replayed recording, kept across resets
+        self.replayed_answers: dict[str, list[Any]] = {}  # its recorded answers (core.replay.RecordedShapes)
 
     # -- time ---------------------------------------------------------------------------------
 
