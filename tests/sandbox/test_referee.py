@@ -8,7 +8,10 @@ import pytest
 
 import airflow_provider_flipbook.sandbox as sandbox_package
 
-JUDGED = tuple(f"airflow_provider_flipbook.{name}" for name in ("hooks", "operators", "sensors", "triggers"))
+# The doctor too: the sandbox reads the doctor's recordings with its own code (sandbox/core/replay.py).
+JUDGED = tuple(
+    f"airflow_provider_flipbook.{name}" for name in ("hooks", "operators", "sensors", "triggers", "doctor")
+)
 # The operators' PDF check (pages, encryption, XFA): the sandbox counts pages with its own reader.
 JUDGED_NAMES = {
     f"airflow_provider_flipbook.utils.pdf.{name}" for name in ("inspect_pdf", "PdfFacts", "has_xfa")
