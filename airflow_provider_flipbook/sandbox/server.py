@@ -9,7 +9,8 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
   ``delay`` s; nothing is processed if the client gave up), ``drop`` (connection cut mid-answer),
   ``malformed`` (``body``: truncated, html, empty; iPaper also nocode, xxe, lol), ``lost_answer``
   (the vendor does the work, then the client gets ``lost_as``: a 502 or 504 page, a cut
-  connection, or no answer until it gives up)
+  connection, or no answer until it gives up), ``echo`` (a ``status`` answer in plain text that
+  repeats the credentials the request carried, as a careless vendor might: redaction must hide them)
 * ``GET/DELETE /_sandbox/faults``      list or clear queued faults
 * ``GET  /_sandbox/state``             object counts per vendor
 * ``GET  /_sandbox/requests``          the request log (method, path, redacted query, status)

@@ -183,8 +183,11 @@ def test_flippingbook_typed_methods(sandbox):
     link = hook.create_tracked_link(
         "Reader", publication_uid=pid, notification_type="Email", on_view_trigger=True
     )
-    assert hook.disable_tracked_link(link["id"])["state"].startswith("WithoutNewData") or True
-    assert "Active" in hook.enable_tracked_link(link["id"])["state"]
+    # links.state: comma-separated flags (WithNewData, WithoutNewData, Active, Deleted, Expired)
+    assert hook.get_tracked_link(link["id"])["state"].split(", ") == ["Active", "WithoutNewData"]
+    assert hook.disable_tracked_link(link["id"])["state"].split(", ") == ["WithoutNewData"]
+    assert hook.get_tracked_link(link["id"])["state"].split(", ") == ["WithoutNewData"]
+    assert hook.enable_tracked_link(link["id"])["state"].split(", ") == ["WithoutNewData", "Active"]
     assert [x["id"] for x in hook.iter_tracked_links(publication_uid=pid)] == [link["id"]]
     hook.delete_tracked_link(link["id"])
     with pytest.raises(NotFoundError):

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout, TaskDeferred
+from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 from airflow_provider_flipbook.operators import (
     CreateTrackedLinkOperator,
     PapyrsMarkdownPageOperator,
@@ -103,10 +104,37 @@ def test_a_retry_resumes_instead_of_uploading_again(sandbox, samples, context):
     )
 
 
-def test_a_retry_after_a_failed_conversion_uploads_afresh(sandbox, samples, context):
-    context["task_state_store"].set("flipbook_upload", {"publication_id": "0" * 32, "version_id": None})
-    result = upload("flippingbook", samples["small"]).execute(context)
-    assert result["publication_id"] != "0" * 32
+@needs_task_state_store
+def test_a_retry_after_a_failed_conversion_uploads_afresh(sandbox, samples, context, monkeypatch):
+    """The first try's upload (saved with its conn_id, so it is a candidate to resume) failed at the
+    vendor: the retry publishes again instead of resuming it."""
+    import airflow_provider_flipbook.utils.files as files
+
+    check_pdf = files.check_pdf
+    monkeypatch.setattr(files, "check_pdf", lambda *a, **k: type("F", (), {"pages": 2, "size": 1})())
+    failed = upload("flippingbook", samples["encrypted"]).execute(context)  # the vendor fails it
+    saved = context["task_state_store"].get("flipbook_upload")
+    assert saved["conn_id"] == "flippingbook_default" and saved["publication_id"] == failed["publication_id"]
+    deadline, hook = time.monotonic() + 15, FlippingBookHook()
+    while (
+        state := hook.conversion_status(failed["publication_id"], failed["version_id"])["state"]
+    ) == "running":
+        assert time.monotonic() < deadline, "the sandbox never failed the conversion"
+        time.sleep(0.05)
+    assert state == "failed"
+    monkeypatch.setattr(files, "check_pdf", check_pdf)
+
+    result = upload("flippingbook", samples["small"], wait_for_conversion=True).execute(context)
+
+    assert result["publication_id"] != failed["publication_id"] and result["total_pages"] == 4
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_total_pages_is_the_vendors_count_not_ours(sandbox, samples, context, vendor):
+    """A vendor that counts pages its own way (a cover, an end page): the result reports its count."""
+    sandbox.state_store.set_options(vendor, {"extra_pages": 2})
+    result = upload(vendor, samples["small"], wait_for_conversion=True).execute(context)
+    assert result["total_pages"] == 4 + 2
 
 
 # -- PdfConversionSensor ---------------------------------------------------------------------------------

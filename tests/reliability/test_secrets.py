@@ -136,6 +136,25 @@ def test_exception_texts_hold_no_credential(sandbox, vendor, monkeypatch):
         assert "Wrong-Distinctive-Secret-42" not in text and "Wrong-Distinctive-Login-42" not in text
 
 
+@pytest.mark.parametrize("status", [400, 500])
+@pytest.mark.parametrize("vendor", sorted(VENDORS))
+def test_a_vendor_that_echoes_the_credentials_in_an_error_leaks_nothing(sandbox, vendor, status, caplog):
+    """The vendor repeats what it received in its error text: the hook's error and logs hide it."""
+    from airflow_provider_flipbook.hooks import hook_class
+
+    caplog.set_level(logging.DEBUG)
+    conn = dict(sandbox.connections()[vendor])
+    conn["extra"] = json.dumps({**conn["extra"], "max_retries": 1, "retry_min_wait": 0.01})
+    hook = hook_class(vendor)(connection=Connection(conn_id="echo", **conn))
+    sandbox.fault(vendor, kind="echo", status=status, count=2)
+    with pytest.raises(Exception) as error:
+        hook._probe()
+    assert "credentials ***" in str(error.value), str(error.value)  # the echo arrived, redacted
+    for text in (str(error.value), repr(error.value), caplog.text):
+        for secret in secrets_of(sandbox):
+            assert secret not in text
+
+
 def test_connection_errors_do_not_echo_signed_urls():
     hook = FlipsnackHook(
         connection=Connection(

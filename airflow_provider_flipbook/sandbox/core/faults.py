@@ -7,11 +7,12 @@ import asyncio
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
-FAULT_KINDS = {"status", "slow", "drop", "malformed", "lost_answer"}
+FAULT_KINDS = {"status", "slow", "drop", "malformed", "lost_answer", "echo"}
 LOST_AS = ("502", "504", "cut", "timeout")
 
 
@@ -20,7 +21,7 @@ class Fault:
     """One queued fault, applied to the next ``count`` requests whose target matches ``route``."""
 
     vendor: str
-    kind: str  # status | slow | drop | malformed | lost_answer
+    kind: str  # status | slow | drop | malformed | lost_answer | echo
     route: str = ""  # regular expression searched in "METHOD /path?query" (vendor prefix stripped)
     status: int = 500
     retry_after: float | None = None  # seconds; None = no header
@@ -101,7 +102,9 @@ class FaultMiddleware:
                 return replay.pop() if replay else await receive()
 
             return await self.app(scope, replayed, send)
-        await read_body(receive)
+        body = await read_body(receive)
+        if fault.kind == "echo":
+            return await self.echo(fault, scope, body, send)
         if fault.kind == "drop":
             await send(
                 {
@@ -125,6 +128,22 @@ class FaultMiddleware:
         headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def echo(self, fault: Fault, scope: dict, body: bytes, send: Any) -> None:
+        """Answer ``fault.status`` with a plain-text error that repeats the credentials the request
+        carried (header, query or form), as a careless vendor or gateway might."""
+        sent = " ".join(
+            [
+                *(value.decode("latin-1") for _, value in scope.get("headers", [])),
+                unquote_plus(scope.get("query_string", b"").decode("latin-1")),
+                unquote_plus(body[:65536].decode("latin-1")),
+            ]
+        )
+        echoed = [secret for secret in self.shared.credentials.all_secrets() if secret in sent]
+        text = f"Request refused: credentials {', '.join(echoed) or 'none'} are not valid here".encode()
+        headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(text)).encode())]
+        await send({"type": "http.response.start", "status": fault.status, "headers": headers})
+        await send({"type": "http.response.body", "body": text})
 
     async def lose_answer(self, fault: Fault, scope: dict, receive: Any, send: Any) -> None:
         """The vendor does the work and commits it; its answer never reaches the client."""

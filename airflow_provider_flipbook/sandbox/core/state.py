@@ -61,6 +61,10 @@ class Credentials:
     def values(self) -> list[str]:
         return [v for k, v in asdict(self).items() if k not in ("ipaper_user", "flipsnack_key")]
 
+    def all_secrets(self) -> list[str]:
+        """Every secret, the Flipsnack key (sent in URLs by the vendor's design) included."""
+        return [*self.values(), self.flipsnack_key]
+
 
 @dataclass
 class LogEntry:

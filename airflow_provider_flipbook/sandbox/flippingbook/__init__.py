@@ -24,7 +24,8 @@ source is accepted and ends CompletedWithErrors) or ``report`` (at once, in ``cr
 ``success: false``, or as the error of ``POST .../source``); ``link_url`` (default false) adds a
 full ``url`` to tracked links, as some accounts may see; ``progress_key`` names a source's progress
 field: ``Progress`` (the default: so the source page writes it, against its own camelCase) or
-``progress``.
+``progress``; ``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
+end page, as a vendor may), so its page count differs from the uploader's own.
 
 Modules: :mod:`.state` (publications, sources and their conversion, links, triggers), :mod:`.answers`
 (the error envelope and the views), :mod:`.links` (tracked-link routes), :mod:`.reader` (the viewer,

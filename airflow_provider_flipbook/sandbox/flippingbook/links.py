@@ -105,9 +105,9 @@ class FlippingBookLinks(FlippingBookState):
             self._apply_link_fields(link, body)
         new_state = body.get("newState")
         if new_state == "Disable":
-            link["state"] = [s for s in link["state"] if s != "Active"] + ["Disabled"]
+            link["state"] = [s for s in link["state"] if s != "Active"]  # the page lists no "Disabled"
         elif new_state == "Enable":
-            link["state"] = [s for s in link["state"] if s != "Disabled"] + ["Active"]
+            link["state"] = [*[s for s in link["state"] if s != "Active"], "Active"]
         elif new_state == "Delete":
             link["state"] = ["Deleted"]
         elif new_state not in (None, "None"):

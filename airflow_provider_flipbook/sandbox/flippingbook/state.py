@@ -41,6 +41,7 @@ class FlippingBookState(VendorEmulator):
             "webhook_shape": "flat",
             "webhook_retries": 4,
             "webhook_timeout": 5.0,
+            "extra_pages": 0,
         }
         if not hasattr(self, "outbox"):
             self.outbox = WebhookOutbox(self)
@@ -93,7 +94,7 @@ class FlippingBookState(VendorEmulator):
                     error = "PDFs with XFA forms are not supported"
                 elif facts.pages > MAX_PAGES or facts.size > MAX_BYTES:
                     error = f"over the limits ({facts.pages} pages, {facts.size} bytes)"
-                pages = facts.pages
+                pages = facts.pages + int(self.options["extra_pages"])
             except UnreadablePdf as bad:
                 error = str(bad)
         source = {

@@ -17,7 +17,9 @@ per PDF page, the PDF) that expires after 60 s.
 The signature is checked with this package's own code, written from the vendor's "How to sign a
 request" page (not with the hook's). Where the documents are silent, ``options`` (``POST
 /_sandbox/options``) pick the shape: ``items_key`` names the collection's item list in
-getCollection answers (``items``, the default, or ``flipbooks``; the page is cut off before it).
+getCollection answers (``items``, the default, or ``flipbooks``; the page is cut off before it);
+``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
+end page, as a vendor may), so its page count differs from the uploader's own.
 
 Modules: :mod:`.state` (collections, items, packages), :mod:`.answers` (codes, envelope, signature,
 views), :mod:`.routes` (the checks and one handler per action).

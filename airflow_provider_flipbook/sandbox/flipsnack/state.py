@@ -31,7 +31,7 @@ class FlipsnackState(VendorEmulator):
         self.packages: dict[str, dict[str, Any]] = {}
         self.uploads = 0
         self.answered: collections.Counter[int] = collections.Counter()  # codes answered, for tests
-        self.options: dict[str, Any] = {"items_key": "items", "conversion_seconds": 2.0}
+        self.options: dict[str, Any] = {"items_key": "items", "conversion_seconds": 2.0, "extra_pages": 0}
 
     def counts(self) -> dict[str, int]:
         return {
@@ -86,7 +86,7 @@ class FlipsnackState(VendorEmulator):
         error, pages = None, 0
         try:
             facts = await asyncio.to_thread(inspect_file, path, filename)
-            pages = facts.pages
+            pages = facts.pages + int(self.options["extra_pages"])
             if facts.encrypted:
                 error = "encrypted"
             elif pages > MAX_PAGES:

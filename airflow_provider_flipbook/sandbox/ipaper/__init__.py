@@ -19,7 +19,9 @@ each run gives new page ids; ``kept``: a rerun keeps them), ``appear_delay`` (ve
 a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked form bodies),
 ``custom_field_value`` (GetCustomFieldValue's sample is a copy of the definitions answer: ``element``
 ``<field name>value</field>``, ``attribute`` ``<field name value/>``, ``fields`` the element inside
-``<fields>``, ``value`` a bare ``<value>``, ``definitions`` the page's sample itself: no value).
+``<fields>``, ``value`` a bare ``<value>``, ``definitions`` the page's sample itself: no value);
+``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
+end page, as a vendor may), so its page count differs from the uploader's own.
 Jobs take 2 s + 0.15 s per page on the vendor clock.
 
 Modules: :mod:`.wire` (the ``<result>`` answers, the streaming form reader, parameters), :mod:`.state`

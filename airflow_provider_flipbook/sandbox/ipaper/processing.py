@@ -45,7 +45,7 @@ class IPaperProcessing(IPaperSearch):
         error, pages = None, 0
         try:
             facts = inspect_file(streamed.path, "base64Pdf", password=password)
-            pages = facts.pages
+            pages = facts.pages + int(self.options["extra_pages"])
             if facts.encrypted and not password:
                 error = "encrypted"
         except UnreadablePdf as bad:

@@ -26,6 +26,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "appear_delay": 0.0,
     "chunked_form": False,
     "custom_field_value": "element",
+    "extra_pages": 0,
 }
 MUTATING = re.compile(r"^(Create|Delete|Move|Change|Set|Clear|Add|Upload|Process|Reprocess)")
 SETTINGS = {
