@@ -11,6 +11,8 @@ from airflow_provider_flipbook.links import ViewFlipbookLink
 from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
 
@@ -82,7 +84,7 @@ class CreateTrackedLinkOperator(DeclaresLineage, BaseOperator):
         self.notify_on_first_view, self.notify_on_each_view = notify_on_first_view, notify_on_each_view
         self.notify_on_download, self.reuse_existing = notify_on_download, reuse_existing
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_flipbook.hooks import hook_for
 
         title = str(self.title or "").strip()
@@ -192,7 +194,7 @@ class RegisterFlippingBookWebhookOperator(BaseOperator):
         self.api_base_url, self.events, self.publication_id = api_base_url, events, publication_id
         self.flippingbook_conn_id = flippingbook_conn_id
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
@@ -219,7 +221,7 @@ class RemoveFlippingBookWebhookOperator(BaseOperator):
         super().__init__(**kwargs)
         self.trigger_id, self.flippingbook_conn_id = trigger_id, flippingbook_conn_id
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))

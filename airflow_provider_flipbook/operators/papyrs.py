@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import mimetypes
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
 from airflow_provider_flipbook.links import OpenPapyrsPageLink
 from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 STATE_KEY = "papyrs_page"
 MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -109,7 +112,7 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
             "task success; if not, clear the task's state (or rerun the DAG) to post it."
         )
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_flipbook.exceptions import NotFoundError, OutcomeUnknownError
         from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_flipbook._compat import (
     AirflowException,
@@ -17,6 +17,9 @@ from airflow_provider_flipbook._compat import (
     PokeReturnValue,
     conf,
 )
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 S = TypeVar("S", bound=Mapping[str, Any])
 
@@ -36,20 +39,20 @@ class StatusSensor(BaseSensorOperator):
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.deferrable = deferrable
 
-    def status(self, context: Any) -> Mapping[str, Any]:
+    def status(self, context: Context) -> Mapping[str, Any]:
         raise NotImplementedError
 
     def trigger(self, deadline: float) -> Any:
         raise NotImplementedError
 
-    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
+    def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
         return status.get("publication") or status
 
     def waiting_for(self) -> str:
         """What the sensor waits for, in words, for its log lines."""
         return self.task_id
 
-    def poke(self, context: Any) -> PokeReturnValue | bool:
+    def poke(self, context: Context) -> PokeReturnValue | bool:
         status = self.status(context)
         self.log.info("%s: %s (%s)", self.waiting_for(), status.get("detail"), status["state"])
         if status["state"] == "failed":
@@ -58,7 +61,7 @@ class StatusSensor(BaseSensorOperator):
             return PokeReturnValue(is_done=True, xcom_value=self.finish(context, status))
         return False
 
-    def execute(self, context: Any) -> Any:
+    def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
         started = time.time()
@@ -77,7 +80,7 @@ class StatusSensor(BaseSensorOperator):
             timeout=None,
         )  # the trigger keeps the deadline itself (see dbt #61467)
 
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         from airflow_provider_flipbook.triggers.events import validate_event
 
         timeout = AirflowSkipException if self.soft_fail else AirflowSensorTimeout

@@ -10,6 +10,8 @@ from airflow_provider_flipbook.sensors.base import StatusSensor
 from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
+    from airflow.sdk import Context
+
     from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook
 
 
@@ -58,7 +60,7 @@ class PdfConversionSensor(StatusSensor):
         """UploadPdfOperator's dict already has the URL and page count: no need to read them back."""
         return not (isinstance(self.upload, dict) and self.upload.get("url") and self.upload.get("pages"))
 
-    def status(self, context: Any) -> ConversionStatus:
+    def status(self, context: Context) -> ConversionStatus:
         publication_id, version_id = upload_ids(self.upload)
         return self.hook().conversion_status(publication_id, version_id, summary=self._needs_summary())
 
@@ -80,7 +82,7 @@ class PdfConversionSensor(StatusSensor):
         version = f" (version {version_id})" if version_id else ""
         return f"the conversion of publication {publication_id}{version} on {self.conn_id!r}"
 
-    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
+    def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):
             summary = {

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 
 
 class FlipsnackDownloadPackageSensor(StatusSensor):
@@ -57,7 +62,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
     def waiting_for(self) -> str:
         return f"the HTML package of Flipsnack collection {self._hash()} on {self.flipsnack_conn_id!r}"
 
-    def status(self, context: Any) -> dict[str, Any]:
+    def status(self, context: Context) -> dict[str, Any]:
         return self.hook().package_status(self._hash())
 
     def trigger(self, deadline: float) -> Any:
@@ -70,7 +75,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             deadline=deadline,
         )
 
-    def finish(self, context: Any, status: Mapping[str, Any]) -> Any:
+    def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
         result = {
             "collection_hash": self._hash(),
             "status": status.get("detail"),
@@ -100,7 +105,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
         return result
 
 
-def download_to(hook: Any, url: str, destination: Any, default_name: str) -> tuple[str, int]:
+def download_to(hook: FlipsnackHook, url: str, destination: Any, default_name: str) -> tuple[str, int]:
     """Stream ``url`` to ``destination``; local targets are written to ``.part`` and renamed, so a
     broken download never leaves a file that looks complete."""
     from airflow_provider_flipbook.utils.files import storage_path
