@@ -75,11 +75,26 @@ def form_fields(conn_type: str) -> dict[str, Any]:
             schema["examples"] = [extra.default if extra.default not in (None, "") else extra.example]
         if extra.choices:
             schema["enum"] = list(extra.choices)
-        described = (
-            f"{extra.help} Default: {extra.default}." if extra.default not in (None, "") else extra.help
-        )
-        fields[extra.name] = {"label": extra.label or extra.name, "description": described, "schema": schema}
+        fields[extra.name] = {
+            "label": extra.label or extra.name,
+            "description": form_help(extra),
+            "schema": schema,
+        }
     return fields
+
+
+def form_help(extra: Extra) -> str:
+    """An extra's help text in the form, ending with its default (or an example where it has none):
+    the one place every version of the form shows it (a box left empty means the default)."""
+    if extra.default not in (None, ""):
+        return f"{extra.help} Default: {_shown(extra.default)}."
+    if extra.example is not None:
+        return f"{extra.help} For example: {_shown(extra.example)}."
+    return extra.help
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
@@ -98,12 +113,12 @@ def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
 
 
 def form_widgets(conn_type: str) -> dict[str, Any]:
-    """:func:`form_fields` as the wtforms fields Airflow 3.1 draws.
+    """:func:`form_fields` as the wtforms fields Airflow 3.1 draws: label, help text (with the default)
+    and the choices. Airflow 3.1 asks for them only where wtforms imports (this provider depends on
+    it) and swaps in its own stand-ins for these names; no FAB widget or translation is needed.
 
     :param conn_type: the hook's connection type
     """
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-    from flask_babel import lazy_gettext
     from wtforms import IntegerField, StringField
     from wtforms.validators import Optional, any_of
 
@@ -113,30 +128,21 @@ def form_widgets(conn_type: str) -> dict[str, Any]:
         validators = [Optional(), *([any_of(schema["enum"])] if "enum" in schema else [])]
         # Numbers are text fields: the hook parses them (and reads a blank one as the default).
         kind = IntegerField if "integer" in schema["type"] else StringField
-        widgets[name] = kind(
-            lazy_gettext(field["label"]),
-            widget=BS3TextFieldWidget(),
-            validators=validators,
-            description=field["description"],
-        )
+        widgets[name] = kind(field["label"], validators=validators, description=field["description"])
     return widgets
 
 
 def field_behaviour(conn_type: str) -> dict[str, Any]:
-    """:func:`ui_field_behaviour` as Airflow 3.1 asks for it, with the extras' suggestions as placeholders.
+    """:func:`ui_field_behaviour` as Airflow 3.1 asks for it (its form places these on the standard
+    fields only; the extras' defaults are in their help text).
 
     :param conn_type: the hook's connection type
     """
     behaviour = ui_field_behaviour(conn_type)
-    examples = {
-        name: str(field["schema"]["examples"][0])
-        for name, field in form_fields(conn_type).items()
-        if field["schema"].get("examples")
-    }
     return {
         "hidden_fields": behaviour["hidden-fields"],
         "relabeling": behaviour["relabeling"],
-        "placeholders": {**examples, **behaviour["placeholders"]},
+        "placeholders": behaviour["placeholders"],
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_flipbook.connection_extras import declared, form_help
 from airflow_provider_flipbook.hooks import hook_class
 from airflow_provider_flipbook.vendors import VENDORS
 
@@ -232,7 +233,12 @@ def test_connection_forms_as_the_ui_gets_them(airflow_env):
         assert set(extras) == expected[conn_type] | {"timeout", "max_retries", "rate_limit"}, conn_type
         for name, field in extras.items():
             assert field["value"] is None, (conn_type, name)  # nothing pinned: empty means the default
+            # The default (or an example) is in the help text under the box, on every version.
+            shown = field.get("description") or field["schema"].get("description")
+            assert shown == form_help(declared(conn_type)[name]), (conn_type, name, field)
             assert None not in (field["schema"].get("enum") or []), (conn_type, name)
+    timeout = forms["papyrs"]["extra_fields"]["timeout"]
+    assert (timeout.get("description") or timeout["schema"]["description"]).endswith("Default: 60.")
     credential_fields = forms["ipaper"]["extra_fields"]["credential_fields"]["schema"]
     assert credential_fields["enum"] == ["all", "pl", "plain"]
     if READS_CONN_FIELDS:
