@@ -226,6 +226,7 @@ _IPAPER = Vendor(
             "Seconds after which a GUID-less upload that changed nothing counts as failed.",
         ),
     ),
+    modules={"triggers": (f"{PACKAGE}.triggers.ipaper",)},
 )
 
 _PAPYRS = Vendor(

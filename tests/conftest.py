@@ -123,29 +123,34 @@ def run_rescheduled(sensor: Any, context: dict[str, Any], limit: int = 500) -> A
     raise AssertionError("the sensor never finished")
 
 
-def run_deferred(operator: Any, context: dict[str, Any]) -> Any:
-    """Drive execute -> defer -> trigger (serialized, re-created) -> execute_complete, as Airflow does."""
+def run_deferred(operator: Any, context: dict[str, Any], methods: list[str] | None = None) -> Any:
+    """Drive execute -> defer -> trigger (serialized, re-created) -> the resume method, as Airflow does,
+    as many times as the task defers; ``methods`` collects the resume methods in order."""
     import asyncio
     import importlib
 
     from airflow_provider_flipbook._compat import TaskDeferred
 
-    try:
-        return operator.execute(context)
-    except TaskDeferred as deferred:
-        classpath, kwargs = deferred.trigger.serialize()
-        module, _, name = classpath.rpartition(".")
-        trigger = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
+    resume: Any = lambda: operator.execute(context)  # noqa: E731
+    while True:
+        try:
+            return resume()
+        except TaskDeferred as deferred:
+            classpath, kwargs = deferred.trigger.serialize()
+            module, _, name = classpath.rpartition(".")
+            trigger = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
 
-        async def first_event() -> Any:
-            events = [event async for event in trigger.run()]
-            assert len(events) == 1, events
-            return events[0]
+            async def first_event(trigger: Any = trigger) -> Any:
+                events = [event async for event in trigger.run()]
+                assert len(events) == 1, events
+                return events[0]
 
-        event = asyncio.run(first_event())
-        return getattr(operator, deferred.method_name)(
-            context, event=event.payload, **(deferred.kwargs or {})
-        )
+            event = asyncio.run(first_event())
+            if methods is not None:
+                methods.append(deferred.method_name)
+            resume = lambda d=deferred, e=event: getattr(operator, d.method_name)(  # noqa: E731
+                context, event=e.payload, **(d.kwargs or {})
+            )
 
 
 @pytest.fixture

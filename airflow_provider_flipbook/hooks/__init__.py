@@ -26,6 +26,16 @@ def hook_class(conn_type: str) -> type[FlipbookBaseHook]:
     return getattr(importlib.import_module(module), name)
 
 
+def _checked_class(conn_id: str, conn_type: str | None, vendors: tuple[str, ...]) -> Any:
+    from airflow_provider_flipbook._compat import AirflowException
+
+    if conn_type is None or conn_type not in vendors:
+        raise AirflowException(
+            f"Connection {conn_id!r} has type {conn_type!r}; expected one of {', '.join(vendors)}"
+        )
+    return hook_class(conn_type)
+
+
 def hook_for(
     conn_id: str, *, vendors: tuple[str, ...] | None = None, connection: Any = None
 ) -> FlipbookBaseHook:
@@ -35,15 +45,28 @@ def hook_for(
     :param vendors: the connection types the caller can work with; default: the publishing ones
     :param connection: the connection, when the caller has fetched it already
     """
-    from airflow_provider_flipbook._compat import AirflowException, BaseHook
+    from airflow_provider_flipbook._compat import BaseHook
 
     vendors = publishing_types() if vendors is None else vendors
     connection = connection or BaseHook.get_connection(conn_id)
-    if connection.conn_type not in vendors:
-        raise AirflowException(
-            f"Connection {conn_id!r} has type {connection.conn_type!r}; expected one of {', '.join(vendors)}"
-        )
-    return hook_class(connection.conn_type)(conn_id, connection=connection)
+    return _checked_class(conn_id, connection.conn_type, vendors)(conn_id, connection=connection)
+
+
+async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> FlipbookBaseHook:
+    """:func:`hook_for` in async code (a trigger): the connection and its extras fetched without
+    blocking the event loop; call the hook's methods through its ``acall``.
+
+    :param conn_id: the Airflow connection
+    :param vendors: the connection types accepted; default: the publishing ones
+    """
+    from airflow_provider_flipbook._compat import aget_connection
+
+    vendors = publishing_types() if vendors is None else vendors
+    connection, extras = await aget_connection(conn_id)
+    hook: FlipbookBaseHook = _checked_class(conn_id, connection.conn_type, vendors)(
+        conn_id, connection=connection, extras=extras, on_event_loop=True
+    )
+    return hook
 
 
 def publishing_hook(conn_id: str, *, connection: Any = None) -> PublishingHook:

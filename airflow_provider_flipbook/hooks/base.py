@@ -17,12 +17,14 @@ provably never reached the vendor; :mod:`.exactly_once` holds that rule and ``cr
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -39,11 +41,12 @@ from airflow_provider_flipbook.exceptions import (
 )
 from airflow_provider_flipbook.hooks.exactly_once import CreatesOnce, never_sent, safe_to_resend
 from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
-from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit
+from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit, WaitElsewhere
 from airflow_provider_flipbook.utils.urls import origin
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
+    from typing_extensions import Self
 
 T = TypeVar("T")
 USER_AGENT = f"airflow-provider-flipbook/{__version__} python-requests/{requests.__version__}"
@@ -79,8 +82,21 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
     hook_name: ClassVar[str]
 
     def __init__(
-        self, conn_id: str | None = None, *, connection: Connection | None = None, **kwargs: Any
+        self,
+        conn_id: str | None = None,
+        *,
+        connection: Connection | None = None,
+        extras: Mapping[str, Any] | None = None,
+        on_event_loop: bool = False,
+        **kwargs: Any,
     ) -> None:
+        """
+        :param conn_id: the Airflow connection (default: the vendor's ``*_default``)
+        :param connection: the connection itself, when the caller has fetched it already
+        :param extras: its extras, when the caller has read them already (async code: see :meth:`async_for`)
+        :param on_event_loop: driven from an event loop through :meth:`acall`: the hook never sleeps
+            (a pacing wait raises :class:`WaitElsewhere`) and tries each request once (``acall`` retries)
+        """
         # Airflow builds hooks as ``HookClass(**{conn_name_attr: conn_id})`` (connection test, UI, get_hook).
         named = kwargs.pop(self.conn_name_attr, None)
         if kwargs:
@@ -100,8 +116,11 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         )
         setattr(self, self.conn_name_attr, self.conn_id)
         self._sleep: Callable[[float], None] = time.sleep  # tests swap it to record the waits
+        self.on_event_loop = on_event_loop
         if connection is not None:
             self.__dict__["connection"] = connection
+        if extras is not None:
+            self.__dict__["extras"] = dict(extras)
 
     # -- connection -------------------------------------------------------------------------
 
@@ -110,13 +129,34 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         return self.get_connection(self.conn_id)
 
     @classmethod
-    async def async_for(cls, conn_id: str | None = None):
-        """Build a hook in async code: connection and extras fetched without blocking the event loop."""
+    async def async_for(cls, conn_id: str | None = None) -> Self:
+        """The hook for async code (a trigger): the connection and its extras fetched without blocking
+        the event loop, and every call made through :meth:`acall`.
+
+        :param conn_id: the Airflow connection (default: the vendor's ``*_default``)
+        """
         conn_id = conn_id or cls.default_conn_name
         connection, extras = await aget_connection(conn_id)
-        hook = cls(conn_id, connection=connection)
-        hook.__dict__["extras"] = extras
-        return hook
+        return cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
+
+    async def acall(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run one of this hook's blocking methods from the event loop, as the triggerer needs it.
+
+        Pacing is booked and awaited on the loop, the HTTP call runs in this provider's own small
+        thread pool (never asyncio's default one), a retry back-off is awaited on the loop, and the
+        call is given up after the connection's ``max_retries`` (or ``retry_deadline``) with the
+        vendor's error. Cancelling the caller cancels any wait at once. Needs ``on_event_loop``.
+
+        :param function: a method of this hook (or a function calling them), e.g. ``hook.get_source``
+        :param args: its positional arguments
+        :param kwargs: its keyword arguments
+        :return: what ``function`` returns
+        """
+        from airflow_provider_flipbook.hooks.event_loop import call_on_loop
+
+        if not self.on_event_loop:
+            raise RuntimeError(f"{type(self).__name__}.acall needs a hook built with on_event_loop=True")
+        return await call_on_loop(self, functools.partial(function, *args, **kwargs))
 
     @cached_property
     def extras(self) -> dict[str, Any]:
@@ -197,13 +237,13 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
 
     @cached_property
     def pacer(self) -> HookPacer | None:
-        """This credential's shared pacer, waiting with the hook's ``_sleep``; None with ``pacing`` off."""
+        """This credential's shared pacer, waiting with the hook's ``_pause``; None with ``pacing`` off."""
         if not self.setting("pacing"):
             return None
         return hook_pacer(
             (self.vendor, self.base_url, self.pacing_key(), repr(self.limits)),
             self.limits,
-            lambda seconds: self._sleep(seconds),
+            self._pause,
             self.setting("pacing_scope"),
             self.setting("pacing_redis_conn_id"),
         )
@@ -220,8 +260,23 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
 
     # -- the request path -----------------------------------------------------------------
 
+    def _pause(self, seconds: float) -> None:
+        """The hook's one way to wait: sleep, or on the event loop hand the wait back to it."""
+        if self.on_event_loop:
+            raise WaitElsewhere(seconds)
+        self._sleep(seconds)
+
     def _wait(self, state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
+        return self.retry_wait(state.outcome.exception() if state.outcome else None, state.attempt_number)
+
+    def retry_wait(self, error: BaseException | None, attempt: int) -> float:
+        """Seconds to wait before retrying after ``error`` on the ``attempt``-th try: the vendor's
+        ``Retry-After`` (capped by ``max_retry_after``), one pacing interval for a bare rate-limit
+        answer, else exponential back-off with jitter.
+
+        :param error: what the failed try raised
+        :param attempt: 1 for the first try
+        """
         if isinstance(error, VendorApiError) and error.retry_after is not None:
             return min(error.retry_after, self.setting("max_retry_after"))
         if isinstance(error, RateLimitError) and self.limits:
@@ -231,7 +286,7 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         backoff = tenacity.wait_exponential_jitter(
             multiplier=first, jitter=first, max=self.setting("retry_max_wait")
         )
-        return backoff(state)
+        return backoff(cast(tenacity.RetryCallState, SimpleNamespace(attempt_number=attempt)))
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -323,13 +378,15 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
                     ) from None
                 raise
 
+        # On the event loop each request is tried once: ``acall`` waits on the loop and tries again.
+        attempts = 1 if self.on_event_loop else self.max_retries + 1
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1)
+            stop=tenacity.stop_after_attempt(attempts)
             | tenacity.stop_after_delay(self.setting("retry_deadline")),
             wait=self._wait,
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),
             before_sleep=self._before_sleep,
-            sleep=self._sleep,
+            sleep=self._pause,
             reraise=True,
         )
         return retrying(guarded)

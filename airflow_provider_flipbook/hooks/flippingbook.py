@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -43,6 +43,7 @@ from airflow_provider_flipbook.exceptions import (
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
     PdfLimits,
@@ -233,17 +234,26 @@ class FlippingBookHook(FlipbookBaseHook):
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
         filters = {k: v for k, v in {"query": query, "hashid": hashid, "url": url}.items() if v}
-
-        def fetch(offset: int, count: int) -> list[dict[str, Any]]:
-            body = self.call(
-                "GET",
-                f"{FB}/publication",
-                operation="publication.list",
-                params={**filters, "count": count, "offset": offset},
+        return iter(
+            paged(
+                lambda offset, count: self.publications_page(offset, count, **filters), min(page_size, 1000)
             )
-            return body.get("publications", [])
+        )
 
-        return iter(paged(fetch, min(page_size, 1000)))
+    def publications_page(self, offset: int, count: int, **filters: str) -> list[dict[str, Any]]:
+        """One page of the publication list (one request): the account poll's status listing.
+
+        :param offset: entries to skip
+        :param count: entries to return (at most 1000)
+        :param filters: ``query``, ``hashid`` or ``url``
+        """
+        body = self.call(
+            "GET",
+            f"{FB}/publication",
+            operation="publication.list",
+            params={**filters, "count": count, "offset": offset},
+        )
+        return body.get("publications", [])
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
         return self._field(
@@ -666,6 +676,40 @@ class FlippingBookHook(FlipbookBaseHook):
         return [publication_summary(p) for p in self.iter_publications(query=name) if p.get("name") == name]
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
+
+    #: Every publication's ``state`` in pages of 1000: it carries a *first* conversion (the flag
+    #: ``CompletedAllStages``: "at least one source converted"), not a later version's.
+    status_listing: ClassVar[Listing | None] = Listing("publications", "publications_page", "id", 1000)
+
+    def listed_conversion_status(
+        self,
+        entry: Mapping[str, Any] | None,
+        publication_id: str,
+        source_id: str | None = None,
+        *,
+        new_publication: bool = False,
+    ) -> ConversionStatus | None:
+        """:meth:`conversion_status` read from the publication's entry in the list, or None when the
+        list cannot tell (not listed: vanished or shifted between pages; deleted; a later version,
+        whose source only the source call shows): then ask :meth:`conversion_status`.
+
+        :param entry: the publication as the list gives it (None: not listed)
+        :param publication_id: the publication
+        :param source_id: the source being converted
+        :param new_publication: the source is the publication's first (the upload created it)
+        """
+        if entry is None or not isinstance(entry.get("state"), str):
+            return None
+        flags = {flag.strip() for flag in entry["state"].split(",")}
+        if flags & {"Deleted", "Trashed"} or (source_id and not new_publication):
+            return None
+        if "CompletedAllStages" not in flags:
+            return {"state": "running", "detail": f"{entry['state']} (publication list)"}
+        return {
+            "state": "success",
+            "detail": "CompletedAllStages",
+            "publication": publication_summary(dict(entry)),
+        }
 
     def conversion_status(
         self, publication_id: str, source_id: str | None = None, *, summary: bool = True

@@ -50,6 +50,7 @@ from airflow_provider_flipbook.exceptions import (
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
     PdfLimits,
@@ -307,24 +308,40 @@ class FlipsnackHook(FlipbookBaseHook):
     def iter_collections(
         self, *, collection_status: str | None = None, query: str | None = None, page_size: int = 50
     ) -> Iterator[dict[str, Any]]:
-        def fetch(start: int, count: int) -> list[dict[str, Any]]:
-            data = (
-                self.call(
-                    "collection.getList",
-                    collectionStatus=collection_status,
-                    query=query,
-                    **{"from": start, "to": start + count - 1},
-                )
-                or {}
+        return iter(  # a short page ends it; a repeated page or the cap warns
+            paged(
+                lambda start, count: self.collections_page(
+                    start, count, collection_status=collection_status, query=query
+                ),
+                page_size,
             )
-            page = data.get("collections") if isinstance(data, Mapping) else None
-            if not isinstance(page, list):
-                raise self.error(
-                    "collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})"
-                )
-            return page
+        )
 
-        return iter(paged(fetch, page_size))  # a short page ends it; a repeated page or the cap warns
+    def collections_page(
+        self, start: int, count: int, *, collection_status: str | None = None, query: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One page of ``collection.getList`` (one request): the account poll's status listing.
+
+        :param start: entries to skip (``from``)
+        :param count: entries to return
+        :param collection_status: ``public``, ``editable`` or ``unlisted``; all when None
+        :param query: words searched in titles and descriptions
+        """
+        data = (
+            self.call(
+                "collection.getList",
+                collectionStatus=collection_status,
+                query=query,
+                **{"from": start, "to": start + count - 1},
+            )
+            or {}
+        )
+        page = data.get("collections") if isinstance(data, Mapping) else None
+        if not isinstance(page, list):
+            raise self.error(
+                "collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})"
+            )
+        return page
 
     def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.
@@ -439,6 +456,34 @@ class FlipsnackHook(FlipbookBaseHook):
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:
             return {"state": "failed", "detail": str(error)}
+        return self._collection_status(collection, "collection.getCollection")
+
+    #: ``collection.getList`` carries each collection's items and their statuses, as getCollection does.
+    status_listing: ClassVar[Listing | None] = Listing(
+        "collections", "collections_page", "collectionHash", 50
+    )
+
+    def listed_conversion_status(
+        self,
+        entry: Mapping[str, Any] | None,
+        publication_id: str,
+        version_id: str | None = None,
+        *,
+        new_publication: bool = False,
+    ) -> ConversionStatus | None:
+        """:meth:`conversion_status` read from the collection's entry in ``collection.getList``; None
+        when it is not listed (gone, or shifted between pages): then ask :meth:`conversion_status`.
+
+        :param entry: the collection as the list gives it (None: not listed)
+        :param publication_id: the collection hash
+        :param version_id: unused (a collection has one version)
+        :param new_publication: unused
+        """
+        if entry is None or not any(key in entry for key in ITEM_KEYS):
+            return None  # the document does not show getList's fields: without items, ask getCollection
+        return self._collection_status(entry, "collection.getList")
+
+    def _collection_status(self, collection: Any, operation: str) -> ConversionStatus:
         statuses = item_statuses(collection) if isinstance(collection, Mapping) else []
         if (
             not statuses
@@ -452,7 +497,7 @@ class FlipsnackHook(FlipbookBaseHook):
             }
         if not statuses or not set(statuses) <= ITEM_STATUSES:
             raise self.error(
-                "collection.getCollection",
+                operation,
                 "unrecognised answer: expected a list of items under "
                 f"{' or '.join(ITEM_KEYS)} with status processing, complete or failed "
                 f"(keys seen: {_keys(collection)}, statuses {statuses})",

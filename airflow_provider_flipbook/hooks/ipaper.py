@@ -27,7 +27,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 from urllib.parse import urlencode
@@ -49,9 +49,11 @@ from airflow_provider_flipbook.exceptions import (
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
     PdfLimits,
+    PublicationBusy,
     PublicationSummary,
     Published,
     PublishRequest,
@@ -543,6 +545,53 @@ class IPaperHook(FlipbookBaseHook):
             )
         return status
 
+    #: ``Ripper.GetProcessingPapers`` lists every running job of the account in one answer (no paging).
+    status_listing: ClassVar[Listing | None] = Listing("processing", "get_processing_papers", "paper-id")
+
+    def listed_conversion_status(
+        self,
+        entry: Mapping[str, Any] | None,
+        publication_id: str,
+        version_id: str | None = None,
+        *,
+        new_publication: bool = False,
+    ) -> ConversionStatus | None:
+        """:meth:`conversion_status` read from the processing list: a listed paper is converting; one
+        not listed has finished, failed or is not listed yet, which only the paper itself tells
+        (None: ask :meth:`conversion_status`).
+
+        :param entry: the paper's job as the processing list gives it (None: not listed)
+        :param publication_id: the paper id
+        :param version_id: the job GUID or upload marker (the list holds no job ids)
+        :param new_publication: unused
+        """
+        if entry is None:
+            return None
+        return {"state": "running", "detail": f"progress {entry.get('progress')}% (processing list)"}
+
+    def paper_free_status(self, paper_id: int | str) -> ConversionStatus:
+        """Whether an earlier job still runs on the paper (iPaper runs one per paper): ``success`` when
+        the paper is free, ``running`` while a job is listed.
+
+        :param paper_id: the paper
+        """
+        busy = [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
+        return self.listed_paper_free_status(busy[0] if busy else None, paper_id)
+
+    @staticmethod
+    def listed_paper_free_status(entry: Mapping[str, Any] | None, paper_id: int | str) -> ConversionStatus:
+        """:meth:`paper_free_status` from the paper's entry in the processing list (None: not listed).
+
+        :param entry: the paper's job in the processing list, or None
+        :param paper_id: the paper
+        """
+        if entry is None:
+            return {"state": "success", "detail": f"no job runs on paper {paper_id}"}
+        return {
+            "state": "running",
+            "detail": f"an earlier job on paper {paper_id} is at {entry.get('progress')}%",
+        }
+
     @property
     def appear_timeout(self) -> float:
         """Seconds a queued job may stay out of the processing list before an unchanged paper means failure."""
@@ -631,7 +680,8 @@ class IPaperHook(FlipbookBaseHook):
         """The paper at ``url_name`` (default from the name) under the parent category is reused if it
         exists (its URL is its natural key: a rerun never makes a second one) and created if not, or
         ``publication_id`` names it; then ``Ripper.ProcessPDF`` with a streamed body, once an earlier
-        job on the paper has finished (iPaper runs one per paper)."""
+        job on the paper has finished (iPaper runs one per paper): waited for here, or, without
+        ``request.wait_in_task``, :class:`PublicationBusy` is raised for the caller to wait elsewhere."""
         paper_id = int(request.publication_id) if request.publication_id else None
         created = False
         if paper_id is None:
@@ -644,7 +694,10 @@ class IPaperHook(FlipbookBaseHook):
                 self.log.info("Created iPaper paper %s", paper_id)
             else:
                 self.log.info("iPaper paper %s already has that URL: adding a new version to it", paper_id)
-        self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
+        if request.wait_in_task:
+            self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
+        elif (free := self.paper_free_status(paper_id))["state"] != "success":
+            raise PublicationBusy(str(paper_id), free["detail"])
         version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
         return {
             "publication_id": str(paper_id),
@@ -690,14 +743,12 @@ class IPaperHook(FlipbookBaseHook):
     def wait_until_free(self, paper_id: int, *, poll_interval: float, timeout: float) -> None:
         """Let a job still running on the paper (say, last night's) finish: one job per paper at a time."""
         deadline = time.monotonic() + timeout
-        while busy := [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]:
+        while (free := self.paper_free_status(paper_id))["state"] != "success":
             if time.monotonic() >= deadline:
                 raise self.error(
-                    "Ripper.GetProcessingPapers",
-                    f"paper {paper_id} still busy with an earlier job "
-                    f"({busy[0].get('progress')}%) after {timeout:g} s",
+                    "Ripper.GetProcessingPapers", f"{free['detail']}: still busy after {timeout:g} s"
                 )
-            self.log.info("iPaper paper %s: an earlier job is at %s%%", paper_id, busy[0].get("progress"))
+            self.log.info("iPaper: %s", free["detail"])
             time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:

@@ -9,14 +9,16 @@ events and XComs unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypedDict
 
 from typing_extensions import NotRequired
 
 from airflow_provider_flipbook.utils.pdf import PdfLimits
 
 if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.event_loop import Listing
     from airflow_provider_flipbook.hooks.exactly_once import Journal
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConversionStatus",
     "PdfLimits",
+    "PublicationBusy",
     "PublicationSummary",
     "Published",
     "PublishRequest",
@@ -78,6 +81,16 @@ class PublishRequest:
     pdf_password: str | None = None  # iPaper
     poll_interval: float = 10.0  # for waits inside the flow (iPaper: an earlier job on the paper)
     wait_timeout: float = 3600.0
+    wait_in_task: bool = True  # False: raise PublicationBusy instead of waiting (a deferrable task)
+
+
+class PublicationBusy(Exception):
+    """``publish_pdf`` with ``wait_in_task=False`` found the vendor busy with an earlier job on the
+    publication (iPaper runs one per paper): nothing was sent yet; wait, then publish again."""
+
+    def __init__(self, publication_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.publication_id, self.detail = publication_id, detail
 
 
 class PublishingHook(Protocol):
@@ -100,6 +113,21 @@ class PublishingHook(Protocol):
         self, publication_id: str, version_id: str | None = None, *, summary: bool = True
     ) -> ConversionStatus:
         """Where the conversion of ``version_id`` (or the publication's latest) stands."""
+        ...
+
+    #: The vendor's list call that carries conversion states for a whole account (account poll).
+    status_listing: ClassVar[Listing | None]
+
+    def listed_conversion_status(
+        self,
+        entry: Mapping[str, Any] | None,
+        publication_id: str,
+        version_id: str | None = None,
+        *,
+        new_publication: bool = False,
+    ) -> ConversionStatus | None:
+        """:meth:`conversion_status` read from the publication's entry in ``status_listing`` (None: not
+        listed), or None when the list cannot tell: then ask :meth:`conversion_status`."""
         ...
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, cast
 
 from typing_extensions import NotRequired
 
@@ -14,7 +14,12 @@ from airflow_provider_flipbook._compat import (
     task_state_store,
 )
 from airflow_provider_flipbook.exceptions import InvalidInputError
-from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook, PublishRequest
+from airflow_provider_flipbook.hooks.publishing import (
+    ConversionStatus,
+    PublicationBusy,
+    PublishingHook,
+    PublishRequest,
+)
 from airflow_provider_flipbook.links import ViewFlipbookLink
 from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
@@ -125,7 +130,10 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
         result = self._resume(hook, store)
         resumed = result is not None
         if result is None:
-            result = self._publish(hook)
+            try:
+                result = self._publish(hook)
+            except PublicationBusy as busy:  # only when deferrable: wait in the triggerer, then publish
+                self._defer_until_free(busy)
             if store is not None:
                 store.set(STATE_KEY, result)
         self._log_published(hook.vendor, result, "Resumed the upload of" if resumed else "Published")
@@ -157,6 +165,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
                     version_id=result.get("version_id"),
                     poll_interval=self.poll_interval,
                     deadline=time.time() + self.conversion_timeout,
+                    new_publication=bool(result.get("created")),
                     upload=result,
                 ),
                 method_name="execute_complete",
@@ -172,6 +181,28 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
             what=f"{hook.vendor} conversion of {result['publication_id']}",
         )
         return self._converted(context, result, status, hook)
+
+    def _defer_until_free(self, busy: PublicationBusy) -> NoReturn:
+        from airflow_provider_flipbook.triggers.ipaper import IPaperPaperFreeTrigger
+
+        self.log.info("%s: waiting for it in the triggerer before uploading", busy.detail)
+        self.defer(
+            trigger=IPaperPaperFreeTrigger(
+                conn_id=self.conn_id,
+                paper_id=busy.publication_id,
+                poll_interval=self.poll_interval,
+                deadline=time.time() + self.conversion_timeout,
+            ),
+            method_name="execute_when_free",
+            timeout=None,
+        )
+
+    def execute_when_free(self, context: Context, event: dict[str, Any] | None = None) -> UploadResult:
+        """Resumed after an earlier job on the publication finished: publish as ``execute`` does."""
+        from airflow_provider_flipbook.triggers.events import validate_event
+
+        validate_event(event, f"{self.task_id}: the earlier job on the publication")
+        return self.execute(context)
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, upload: UploadResult | None = None
@@ -299,6 +330,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
             pdf_password=self.pdf_password,
             poll_interval=self.poll_interval,
             wait_timeout=self.conversion_timeout,
+            wait_in_task=not self.deferrable,
         )
 
     def _parent_category(self) -> int | None:

@@ -28,6 +28,15 @@ class StatusSensor(BaseSensorOperator):
     """Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
     ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse an incomplete sensor when its class is defined, not at its first poke or deferral."""
+        super().__init_subclass__(**kwargs)
+        missing = [
+            name for name in ("status", "trigger") if getattr(cls, name) is getattr(StatusSensor, name)
+        ]
+        if missing:
+            raise TypeError(f"{cls.__qualname__} must implement {' and '.join(missing)}()")
+
     def __init__(
         self,
         *,

@@ -75,6 +75,7 @@ class PdfConversionSensor(StatusSensor):
             poll_interval=self.poke_interval,
             deadline=deadline,
             summary=self._needs_summary(),
+            new_publication=isinstance(self.upload, dict) and bool(self.upload.get("created")),
         )
 
     def waiting_for(self) -> str:

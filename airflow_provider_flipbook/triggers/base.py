@@ -1,73 +1,61 @@
 """The polling loop every trigger of this provider shares.
 
-The triggerer runs every trigger of every provider on one event loop. A status check here never
-blocks it, and never holds a thread of asyncio's shared default pool while waiting: pacing is booked
-and waited for on the loop (``asyncio.sleep``), the HTTP call alone runs in this provider's own small
-pool, and a retry back-off comes back to the loop as :class:`WaitElsewhere` to be awaited there. The
-hooks' status functions stay the one copy of the vendor logic; only their sleep policy changes. A
-trigger cancelled during a wait leaves at once (no thread is left sleeping).
+The triggerer runs every trigger of every provider on one event loop. A trigger here builds its hook
+with :func:`~airflow_provider_flipbook.hooks.ahook_for` (the connection fetched asynchronously) and
+makes every call through the hook's public :meth:`~airflow_provider_flipbook.hooks.base.FlipbookBaseHook.acall`:
+pacing and back-off are awaited on the loop, the HTTP call runs in the provider's own small pool.
+
+A trigger whose vendor lists statuses for a whole account (``listing``) waits on the account's
+shared poll (:mod:`~airflow_provider_flipbook.triggers.account_poll`) and reads its answer from each
+round; only where the list cannot tell does it ask the vendor alone (``check``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_flipbook._compat import aget_connection
-from airflow_provider_flipbook.hooks import hook_for
+from airflow_provider_flipbook.hooks import ahook_for
+from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
-from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
-# Threads for the HTTP calls of this provider's triggers (never asyncio's default pool, which every
-# provider shares). The calls are short and waits never happen here, so a few threads serve hundreds.
-TRIGGER_THREADS = 4
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+    from airflow_provider_flipbook.hooks.event_loop import Listing
+
 FIRST_POLL_JITTER = 0.1
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def trigger_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=TRIGGER_THREADS, thread_name_prefix="flipbook-trigger")
-        return _pool
-
-
-class LoopWaits:
-    """A hook's sleep policy in a trigger: raise :class:`WaitElsewhere` instead of sleeping, and keep the
-    error being retried, so the loop can give it up as the hook would after ``max_retries``."""
-
-    def __init__(self, hook: Any) -> None:
-        self.error: BaseException | None = None
-        log_retry = hook._before_sleep
-
-        def before_sleep(state: Any) -> None:
-            self.error = state.outcome.exception() if state.outcome else None
-            log_retry(state)
-
-        hook._before_sleep, hook._sleep = before_sleep, self.sleep
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        raise WaitElsewhere(seconds)
 
 
 class StatusPollingTrigger(BaseTrigger):
-    """Poll ``check(hook)`` every ``poll_interval`` s until it leaves ``running`` or ``deadline``
-    (a ``time.time()`` timestamp, so a trigger moved to another triggerer keeps it) passes.
+    """Poll until the status leaves ``running`` or ``deadline`` (a ``time.time()`` timestamp, so a
+    trigger moved to another triggerer keeps it) passes.
+
+    Subclasses implement ``check(hook)`` (a blocking status call of the hook, run through
+    ``hook.acall``), and may implement ``listing(hook)`` with ``listed_status(hook, round)`` to read
+    the status from the account's shared poll.
 
     Events: ``{"status": "success"|"failed"|"timeout"|"error", "message": ..., "result": {...}}``.
     """
 
     vendors: tuple[str, ...] | None = None  # the connection types it serves; None: the publishing ones
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse an incomplete trigger when its class is defined, not when a task defers to it."""
+        super().__init_subclass__(**kwargs)
+        if cls.check is StatusPollingTrigger.check:
+            raise TypeError(f"{cls.__qualname__} must implement check(hook): its status call")
+        if (cls.listing is StatusPollingTrigger.listing) != (
+            cls.listed_status is StatusPollingTrigger.listed_status
+        ):
+            raise TypeError(
+                f"{cls.__qualname__} must implement both listing() and listed_status(), or neither"
+            )
 
     def __init__(
         self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True, **target: Any
@@ -93,56 +81,75 @@ class StatusPollingTrigger(BaseTrigger):
             },
         )
 
-    async def hook(self) -> Any:
-        connection, extras = await aget_connection(self.conn_id)  # no sync masking on the event loop
-        hook = hook_for(self.conn_id, vendors=self.vendors, connection=connection)
-        hook.__dict__["extras"] = extras
-        return hook
+    async def hook(self) -> FlipbookBaseHook:
+        """The vendor hook, built without blocking the loop (calls go through ``hook.acall``)."""
+        return await ahook_for(self.conn_id, vendors=self.vendors)
 
     def check(self, hook: Any) -> dict[str, Any]:
+        """The status, asked of the vendor for this wait alone (blocking: run through ``hook.acall``).
+
+        :param hook: the trigger's hook
+        """
         raise NotImplementedError
 
-    async def check_async(self, hook: Any, waits: LoopWaits) -> dict[str, Any]:
-        """``check(hook)`` with every wait on the loop: book pacing here, run the call in the provider's
-        pool, await a back-off here and run it again, up to the hook's own ``max_retries``."""
-        loop, pool, failures = asyncio.get_running_loop(), trigger_pool(), 0
-        pacer = await loop.run_in_executor(pool, lambda: hook.pacer)  # may open a file or reach Redis
-        while True:
-            if pacer is not None:
-                await pacer.shared.acquire_async(pool)
-                pacer.prepaid = 1  # the call's own acquire() takes this slot instead of booking another
-            try:
-                return await loop.run_in_executor(pool, self.check, hook)
-            except WaitElsewhere as wait:
-                if not wait.pacing:  # a retry back-off (pacing for a second request just goes round)
-                    failures += 1
-                    if failures > hook.max_retries and waits.error is not None:
-                        raise waits.error from None
-                await asyncio.sleep(wait.seconds)
-            finally:
-                if pacer is not None:
-                    pacer.prepaid = 0
+    def listing(self, hook: Any) -> Listing | None:
+        """The account-wide list call that carries this wait's status, or None to poll alone.
+
+        :param hook: the trigger's hook
+        """
+        return None
+
+    def listed_status(self, hook: Any, answer: account_poll.Round) -> dict[str, Any] | None:
+        """The status read from a round of the account poll, or None when the list cannot tell.
+
+        :param hook: the trigger's hook
+        :param answer: the round
+        """
+        return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
-            if self.wait_first:
+            event = await self._wait()
+        except Exception as error:  # one terminal event, never a crashed trigger
+            event = error_event(error, self.target)
+        yield TriggerEvent(event)
+
+    async def _wait(self) -> dict[str, Any]:
+        """Poll (alone or on the account's poll) until a terminal status or the deadline."""
+        async with AsyncExitStack() as stack:
+            hook = await self.hook()
+            listing = self.listing(hook)
+            subscription = None
+            if listing is not None:
+                first_due = time.time() + (self.poll_interval if self.wait_first else 0.0)
+                subscription = await stack.enter_async_context(
+                    account_poll.subscribe(hook, listing, interval=self.poll_interval, first_due=first_due)
+                )
+            elif self.wait_first:
                 # Up to a tenth of an interval early, at random: waits deferred together (a mapped
-                # upload) then spread their set-up and their polls instead of stalling the loop and
-                # reaching the vendor in one burst.
+                # upload) spread their polls instead of reaching the vendor in one burst.
                 first = self.poll_interval * (1 - random.random() * FIRST_POLL_JITTER)
                 await asyncio.sleep(max(min(first, self.deadline - time.time()), 0))
-            hook = await self.hook()
-            waits = LoopWaits(hook)
+            last_detail = None
             while True:
-                status = await self.check_async(hook, waits)
+                status: dict[str, Any]
+                if subscription is None:
+                    status = await hook.acall(self.check, hook)
+                else:
+                    try:
+                        answer = await asyncio.wait_for(
+                            subscription.next(), max(self.deadline - time.time(), 0.0)
+                        )
+                    except asyncio.TimeoutError:
+                        return timeout_event(last_detail, self.target)
+                    listed = self.listed_status(hook, answer)
+                    status = listed if listed is not None else await hook.acall(self.check, hook)
                 if status["state"] != "running":
-                    yield TriggerEvent(finished_event(status, self.target))
-                    return
+                    return finished_event(status, self.target)
+                last_detail = status.get("detail")
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
-                    yield TriggerEvent(timeout_event(status.get("detail"), self.target))
-                    return
-                self.log.info("%s: %s", self.target, status.get("detail"))
-                await asyncio.sleep(min(self.poll_interval, remaining))
-        except Exception as error:  # one terminal event, never a crashed trigger
-            yield TriggerEvent(error_event(error, self.target))
+                    return timeout_event(last_detail, self.target)
+                self.log.info("%s: %s", self.target, last_detail)
+                if subscription is None:
+                    await asyncio.sleep(min(self.poll_interval, remaining))

@@ -26,9 +26,9 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,8 +207,8 @@ class RedisPacer(Pacer):
 
 
 class WaitElsewhere(Exception):
-    """Raised by a hook's sleep policy instead of sleeping (in a trigger's worker thread): the event
-    loop does the waiting, then runs the call again. ``pacing`` tells a pacing wait from a back-off."""
+    """Raised by a hook on the event loop instead of sleeping (in a worker thread of
+    :meth:`FlipbookBaseHook.acall`): the loop does the waiting, then runs the call again."""
 
     def __init__(self, seconds: float, pacing: bool = False) -> None:
         super().__init__(f"wait {seconds:.3f} s")
@@ -216,16 +216,26 @@ class WaitElsewhere(Exception):
 
 
 class HookPacer:
-    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's ``_sleep``,
+    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's sleep policy,
     ``acquire_async()`` on the event loop."""
 
     def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
         self.shared, self._sleep = shared, sleep
-        self.prepaid = 0  # calls a trigger has already booked on the event loop (see triggers.base)
+        self._ahead = threading.local()  # per thread: hooks on the event loop share one instance
+
+    @contextmanager
+    def booked_ahead(self) -> Iterator[None]:
+        """The calling thread's next ``acquire()`` takes a slot already booked elsewhere (on the event
+        loop, by :meth:`FlipbookBaseHook.acall`) instead of booking another."""
+        self._ahead.slots = 1
+        try:
+            yield
+        finally:
+            self._ahead.slots = 0
 
     def try_acquire(self) -> float:
-        if self.prepaid > 0:
-            self.prepaid -= 1
+        if getattr(self._ahead, "slots", 0) > 0:
+            self._ahead.slots -= 1
             return 0.0
         return self.shared.try_acquire()
 

@@ -1,0 +1,127 @@
+"""How a hook runs on the triggerer's event loop (:meth:`FlipbookBaseHook.acall`).
+
+The triggerer runs every trigger of every provider on one event loop. A call made here never blocks
+it and never holds a thread of asyncio's shared default pool while waiting: pacing is booked and
+awaited on the loop (``asyncio.sleep``), the HTTP call alone runs in this provider's own small pool,
+and a retry back-off is awaited on the loop too. The hook's blocking methods stay the one copy of the
+vendor logic; on the loop they try each request once and raise :class:`WaitElsewhere` instead of
+sleeping (see ``FlipbookBaseHook.on_event_loop``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Threads for the HTTP calls made from the event loop (never asyncio's default pool, which every
+# provider shares). The calls are short and no wait happens here, so a few threads serve thousands.
+PROVIDER_THREADS = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def provider_pool() -> ThreadPoolExecutor:
+    """This provider's own small thread pool for blocking calls made from an event loop."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=PROVIDER_THREADS, thread_name_prefix="flipbook-loop")
+        return _pool
+
+
+async def call_on_loop(hook: FlipbookBaseHook, function: Callable[[], T]) -> T:
+    """The body of :meth:`FlipbookBaseHook.acall` (read it there)."""
+    loop, pool = asyncio.get_running_loop(), provider_pool()
+    pacer = await loop.run_in_executor(pool, lambda: hook.pacer)  # may open a file or reach Redis
+    failures, started = 0, time.monotonic()
+
+    def booked() -> T:
+        if pacer is None:
+            return function()
+        with pacer.booked_ahead():  # the first request takes the slot booked on the loop
+            return function()
+
+    while True:
+        if pacer is not None:
+            await pacer.acquire_async(pool)
+        try:
+            return await loop.run_in_executor(pool, booked)
+        except WaitElsewhere as wait:  # a second request of ``function`` found no free slot: go round
+            await asyncio.sleep(wait.seconds)
+        except Exception as error:
+            if not getattr(error, "retryable", False):
+                raise
+            failures += 1
+            deadline = hook.setting("retry_deadline")
+            if failures > hook.max_retries or time.monotonic() - started >= deadline:
+                raise
+            seconds = hook.retry_wait(error, failures)
+            hook.log.warning("%s; retry %s of %s in %.1f s", error, failures, hook.max_retries, seconds)
+            await asyncio.sleep(seconds)
+
+
+async def apaged(
+    fetch: Callable[[int, int], Awaitable[Sequence[T]]], page_size: int, *, max_pages: int = 10_000
+) -> AsyncIterator[Sequence[T]]:
+    """:func:`~airflow_provider_flipbook.hooks.base.paged` for async code, one page at a time: a short
+    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning."""
+    offset, previous = 0, None
+    for _ in range(max_pages):
+        page = await fetch(offset, page_size)
+        if page and page == previous:
+            log.warning(
+                "Paging stopped: the page at offset %s repeats the previous one (the vendor seems to ignore "
+                "the offset); the list may be incomplete",
+                offset,
+            )
+            return
+        yield page
+        if len(page) < page_size:
+            return
+        offset, previous = offset + len(page), page
+    log.warning("Paging stopped after %s pages of %s: the list may be incomplete", max_pages, page_size)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A vendor's list call that answers many waits at once: one request per page, shared by every
+    wait and watcher on one account (:mod:`airflow_provider_flipbook.triggers.account_poll`).
+
+    :param name: what it lists, unique per vendor (``publications``)
+    :param page: the name of the hook method that fetches one page, ``(offset, count) -> list[dict]``;
+        with ``page_size`` 0 (the vendor answers with the whole list), ``() -> list[dict]``
+    :param key: the entry field that identifies an object (``id``)
+    :param page_size: entries per page, or 0
+    """
+
+    name: str
+    page: str
+    key: str
+    page_size: int = 0
+
+    async def fetch(self, hook: FlipbookBaseHook) -> list[dict[str, Any]]:
+        """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop)."""
+        method = getattr(hook, self.page)
+        if not self.page_size:
+            return list(await hook.acall(method))
+        entries: list[dict[str, Any]] = []
+        async for page in apaged(lambda offset, count: hook.acall(method, offset, count), self.page_size):
+            entries.extend(page)
+        return entries
+
+
+__all__ = ["PROVIDER_THREADS", "Listing", "apaged", "call_on_loop", "provider_pool"]

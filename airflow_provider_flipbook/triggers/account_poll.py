@@ -1,0 +1,202 @@
+"""One poll per vendor account in the triggerer: every wait on one credential shares one list call.
+
+A mapped upload defers one wait per publication. Polled alone, N waits cost N status requests per
+interval against limits of about one call a second, and every upload on the same key queues behind
+them. Here the waits on one account (same vendor, base URL, credential and extras; keyed by a hash,
+never the secret) subscribe to one :class:`AccountPoll`, which fetches the vendor's status list
+(:class:`~airflow_provider_flipbook.hooks.event_loop.Listing`, one paced request per page) once a
+round and hands every subscriber the whole answer (:class:`Round`). A wait reads its own entry
+(``hook.listed_conversion_status``) and asks the vendor alone only where the list cannot tell (a
+FlippingBook version after the first, an iPaper paper that left the processing list); those calls
+queue first come, first served on the account's pacer, so they are shared fairly among the waits.
+
+Rounds: the first when the first subscriber is due, then one every ``interval`` of the most eager
+subscriber. A subscriber gets every round that starts after it joined (a late joiner is answered at
+the next round), keeps its own deadline, and leaves by leaving :func:`subscribe`'s block (a cancelled
+trigger leaves at once). The poll stops when its last subscriber leaves.
+
+Watchers (``triggers/watchers.py``) subscribe the same way and read each round's full listing.
+
+Several triggerers (HA): each triggerer process runs its own poll per account for the waits it
+holds, so an account costs at most one list round per triggerer per interval. Their requests are
+bounded together only by the pacing scope: ``pacing_scope="redis"`` makes every host share one
+pacer per credential (``host``, the default, covers the triggerers of one machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+    from airflow_provider_flipbook.hooks.event_loop import Listing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round's answer: the listing's entries (and by key), or the error that ended the round."""
+
+    number: int
+    started: float  # time.time() when the list call began: the answer is at least this fresh
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: BaseException | None = None
+
+    def entry(self, key: Any) -> dict[str, Any] | None:
+        """The entry of the object ``key`` (its first, if listed twice), or None when not listed.
+
+        :param key: the object's id (compared as text)
+        """
+        return self.by_key.get(str(key))
+
+
+class Subscription:
+    """One wait's or watcher's place in an account poll."""
+
+    def __init__(self, poll: AccountPoll, interval: float, first_due: float) -> None:
+        self.poll, self.interval, self.first_due = poll, interval, first_due
+        self._latest: Round | None = None
+        self._seen = 0
+        self._arrived = asyncio.Event()
+
+    def deliver(self, answer: Round) -> None:
+        self._latest = answer
+        self._arrived.set()
+
+    async def next(self) -> Round:
+        """The next round after the last one returned (the newest, if several came meanwhile).
+
+        :raises: the round's error, when its list call failed after the hook's retries
+        """
+        while self._latest is None or self._latest.number <= self._seen:
+            self._arrived.clear()
+            await self._arrived.wait()
+        answer = self._latest
+        self._seen = answer.number
+        if answer.error is not None:
+            raise answer.error
+        return answer
+
+
+class AccountPoll:
+    """The rounds of one listing on one account, for as long as anyone subscribes."""
+
+    def __init__(self, key: tuple[str, ...], hook: FlipbookBaseHook, listing: Listing) -> None:
+        self.key, self.hook, self.listing = key, hook, listing
+        self.subscribers: list[Subscription] = []
+        self.rounds = 0
+        self._last_start: float | None = None
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def next_round_at(self) -> float:
+        if self._last_start is None:
+            return min(s.first_due for s in self.subscribers)
+        return self._last_start + min(s.interval for s in self.subscribers)
+
+    def join(self, subscription: Subscription) -> None:
+        self.subscribers.append(subscription)
+        self._changed.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"account poll {self.key[0]}"
+            )
+
+    def leave(self, subscription: Subscription) -> None:
+        self.subscribers.remove(subscription)
+        self._changed.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while self.subscribers:
+            wait = self.next_round_at() - time.time()
+            if wait > 0:  # a joiner or a leaver may move the next round: wake up and look again
+                self._changed.clear()
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+                continue
+            members, started = list(self.subscribers), time.time()
+            self._last_start, self.rounds = started, self.rounds + 1
+            try:
+                entries = await self.listing.fetch(self.hook)
+                by_key: dict[str, dict[str, Any]] = {}
+                for entry in entries:
+                    by_key.setdefault(str(entry.get(self.listing.key)), entry)
+                answer = Round(self.rounds, started, entries, by_key)
+            except Exception as error:  # every subscriber of the round gets it, as a lone poll would
+                answer = Round(self.rounds, started, error=error)
+            for subscription in members:
+                subscription.deliver(answer)
+
+
+# One registry per event loop: the triggerer has one; tests and `dags test` start several in turn.
+_polls: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...], AccountPoll]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def account_key(hook: FlipbookBaseHook, listing: Listing) -> tuple[str, ...]:
+    """What makes two waits share a poll: vendor, base URL, listing, and a hash of the credential and
+    the extras (two connections that differ in pacing or retries do not share one hook's settings).
+
+    :param hook: a hook whose connection is fetched already
+    :param listing: the list call
+    """
+    connection = hook.connection
+    secret = json.dumps([connection.login, connection.password, hook.extras], sort_keys=True, default=str)
+    return (hook.vendor, hook.base_url, listing.name, hashlib.sha256(secret.encode()).hexdigest()[:24])
+
+
+def active_polls() -> list[AccountPoll]:
+    """The account polls running on this event loop (for tests and benchmarks)."""
+    return list(_polls.get(asyncio.get_running_loop(), {}).values())
+
+
+@asynccontextmanager
+async def subscribe(
+    hook: FlipbookBaseHook, listing: Listing, *, interval: float, first_due: float | None = None
+) -> AsyncIterator[Subscription]:
+    """Join the account's poll of ``listing`` (starting it if needed) for the ``async with`` block.
+
+    :param hook: the subscriber's hook (``on_event_loop``); the first subscriber's hook makes the calls
+    :param listing: the vendor's list call, e.g. ``hook.status_listing``
+    :param interval: seconds between rounds this subscriber wants (the poll follows the smallest)
+    :param first_due: when this subscriber wants its first answer (``time.time()``; default now),
+        which starts a new poll; a running poll answers at its next round
+    """
+    polls = _polls.setdefault(asyncio.get_running_loop(), {})
+    key = account_key(hook, listing)
+    poll = polls.get(key)
+    if poll is None:
+        poll = polls[key] = AccountPoll(key, hook, listing)
+        log.info("Account poll of %s %s started", hook.vendor, listing.name)
+    subscription = Subscription(poll, float(interval), time.time() if first_due is None else first_due)
+    poll.join(subscription)
+    try:
+        yield subscription
+    finally:
+        poll.leave(subscription)
+        if not poll.subscribers:
+            if polls.get(key) is poll:
+                del polls[key]
+            log.info("Account poll of %s %s stopped after %s rounds", hook.vendor, listing.name, poll.rounds)
+            await poll.stop()
+
+
+__all__ = ["AccountPoll", "Round", "Subscription", "account_key", "active_polls", "subscribe"]

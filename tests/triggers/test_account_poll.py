@@ -1,0 +1,228 @@
+"""One poll per vendor account: waits on one credential share one list call per round, over real HTTP
+against the sandbox; each wait keeps its own deadline, is cancellable alone, and a late joiner is
+answered at the next round."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_flipbook.hooks import ahook_for
+from airflow_provider_flipbook.hooks.event_loop import Listing
+from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+from airflow_provider_flipbook.triggers import account_poll
+from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+
+FB_LIST = "/flippingbook/api/v1/fbonline/publication"
+
+
+def fb_requests(sandbox) -> tuple[list, list]:
+    """(list calls, per-publication calls) of FlippingBook in the request log."""
+    calls = [r for r in sandbox.requests("flippingbook") if r.method == "GET"]
+    return [r for r in calls if r.path == FB_LIST], [r for r in calls if r.path.startswith(FB_LIST + "/")]
+
+
+def conversion_waits(publications: list[dict], interval: float, deadline: float = 60, **kwargs: Any) -> list:
+    return [
+        PdfConversionTrigger(
+            conn_id="flippingbook_default",
+            publication_id=p["id"],
+            version_id=p["createdSource"]["id"],
+            poll_interval=interval,
+            deadline=time.time() + deadline,
+            summary=False,
+            **kwargs,
+        )
+        for p in publications
+    ]
+
+
+async def events(triggers: list) -> list[dict]:
+    async def first(trigger) -> dict:
+        return [e.payload async for e in trigger.run()][0]
+
+    return list(await asyncio.gather(*(first(t) for t in triggers)))
+
+
+@pytest.fixture
+def publications(sandbox, samples) -> list[dict]:
+    data = base64.b64encode(samples["three"].read_bytes()).decode()
+    hook = FlippingBookHook()
+    created = [hook.create_publication(name=f"Poll {n}", data=data, filename="p.pdf") for n in range(12)]
+    sandbox.state_store.log.clear()  # count only the waits' requests
+    return created
+
+
+def test_waits_on_one_account_share_one_list_call_per_round(sandbox, publications):
+    started = time.monotonic()
+    answers = asyncio.run(events(conversion_waits(publications, 0.1, new_publication=True)))
+    elapsed = time.monotonic() - started
+    assert [a["status"] for a in answers] == ["success"] * len(publications)
+    lists, singles = fb_requests(sandbox)
+    assert singles == [], "a first conversion is read from the publication list alone"
+    assert 1 <= len(lists) <= elapsed / 0.1 + 2  # one list call per round (each one page), not one per wait
+
+
+def test_a_later_version_is_asked_alone_and_fairly(sandbox, publications):
+    """The list cannot tell a later version's conversion: each wait asks for its source itself."""
+    answers = asyncio.run(events(conversion_waits(publications, 0.1)))
+    assert [a["status"] for a in answers] == ["success"] * len(publications)
+    _, singles = fb_requests(sandbox)
+    asked = {r.path.split("/")[-3] for r in singles}
+    assert asked == {p["id"] for p in publications}  # every wait asked, none left out
+
+
+def test_a_vanished_publication_fails_through_its_own_call(sandbox, publications):
+    FlippingBookHook().delete_publication(publications[0]["id"])
+    (answer,) = asyncio.run(events(conversion_waits(publications[:1], 0.05, new_publication=True)))
+    assert answer["status"] == "failed" and "vanished" in answer["message"]
+
+
+def test_each_wait_keeps_its_own_deadline_and_leaves_alone(sandbox, publications, monkeypatch):
+    hook = FlippingBookHook()
+    never = hook.create_publication(name="Never converted")  # no source: never CompletedAllStages
+    short, long = (
+        PdfConversionTrigger(
+            conn_id="flippingbook_default",
+            publication_id=never["id"],
+            poll_interval=0.05,
+            deadline=time.time() + seconds,
+            wait_first=False,
+        )
+        for seconds in (0.3, 60)
+    )
+
+    async def scenario() -> tuple[dict, int]:
+        waiting = asyncio.create_task(events([long]))
+        (timed_out,) = await events([short])
+        assert not waiting.done()
+        (poll,) = account_poll.active_polls()
+        assert len(poll.subscribers) == 1  # the timed-out wait left; the other one stays
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(0)
+        return timed_out, len(account_poll.active_polls())
+
+    timed_out, polls_left = asyncio.run(scenario())
+    assert timed_out["status"] == "timeout" and "Empty" in timed_out["message"]
+    assert polls_left == 0  # the poll stops with its last wait
+    rounds = len(fb_requests(sandbox)[0])
+    time.sleep(0.2)
+    assert len(fb_requests(sandbox)[0]) == rounds  # and sends nothing after
+
+
+def test_a_late_joiner_is_answered_at_the_next_round(sandbox):
+    async def scenario() -> tuple[list[int], list[int]]:
+        hook = await ahook_for("flippingbook_default")
+        listing = hook.status_listing
+        early_rounds, late_rounds = [], []
+        async with account_poll.subscribe(hook, listing, interval=0.2) as early:
+            early_rounds.append((await early.next()).number)
+            await asyncio.sleep(0.05)  # mid-interval
+            async with account_poll.subscribe(hook, listing, interval=0.2) as late:
+                late_rounds.append((await late.next()).number)
+                early_rounds.append((await early.next()).number)
+        return early_rounds, late_rounds
+
+    early, late = asyncio.run(scenario())
+    assert early == [1, 2] and late == [2]
+    assert len(fb_requests(sandbox)[0]) == 2  # the joiner cost no call of its own
+
+
+def test_connections_share_a_poll_only_with_the_same_account(sandbox, monkeypatch):
+    conn = sandbox.connections()["flippingbook"]
+    monkeypatch.setenv("AIRFLOW_CONN_FB_SAME", json.dumps(conn))
+    monkeypatch.setenv("AIRFLOW_CONN_FB_OTHER", json.dumps({**conn, "password": "another-key"}))
+
+    async def scenario() -> list[int]:
+        hooks = [await ahook_for(c) for c in ("flippingbook_default", "fb_same", "fb_other")]
+        async with (
+            account_poll.subscribe(hooks[0], hooks[0].status_listing, interval=5) as one,
+            account_poll.subscribe(hooks[1], hooks[1].status_listing, interval=5) as two,
+            account_poll.subscribe(hooks[2], hooks[2].status_listing, interval=5),
+        ):
+            assert one.poll is two.poll
+            return sorted(len(p.subscribers) for p in account_poll.active_polls())
+
+    assert asyncio.run(scenario()) == [1, 2]
+
+
+def test_the_key_holds_no_secret(sandbox):
+    async def key() -> tuple:
+        hook = await ahook_for("flippingbook_default")
+        return account_poll.account_key(hook, hook.status_listing)
+
+    secret = sandbox.connections()["flippingbook"]["password"]
+    assert secret not in repr(asyncio.run(key()))
+
+
+def test_a_subscriber_reads_every_rounds_full_listing(sandbox, publications):
+    """What a watcher sees: each round, the whole paged list (pages of 5 here: three requests)."""
+
+    async def rounds() -> list[account_poll.Round]:
+        hook = await ahook_for("flippingbook_default")
+        small_pages = Listing("publications", "publications_page", "id", page_size=5)
+        seen = []
+        async with account_poll.subscribe(hook, small_pages, interval=0.05) as watcher:
+            for _ in range(2):
+                seen.append(await watcher.next())
+        return seen
+
+    first, second = asyncio.run(rounds())
+    ids = {p["id"] for p in publications}
+    assert {e["id"] for e in first.entries} == ids == set(second.by_key)
+    assert len(fb_requests(sandbox)[0]) == 2 * 3  # 12 entries in pages of 5, twice
+
+
+def test_a_failed_list_call_reaches_every_wait_of_the_round(sandbox, publications):
+    sandbox.fault("flippingbook", route="GET /api/v1/fbonline/publication", status=400, count=1)
+    triggers = [
+        PdfConversionTrigger(
+            conn_id="flippingbook_default",
+            publication_id=p["id"],
+            poll_interval=0.5,  # the first round half a second on: all three have joined
+            deadline=time.time() + 30,
+        )
+        for p in publications[:3]
+    ]
+    answers = asyncio.run(events(triggers))
+    assert [a["status"] for a in answers] == ["error"] * 3
+    assert len(fb_requests(sandbox)[0]) == 1
+
+
+def test_ipaper_waits_read_the_processing_list(sandbox, samples, context):
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    uploads = [
+        UploadPdfOperator(
+            task_id=f"u{n}", conn_id="ipaper_default", pdf=str(samples["long"]), name=f"Poll paper {n}"
+        ).execute(context)
+        for n in range(3)
+    ]
+    triggers = [
+        PdfConversionTrigger(
+            conn_id="ipaper_default",
+            publication_id=u["publication_id"],
+            version_id=u["version_id"],
+            poll_interval=0.1,
+            deadline=time.time() + 60,
+            wait_first=False,
+            summary=False,
+        )
+        for u in uploads
+    ]
+    before = len(sandbox.requests("ipaper"))
+    started = time.monotonic()
+    answers = asyncio.run(events(triggers))
+    rounds = (time.monotonic() - started) / 0.1 + 2
+    assert [a["status"] for a in answers] == ["success"] * 3
+    calls = [r.path.rsplit("/", 1)[-1] for r in sandbox.requests("ipaper")[before:]]
+    lists = calls.count("GetProcessingPapers")
+    assert lists <= rounds + 3  # one list per round, plus one per wait once its paper left it
+    assert len(calls) - lists <= 3 * 2  # alone: only to confirm the end (status and/or structure)

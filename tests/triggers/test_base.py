@@ -1,0 +1,188 @@
+"""The trigger base and the public seam it stands on (``ahook_for``, ``hook.acall``), through a tiny
+trigger over real HTTP against the sandbox."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_flipbook.hooks import ahook_for
+from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+from airflow_provider_flipbook.triggers.base import StatusPollingTrigger
+
+TRIGGERS = Path(__file__).resolve().parents[2] / "airflow_provider_flipbook" / "triggers"
+
+
+class PublicationStateTrigger(StatusPollingTrigger):
+    """Succeeds once a FlippingBook publication has a converted source (alone: no listing)."""
+
+    vendors = ("flippingbook",)
+
+    def check(self, hook: Any) -> dict[str, Any]:
+        state = hook.get_publication(self.target["publication_id"])["state"]
+        return {"state": "success" if "CompletedAllStages" in state else "running", "detail": state}
+
+
+def first_event(trigger: StatusPollingTrigger) -> dict:
+    async def run() -> list:
+        return [event.payload async for event in trigger.run()]
+
+    events = asyncio.run(run())
+    assert len(events) == 1, events
+    return events[0]
+
+
+def test_an_incomplete_trigger_is_refused_when_its_class_is_defined():
+    with pytest.raises(TypeError, match="NoCheck must implement check"):
+
+        class NoCheck(StatusPollingTrigger):
+            pass
+
+    with pytest.raises(TypeError, match="HalfListed must implement both listing"):
+
+        class HalfListed(StatusPollingTrigger):
+            def check(self, hook: Any) -> dict[str, Any]:
+                return {}
+
+            def listing(self, hook: Any) -> Any:
+                return hook.status_listing
+
+
+def test_a_trigger_polls_until_success_and_survives_serialization(sandbox, samples):
+    import base64
+
+    created = FlippingBookHook().create_publication(
+        name="Base trigger", data=base64.b64encode(samples["three"].read_bytes()).decode(), filename="b.pdf"
+    )
+    trigger = PublicationStateTrigger(
+        conn_id="flippingbook_default",
+        poll_interval=0.05,
+        deadline=time.time() + 30,
+        publication_id=created["id"],
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == f"{__name__}.PublicationStateTrigger"
+    again = PublicationStateTrigger(**kwargs)
+    event = first_event(again)
+    assert event["status"] == "success" and event["publication_id"] == created["id"]
+    assert "CompletedAllStages" in event["result"]["detail"]
+    polls = [r for r in sandbox.requests("flippingbook") if r.path.endswith(created["id"])]
+    assert len(polls) >= 2  # it waited an interval first (wait_first), then polled until done
+
+
+def test_the_deadline_gives_a_timeout_event_with_the_last_status(sandbox):
+    empty = FlippingBookHook().create_publication(name="Never converted")
+    event = first_event(
+        PublicationStateTrigger(
+            conn_id="flippingbook_default",
+            poll_interval=0.05,
+            deadline=time.time() + 0.3,
+            wait_first=False,
+            publication_id=empty["id"],
+        )
+    )
+    assert event["status"] == "timeout" and "Empty" in event["message"]
+
+
+def test_an_error_is_one_error_event_not_a_crash(sandbox):
+    event = first_event(
+        PublicationStateTrigger(
+            conn_id="flippingbook_default",
+            poll_interval=0.05,
+            deadline=time.time() + 30,
+            wait_first=False,
+            publication_id="f" * 32,
+        )
+    )
+    assert event["status"] == "error" and "NotFoundError" in event["message"]
+
+
+def test_a_connection_of_another_type_is_refused_in_the_event(sandbox):
+    event = first_event(
+        PublicationStateTrigger(
+            conn_id="papyrs_default", poll_interval=0.05, deadline=time.time() + 5, publication_id="x"
+        )
+    )
+    assert event["status"] == "error" and "expected one of flippingbook" in event["message"]
+
+
+def test_acall_books_each_request_once_for_calls_sharing_one_hook(sandbox, monkeypatch):
+    """Many calls at once through one hook (the account poll's case): the slot booked on the loop is
+    the one the request takes, for each thread of the pool: never a second booking."""
+
+    async def scenario() -> tuple[int, int]:
+        hook = await ahook_for("flippingbook_default")
+        shared = hook.pacer.shared
+        bookings = []
+        book = shared.try_acquire
+
+        def counted() -> float:
+            wait = book()
+            bookings.extend([1] if wait == 0 else [])  # a slot taken (not a "wait n s" answer)
+            return wait
+
+        monkeypatch.setattr(shared, "try_acquire", counted)
+        await asyncio.gather(*(hook.acall(hook.me) for _ in range(12)))
+        return len(bookings), len(sandbox.requests("flippingbook"))
+
+    bookings, requests = asyncio.run(scenario())
+    assert requests == 12
+    assert bookings == 12  # one slot per request: the one booked on the loop
+    assert not [r for r in sandbox.requests("flippingbook") if r.status == 429]
+
+
+def test_acall_needs_a_hook_made_for_the_event_loop(sandbox):
+    with pytest.raises(RuntimeError, match="on_event_loop=True"):
+        asyncio.run(FlippingBookHook().acall(lambda: None))
+
+
+@pytest.fixture
+def fast_conn(sandbox, monkeypatch) -> str:
+    conn = sandbox.connections()["flippingbook"]
+    # pacing off: the only waits left are the back-off's
+    extra = {**conn["extra"], "retry_min_wait": 0.01, "retry_max_wait": 10, "max_retries": 4, "pacing": False}
+    monkeypatch.setenv("AIRFLOW_CONN_FB_SEAM", json.dumps({**conn, "extra": extra}))
+    return "fb_seam"
+
+
+def test_a_hook_on_the_loop_tries_each_request_once_and_acall_backs_off_growing(sandbox, fast_conn):
+    sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=503, count=3)
+    waits: list[float] = []
+
+    async def scenario() -> Any:
+        hook = await ahook_for(fast_conn, vendors=("flippingbook",))
+        real_sleep = asyncio.sleep
+
+        async def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            await real_sleep(0)
+
+        asyncio.sleep = sleep  # type: ignore[assignment]
+        try:
+            return await hook.acall(hook.me)
+        finally:
+            asyncio.sleep = real_sleep  # type: ignore[assignment]
+
+    assert asyncio.run(scenario())
+    # exponential from retry_min_wait (0.01 s, jitter up to 0.01 s): the third wait is at least 0.04 s
+    assert len(waits) == 3 and waits[0] <= 0.02 and waits[2] >= 0.04
+
+
+def test_no_trigger_touches_a_hooks_private_attributes():
+    """Triggers speak to hooks through public methods only (the seam): no ``hook._x``, no ``__dict__``."""
+    offences = []
+    for module in TRIGGERS.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            name = node.attr if isinstance(node, ast.Attribute) else ""
+            dunder = name.startswith("__") and name.endswith("__") and name != "__dict__"
+            if name.startswith("_") and not dunder:
+                owner = node.value
+                if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls", "super")):
+                    offences.append(f"{module.name}:{node.lineno} .{node.attr}")
+    assert offences == []
