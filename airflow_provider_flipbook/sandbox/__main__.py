@@ -18,6 +18,7 @@ import uvicorn
 
 from airflow_provider_flipbook.sandbox.core.replay import load, replay
 from airflow_provider_flipbook.sandbox.core.state import Credentials, SandboxState
+from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 from airflow_provider_flipbook.sandbox.server import create_app, env_lines, free_port
 
 
@@ -51,27 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="play the variants a recording of a real account shows (flipbook-doctor --record FILE)",
     )
-    for name in (
-        "flippingbook-key",
-        "flipsnack-key",
-        "flipsnack-secret",
-        "ipaper-api-key",
-        "ipaper-password",
-        "papyrs-token",
-    ):
-        parser.add_argument(f"--{name}", help="default: generated afresh at each start")
+    generated = Credentials.generate(EMULATORS)
+    for field in generated.names():  # --flippingbook-key, --papyrs-token...
+        parser.add_argument(f"--{field.replace('_', '-')}", help="default: generated afresh at each start")
     args = parser.parse_args(argv)
     if args.speed <= 0:
         parser.error("--speed must be positive")
-    generated = Credentials.generate()
-    for field in (
-        "flippingbook_key",
-        "flipsnack_key",
-        "flipsnack_secret",
-        "ipaper_api_key",
-        "ipaper_password",
-        "papyrs_token",
-    ):
+    for field in generated.names():
         if getattr(args, field):
             setattr(generated, field, getattr(args, field))
     port = args.port or free_port(args.host)

@@ -1,7 +1,8 @@
-"""One server for the four emulators, the fault-injection middleware and the ``/_sandbox/`` control API.
+"""One server for every emulator (:mod:`.emulators`), the fault-injection middleware and the
+``/_sandbox/`` control API.
 
-Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (upload host),
-``/ipaper``, ``/papyrs``. Control API:
+Each emulator is mounted at its own prefixes (``/<vendor>``, and any second host it plays, such as
+Flipsnack's upload host). Control API:
 
 * ``GET  /_sandbox/health``            speed and uptime
 * ``POST /_sandbox/faults``            queue a fault: ``{"vendor", "kind", "route", "status", "retry_after",
@@ -18,9 +19,9 @@ Prefixes: ``/flippingbook``, ``/flipsnack`` (API host), ``/flipsnack-upload`` (u
 * ``POST /_sandbox/replay``            play a recording of a real account (``flipbook-doctor --record``):
   the variants it shows, kept across resets; answers what cannot be played
 * ``POST /_sandbox/reset``             forget every object, fault, log entry and rate-limit window
-* ``GET  /_sandbox/connections``       the four Airflow connections, as JSON
+* ``GET  /_sandbox/connections``       one Airflow connection per vendor, as JSON
 * ``GET  /_sandbox/signatures``        the Flipsnack signatures received (for secret scans of logs)
-* ``GET  /_sandbox/webhooks``          FlippingBook's trigger calls (deliveries, attempts)
+* ``GET  /_sandbox/webhooks``          the vendors' webhook calls (FlippingBook's triggers; attempts)
 """
 
 from __future__ import annotations
@@ -38,44 +39,13 @@ from fastapi import FastAPI, HTTPException, Request
 
 from airflow_provider_flipbook.sandbox.core.faults import FaultMiddleware
 from airflow_provider_flipbook.sandbox.core.replay import RecordedShapes, check_recording, replay
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
-from airflow_provider_flipbook.sandbox.flippingbook.routes import FlippingBookEmulator
-from airflow_provider_flipbook.sandbox.flipsnack.routes import FlipsnackEmulator
-from airflow_provider_flipbook.sandbox.ipaper.routes import IPaperEmulator
-from airflow_provider_flipbook.sandbox.papyrs.routes import PapyrsEmulator
+from airflow_provider_flipbook.sandbox.core.state import Credentials, SandboxState
+from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 
 
 def connections(state: SandboxState) -> dict[str, dict[str, Any]]:
-    """The four default connections, pointing at this sandbox."""
-    c, base, speed = state.credentials, state.base_url, state.speed
-    return {
-        "flippingbook": {
-            "conn_type": "flippingbook",
-            "host": f"{base}/flippingbook",
-            "password": c.flippingbook_key,
-            "extra": {"pacing_speed": speed},
-        },
-        "flipsnack": {
-            "conn_type": "flipsnack",
-            "host": f"{base}/flipsnack",
-            "login": c.flipsnack_key,
-            "password": c.flipsnack_secret,
-            "extra": {"upload_host": f"{base}/flipsnack-upload", "pacing_speed": speed},
-        },
-        "ipaper": {
-            "conn_type": "ipaper",
-            "host": f"{base}/ipaper",
-            "login": "APIKey",
-            "password": c.ipaper_api_key,
-            "extra": {"viewer_base_url": f"{base}/ipaper/viewer", "pacing_speed": speed},
-        },
-        "papyrs": {
-            "conn_type": "papyrs",
-            "host": f"{base}/papyrs",
-            "password": c.papyrs_token,
-            "extra": {"subsite": "home", "pacing_speed": speed},
-        },
-    }
+    """One default connection per emulator, pointing at this sandbox."""
+    return {name: emulator.connection() for name, emulator in state.vendors.items()}
 
 
 def env_lines(state: SandboxState) -> list[str]:
@@ -88,16 +58,8 @@ def env_lines(state: SandboxState) -> list[str]:
 
 def create_app(state: SandboxState) -> Any:
     root = FastAPI(title="flipbook sandbox", openapi_url=None, docs_url=None, redoc_url=None)
-    flipsnack = FlipsnackEmulator(state)
-    emulators = {
-        "flippingbook": FlippingBookEmulator(state),
-        "flipsnack": flipsnack,
-        "ipaper": IPaperEmulator(state),
-        "papyrs": PapyrsEmulator(state),
-    }
-    state.vendors.update(emulators)
-    upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    flipsnack.upload_app_routes(upload)
+    for emulator_class in EMULATORS:
+        state.vendors[emulator_class.name] = emulator_class(state)
     control = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @control.get("/health")
@@ -158,17 +120,18 @@ def create_app(state: SandboxState) -> Any:
 
     @control.get("/webhooks")
     async def webhook_deliveries() -> list:
-        """FlippingBook's trigger calls: event, body, attempts (the endpoint's token masked)."""
-        return list(state.vendors["flippingbook"].outbox.deliveries)  # type: ignore[attr-defined]
+        """The vendors' webhook calls (FlippingBook's triggers): event, body, attempts (tokens masked)."""
+        return [delivery for emulator in state.vendors.values() for delivery in emulator.webhook_deliveries()]
 
     @control.get("/connections")
     async def conns() -> dict:
         return connections(state)
 
     root.mount("/_sandbox", control)
-    root.mount("/flipsnack-upload", upload)
-    for name, emulator in emulators.items():
-        root.mount(f"/{name}", emulator.app)
+    for name, emulator in state.vendors.items():
+        for prefix, app in emulator.apps().items():
+            state.prefixes[prefix] = name
+            root.mount(f"/{prefix}", app)
     return FaultMiddleware(RecordedShapes(root, state), state)
 
 
@@ -185,6 +148,7 @@ class SandboxServer:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0, **options: Any) -> None:
         self.host, self.port = host, port or free_port(host)
+        options.setdefault("credentials", Credentials.generate(EMULATORS))
         self.state_store = SandboxState(speed=speed, base_url=f"http://{host}:{self.port}", **options)
         config = uvicorn.Config(
             create_app(self.state_store),

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from airflow_provider_flipbook.sandbox.core.state import Credentials
+from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 
 
@@ -144,7 +145,7 @@ def test_flipsnack_code_38_while_the_collection_processes(sandbox, samples):
 
 
 def test_flipsnack_accepts_the_vendors_worked_example_signature():
-    creds = Credentials.generate()
+    creds = Credentials.generate(EMULATORS)
     creds.flipsnack_key, creds.flipsnack_secret = "45FD-267-7SG7832", "123ABCDE-456-7890-FGH"
     with SandboxServer(speed=50, credentials=creds) as server:
         answer = requests.get(

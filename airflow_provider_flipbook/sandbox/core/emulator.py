@@ -1,19 +1,41 @@
-"""The base of every vendor emulator: its FastAPI app, counts for ``/_sandbox/state``, reset, option
-switches, and its own shapes for injected errors and malformed bodies."""
+"""The base of every vendor emulator: what the server needs to know of it (its name, the credentials
+it accepts, the Airflow connection that points at it, the apps it serves), its FastAPI app, counts
+for ``/_sandbox/state``, reset, option switches, and its own shapes for injected errors and
+malformed bodies. The server mounts every emulator listed in :mod:`..emulators`."""
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from fastapi import FastAPI
 
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 
+def token(prefix: str) -> str:
+    """A fresh random credential, recognisable by its prefix."""
+    return f"{prefix}-{secrets.token_hex(12)}"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One credential an emulator accepts, drawn afresh by ``make`` for each run (``flipbook-sandbox
+    --<vendor>-<name>`` sets it). ``secret`` ones never show in the request log, and tests scan logs
+    for them; a public one (an API key id, a user name) may."""
+
+    name: str
+    make: Callable[[], str]
+    secret: bool = True
+
+
 class VendorEmulator:
     """One vendor's emulated API, mounted at ``/<name>`` by the server."""
 
-    name = ""
+    name: ClassVar[str] = ""
+    credentials: ClassVar[tuple[Credential, ...]] = ()
     options: dict[str, Any]
 
     def __init__(self, shared: SandboxState) -> None:
@@ -26,6 +48,22 @@ class VendorEmulator:
     def public(self) -> str:
         """The emulator's public base URL."""
         return f"{self.shared.base_url}/{self.name}"
+
+    def credential(self, name: str) -> str:
+        """This run's value of one of :attr:`credentials`."""
+        return self.shared.credentials[f"{self.name}_{name}"]
+
+    def connection(self) -> dict[str, Any]:
+        """The Airflow connection (``AIRFLOW_CONN_*`` JSON) that points a hook at this emulator."""
+        raise NotImplementedError
+
+    def apps(self) -> dict[str, Any]:
+        """Path prefix -> the app served there: the emulator's own, and any second host it plays."""
+        return {self.name: self.app}
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """The calls this vendor made to registered webhooks (``GET /_sandbox/webhooks``)."""
+        return []
 
     def routes(self) -> None:
         raise NotImplementedError

@@ -62,8 +62,8 @@ class FaultMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         prefix = scope["path"].split("/")[1]
-        vendor = "flipsnack" if prefix == "flipsnack-upload" else prefix
-        if vendor not in self.shared.vendors:
+        vendor = self.shared.prefixes.get(prefix)
+        if vendor is None:
             return await self.app(scope, receive, send)
         query = scope.get("query_string", b"").decode("latin-1")
         target = f"{scope['method']} {scope['path'][len(prefix) + 1 :]}?{query}"

@@ -210,7 +210,7 @@ class RecordedShapes:
 
     def _recorded(self, scope: dict) -> list[tuple[int, dict[str, Any]]]:
         prefix = scope["path"].split("/")[1]
-        vendor = "flipsnack" if prefix == "flipsnack-upload" else prefix
+        vendor = self.shared.prefixes.get(prefix, prefix)
         answers_kept = self.shared.replayed_answers.get(vendor)
         if not answers_kept:
             return []

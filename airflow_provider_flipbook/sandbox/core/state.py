@@ -15,7 +15,8 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -26,40 +27,53 @@ from airflow_provider_flipbook.sandbox.core.limits import RateReferee
 if TYPE_CHECKING:
     from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 
-VENDORS = ("flippingbook", "flipsnack", "ipaper", "papyrs")
 # Query parameters whose values the request log never shows.
 REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password", "plpassword", "token"}
 
 
-@dataclass
 class Credentials:
-    """The secrets the four emulators accept, fresh for each run."""
+    """The credentials the emulators accept, fresh for each run: ``<vendor>_<name>`` -> value, read as
+    ``credentials.papyrs_token`` or ``credentials["papyrs_token"]``. Each emulator declares its own
+    (:attr:`~.emulator.VendorEmulator.credentials`)."""
 
-    flippingbook_key: str
-    flipsnack_key: str
-    flipsnack_secret: str
-    ipaper_user: str
-    ipaper_password: str
-    ipaper_api_key: str
-    papyrs_token: str
+    _values: dict[str, str]
+    _public: frozenset[str]
+
+    def __init__(self, values: dict[str, str], public: Iterable[str] = ()) -> None:
+        self.__dict__.update(_values=dict(values), _public=frozenset(public))
 
     @classmethod
-    def generate(cls) -> Credentials:
-        def token(prefix: str) -> str:
-            return f"{prefix}-{secrets.token_hex(12)}"
+    def generate(cls, emulators: Iterable[type[VendorEmulator]]) -> Credentials:
+        """A fresh set for these emulators.
 
+        :param emulators: the emulator classes, each with its ``credentials``
+        """
+        declared = [(f"{e.name}_{c.name}", c) for e in emulators for c in e.credentials]
         return cls(
-            flippingbook_key=token("fbk"),
-            flipsnack_key=token("fsk").upper(),
-            flipsnack_secret=token("fss").upper(),
-            ipaper_user="publisher@example.com",
-            ipaper_password=token("ipp"),
-            ipaper_api_key=token("ipk"),
-            papyrs_token=token("pyt"),
+            {key: c.make() for key, c in declared}, public=[key for key, c in declared if not c.secret]
         )
 
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self.__dict__["_values"][key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: str) -> None:
+        if key not in self._values:
+            raise AttributeError(f"no credential {key!r}; known: {sorted(self._values)}")
+        self._values[key] = value
+
+    def names(self) -> list[str]:
+        """Every credential's ``<vendor>_<name>``."""
+        return list(self._values)
+
     def values(self) -> list[str]:
-        return [v for k, v in asdict(self).items() if k not in ("ipaper_user", "flipsnack_key")]
+        """The secret ones (not the public key ids and user names)."""
+        return [v for k, v in self._values.items() if k not in self._public]
 
     def all_secrets(self) -> list[str]:
         """Every secret, the Flipsnack key (sent in URLs by the vendor's design) included."""
@@ -103,14 +117,14 @@ class SandboxState:
         self,
         *,
         speed: float = 1.0,
-        credentials: Credentials | None = None,
+        credentials: Credentials,
         base_url: str = "http://127.0.0.1:8765",
         rate_limit_mode: str = "delay",
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         self.speed = speed
-        self.credentials = credentials or Credentials.generate()
+        self.credentials = credentials
         self.base_url = base_url
         self.rate_limit_mode = rate_limit_mode
         self.storage = Path(tempfile.mkdtemp(prefix="flipbook-sandbox-"))
@@ -121,6 +135,7 @@ class SandboxState:
         self.limits = RateReferee(speed, self.now)
         self.started = time.monotonic()
         self.vendors: dict[str, VendorEmulator] = {}
+        self.prefixes: dict[str, str] = {}  # URL path prefix -> the vendor served there
         self.signatures: set[str] = set()  # Flipsnack signatures received, so tests can scan logs for them
         self.replayed: dict[str, dict[str, Any]] = {}  # options from a replayed recording, kept across resets
         self.replayed_answers: dict[str, list[Any]] = {}  # its recorded answers (core.replay.RecordedShapes)
@@ -140,8 +155,8 @@ class SandboxState:
     # -- faults ------------------------------------------------------------------------------------
 
     def add_fault(self, **spec: Any) -> Fault:
-        if spec.get("vendor") not in VENDORS:
-            raise ValueError(f"vendor must be one of {VENDORS}")
+        if spec.get("vendor") not in self.vendors:
+            raise ValueError(f"vendor must be one of {tuple(self.vendors)}")
         if spec.get("kind") not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {sorted(FAULT_KINDS)}")
         if spec.get("kind") == "lost_answer" and str(spec.get("lost_as", "502")) not in LOST_AS:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.limits import TokenBucket
 from airflow_provider_flipbook.sandbox.core.routing import answered, declared_routes, route
 from airflow_provider_flipbook.sandbox.core.state import iso
@@ -28,6 +29,19 @@ LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
 
 class FlippingBookEmulator(FlippingBookReader):
     """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects."""
+
+    credentials = (Credential("key", lambda: token("fbk")),)
+
+    def connection(self) -> dict[str, Any]:
+        return {
+            "conn_type": self.name,
+            "host": self.public,
+            "password": self.credential("key"),
+            "extra": {"pacing_speed": self.shared.speed},
+        }
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        return list(self.outbox.deliveries)
 
     async def guard(self, request: Request) -> tuple[str, Any]:
         header = request.headers.get("authorization")

@@ -26,7 +26,7 @@ class FlippingBookState(VendorEmulator):
     name = "flippingbook"
 
     def reset(self) -> None:
-        self.keys: list[str] = [self.shared.credentials.flippingbook_key]
+        self.keys: list[str] = [self.credential("key")]
         self.publications: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, Any]] = {}
         self.links: dict[str, dict[str, Any]] = {}

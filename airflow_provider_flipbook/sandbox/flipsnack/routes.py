@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
 from airflow_provider_flipbook.sandbox.flipsnack.answers import FlipsnackError, envelope, signature
@@ -21,13 +22,32 @@ LIMITS = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))  # per key: codes 31 a
 class FlipsnackEmulator(FlipsnackState):
     """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST)."""
 
+    credentials = (
+        Credential("key", lambda: token("fsk").upper(), secret=False),
+        Credential("secret", lambda: token("fss").upper()),
+    )
+
+    def connection(self) -> dict[str, Any]:
+        return {
+            "conn_type": self.name,
+            "host": self.public,
+            "login": self.credential("key"),
+            "password": self.credential("secret"),
+            "extra": {"upload_host": f"{self.public}-upload", "pacing_speed": self.shared.speed},
+        }
+
+    def apps(self) -> dict[str, Any]:
+        upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        self.upload_app_routes(upload)
+        return {f"{self.name}-upload": upload, self.name: self.app}
+
     def check(self, params: dict[str, str], method: str, upload_host: bool) -> str:
         if not all(params.get(k) for k in ("apiKey", "signature", "action")):
             raise FlipsnackError(30)
-        if params["apiKey"] != self.shared.credentials.flipsnack_key:
+        if params["apiKey"] != self.credential("key"):
             raise FlipsnackError(41)
         self.shared.signatures.add(params["signature"])
-        if signature(self.shared.credentials.flipsnack_secret, params) != params["signature"].lower():
+        if signature(self.credential("secret"), params) != params["signature"].lower():
             raise FlipsnackError(44)
         violated = self.shared.limits.check("flipsnack", params["apiKey"], LIMITS)
         if violated is not None:

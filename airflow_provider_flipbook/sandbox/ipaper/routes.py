@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
@@ -31,6 +33,21 @@ LIMITS = (SlidingWindow(50, 60.0),)  # per login
 
 class IPaperEmulator(IPaperProcessing):
     """iPaper's Backend API (``/ipaper/V2/``) and its public viewer."""
+
+    credentials = (
+        Credential("user", lambda: "publisher@example.com", secret=False),
+        Credential("password", lambda: token("ipp")),
+        Credential("api_key", lambda: token("ipk")),
+    )
+
+    def connection(self) -> dict[str, Any]:
+        return {
+            "conn_type": self.name,
+            "host": self.public,
+            "login": "APIKey",
+            "password": self.credential("api_key"),
+            "extra": {"viewer_base_url": f"{self.public}/viewer", "pacing_speed": self.shared.speed},
+        }
 
     def routes(self) -> None:
         methods = {declared.target: declared.handler for declared in declared_routes(self)}
@@ -85,15 +102,14 @@ class IPaperEmulator(IPaperProcessing):
             return Response("Not Found", 404, media_type="text/plain")
 
     def authenticate(self, p: dict[str, str]) -> str:
-        creds = self.shared.credentials
         pairs = [
             (p.get(u), p.get(w))
             for u, w in (("plUsername", "plPassword"), ("username", "password"), ("Username", "Password"))
         ]
         for login, password in pairs:
             if (login, password) in (
-                (creds.ipaper_user, creds.ipaper_password),
-                ("APIKey", creds.ipaper_api_key),
+                (self.credential("user"), self.credential("password")),
+                ("APIKey", self.credential("api_key")),
             ):
                 return str(login)
         raise ResultCode("LOGIN_SECURITY_VIOLATION", "Access denied.")

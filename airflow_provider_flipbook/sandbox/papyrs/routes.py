@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
 from airflow_provider_flipbook.sandbox.papyrs.pages import PapyrsPages
@@ -21,6 +22,16 @@ LIMITS = (SlidingWindow(6, 60.0),)  # per token
 
 class PapyrsEmulator(PapyrsPages):
     """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages."""
+
+    credentials = (Credential("token", lambda: token("pyt")),)
+
+    def connection(self) -> dict[str, Any]:
+        return {
+            "conn_type": self.name,
+            "host": self.public,
+            "password": self.credential("token"),
+            "extra": {"subsite": "home", "pacing_speed": self.shared.speed},
+        }
 
     def routes(self) -> None:
         compiled = [(r.method, re.compile(r.target + r"/?$"), r.handler) for r in declared_routes(self)]
@@ -51,7 +62,7 @@ class PapyrsEmulator(PapyrsPages):
             subsite, rest = match.group("sub"), match.group("rest")
             try:
                 token = request.headers.get("x-auth-token") or request.query_params.get("auth_token")
-                if token != self.shared.credentials.papyrs_token:
+                if token != self.credential("token"):
                     raise PapyrsError(403, "Invalid or missing API token")
                 if self.shared.limits.check("papyrs", token, LIMITS) is not None:
                     wait = self.shared.limits.retry_after("papyrs", token, 0)
