@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-SCHEMES = ("flippingbook", "flipsnack", "ipaper", "papyrs")
+from airflow_provider_flipbook.vendors import VENDORS
+
+# One scheme per vendor, named as its connection type, in assets/<conn type>.py.
+SCHEMES = tuple(VENDORS)
 
 
 def scheme(vendor: str) -> Any:

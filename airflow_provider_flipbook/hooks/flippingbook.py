@@ -134,6 +134,7 @@ class FlippingBookHook(FlipbookBaseHook):
     conn_type = "flippingbook"
     hook_name = "FlippingBook Online"
     vendor = "FlippingBook"
+    publication_kind = "publication"  # its asset URI kind
     default_base_url: ClassVar[str] = "https://api-tc.is.flippingbook.com"
     default_limits = (TokenBucket(burst=10, rate=1.0),)
     # documented: 500 MB, 2000 pages, no protected PDFs, no XFA forms ("does not contain XFA (forms)")

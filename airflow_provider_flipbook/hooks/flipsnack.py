@@ -134,6 +134,7 @@ class FlipsnackHook(FlipbookBaseHook):
     conn_type = "flipsnack"
     hook_name = "Flipsnack"
     vendor = "Flipsnack"
+    publication_kind = "collection"  # its asset URI kind
     default_base_url: ClassVar[str] = "https://api.flipsnack.com"
     default_upload_url: ClassVar[str] = "https://upload.flipsnack.com"
     default_limits = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))

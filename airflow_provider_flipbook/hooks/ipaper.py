@@ -141,6 +141,7 @@ class IPaperHook(FlipbookBaseHook):
     conn_type = "ipaper"
     hook_name = "iPaper"
     vendor = "iPaper"
+    publication_kind = "paper"  # its asset URI kind
     default_base_url: ClassVar[str] = "https://ipaper.api.ipapercms.dk"
     default_limits = (SlidingWindow(48, 60.0),)
     pdf_limits = PdfLimits(192 * 1024 * 1024, None, accepts_password=True)  # documented: 192 MB

@@ -99,6 +99,7 @@ class PublishingHook(Protocol):
     conn_id: str
     conn_type: str
     vendor: str
+    publication_kind: str  # what the vendor calls a publication (its asset URI's kind)
     pdf_limits: PdfLimits
     journal: Journal | None
 

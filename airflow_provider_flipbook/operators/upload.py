@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 STATE_KEY = "flipbook_upload"
 #: The asset kind of what an upload publishes, per vendor (see airflow_provider_flipbook.assets).
-PUBLICATION_KIND = {"flippingbook": "publication", "flipsnack": "collection", "ipaper": "paper"}
 
 
 class UploadResult(TypedDict):
@@ -222,7 +221,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
             record(
                 vendor=hook.conn_type,
                 host=cast(Any, hook).base_url,
-                kind=PUBLICATION_KIND[hook.conn_type],
+                kind=hook.publication_kind,
                 object_id=result["publication_id"],
                 lifecycle="CREATE" if new else "OVERWRITE",
                 ids={"publication_id": result["publication_id"], "version_id": result.get("version_id")},
