@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.doctor.checks import (
     NotChecked,
     Outcome,
@@ -158,6 +159,16 @@ def items(account: Account) -> Outcome:
     )
 
 
+def upload_host(account: Account) -> Outcome:
+    """The host uploads go to (the extra ``upload_host``, or derived from the API host) answers as a
+    Flipsnack API: an unsigned GET there creates nothing."""
+    try:
+        account.hook.probe_upload_host()
+    except AirflowException as error:  # not derivable, unreachable, or not Flipsnack: say which
+        return differs(str(error))
+    return holds("the upload host answered a GET with a Flipsnack envelope (code)")
+
+
 def rate_limit(account: Account) -> Outcome:
     """No rate-limit header announces less than the documented 5 per second and 60 per minute."""
     return announced_limits(account.hook, account.log.rate_headers)
@@ -181,5 +192,17 @@ def write_test(account: Account) -> Outcome:
     return holds(f"created {keys(created)} and deleted it (one monthly upload used)")
 
 
-CHECKS = (auth, envelope, user_stats, list_fields, paging, page_size, query, items, rate_limit, write_test)
+CHECKS = (
+    auth,
+    envelope,
+    user_stats,
+    list_fields,
+    paging,
+    page_size,
+    query,
+    items,
+    upload_host,
+    rate_limit,
+    write_test,
+)
 WRITE_CHECKS = frozenset({write_test})

@@ -6,6 +6,8 @@ import time
 import uuid
 from typing import Any
 
+import requests
+
 from airflow_provider_flipbook.doctor.checks import (
     NotChecked,
     Outcome,
@@ -204,6 +206,26 @@ def processing_list(account: Account) -> Outcome:
     return verdict(ok, f"{len(processes)} <process> with attributes {attributes}")
 
 
+def viewer_base_url(account: Account) -> Outcome:
+    """A paper's public page is the extra ``viewer_base_url`` followed by the path iPaper answers for it
+    (the "View flipbook" link tasks show): the first paper's page opens. Unset, tasks show no link."""
+    hook = account.hook
+    if hook.viewer_base_url is None:
+        raise NotChecked(
+            "the connection sets no viewer_base_url, so tasks show no flipbook link: set that extra to "
+            "your iPaper viewer's address (e.g. https://<account>.ipapercms.dk)"
+        )
+    paper = next(account.tree.iter("paper"), None)
+    if paper is None:
+        raise NotChecked("no paper below the root")
+    url = hook.public_url(paper.get("url", ""), int(paper.get("id", 0)))
+    try:  # the viewer is public: a plain GET, no credential
+        status = requests.get(url or "", timeout=hook.timeout).status_code
+    except requests.RequestException as error:
+        return differs(f"the first paper's viewer page did not answer ({type(error).__name__})")
+    return verdict(status < 400, f"the first paper's viewer page answered HTTP {status}")
+
+
 def rate_limit(account: Account) -> Outcome:
     """No rate-limit header announces less than the documented 50 per minute (we pace at 48)."""
     return announced_limits(account.hook, account.log.rate_headers)
@@ -246,6 +268,7 @@ CHECKS = (
     search_fields,
     custom_field_value,
     processing_list,
+    viewer_base_url,
     rate_limit,
     job_guid,
     page_ids,

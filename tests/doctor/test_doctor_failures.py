@@ -151,3 +151,37 @@ def test_failures_never_print_a_credential(sandbox, capsys):
     assert code == 1
     for secret in secrets_of(sandbox):
         assert secret not in output
+
+
+def test_the_hosts_behind_links_and_uploads_are_checked(seeded, capsys, connection):
+    """iPaper's viewer (the "View flipbook" link) and Flipsnack's upload host: unset, wrong and right."""
+    ipaper, flipsnack = seeded.connections()["ipaper"], seeded.connections()["flipsnack"]
+    right = [connection("ipaper", "ip_right"), connection("flipsnack", "fs_right")]
+    unset = connection(
+        "ipaper", "ip_unset", extra={k: v for k, v in ipaper["extra"].items() if k != "viewer_base_url"}
+    )
+    wrong = [
+        connection(
+            "ipaper", "ip_wrong", extra={**ipaper["extra"], "viewer_base_url": f"{seeded.url}/nowhere"}
+        ),
+        connection(
+            "flipsnack",
+            "fs_wrong",
+            extra={**flipsnack["extra"], "upload_host": f"{seeded.url}/_sandbox/health"},
+        ),
+    ]
+    checks = {}
+    for conn_id in (*right, unset, *wrong):
+        code, output = run(capsys, "--conn-id", conn_id, "--json")
+        checks[conn_id] = results(output)
+    assert checks["ip_right"]["ipaper.viewer_base_url"]["status"] == "holds"
+    assert checks["fs_right"]["flipsnack.upload_host"]["status"] == "holds"
+    assert checks["ip_unset"]["ipaper.viewer_base_url"]["status"] == "not checked"
+    assert "set that extra" in checks["ip_unset"]["ipaper.viewer_base_url"]["seen"]
+    assert checks["ip_wrong"]["ipaper.viewer_base_url"] == {
+        **checks["ip_wrong"]["ipaper.viewer_base_url"],
+        "status": "differs",
+        "seen": "the first paper's viewer page answered HTTP 404",
+    }
+    assert checks["fs_wrong"]["flipsnack.upload_host"]["status"] == "differs"
+    assert "upload_host" in checks["fs_wrong"]["flipsnack.upload_host"]["seen"]
