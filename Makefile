@@ -50,7 +50,7 @@ CHROMIUM := /usr/bin/chromium
 
 $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get update -q
-	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 e2e: install $(CHROMIUM)  ## the example DAGs under a real `airflow standalone`, and the browser check
 	$(UV) sync --locked --extra test --extra browser --python $(PYTHON)
