@@ -255,7 +255,11 @@ def two_pages(first: Sequence[Any], second: Sequence[Any], key: str, size: str, 
 
 
 def page_not_capped(
-    fetch: Callable[[int, int], Sequence[Any]], size: int, what: str, total: int | None = None
+    fetch: Callable[[int, int], Sequence[Any]],
+    size: int,
+    what: str,
+    total: int | None = None,
+    observe: Callable[[int], None] | None = None,
 ) -> Outcome:
     """A page of the size the hooks ask for is not silently cut shorter: the hooks end a list at the
     first short page, so a vendor capping pages below that size would make every list look shorter.
@@ -264,6 +268,7 @@ def page_not_capped(
     :param size: the page size the hook asks for
     :param what: the list, for the message
     :param total: the vendor's own count of the list, when it gives one
+    :param observe: told the cap (the length of a short page) when the vendor caps pages
     """
     page = fetch(0, size)
     if not page:
@@ -273,20 +278,18 @@ def page_not_capped(
     if len(page) == size:
         return holds(f"{what}: a page of {size} came back full")
     if total is not None:
-        return verdict(
-            len(page) >= total,
-            f"{what}: a page of {size} gave {len(page)} of {total}"
-            + (
-                "" if len(page) >= total else ": the vendor caps pages below the size asked; lists stop early"
-            ),
+        capped, seen = len(page) < total, f"{what}: a page of {size} gave {len(page)} of {total}"
+    else:
+        capped = bool(fetch(len(page), 1))
+        seen = f"{what}: a page of {size} gave " + (
+            f"{len(page)}, yet there are more" if capped else f"all {len(page)}"
         )
-    beyond = fetch(len(page), 1)
-    if beyond:
-        return differs(
-            f"{what}: a page of {size} gave {len(page)}, yet there are more: the vendor caps pages below "
-            "the size asked, so lists stop early"
-        )
-    return holds(f"{what}: a page of {size} gave all {len(page)}")
+    if capped and observe is not None:
+        observe(len(page))
+    return verdict(
+        not capped,
+        seen + (": the vendor caps pages below the size asked; lists stop early" if capped else ""),
+    )
 
 
 @contextmanager

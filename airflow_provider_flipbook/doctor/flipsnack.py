@@ -117,6 +117,7 @@ def page_size(account: Account) -> Outcome:
         PAGE_SIZE,
         "collection.getList",
         count if isinstance(count, int) else None,
+        lambda cap: account.log.observe("flipsnack.page_size", {"asked": PAGE_SIZE, "answered": cap}),
     )
 
 
@@ -128,13 +129,16 @@ def query(account: Account) -> Outcome:
     if not title:
         raise NotChecked("the first collection has no title")
     found = (account.collections(0, PAGE_SIZE - 1, query=title) or {}).get("collections") or []
-    if not any(c.get("collectionHash") == first.get("collectionHash") for c in found):
+    finds_title = any(c.get("collectionHash") == first.get("collectionHash") for c in found)
+    if not finds_title:
+        account.log.observe("flipsnack.query", {"finds_title": False})
         return differs(
             f"query=<the first collection's title> answered {len(found)} collection(s), not that one: "
             "a lost upload would not be found, and would be sent again"
         )
     nonsense = f"flipbook-doctor-{uuid.uuid4().hex}"
     narrowed = (account.collections(0, 0, query=nonsense) or {}).get("collections") or []
+    account.log.observe("flipsnack.query", {"finds_title": True, "narrows": not narrowed})
     return holds(
         f"query=<title> finds the collection; a query matching nothing answered {len(narrowed)} "
         + (

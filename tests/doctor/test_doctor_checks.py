@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_flipbook.doctor import CHECK_IDS
+from airflow_provider_flipbook.doctor.checks import page_not_capped
 from airflow_provider_flipbook.doctor.cli import VENDOR_CHECKS
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 from tests.doctor.helpers import CONN_IDS, VENDORS, results, run, secrets_of, set_options
@@ -145,6 +146,10 @@ def test_a_job_guid_in_the_processpdf_answer_differs_from_the_document(sandbox, 
         ({"flippingbook": {"link_url": True}}, "flippingbook.tracked_link_url", "holds", "the vendor gives"),
         ({"flippingbook": {"link_url": False}}, "flippingbook.tracked_link_url", "holds", "from urlName"),
         ({"ipaper": {"root_url_lookup": False}}, "ipaper.root_paper", "differs", "set the connection extra"),
+        ({"flipsnack": {"list_query": "text"}}, "flipsnack.query", "holds", "(the filter narrows the list)"),
+        ({"flipsnack": {"list_query": "ignored"}}, "flipsnack.query", "holds", "(the filter is ignored"),
+        ({"flipsnack": {"list_query": "description"}}, "flipsnack.query", "differs", "not that one"),
+        ({"flipsnack": {"list_cap": 1}}, "flipsnack.page_size", "differs", "gave 1 of 2: the vendor caps"),
         ({"ipaper": {"custom_field_value": "element"}}, "ipaper.custom_field_value", "holds", "['field']"),
         ({"ipaper": {"custom_field_value": "attribute"}}, "ipaper.custom_field_value", "holds", "['field']"),
         ({"ipaper": {"custom_field_value": "fields"}}, "ipaper.custom_field_value", "holds", "'fields'"),
@@ -234,3 +239,29 @@ def test_vendors_are_the_provider_connection_types():
     from airflow_provider_flipbook import vendors
 
     assert set(VENDORS) == set(vendors.VENDORS)
+
+
+@pytest.mark.parametrize(
+    "items, expected, said",
+    [
+        (3, "holds", "gave all 3"),  # a short page that is the whole list
+        (5, "holds", "came back full"),
+    ],
+)
+def test_a_page_that_is_the_whole_list_holds(items, expected, said):
+    def fetch(offset: int, count: int) -> list[int]:
+        return list(range(items))[offset : offset + count]
+
+    outcome = page_not_capped(fetch, 5, "the list")
+    assert outcome.status == expected and said in outcome.seen
+
+
+def test_a_page_capped_below_the_size_asked_differs_without_a_total():
+    caps: list[int] = []
+
+    def fetch(offset: int, count: int) -> list[int]:
+        return list(range(10))[offset : offset + min(count, 3)]  # never more than 3, silently
+
+    outcome = page_not_capped(fetch, 5, "the list", observe=caps.append)
+    assert outcome.status == "differs" and "yet there are more" in outcome.seen
+    assert caps == [3]

@@ -17,12 +17,13 @@ import requests
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 from airflow_provider_flipbook.sandbox.core.replay import check_recording, load, replay
 from airflow_provider_flipbook.sandbox.server import SandboxServer
+from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 from tests.doctor.helpers import CONN_IDS, results, run, seed
 
 # Not the documents' defaults: each one changes what some hook reads.
 VARIANTS = {
     "flippingbook": {"progress_key": "progress", "link_url": True},
-    "flipsnack": {"items_key": "flipbooks"},
+    "flipsnack": {"items_key": "flipbooks", "list_query": "ignored", "list_cap": 1},
     "ipaper": {"job_guid": True, "page_ids": "kept", "custom_field_value": "attribute"},
     "papyrs": {"page_folder_field": "none"},
 }
@@ -106,7 +107,8 @@ def test_the_control_api_replays_and_refuses_what_is_not_a_recording(sandbox, ca
     path = tmp_path / "account.json"
     sandbox.state_store.set_options("flippingbook", {"progress_key": "progress"})
     publication = FlippingBookHook().create_publication(name="one")
-    FlippingBookHook().add_source(publication["id"], filename="a.pdf", data=b"%PDF-1.4 not much")
+    make_sample_pdf(tmp_path / "a.pdf", 1, "a")  # a good PDF: a failed first source deletes its publication
+    FlippingBookHook().add_source(publication["id"], filename="a.pdf", data=(tmp_path / "a.pdf").read_bytes())
     run(capsys, "--conn-id", "flippingbook_default", "--record", str(path))
     sandbox.state_store.reset()
     answer = requests.post(f"{sandbox.url}/_sandbox/replay", json=json.loads(path.read_text()), timeout=10)

@@ -19,7 +19,10 @@ request" page (not with the hook's). Where the documents are silent, ``options``
 /_sandbox/options``) pick the shape: ``items_key`` names the collection's item list in
 getCollection answers (``items``, the default, or ``flipbooks``; the page is cut off before it);
 ``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
-end page, as a vendor may), so its page count differs from the uploader's own.
+end page, as a vendor may), so its page count differs from the uploader's own; ``list_query`` says
+what ``collection.getList``'s ``query`` searches (``text``, the default: title and description;
+``description`` only; ``ignored``), and ``list_cap`` (default none) is the most collections one
+getList answers, whatever range was asked (a silent cap).
 
 Modules: :mod:`.state` (collections, items, packages), :mod:`.answers` (codes, envelope, signature,
 views), :mod:`.routes` (the checks and one handler per action).

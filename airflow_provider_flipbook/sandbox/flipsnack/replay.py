@@ -29,4 +29,16 @@ def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
                     notes.append(f"item statuses the sandbox never plays: {sorted(unknown)}")
         if "items_key" not in options:
             notes.append(f"no item list with a status among {sorted(data.get('properties') or {})}")
+    observed = part.get("observations") or {}
+    query = observed.get("flipsnack.query")
+    if isinstance(query, dict):
+        # What the account's query searched, in the sandbox's terms: not the title at all (the one other
+        # field it plays is the description), nothing (every collection), or the title and more.
+        if query.get("finds_title") is False:
+            options["list_query"] = "description"
+        else:
+            options["list_query"] = "text" if query.get("narrows", True) else "ignored"
+    cap = observed.get("flipsnack.page_size")
+    if isinstance(cap, dict) and isinstance(cap.get("answered"), int):
+        options["list_cap"] = cap["answered"]
     return options, notes

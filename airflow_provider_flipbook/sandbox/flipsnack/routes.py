@@ -136,12 +136,14 @@ class FlipsnackEmulator(FlipsnackState):
             c
             for c in self.collections.values()
             if (not p.get("collectionStatus") or c["status"] == p["collectionStatus"])
-            and (not p.get("query") or p["query"].lower() in (c["title"] + c["description"]).lower())
+            and self.matches_query(c, p.get("query") or "")
         ]
         if p.get("orderBy") == "name":
             matches.sort(key=lambda c: c["title"], reverse=p.get("orderMode") == "desc")
         start = int(p.get("from") or 0)
         end = int(p["to"]) + 1 if p.get("to") else start + int(p.get("count") or 20)
+        if self.options["list_cap"]:  # a vendor answering fewer than asked, silently
+            end = min(end, start + int(self.options["list_cap"]))
         return {"collectionCount": len(matches), "collections": [self.view(c) for c in matches[start:end]]}
 
     @route("GET", "collection.getCollection")

@@ -31,7 +31,13 @@ class FlipsnackState(VendorEmulator):
         self.packages: dict[str, dict[str, Any]] = {}
         self.uploads = 0
         self.answered: collections.Counter[int] = collections.Counter()  # codes answered, for tests
-        self.options: dict[str, Any] = {"items_key": "items", "conversion_seconds": 2.0, "extra_pages": 0}
+        self.options: dict[str, Any] = {
+            "items_key": "items",
+            "conversion_seconds": 2.0,
+            "extra_pages": 0,
+            "list_query": "text",
+            "list_cap": None,
+        }
 
     def counts(self) -> dict[str, int]:
         return {
@@ -52,6 +58,19 @@ class FlipsnackState(VendorEmulator):
         if collection_hash not in self.collections:
             raise FlipsnackError(43)
         return self.collections[collection_hash]
+
+    def matches_query(self, collection: dict[str, Any], query: str) -> bool:
+        """``collection.getList``'s ``query`` as the option ``list_query`` plays it (the page is cut off
+        before it says what it searches)."""
+        mode = self.options["list_query"]
+        if not query or mode == "ignored":
+            return True
+        text = (
+            collection["description"]
+            if mode == "description"
+            else collection["title"] + collection["description"]
+        )
+        return query.lower() in text.lower()
 
     def item_status(self, item: dict[str, Any]) -> str:
         if self.shared.elapsed_real(item["created"]) < float(self.options["conversion_seconds"]) + 0.1 * max(
