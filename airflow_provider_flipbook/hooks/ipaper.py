@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import base64
 import calendar
 import hashlib
 import json
@@ -48,6 +47,16 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks._ipaper_services import IPaperServices
+from airflow_provider_flipbook.hooks._ipaper_wire import (
+    SizedBody,
+    base64_form_chunks,
+    form_value,
+    parse_xml,
+    period,
+    ripper_options,
+    text,
+)
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
@@ -62,16 +71,6 @@ from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 from airflow_provider_flipbook.utils.urls import public_url
 
 MAX_PDF_BYTES = 192 * 1024 * 1024
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    strip_cdata=True,
-)
-_CHUNK = 3 * 256 * 1024  # a multiple of 3: base64 pieces concatenate without inner padding
 _JOB_GUID = re.compile(r"job.?guid", re.IGNORECASE)
 # version_id of a ProcessPDF answered without a job GUID (the documented answer): when it was queued
 # (UTC) and a digest of the paper's pages just before; see conversion_status.
@@ -84,51 +83,7 @@ JOB_STATES = {
 }
 
 
-def parse_xml(content: bytes) -> etree._Element:
-    """Parse an iPaper answer safely; raise ``ValueError`` on anything but plain, well-formed XML."""
-    head = content[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in content.upper():
-        raise ValueError("XML with a DOCTYPE or entity declarations is refused")
-    try:
-        return etree.fromstring(content, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise ValueError(f"malformed XML ({error.msg})") from None
-
-
-def text(node: etree._Element | None, path: str) -> str:
-    return "" if node is None else str(node.xpath(f"string({path})")).strip()
-
-
-def base64_form_chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """URL-encoded base64 of a binary stream, chunk by chunk."""
-    while chunk := stream.read(_CHUNK):
-        yield base64.b64encode(chunk).replace(b"+", b"%2B").replace(b"/", b"%2F").replace(b"=", b"%3D")
-
-
-class SizedBody:
-    """A streamed body whose length is known up front: ``requests`` sends it with a
-    ``Content-Length`` instead of chunked transfer encoding (it reads ``len()``)."""
-
-    def __init__(self, chunks: Callable[[], Iterator[bytes]], length: int) -> None:
-        self.chunks, self.length = chunks, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[bytes]:
-        sent = 0
-        for chunk in self.chunks():
-            sent += len(chunk)
-            if sent > self.length:
-                break
-            yield chunk
-        if sent != self.length:  # the file changed between counting and sending
-            raise InvalidInputError(
-                f"the file changed while it was uploaded ({sent} bytes instead of {self.length})"
-            )
-
-
-class IPaperHook(FlipbookBaseHook):
+class IPaperHook(IPaperServices, FlipbookBaseHook):
     """iPaper: Paper, Ripper (PDF processing), Media, CustomField, Search, Statistics.
 
     Connection: host optional (default ``https://ipaper.api.ipapercms.dk``, partners have their
@@ -183,7 +138,7 @@ class IPaperHook(FlipbookBaseHook):
         if not name:
             raise ValueError(f"iPaper methods look like 'Paper.GetAllPapers', got {method!r}")
         url = f"{self.base_url}/V2/{service}.asmx/{name}"
-        fields = {k: _form_value(v) for k, v in params.items() if v is not None}
+        fields = {k: form_value(v) for k, v in params.items() if v is not None}
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if stream_field is None:
             return self._request(
@@ -439,9 +394,7 @@ class IPaperHook(FlipbookBaseHook):
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
             or, once it has finished, the paper's pages rewritten."""
             jobs: list[tuple[str, ...]] = [
-                ("job", job.get("created") or "")
-                for job in self.get_processing_papers()
-                if job.get("paper-id") == str(paper_id)
+                ("job", job.get("created") or "") for job in self._jobs_on(paper_id)
             ]
             return [*jobs, ("pages", self._pages_digest(self._structure_before(paper_id)))]
 
@@ -464,11 +417,7 @@ class IPaperHook(FlipbookBaseHook):
             several=True,
             describe=describe,
             before=[
-                *(
-                    ("job", job.get("created") or "")
-                    for job in self.get_processing_papers()
-                    if job.get("paper-id") == str(paper_id)
-                ),
+                *(("job", job.get("created") or "") for job in self._jobs_on(paper_id)),
                 ("pages", before),
             ],
         )
@@ -535,6 +484,10 @@ class IPaperHook(FlipbookBaseHook):
             raise self.unrecognised("Ripper.GetProcessingPapers", data, "processes/process[paper-id]")
         return processes
 
+    def _jobs_on(self, paper_id: int | str) -> list[dict[str, str]]:
+        """The processing jobs of one paper (iPaper runs one at a time per paper)."""
+        return [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
+
     def get_processing_status(self, job_guid: str) -> str:
         data = self.call("Ripper.GetProcessingStatus", jobGuid=job_guid)
         status = text(data, "ProcessStatus")
@@ -576,7 +529,7 @@ class IPaperHook(FlipbookBaseHook):
 
         :param paper_id: the paper
         """
-        busy = [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
+        busy = self._jobs_on(paper_id)
         return self.listed_paper_free_status(busy[0] if busy else None, paper_id)
 
     @staticmethod
@@ -614,14 +567,7 @@ class IPaperHook(FlipbookBaseHook):
         if job_guid and not marker:
             status = self.get_processing_status(job_guid)
             if status == "Pending":
-                progress = next(
-                    (
-                        p.get("progress")
-                        for p in self.get_processing_papers()
-                        if p.get("paper-id") == str(paper_id)
-                    ),
-                    None,
-                )
+                progress = next((p.get("progress") for p in self._jobs_on(paper_id)), None)
                 return {"state": "running", "detail": f"Pending {progress or ''}%".strip()}
             if status == "Failed":
                 return {
@@ -631,7 +577,7 @@ class IPaperHook(FlipbookBaseHook):
             if not summary:
                 return {"state": "success", "detail": status}
             return {"state": "success", "detail": status, "publication": self.paper_summary(paper_id)}
-        running = [p for p in self.get_processing_papers() if p.get("paper-id") == str(paper_id)]
+        running = self._jobs_on(paper_id)
         if running:
             return {"state": "running", "detail": f"progress {running[0].get('progress')}%"}
         structure = self.get_paper_structure(paper_id)
@@ -775,195 +721,3 @@ class IPaperHook(FlipbookBaseHook):
             "url": self.public_url(text(structure, "paper/@url"), paper_id),
             "total_pages": len(pages) or None,
         }
-
-    # -- Media, CustomField, Search, Statistics ------------------------------------------------
-
-    def get_media_tree(self) -> etree._Element:
-        return self.call("Media.GetTree")
-
-    def create_media_directory(self, parent_id: int, name: str) -> int:
-        """A new directory ``name`` under ``parent_id`` (0 = the media root); created once, also when
-        the answer is lost (the directories of that name under the parent listed before are not ours)."""
-
-        def named() -> list[int]:
-            tree = self.get_media_tree()
-            parent = (
-                tree
-                if parent_id == 0
-                else next(iter(tree.xpath(f".//directory[@directoryid='{int(parent_id)}']")), None)
-            )
-            if parent is None:
-                return []
-            return [int(d.get("directoryid")) for d in parent.xpath("directory") if d.get("name") == name]
-
-        return self.create_once(
-            "Media.CreateDirectory",
-            lambda: self._int_at(
-                self.call("Media.CreateDirectory", parentID=parent_id, name=name, creates=True),
-                "directoryid",
-                "Media.CreateDirectory",
-            ),
-            lookup=named,
-            identity=lambda directory_id: directory_id,
-            adopt=lambda found: found[0],
-            describe=f"media directory {name!r} in directory {parent_id}",
-        )
-
-    def delete_media_directory(self, directory_id: int) -> None:
-        self.call("Media.DeleteDirectory", directoryID=directory_id)
-
-    def upload_media_file(self, parent_id: int, name: str, open_file: Callable[[], BinaryIO]) -> int:
-        """Upserts by name (the vendor overwrites a file of the same name)."""
-        data = self.call(
-            "Media.UploadFile", parentID=parent_id, name=name, stream_field=("base64File", open_file)
-        )
-        return self._int_at(data, "fileid", "Media.UploadFile")
-
-    def delete_media_file(self, file_id: int) -> None:
-        self.call("Media.DeleteFile", fileID=file_id)
-
-    def add_custom_field(self, name: str, data_type: str) -> None:
-        self.call("CustomField.AddCustomField", name=name, dataType=data_type)
-
-    def delete_custom_field(self, name: str) -> None:
-        self.call("CustomField.DeleteCustomField", name=name)
-
-    def get_custom_field_definitions(self) -> dict[str, str]:
-        data = self.call("CustomField.GetCustomFieldDefinitions")
-        fields = self._items(data, "fields/field", "CustomField.GetCustomFieldDefinitions")
-        return {f.get("name"): f.get("datatype") for f in fields}
-
-    def get_custom_field_value(self, paper_id: int, field_name: str) -> str:
-        """The field's value as text. The document's sample answer is a copy of the definitions answer,
-        so every plausible shape is read: ``<field name="...">value</field>`` (alone or in ``<fields>``),
-        the value in a ``value`` attribute, a ``<value>`` element, or the bare text of ``<data>``;
-        no ``<data>`` is no value. Anything else (a list of definitions, another field) fails at once."""
-        method = "CustomField.GetCustomFieldValue"
-        data = self.call("CustomField.GetCustomFieldValue", paperID=paper_id, fieldName=field_name)
-        if data.tag != "data":
-            return ""
-        if not len(data):
-            return (data.text or "").strip()
-        fields, values = data.xpath(".//field"), data.xpath("value")
-        field = fields[0] if len(fields) == 1 and fields[0].get("name") == field_name else None
-        if field is not None and not len(field):
-            value = field.get("value") if field.get("value") is not None else (field.text or "").strip()
-            if value or field.get("datatype") is None:  # an empty field with a datatype: a definition
-                return value.strip()
-        if not fields and len(values) == 1 and len(data) == 1:
-            return (values[0].text or "").strip()
-        raise self.unrecognised(method, data, f"one field named {field_name!r} with its value")
-
-    def set_custom_field_value(self, paper_id: int, field_name: str, value: Any) -> None:
-        self.call("CustomField.SetCustomFieldValue", paperID=paper_id, fieldName=field_name, value=value)
-
-    def set_custom_field_values(self, paper_id: int, values: dict[str, Any]) -> None:
-        """Not atomic on the vendor side: applied in order, stops at the first failure."""
-        fields = etree.Element("fields")
-        for name, value in values.items():
-            etree.SubElement(fields, "field", name=name).text = _form_value(value)
-        self.call(
-            "CustomField.SetMultipleCustomFieldValues",
-            paperID=paper_id,
-            fieldsXml=etree.tostring(fields, encoding="unicode"),
-        )
-
-    def search_by_content(self, query: str, category_or_paper_id: int | None = None) -> list[dict[str, str]]:
-        """Default scope: the account's root."""
-        data = self.call(
-            "Search.SearchPapersByContent",
-            query=query,
-            xmlOptions="<options />",
-            categoryOrPaperID=self.root_paper_id if category_or_paper_id is None else category_or_paper_id,
-        )
-        return [
-            dict(node.attrib) for node in self._items(data, "results/result", "Search.SearchPapersByContent")
-        ]
-
-    def search_by_name(self, query: str, category_id: int | None = None) -> list[dict[str, str]]:
-        """Default scope: the account's root."""
-        data = self.call(
-            "Search.SearchPapersWithHiearchyByName",
-            query=query,
-            xmlOptions="<options />",
-            categoryID=self.root_paper_id if category_id is None else category_id,
-        )
-        return [
-            dict(node.attrib)
-            for node in self._items(data, "papers/paper", "Search.SearchPapersWithHiearchyByName")
-        ]
-
-    def search_by_custom_fields(
-        self, category_id: int | None, criteria: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        """``%`` in a value is a wildcard; the documents allow ``usewildcards`` on string fields only."""
-        if not criteria:
-            raise InvalidInputError(
-                "search_by_custom_fields needs at least one criterion (iPaper requires one)"
-            )
-        wildcards = {name for name, value in criteria.items() if "%" in str(value)}
-        if wildcards:
-            types = self.get_custom_field_definitions()
-            wrong = sorted(
-                f"{name} ({types.get(name) or 'not defined'})"
-                for name in wildcards
-                if types.get(name) != "string"
-            )
-            if wrong:
-                raise InvalidInputError(
-                    f"'%' wildcards work on string custom fields only: {', '.join(wrong)}"
-                )
-        options = etree.Element("options")
-        crit = etree.SubElement(options, "customfieldcriterias")
-        for name, value in criteria.items():
-            field = etree.SubElement(crit, "field", name=name)
-            if name in wildcards:
-                field.set("usewildcards", "true")
-            field.set("value", _form_value(value))
-        etree.SubElement(options, "includedcustomfields", includeall="true")
-        data = self.call(
-            "Search.SearchPapersByCustomFields",
-            categoryID=self.root_paper_id if category_id is None else category_id,
-            xmlOptions=etree.tostring(options, encoding="unicode"),
-        )
-        return [
-            {
-                **dict(p.attrib),
-                "customfields": {
-                    f.get("name"): (f.text or "").strip() for f in p.xpath("customfields/field")
-                },
-            }
-            for p in self._items(data, "papers/paper", "Search.SearchPapersByCustomFields")
-        ]
-
-    def get_pageviews_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
-        data = self.call("Statistics.GetNumberOfPageviewsPerDay", paperID=paper_id, **period(start, end))
-        days = self._items(data, "pageviews/day", "Statistics.GetNumberOfPageviewsPerDay")
-        return {d.get("date"): int(d.get("views", 0)) for d in days}
-
-    def get_visitors_per_day(self, paper_id: int, start: str, end: str) -> dict[str, int]:
-        data = self.call("Statistics.GetNumberOfVisitorsPerDay", paperID=paper_id, **period(start, end))
-        days = self._items(data, "visitors/day", "Statistics.GetNumberOfVisitorsPerDay")
-        return {d.get("date"): int(d.get("visitors", 0)) for d in days}
-
-    def get_visitors(self, paper_id: int, start: str, end: str) -> int:
-        data = self.call("Statistics.GetNumberOfVisitors", paperID=paper_id, **period(start, end))
-        return self._int_at(data, "visitors/@count", "Statistics.GetNumberOfVisitors")
-
-
-def period(start: str, end: str) -> dict[str, Any]:
-    """The statistics and publication-period parameters, whose names are Python keywords."""
-    return {"from": start, "to": end}
-
-
-def ripper_options(options: dict[str, Any] | None, password: str | None) -> str:
-    root = etree.Element("options")
-    for name, value in {**(options or {}), **({"password": password} if password else {})}.items():
-        etree.SubElement(root, name).text = _form_value(value)
-    return etree.tostring(root, encoding="unicode")
-
-
-def _form_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

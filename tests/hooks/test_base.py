@@ -218,7 +218,7 @@ def test_ipaper_parser_refuses_entity_expansion():
 def test_ipaper_parser_resolves_no_entities_even_without_doctype_check():
     from lxml import etree
 
-    from airflow_provider_flipbook.hooks.ipaper import _PARSER
+    from airflow_provider_flipbook.hooks._ipaper_wire import _PARSER
 
     assert _PARSER.resolvers is not None
     root = etree.fromstring(b"<r>&amp;</r>", _PARSER)

@@ -76,13 +76,19 @@ def _values(node: ast.expr, where: str, problems: list[str]) -> list[str]:
     return []
 
 
+def _source(filename: str) -> str:
+    """A hook module's source with its vendor's private parts (``ipaper.py`` + ``_ipaper_*.py``)."""
+    parts = [HOOKS / filename, *sorted(HOOKS.glob(f"_{filename.removesuffix('.py')}_*.py"))]
+    return "\n".join(path.read_text() for path in parts)
+
+
 def hook_operations() -> tuple[dict[str, set[str]], list[str]]:
     """Section name -> operation names found in that hook module; and the problems found."""
     base = _params(ast.parse((HOOKS / "base.py").read_text()))
     operations: dict[str, set[str]] = {}
     problems: list[str] = []
     for filename, section in SECTIONS.items():
-        tree = ast.parse((HOOKS / filename).read_text())
+        tree = ast.parse(_source(filename))
         signatures = {**base, **_params(tree)}
         found = operations.setdefault(section, set())
         for node in ast.walk(tree):
@@ -231,7 +237,7 @@ def _reads(function: ast.AST, constants: dict[str, set[str]]) -> set[str]:
 
 def _module(path: Path) -> tuple[dict[str, list[ast.AST]], dict[str, set[str]]]:
     """A module's functions (by name; methods and functions may share one) and its constants' strings."""
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(_source(path.name))
     functions: dict[str, list[ast.AST]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
