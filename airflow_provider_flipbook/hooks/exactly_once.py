@@ -4,16 +4,18 @@ The transport (:meth:`~airflow_provider_flipbook.hooks.base.FlipbookBaseHook._re
 creating call only when :func:`safe_to_resend` says the vendor provably did nothing; otherwise the
 caller gets :class:`~airflow_provider_flipbook.exceptions.OutcomeUnknownError`, and
 :meth:`CreatesOnce.create_once` looks for what the call would have made before it sends it again.
-With a :class:`Journal` (the task state store), what existed before is written down first, so a
-retried task that died waiting for the answer adopts instead of creating again.
+With a :class:`Journal` (the task state store), what existed before and when the first attempt
+began are written down first, so a retried task that died waiting for the answer adopts instead of
+creating again, however late the retry comes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import requests
 import urllib3
@@ -65,6 +67,13 @@ class Journal(Protocol):
     def set(self, key: str, value: Any) -> Any: ...
 
 
+class Attempt(NamedTuple):
+    """What the first attempt of a create wrote down before sending it."""
+
+    known: list[str]  # the identities (as keys) that existed before: not ours
+    started: float | None  # when it began (epoch seconds, our clock); None in entries of older releases
+
+
 def _key(identity: Any) -> str:
     """An identity as text, the same before and after a trip through the state store's JSON."""
     return json.dumps(identity, default=str)
@@ -78,6 +87,10 @@ class CreatesOnce:
     """The hook's ``create_once`` and ``journaled``; mixed into the transport's base hook."""
 
     journal: Journal | None = None  # where create_once writes down what it is about to create
+
+    def _now(self) -> float:
+        """The wall clock (epoch seconds) that dates a create's first attempt; tests swap it."""
+        return time.time()
 
     if TYPE_CHECKING:  # what it uses of the transport (FlipbookBaseHook)
         _sleep: Callable[[float], None]
@@ -103,6 +116,8 @@ class CreatesOnce:
         describe: str,
         several: bool = False,
         before: Iterable[Any] | None = None,
+        created: Callable[[K], float | None] | None = None,
+        clock_skew: float = 0.0,
     ) -> T:
         """Run a creating call so that it takes effect once, also when its answer is lost.
 
@@ -112,8 +127,14 @@ class CreatesOnce:
         again. One call makes one object unless ``several``: two new ones then cannot be told apart
         from a colleague's, and the task fails naming them rather than guessing.
 
-        With a ``journal`` (the task state store), what existed before is written down before the
-        call is sent, so a retry of a task that died waiting for the answer looks before it sends.
+        ``created`` serves a vendor whose list is not taken before the call (``before=[]``): objects
+        made before the first attempt of this create (less ``clock_skew``) are not ours, whenever the
+        lookup runs. That bound is fixed once, at the first attempt: in the ``journal`` when there is
+        one (so a retry minutes later still finds what the lost call made), else for this call.
+
+        With a ``journal`` (the task state store), what existed before and when the first attempt began
+        are written down before the call is sent, so a retry of a task that died waiting for the
+        answer looks before it sends.
 
         :param operation: the call's name, for messages and the journal
         :param create: sends the call once (``creates=True``)
@@ -123,23 +144,42 @@ class CreatesOnce:
         :param describe: the natural key, in words (also keys the journal entry)
         :param several: one call may make several objects
         :param before: the identities the caller already knows exist (saves the first lookup)
+        :param created: a listed object's creation time (epoch seconds, the vendor's clock; None if
+            it carries none, which fails a reconciliation naming it)
+        :param clock_skew: how far our clock may run ahead of the vendor's, in seconds
         """
         entry = _journal_entry(operation, describe)
         earlier = self.journaled(operation, describe)
         sent = earlier is not None  # an earlier try may have sent it: look before sending
         if earlier is not None:
-            known = set(earlier)
+            known, started = set(earlier.known), earlier.started
         else:
             known = (
                 {_key(value) for value in before}
                 if before is not None
                 else {_key(identity(x)) for x in lookup()}
             )
+            started = self._now()
             if self.journal is not None:
-                self.journal.set(entry, {"known": sorted(known)})
+                self.journal.set(entry, {"known": sorted(known), "started": started})
+        if started is None:  # an entry from a release that did not date it: as that release did
+            started = self._now()
+
+        def made_since_the_first_attempt() -> list[K]:
+            new = [item for item in lookup() if _key(identity(item)) not in known]
+            if created is None:
+                return new
+            if undated := [str(identity(item)) for item in new if created(item) is None]:
+                raise self.error(
+                    operation,
+                    f"the answer was lost, and {undated} matching {describe} carry no creation time "
+                    "to tell whether one is ours: check them",
+                )
+            return [item for item in new if (created(item) or 0.0) >= started - clock_skew]
+
         attempts, last = self.max_retries + 1, None
         for number in range(1, attempts + 1):
-            new = [item for item in lookup() if _key(identity(item)) not in known] if sent else []
+            new = made_since_the_first_attempt() if sent else []
             if len(new) > 1 and not several:
                 found = sorted(str(identity(item)) for item in new)
                 raise self.error(
@@ -185,11 +225,11 @@ class CreatesOnce:
             self.journal.set(entry, {})
         return result
 
-    def journaled(self, operation: str, describe: str) -> list[str] | None:
-        """What an earlier try of this task wrote down before sending this call (keys); None if nothing.
+    def journaled(self, operation: str, describe: str) -> Attempt | None:
+        """What an earlier try of this task wrote down before sending this call; None if nothing.
 
         :param operation: the call's name, as given to :meth:`create_once`
         :param describe: the natural key, as given to :meth:`create_once`
         """
         entry = self.journal.get(_journal_entry(operation, describe)) if self.journal is not None else None
-        return list(entry["known"]) if entry else None
+        return Attempt(list(entry["known"]), entry.get("started")) if entry else None

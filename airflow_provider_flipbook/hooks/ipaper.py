@@ -388,7 +388,7 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         """
         structure = self._structure_before(paper_id)
         before = self._pages_digest(structure)
-        queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._now()))
 
         def traces() -> list[tuple[str, ...]]:
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
@@ -399,9 +399,13 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
             return [*jobs, ("pages", self._pages_digest(self._structure_before(paper_id)))]
 
         describe = f"processing traces of paper {paper_id}"
-        # A retry of a task that died awaiting this answer compares against the pages from before that try.
-        journaled = [json.loads(key) for key in self.journaled("Ripper.ProcessPDF", describe) or []]
-        before = next((trace[1] for trace in journaled if trace[:1] == ["pages"]), before)
+        # A retry of a task that died awaiting this answer compares against the pages from before that
+        # try, and counts the wait for the job from when that try queued it.
+        if (earlier := self.journaled("Ripper.ProcessPDF", describe)) is not None:
+            traces_before = [json.loads(key) for key in earlier.known]
+            before = next((trace[1] for trace in traces_before if trace[:1] == ["pages"]), before)
+            if earlier.started is not None:
+                queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(earlier.started))
         data = self.create_once(
             "Ripper.ProcessPDF",
             lambda: self.call(

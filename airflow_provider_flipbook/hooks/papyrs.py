@@ -18,7 +18,6 @@ Papyrs raised yours).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -193,26 +192,15 @@ class PapyrsHook(FlipbookBaseHook):
             **self._folder_fields(folder),
             **fields,
         }
-        since = time.time() - CLOCK_SKEW
 
         def ours() -> list[dict[str, Any]]:
-            """Pages with this title in this folder: the ones ``existing`` lists are not ours, nor any
-            created before the call (``created_at``, allowing for clock skew)."""
-            same = [
+            """Pages with this title in this folder (the ones ``existing`` lists are not ours; without it,
+            neither is any page created before the first attempt: ``created_at``, allowing for skew)."""
+            return [
                 page
                 for page in self.list_pages()
                 if page.get("title") == title and self.page_folder(page) == folder
             ]
-            if existing is not None:
-                return same
-            undated = [page.get("id") for page in same if created_at(page) is None]
-            if undated:
-                raise self.error(
-                    "pages.create",
-                    f"the answer was lost, and pages {undated} titled {title!r} carry no "
-                    "created_at to tell whether one is ours: check them",
-                )
-            return [page for page in same if (created_at(page) or 0) >= since]
 
         page = self.create_once(
             "pages.create",
@@ -228,6 +216,8 @@ class PapyrsHook(FlipbookBaseHook):
             identity=lambda page: page.get("id"),
             adopt=lambda found: self.get_page(found[0]["id"]),
             before=[page.get("id") for page in existing or []],
+            created=None if existing is not None else created_at,
+            clock_skew=CLOCK_SKEW,
         )
         landed = self.page_folder(page) if isinstance(page, dict) else None
         if folder and landed != folder:

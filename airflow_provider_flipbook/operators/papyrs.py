@@ -208,6 +208,8 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
             except OutcomeUnknownError:
                 raise AirflowException(self._unknown_post(progress)) from None
             save()
+        # A retry's namesakes list the page its first try made and lost the answer to, now adopted.
+        existing = [old for old in existing if old != page_id]
         for old in existing:
             try:
                 hook.delete_page(old)

@@ -1,5 +1,9 @@
 """Exactly once when the vendor commits a create and its answer is lost (sandbox fault ``lost_answer``)."""
 
+import calendar
+import re
+import time
+
 import pytest
 
 from airflow_provider_flipbook._compat import AirflowException
@@ -13,6 +17,7 @@ from airflow_provider_flipbook.vendors import publishing_types
 from tests.conftest import needs_task_state_store
 
 LOST_AS = ("502", "504", "cut", "timeout")
+LATE = 600.0  # seconds between a try and Airflow's retry: later than any reconciliation window
 # Every creating call an operator makes: (vendor, route of the call, what the sandbox counts, how many).
 UPLOADS = {
     "flippingbook": ("POST /api/v1/fbonline/publication\\?", "publications"),
@@ -198,23 +203,10 @@ class Killed(BaseException):
     """The worker dies (SIGKILL, OOM, pod eviction): nothing in the task gets to run afterwards."""
 
 
-@needs_task_state_store  # the journal lives in the task state store (Airflow 3.3+)
-@pytest.mark.parametrize(
-    "vendor, route, counted",
-    [
-        ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
-        ("flipsnack", "POST /v1/", "collections"),
-        ("ipaper", "ProcessPDF", "papers"),
-    ],
-)
-def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
-    sandbox, samples, context, fast, monkeypatch, vendor, route, counted
-):
-    """The worker dies after the vendor committed the create and before the answer came back (so no id
-    reached the state store); Airflow's retry must adopt the object, not create another."""
+def die_on_a_lost_answer(monkeypatch):
+    """Make the worker die the moment a create's answer is lost; returns what revives it."""
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 
-    sandbox.fault(vendor, kind="lost_answer", route=route, lost_as="502")
     original = FlipbookBaseHook.create_once
 
     def die_on_lost_answer(self, *args, **kwargs):
@@ -229,6 +221,32 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
         return original(self, args[0], create_then_die, *args[2:], **kwargs)
 
     monkeypatch.setattr(FlipbookBaseHook, "create_once", die_on_lost_answer)
+    return lambda: monkeypatch.setattr(FlipbookBaseHook, "create_once", original)
+
+
+def retry_later(monkeypatch, seconds=LATE):
+    """Airflow's retry comes ``seconds`` after the first try: later than any reconciliation window."""
+    from airflow_provider_flipbook.hooks.exactly_once import CreatesOnce
+
+    monkeypatch.setattr(CreatesOnce, "_now", lambda self: time.time() + seconds)
+
+
+@needs_task_state_store  # the journal lives in the task state store (Airflow 3.3+)
+@pytest.mark.parametrize(
+    "vendor, route, counted",
+    [
+        ("flippingbook", "POST /api/v1/fbonline/publication\\?", "publications"),
+        ("flipsnack", "POST /v1/", "collections"),
+        ("ipaper", "ProcessPDF", "papers"),
+    ],
+)
+def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
+    sandbox, samples, context, fast, monkeypatch, vendor, route, counted
+):
+    """The worker dies after the vendor committed the create and before the answer came back (so no id
+    reached the state store); Airflow's retry, minutes later, must adopt the object, not create another."""
+    sandbox.fault(vendor, kind="lost_answer", route=route, lost_as="502")
+    revive = die_on_a_lost_answer(monkeypatch)
     operator = UploadPdfOperator(
         task_id="u",
         conn_id=fast[vendor],
@@ -237,16 +255,73 @@ def test_task_killed_while_the_answer_is_lost_retries_without_a_second_create(
         wait_for_conversion=True,
         poll_interval=0.05,
     )
+    first_try = time.time()
     with pytest.raises(Killed):
         operator.execute(context)
-    monkeypatch.setattr(FlipbookBaseHook, "create_once", original)
+    revive()
     assert sandbox.state()[vendor][counted] == 1
     context["ti"].try_number = 2
+    retry_later(monkeypatch)
     result = operator.execute(context)  # Airflow's retry, same task state store
     assert result["total_pages"] == 4
     assert sandbox.state()[vendor][counted] == 1
     if vendor == "ipaper":
         assert len(creating_calls(sandbox, "ipaper", "ProcessPDF")) == 1
+        # No job GUID in the answer: the wait for the job counts from when the first try queued it.
+        queued = re.match(r"queued@(\d{8}T\d{6}Z)/", result["version_id"]).group(1)
+        assert abs(calendar.timegm(time.strptime(queued, "%Y%m%dT%H%M%SZ")) - first_try) < 5
+
+
+@needs_task_state_store  # the journal lives in the task state store (Airflow 3.3+)
+@pytest.mark.parametrize("if_exists", ["add", "replace"])
+def test_a_papyrs_page_retried_long_after_its_lost_create_is_adopted(
+    sandbox, context, fast, monkeypatch, if_exists
+):
+    """Papyrs pages are told apart by ``created_at`` since the first attempt of the create (pages/all is
+    not listed before it): a retry later than the clock-skew window still finds the page the lost call
+    made, and a replacing retry keeps that page while it deletes the older namesake."""
+    from airflow_provider_flipbook.hooks.papyrs import CLOCK_SKEW, PapyrsHook
+
+    hook = PapyrsHook(fast["papyrs"])
+    older = hook.create_page("Weekly", category="Reports")["id"] if if_exists == "replace" else None
+    operator = PapyrsMarkdownPageOperator(
+        task_id="p",
+        title="Weekly",
+        markdown="# Hi",
+        folder="Reports",
+        if_exists=if_exists,
+        papyrs_conn_id=fast["papyrs"],
+    )
+    sandbox.fault("papyrs", kind="lost_answer", route="pages/create", lost_as="502")
+    revive = die_on_a_lost_answer(monkeypatch)
+    with pytest.raises(Killed):
+        operator.execute(context)
+    revive()
+    (made,) = [p["id"] for p in hook.list_pages() if p["title"] == "Weekly" and p["id"] != older]
+    context["ti"].try_number = 2
+    retry_later(monkeypatch, 5 * CLOCK_SKEW)
+    result = operator.execute(context)
+    assert [p["id"] for p in hook.list_pages() if p["title"] == "Weekly"] == [made]
+    assert result["page_id"] == made and result["widgets"] == 1
+    assert result["replaced"] == ([older] if older else [])
+    assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 1 + (older is not None)
+
+
+def test_a_papyrs_page_whose_answer_is_lost_is_found_after_long_backoffs(sandbox, fast):
+    """Within one try (every Airflow version) the window's lower bound is the first attempt, however long
+    the waits between the attempts are."""
+    from airflow_provider_flipbook.hooks.papyrs import CLOCK_SKEW, PapyrsHook
+
+    clock = [time.time()]
+    hook = PapyrsHook(fast["papyrs"])
+    hook._now = lambda: clock[0]
+    hook._sleep = lambda seconds: clock.__setitem__(0, clock[0] + 5 * CLOCK_SKEW)
+    sandbox.fault("papyrs", kind="lost_answer", route="pages/create", lost_as="502")
+    page = hook.create_page("Weekly", category="Reports")
+    assert clock[0] > time.time() + CLOCK_SKEW, "no backoff came between the attempts"
+    assert [p["id"] for p in hook.list_pages() if p["title"] == "Weekly"] == [page["id"]]
+    assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 1
+    assert not sandbox.state_store.faults
 
 
 @needs_task_state_store  # the second try must know the first one sent the post
