@@ -20,6 +20,7 @@ FULL = {
     "concurrency": {"processes": 4, "per_process": 15, "speed": 10},
     "pacing_two_hosts": {"per_host": 15, "speed": 20},
     "triggerer_waits": {"waits": 500, "publications": 10, "pages": 1000, "speed": 50, "interval": 2.0},
+    "account_poll": {"sizes": (100, 500, 2000)},
     "memory": {"sizes": {"ipaper": (20, 185), "flipsnack": (40, 400), "download": (40, 400)}},
     "wait": {"speed": 20, "interval": 0.2},
     "parse_overhead": {"repeats": 5},
@@ -32,6 +33,7 @@ SMOKE = {
     "concurrency": {"processes": 2, "per_process": 6, "speed": 50},
     "pacing_two_hosts": {"per_host": 4, "speed": 300},
     "triggerer_waits": {"waits": 6, "publications": 2, "pages": 10, "speed": 100, "interval": 0.1},
+    "account_poll": {"sizes": (3,)},
     "memory": {"sizes": {"ipaper": (1, 2), "flipsnack": (1, 2), "download": (1, 2)}},
     "wait": {"speed": 100, "interval": 0.1},
     "parse_overhead": {"repeats": 1},
@@ -41,6 +43,7 @@ SMOKE = {
 
 
 def runners() -> dict:
+    from benchmarks.account_poll import account_poll
     from benchmarks.lost_answer import lost_answer
     from benchmarks.memory import memory
     from benchmarks.pacing import concurrency, pacing_flippingbook, pacing_papyrs, pacing_two_hosts
@@ -55,6 +58,7 @@ def runners() -> dict:
         "concurrency": concurrency,
         "pacing_two_hosts": pacing_two_hosts,
         "triggerer_waits": triggerer_waits,
+        "account_poll": account_poll,
         "memory": memory,
         "wait": wait,
         "parse_overhead": parse_overhead,

@@ -30,6 +30,11 @@ NAMES = {
     "triggerer_peak_rss_mb",
     "triggerer_loop_stall_s",
     "triggerer_default_pool_wait_s",
+    *(
+        f"poll_{vendor}_3_{measure}"
+        for vendor in ("flippingbook", "flipsnack", "ipaper")
+        for measure in ("requests_per_interval", "latency_s", "429s", "peak_rss_mb", "loop_stall_s")
+    ),
 }
 
 

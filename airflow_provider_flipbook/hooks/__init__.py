@@ -59,13 +59,18 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
     :param conn_id: the Airflow connection
     :param vendors: the connection types accepted; default: the publishing ones
     """
+    import asyncio
+
     from airflow_provider_flipbook._compat import aget_connection
+    from airflow_provider_flipbook.hooks.event_loop import provider_pool
 
     vendors = publishing_types() if vendors is None else vendors
     connection, extras = await aget_connection(conn_id)
-    hook: FlipbookBaseHook = _checked_class(conn_id, connection.conn_type, vendors)(
-        conn_id, connection=connection, extras=extras, on_event_loop=True
+    # The first use imports the vendor's module (lxml, pypdf...): in a thread, not on the loop.
+    cls = await asyncio.get_running_loop().run_in_executor(
+        provider_pool(), _checked_class, conn_id, connection.conn_type, vendors
     )
+    hook: FlipbookBaseHook = cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
     return hook
 
 

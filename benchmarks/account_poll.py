@@ -1,0 +1,319 @@
+"""Many conversion waits on one vendor account in one triggerer: one poll per account (ours) against
+today's one loop per wait (baseline), for FlippingBook, Flipsnack and iPaper, side by side.
+
+Set-up: the sandbox runs in this process; N publications are put straight into its state, each
+converting until its own finish time, spread over a window as long as N uploads would take at a
+fraction of the vendor's rate (conversions end about as fast as a mapped upload can start them). A
+triggerer process (spawned: its own peak RSS) then runs one ``PdfConversionTrigger`` per
+publication; the baseline is the same trigger polling alone (``listing`` returns None). Meanwhile
+this process makes a call on the same credential every tenth of an interval, as an upload would.
+
+Measured: status requests per poll interval (the sandbox's log, the waits' calls only), the worst
+detection latency after a conversion ended, 429 answers, the triggerer's peak RSS and its largest
+event-loop stall (a 10 ms ticker), and the longest wait of a call on the same credential. Times are
+in the vendor's seconds (the sandbox's ``--speed`` shrinks them); a run is cut off after ``cap``
+vendor seconds, and a wait not answered by then counts with the cap as its latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from benchmarks.common import WORK, Result
+
+INTERVAL = 10.0  # vendor seconds between polls, as the operators' default
+LEAD = 2 * INTERVAL  # vendor seconds from the seed to the first conversion's end
+
+
+@dataclass(frozen=True)
+class VendorCase:
+    vendor: str
+    rate: float  # the vendor's long-run calls per second
+    calls_per_upload: float  # how fast conversions can be started, as a mapped upload would
+    speed: float
+    page_size: int  # entries per page of the status list (0: one answer)
+    confirm_calls: int  # calls a wait makes alone when its conversion has ended
+    status_paths: tuple[str, ...]  # request-log paths of status calls (list and per object)
+    probe: str  # a cheap call on the same credential: the hook method
+
+
+CASES = {
+    "flippingbook": VendorCase(
+        "flippingbook", 1.0, 1, 50, 1000, 0, ("/flippingbook/api/v1/fbonline/publication",), "me"
+    ),
+    "flipsnack": VendorCase("flipsnack", 1.0, 1, 50, 50, 0, ("/flipsnack/v1/",), "user_stats"),
+    "ipaper": VendorCase(
+        "ipaper",
+        50 / 60,
+        3,  # an upload is several calls; each conversion's end costs two more (list, paper's pages)
+        100,
+        0,
+        2,
+        (
+            "/ipaper/V2/Ripper.asmx/GetProcessingPapers",
+            "/ipaper/V2/Ripper.asmx/GetProcessingStatus",
+            "/ipaper/V2/Paper.asmx/GetPaperStructure",
+        ),
+        "get_media_tree",
+    ),
+}
+
+
+def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) -> list[dict]:
+    """``count`` publications converting now, the i-th ending ``lead + window * i / count`` vendor
+    seconds from now. Returns the waits' targets with their finish times (wall clock)."""
+    state = server.state_store
+    emulator = state.vendors[case.vendor]
+    lead, now, wall = LEAD, state.now(), time.time()
+    targets = []
+    for n in range(count):
+        ends_in = lead + window * n / count  # vendor seconds
+        if case.vendor == "flippingbook":
+            key = state.credentials.flippingbook_key
+            body = {"name": f"Wait {n}", "data": base64.b64encode(pdf).decode(), "filename": "w.pdf"}
+            answer = asyncio.run(emulator.pub_create(None, body, key))
+            source = emulator.sources[answer["createdSource"]["id"]]
+            conversion = 5 + 0.22 * max(source["pages"], 1)
+            source["created"] = now + (ends_in - conversion) / state.speed
+            targets.append(
+                {"publication_id": answer["id"], "version_id": source["id"], "new_publication": True}
+            )
+        elif case.vendor == "flipsnack":
+            emulator.uploads = 0  # the monthly upload allowance does not concern a seed
+            with (WORK / "poll-seed.pdf").open("rb") as stream:
+                collection = asyncio.run(
+                    emulator.store_upload(
+                        {"title": f"Wait {n}"}, SimpleNamespace(file=stream, filename="w.pdf")
+                    )
+                )
+            item = collection["items"][0]
+            conversion = float(emulator.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1)
+            item["created"] = now + (ends_in - conversion) / state.speed
+            targets.append({"publication_id": collection["hash"], "version_id": None})
+        else:
+            paper = _ipaper_paper(emulator, n)
+            pages = max(int((ends_in - 2.0) / 0.15), 1)
+            guid = str(uuid.uuid4())
+            emulator.jobs[guid] = {
+                "guid": guid,
+                "paper": paper,
+                "created": now,
+                "pages": pages,
+                "size": len(pdf),
+                "error": None,
+                "state": "Pending",
+                "wall": wall,
+            }
+            targets.append({"publication_id": str(paper), "version_id": None})
+        targets[-1]["finished"] = wall + ends_in / state.speed
+    return targets
+
+
+def _ipaper_paper(emulator: Any, n: int) -> int:
+    from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode
+
+    root = min(node["id"] for node in emulator.nodes.values() if node["parent"] is None)
+    try:
+        emulator.Paper_CreatePaper(
+            FormParams({"parentID": str(root), "name": f"Wait {n}", "urlName": f"wait-{n}"}, {})
+        )
+    except ResultCode as answer:
+        return int(answer.data.find(".//paper").get("id"))
+    raise RuntimeError("CreatePaper gave no answer")
+
+
+def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any, outbox: Any) -> None:
+    import resource
+
+    os.environ.update(env)
+    from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+
+    class AloneTrigger(PdfConversionTrigger):
+        """Today's one loop per wait: each wait polls the vendor for itself."""
+
+        def listing(self, hook: Any) -> None:
+            return None
+
+        def listed_status(self, hook: Any, answer: Any) -> None:
+            return None
+
+    cls = PdfConversionTrigger if variant == "ours" else AloneTrigger
+
+    async def warm_up() -> None:  # a long-lived triggerer has its imports and first connection behind it
+        from airflow_provider_flipbook.hooks import ahook_for
+
+        hook = await ahook_for(env["BENCH_CONN_ID"])
+        await hook.acall(hook.pacing_key)
+
+    asyncio.run(warm_up())
+    outbox.put("ready")
+    targets = inbox.get()
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        stalls = [0.0]
+
+        async def ticker() -> None:
+            while not done.is_set():
+                before = loop.time()
+                await asyncio.sleep(0.01)
+                stalls.append(loop.time() - before - 0.01)
+
+        async def wait(target: dict) -> float | None:
+            trigger = cls(
+                conn_id=f"{target['vendor']}_default",
+                publication_id=target["publication_id"],
+                version_id=target["version_id"],
+                poll_interval=interval,
+                deadline=time.time() + 3600,
+                summary=False,
+                new_publication=target.get("new_publication", False),
+            )
+            async for event in trigger.run():
+                assert event.payload["status"] == "success", event.payload
+            return time.time() - target["finished"]
+
+        monitor = asyncio.create_task(ticker())
+        tasks = [asyncio.create_task(wait(t)) for t in targets]
+        finished, pending = await asyncio.wait(tasks, timeout=cap)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        done.set()
+        await monitor
+        latencies = [t.result() for t in finished]
+        return {"latencies": latencies, "unanswered": len(pending), "stall": max(stalls)}
+
+    figures = asyncio.run(main())
+    figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    outbox.put(figures)
+
+
+def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, Any]:
+    from airflow_provider_flipbook.hooks import hook_class
+    from airflow_provider_flipbook.sandbox.server import SandboxServer
+
+    speed = case.speed
+    window = count * case.calls_per_upload / case.rate  # vendor seconds
+    baseline_round = count / case.rate
+    cap = LEAD + window + 2 * INTERVAL + 1.5 * baseline_round  # vendor seconds: every baseline wait can end
+    with SandboxServer(speed=speed) as server:
+        conns = server.connections()
+        env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
+        env["BENCH_CONN_ID"] = f"{case.vendor}_default"
+        for name, conn in conns.items():
+            env[f"AIRFLOW_CONN_{name.upper()}_DEFAULT"] = json.dumps(conn)
+        os.environ.update(env)
+        context = multiprocessing.get_context("spawn")
+        inbox, outbox = context.Queue(), context.Queue()
+        process = context.Process(
+            target=_triggerer, args=(variant, env, INTERVAL / speed, cap / speed, inbox, outbox)
+        )
+        process.start()
+        assert outbox.get(timeout=120) == "ready"
+        hook = hook_class(case.vendor)(f"{case.vendor}_default")
+        probe, probes = getattr(hook, case.probe), []
+        pacer = hook.pacer
+        assert pacer is not None
+        paced = pacer.acquire
+        pacer.acquire = lambda: probes.append(paced()) or 0.0  # type: ignore[method-assign]
+        targets = [{**t, "vendor": case.vendor} for t in _seed(server, case, count, pdf, window)]
+        server.state_store.log.clear()
+        started = time.time()
+        inbox.put(targets)
+        while process.is_alive() and outbox.empty():
+            probe()
+            time.sleep(INTERVAL / speed / 10)
+        figures = outbox.get(timeout=cap / speed + 120)
+        ended = time.time()
+        process.join(timeout=60)
+        log = list(server.state_store.log)
+    status = [r for r in log if r.path in case.status_paths and "query=" not in r.query and r.at >= started]
+    if case.vendor == "flippingbook":
+        status += [r for r in log if r.path.startswith(case.status_paths[0] + "/") and r.at >= started]
+    if case.vendor == "flipsnack":
+        status = [r for r in log if "collection.get" in r.query and r.at >= started]
+    intervals = max((ended - started) * speed / INTERVAL, 1.0)
+    latency = max(figures["latencies"], default=0.0) * speed  # vendor seconds
+    if figures["unanswered"]:
+        latency = max(latency, cap - LEAD - window)  # at least: the last conversion ended then
+    return {
+        "per_interval": len(status) / intervals,
+        "latency": latency,
+        "unanswered": figures["unanswered"],
+        "rejected": sum(1 for r in log if r.status == 429),
+        "rss_mb": figures["rss_mb"],
+        "stall": figures["stall"],
+        "probe": max(probes, default=0.0) * speed,
+    }
+
+
+def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)) -> list[Result]:
+    from airflow_provider_flipbook.utils.pdf import make_sample_pdf
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    path = WORK / "poll-seed.pdf"
+    make_sample_pdf(path, 2, "Wait")
+    pdf = path.read_bytes()
+    results = []
+    for vendor in vendors:
+        case = CASES[vendor]
+        for count in sizes:
+            ours, base = (_run(case, count, variant, pdf) for variant in ("ours", "baseline"))
+            slot = 1 / case.rate
+            pages = -(-count // case.page_size) if case.page_size else 1
+            ended_per_interval = INTERVAL * case.rate / case.calls_per_upload
+            requests = min(pages + case.confirm_calls * ended_per_interval, INTERVAL * case.rate * 1.02)
+            latency = INTERVAL + (pages + case.confirm_calls) / case.rate
+            note = (
+                f"{count} waits on {count} {vendor} publications, one key, poll every {INTERVAL:g} s, "
+                f"sandbox speed {case.speed:g}; unanswered at the cut-off: {ours['unanswered']} ours, "
+                f"{base['unanswered']} baseline"
+            )
+            name = f"poll_{vendor}_{count}"
+            results += [
+                Result(
+                    f"{name}_requests_per_interval",
+                    round(ours["per_interval"], 2),
+                    round(base["per_interval"], 2),
+                    f"status requests per {INTERVAL:g} s",
+                    f"<= {requests:.1f} (list pages + the ends' own calls)",
+                    note=note,
+                ),
+                Result(
+                    f"{name}_latency_s",
+                    round(ours["latency"], 1),
+                    round(base["latency"], 1),
+                    "vendor s after the conversion ended (worst wait)",
+                    f"<= {latency:.1f} (interval + the list's and the end's calls)",
+                ),
+                Result(f"{name}_429s", ours["rejected"], base["rejected"], "429 answers", "== 0"),
+                Result(
+                    f"{name}_peak_rss_mb", round(ours["rss_mb"], 1), round(base["rss_mb"], 1), "MB", "n/a"
+                ),
+                Result(
+                    f"{name}_loop_stall_s",
+                    round(ours["stall"], 3),
+                    round(base["stall"], 3),
+                    "largest event-loop stall (s)",
+                    "< 0.1",
+                ),
+                Result(
+                    f"{name}_upload_call_wait_s",
+                    round(ours["probe"], 2),
+                    round(base["probe"], 2),
+                    "vendor s a call on the same key waited for pacing (worst)",
+                    f"<= {1.1 * slot:.2f} (one pacing slot)",
+                ),
+            ]
+    return results
