@@ -17,8 +17,8 @@ with the reason.
 source, which the vendor keeps in a "deleted" state for a while before removing it; Flipsnack: a
 one-page collection, which uses one of the account's monthly API uploads even once deleted; iPaper: a
 paper under the root, processed twice from a one-page PDF (to see whether a rerun keeps the page ids),
-deleted once the jobs have left the processing list; Papyrs: a page with one markdown widget, in a
-folder the subsite already has).
+deleted once the jobs have left the processing list; Papyrs: a page with a Discussion widget, one
+markdown widget and one discussion post, in a folder the subsite already has).
 
 ``--record FILE`` writes what the account answered (methods, paths, the shapes of the answers and
 their enumerations; no credential, host, id or other value unless ``--record-values``): the sandbox

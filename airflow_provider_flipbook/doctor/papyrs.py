@@ -19,20 +19,23 @@ from airflow_provider_flipbook.doctor.checks import (
 )
 from airflow_provider_flipbook.doctor.recording import ResponseLog
 from airflow_provider_flipbook.exceptions import VendorApiError
-from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, created_at
+from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, created_at, page_widgets
 
 PAGE_SIZE = 250  # what iter_records asks for
 MARKDOWN = "# flipbook-doctor\n\nA paragraph written by the doctor's write test."
+DISCUSSION = {"classname": "Discussion"}  # as the markdown page operator asks for one (undocumented)
 
 
 @dataclass
 class Written:
-    """What the write test made and saw: the page as created and as listed, and the markdown answer."""
+    """What the write test made and saw: the page as created and as listed, the markdown answer, and
+    the discussion post's (None: not tried, the page came without its Discussion widget)."""
 
     folder: str
     created: dict[str, Any]
     listed: dict[str, Any] | None
     widgets: list[dict[str, Any]] | VendorApiError
+    post: dict[str, Any] | VendorApiError | None
 
 
 class Account:
@@ -64,16 +67,17 @@ class Account:
 
     @answer
     def written(self) -> Written:
-        """The write test: a page (in an existing folder, if there is one) with one markdown widget,
-        read back through ``pages/all``, then deleted. The hook itself deletes a page that lands in
-        another folder than asked, and fails saying where it landed."""
+        """The write test: a page (in an existing folder, if there is one) with a Discussion widget, as
+        the markdown page operator makes it, then one markdown widget and one discussion post, read
+        back through ``pages/all``, then deleted. The hook itself deletes a page that lands in another
+        folder than asked, and fails saying where it landed."""
         folders = [self.hook.page_folder(p) for p in self.pages if isinstance(p, dict)]
         folder = next((f for f in folders if f), "")
         hook = self.hook
         field = hook.setting("page_folder_field")
         try:
             created = hook.create_page(
-                "flipbook-doctor write test", [[]], category=folder or None, existing=self.pages
+                "flipbook-doctor write test", [[DISCUSSION]], category=folder or None, existing=self.pages
             )
         except VendorApiError:
             if folder:  # the hook deletes a page that landed in another folder, and says so
@@ -85,10 +89,16 @@ class Account:
                 widgets = hook.create_markdown(created["id"], MARKDOWN, page=created)
             except VendorApiError as error:
                 widgets = error
+            post: dict[str, Any] | VendorApiError | None = None
+            if any(w.get("classname") == "Discussion" for w in page_widgets(created)):
+                try:
+                    post = hook.post_to_discussion(created["id"], "flipbook-doctor write test")
+                except VendorApiError as error:
+                    post = error
             listed = next((p for p in hook.list_pages() if p.get("id") == created["id"]), None)
         finally:
             hook.delete_page(created["id"])
-        return Written(folder, created, listed, widgets)
+        return Written(folder, created, listed, widgets, post)
 
 
 def credentials_refused(error: VendorApiError) -> str | None:
@@ -211,6 +221,25 @@ def markdown_body(account: Account) -> Outcome:
     return holds(f"answered {len(widgets)} widget(s) {keys(widgets)}" + missing(widgets[0], {"id"}))
 
 
+def discussion_widget(account: Account) -> Outcome:
+    """A page created with ``{"classname": "Discussion"}`` in its ``json`` keeps that widget (the spec
+    is undocumented; the markdown page operator asks for it to post to the page)."""
+    created = account.written.created
+    kinds = sorted({str(w.get("classname")) for w in page_widgets(created)})
+    account.log.observe("papyrs.discussion_widget", {"kept": "Discussion" in kinds})
+    return verdict("Discussion" in kinds, f"the page was created with widgets {kinds}")
+
+
+def discussion_post(account: Account) -> Outcome:
+    """``feed/post`` takes ``{"msg": <text>}`` on a page with a Discussion widget."""
+    post = account.written.post
+    if post is None:
+        raise NotChecked("the page came without its Discussion widget (see papyrs.discussion_widget)")
+    if isinstance(post, VendorApiError):
+        return differs(f"the post was refused: {post}")
+    return holds(f"answered {keys(post)}")
+
+
 CHECKS = (
     auth,
     list_shape,
@@ -222,5 +251,7 @@ CHECKS = (
     category,
     write_test,
     markdown_body,
+    discussion_widget,
+    discussion_post,
 )
-WRITE_CHECKS = frozenset({write_test, category, markdown_body})
+WRITE_CHECKS = frozenset({write_test, category, markdown_body, discussion_widget, discussion_post})

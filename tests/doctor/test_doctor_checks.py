@@ -194,6 +194,19 @@ def test_a_folder_field_the_vendor_ignores_differs(seeded, capsys, honoured, exp
     assert seeded.state()["papyrs"]["pages"] == pages  # the test page is gone either way
 
 
+@pytest.mark.parametrize(
+    "known, widget, post",
+    [(None, "holds", "holds"), (["Paragraph", "Heading"], "differs", "not checked")],
+)
+def test_a_vendor_that_drops_the_discussion_widget_differs(sandbox, capsys, known, widget, post):
+    set_options(sandbox, {"papyrs": {"known_widgets": known}})
+    code, output = run(capsys, "--conn-id", "papyrs_default", "--json", "--write-test")
+    checks = results(output)
+    assert checks["papyrs.discussion_widget"]["status"] == widget, checks["papyrs.discussion_widget"]
+    assert checks["papyrs.discussion_post"]["status"] == post, checks["papyrs.discussion_post"]
+    assert code == (0 if widget == "holds" else 2), output
+
+
 def test_the_iPaper_root_is_compared_with_the_connection_extra(sandbox, capsys, connection):
     actual = IPaperHook().get_paper_id_from_url("/")
     extra = sandbox.connections()["ipaper"]["extra"]

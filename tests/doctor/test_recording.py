@@ -61,7 +61,8 @@ def test_a_recording_holds_shapes_and_enumerations_and_no_secret_or_value(seeded
         "ipaper.root_paper": "url",
     }
     assert recording["vendors"]["papyrs"]["observations"] == {
-        "papyrs.category": {"field": "category", "honoured": True}
+        "papyrs.discussion_widget": {"kept": True},
+        "papyrs.category": {"field": "category", "honoured": True},
     }
     pages = answers(recording, "papyrs")[("GET", "/@{subsite}/api/v1/pages/all/", "", 200)]
     assert set(pages["shape"]["items"]["properties"]) >= {"id", "title", "category", "created_at"}

@@ -25,7 +25,7 @@ VARIANTS = {
     "flippingbook": {"progress_key": "progress", "link_url": True},
     "flipsnack": {"items_key": "flipbooks", "list_query": "ignored", "list_cap": 1},
     "ipaper": {"job_guid": True, "page_ids": "kept", "custom_field_value": "attribute"},
-    "papyrs": {"page_folder_field": "none"},
+    "papyrs": {"page_folder_field": "none"},  # the write test stops at the folder: no widget observed
 }
 ALL = [a for c in CONN_IDS for a in ("--conn-id", c)]
 
@@ -263,3 +263,16 @@ def test_pruning_keeps_values_and_drops_only_unrecorded_keys():
         },
     )
     assert etree.tostring(root) == b'<result><data><paper id="1" name="n"/></data></result>'
+
+
+def test_a_dropped_discussion_widget_replays(sandbox, capsys, tmp_path):
+    path = tmp_path / "account.json"
+    sandbox.state_store.set_options("papyrs", {"known_widgets": ["Paragraph"]})
+    code, output = run(capsys, "--conn-id", "papyrs_default", "--json", "--write-test", "--record", str(path))
+    assert results(output)["papyrs.discussion_widget"]["status"] == "differs"
+    sandbox.state_store.reset()
+    assert sandbox.state_store.options()["papyrs"]["known_widgets"] is None
+    sandbox.replay(path)
+    assert sandbox.state_store.options()["papyrs"]["known_widgets"] == ["Paragraph", "Heading", "Attachment"]
+    code, output = run(capsys, "--conn-id", "papyrs_default", "--json", "--write-test")
+    assert results(output)["papyrs.discussion_widget"]["status"] == "differs"

@@ -1,11 +1,12 @@
 """Papyrs's variants from a recording (see :mod:`..core.replay`): which field puts a new page in a
-folder, as the doctor's write test saw it."""
+folder, and whether a Discussion widget is kept, as the doctor's write test saw them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 FOLDER_FIELDS = ("category", "folder_id")
+DOCUMENTED_WIDGETS = ("Paragraph", "Heading", "Attachment")  # Text box, Heading and Attachment
 
 
 def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -15,8 +16,13 @@ def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """
     options: dict[str, Any] = {}
     notes: list[str] = []
-    folder = (part.get("observations") or {}).get("papyrs.category")
+    observed = part.get("observations") or {}
+    folder = observed.get("papyrs.category")
     if isinstance(folder, dict) and folder.get("field") in FOLDER_FIELDS:
         # Honoured: that field works; ignored: the only field tried did not, so play one that honours none.
         options["page_folder_field"] = folder["field"] if folder.get("honoured") else "none"
+    discussion = observed.get("papyrs.discussion_widget")
+    if isinstance(discussion, dict) and "kept" in discussion:
+        # Dropped: a vendor that knows only the widget kinds its API page documents.
+        options["known_widgets"] = None if discussion["kept"] else list(DOCUMENTED_WIDGETS)
     return options, notes
