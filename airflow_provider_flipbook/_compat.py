@@ -8,6 +8,7 @@ What differs, checked in the wheels of 3.1.2, 3.2.2, 3.3.1 and 3.3.2:
 
 * 3.1: ``conf``, the sensor exceptions, ``AssetOrTimeSchedule`` and ``CronTriggerTimetable`` are not
   in ``airflow.sdk`` yet; the UI reads connection forms from the hooks' methods only.
+* 3.1: deadline alerts are experimental and only in ``airflow.sdk.definitions.deadline``.
 * before 3.3: no task state store (AIP-103) and no task retry policies (AIP-105).
 * before 3.3.2: ``BaseHook.aget_connection`` masks secrets with a synchronous call to the supervisor
   (it can deadlock the triggerer's event loop) and ``Connection.aextra_dejson`` does not exist.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow import __version__ as AIRFLOW_VERSION
 from airflow.sdk import (
     BaseHook,
+    BaseNotifier,
     BaseOperator,
     BaseOperatorLink,
     BaseSensorOperator,
@@ -60,18 +62,51 @@ except ImportError:  # 3.1
     from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[assignment]
     from airflow.timetables.trigger import CronTriggerTimetable  # type: ignore[assignment]
 
+if TYPE_CHECKING:  # airflow.sdk exports them lazily, which mypy does not see
+    AsyncCallback: Any
+    DeadlineAlert: Any
+    DeadlineReference: Any
+else:
+    try:  # 3.2+
+        from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+    except ImportError:
+        try:  # 3.1: experimental, not exported from airflow.sdk yet
+            from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
+        except ImportError:  # before deadline alerts
+            AsyncCallback = DeadlineAlert = DeadlineReference = None
+
 _base = Version(Version(AIRFLOW_VERSION).base_version)
 AIRFLOW_V_3_2_PLUS: bool = _base >= Version("3.2")
 AIRFLOW_V_3_3_PLUS: bool = _base >= Version("3.3")
 
 #: Task retry policies (AIP-105): ``VendorRetryPolicy`` exists only where this is true.
 HAS_RETRY_POLICY: bool = importlib.util.find_spec("airflow.sdk.definitions.retry_policy") is not None
+#: Deadline alerts (``DAG(deadline=DeadlineAlert(...))``, 3.1+; run by the triggerer as AsyncCallback).
+HAS_DEADLINE_ALERTS: bool = DeadlineAlert is not None
 #: The task state store (AIP-103, ``context["task_state_store"]``): resume on retry.
 HAS_TASK_STATE_STORE: bool = AIRFLOW_V_3_3_PLUS
 #: ``Connection.aextra_dejson`` and an ``aget_connection`` that masks secrets asynchronously.
 HAS_ASYNC_MASKING: bool = hasattr(Connection, "aextra_dejson")
 #: The UI draws connection forms from ``conn-fields`` in the provider info (3.2+); 3.1 asks the hooks.
 READS_CONN_FIELDS: bool = AIRFLOW_V_3_2_PLUS
+
+
+def deadline_alert(*, reference: str, interval: Any, callback: Any, kwargs: dict[str, Any]) -> Any:
+    """A ``DeadlineAlert`` whose callback runs ``callback(**kwargs)`` in the triggerer, or None where
+    Airflow has no deadline alerts (``DAG(deadline=None)`` is then a no-op).
+
+    :param reference: a ``DeadlineReference`` attribute name, e.g. ``DAGRUN_LOGICAL_DATE``
+    :param interval: the ``timedelta`` after the reference
+    :param callback: an awaitable callable importable in the triggerer (a notifier class)
+    :param kwargs: its keyword arguments (JSON; Airflow adds ``context``)
+    """
+    if not HAS_DEADLINE_ALERTS:
+        return None
+    return DeadlineAlert(
+        reference=getattr(DeadlineReference, reference),
+        interval=interval,
+        callback=AsyncCallback(callback, kwargs=kwargs),
+    )
 
 
 def task_state_store(context: Any) -> Any:
@@ -113,6 +148,7 @@ __all__ = [
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "HAS_ASYNC_MASKING",
+    "HAS_DEADLINE_ALERTS",
     "HAS_RETRY_POLICY",
     "HAS_TASK_STATE_STORE",
     "READS_CONN_FIELDS",
@@ -122,6 +158,7 @@ __all__ = [
     "AirflowSkipException",
     "AssetOrTimeSchedule",
     "BaseHook",
+    "BaseNotifier",
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",
@@ -131,6 +168,7 @@ __all__ = [
     "TaskDeferred",
     "aget_connection",
     "conf",
+    "deadline_alert",
     "hook_lineage_collector",
     "mask_secret",
     "task_state_store",

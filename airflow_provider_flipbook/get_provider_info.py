@@ -45,6 +45,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "asset-uris": asset_uri_entries(),
+        "notifications": [f"{PACKAGE}.notifications.papyrs.PapyrsNotifier"],
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
             {
