@@ -19,9 +19,8 @@ from __future__ import annotations
 import email.utils
 import functools
 import hashlib
-import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -460,30 +459,3 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         except Exception as error:  # the UI wants a message, never a traceback
             return False, self.redact(str(error))[:500]
         return True, f"Connected to {self.vendor} at {self.base_url}: {described}"
-
-
-def paged(
-    fetch: Callable[[int, int], Sequence[T]], page_size: int, *, max_pages: int = 10_000
-) -> Iterable[T]:
-    """Iterate an offset-paged list: ``fetch(offset, count)`` until a short page comes back.
-
-    A vendor that ignores the offset would repeat a page forever: a page equal to the previous one
-    ends the loop with a warning, and so does ``max_pages`` (never silently: the list may be cut).
-    """
-    offset, previous = 0, None
-    for _ in range(max_pages):
-        page = fetch(offset, page_size)
-        if page and page == previous:
-            logging.getLogger(__name__).warning(
-                "Paging stopped: the page at offset %s repeats the previous one (the vendor seems to ignore "
-                "the offset); the list may be incomplete",
-                offset,
-            )
-            return
-        yield from page
-        if len(page) < page_size:
-            return
-        offset, previous = offset + len(page), page
-    logging.getLogger(__name__).warning(
-        "Paging stopped after %s pages of %s: the list may be incomplete", max_pages, page_size
-    )

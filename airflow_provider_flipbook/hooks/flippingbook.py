@@ -42,7 +42,7 @@ from airflow_provider_flipbook.exceptions import (
     RateLimitError,
     VendorApiError,
 )
-from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
@@ -51,6 +51,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     Published,
     PublishRequest,
 )
+from airflow_provider_flipbook.utils.paging import paged
 from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 API = "/api/v1"

@@ -49,7 +49,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
-from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
     ConversionStatus,
@@ -58,6 +58,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     Published,
     PublishRequest,
 )
+from airflow_provider_flipbook.utils.paging import paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 from airflow_provider_flipbook.utils.urls import origin
 

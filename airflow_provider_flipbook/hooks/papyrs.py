@@ -27,7 +27,8 @@ from requests_toolbelt import MultipartEncoder
 
 from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundError
-from airflow_provider_flipbook.hooks.base import FlipbookBaseHook, paged
+from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+from airflow_provider_flipbook.utils.paging import paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 WIDGET_KINDS = ("paragraph", "heading", "attachment")

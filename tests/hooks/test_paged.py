@@ -1,10 +1,10 @@
-"""hooks.base.paged: a vendor that ignores a paging parameter ends the loop with a warning, never hangs."""
+"""utils.paging.paged: a vendor that ignores a paging parameter ends the loop with a warning, never hangs."""
 
 from __future__ import annotations
 
 import logging
 
-from airflow_provider_flipbook.hooks.base import paged
+from airflow_provider_flipbook.utils.paging import paged
 
 ITEMS = [{"id": n} for n in range(7)]
 
