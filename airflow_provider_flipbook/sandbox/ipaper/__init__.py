@@ -24,7 +24,8 @@ a queued job shows in GetProcessingPapers), ``chunked_form`` (accept chunked for
 end page, as a vendor may), so its page count differs from the uploader's own.
 Jobs take 2 s + 0.15 s per page on the vendor clock.
 
-Modules: :mod:`.wire` (the ``<result>`` answers, the streaming form reader, parameters), :mod:`.state`
+Modules: :mod:`.answers` (the ``<result>`` envelope: successes returned, error codes and ASMX faults
+raised), :mod:`.wire` (the streaming form reader, parameters, ``xmlOptions``), :mod:`.state`
 (papers, jobs, media, custom fields), :mod:`.routes` (the ASMX transport and the Paper service),
 :mod:`.processing` (Ripper and Media), :mod:`.search` (CustomField, Search, Statistics, Link).
 """

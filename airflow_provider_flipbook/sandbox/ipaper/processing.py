@@ -10,22 +10,23 @@ from lxml import etree
 
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, inspect_file
 from airflow_provider_flipbook.sandbox.core.routing import route
-from airflow_provider_flipbook.sandbox.ipaper.search import IPaperSearch
-from airflow_provider_flipbook.sandbox.ipaper.wire import (
+from airflow_provider_flipbook.sandbox.ipaper.answers import (
+    Answer,
     AsmxFault,
-    FormParams,
     ResultCode,
     element,
     in_data,
-    xml_option,
+    success,
 )
+from airflow_provider_flipbook.sandbox.ipaper.search import IPaperSearch
+from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, xml_option
 
 
 class IPaperProcessing(IPaperSearch):
     """``Ripper.asmx`` and ``Media.asmx``."""
 
     @route("POST", "Ripper/ProcessPDF")
-    def Ripper_ProcessPDF(self, p: FormParams) -> None:
+    def Ripper_ProcessPDF(self, p: FormParams) -> Answer:
         node = self.paper(p, category=False)
         streamed = p.files.get("base64Pdf")
         if not self.options["license_allows_processing"]:
@@ -64,10 +65,10 @@ class IPaperProcessing(IPaperSearch):
             "wall": time.time(),
         }
         data = in_data(element("jobGuid", guid)) if self.options["job_guid"] else None
-        raise ResultCode("SUCCESS", "Process queued successfully.", data)
+        return success("Process queued successfully.", data)
 
     @route("POST", "Ripper/ReprocessPaper")
-    def Ripper_ReprocessPaper(self, p: FormParams) -> None:
+    def Ripper_ReprocessPaper(self, p: FormParams) -> Answer:
         node = self.paper(p, category=False)
         if node["pages"] == 0:
             raise ResultCode("ERROR", "The paper has no processed PDF to reprocess.")
@@ -82,14 +83,13 @@ class IPaperProcessing(IPaperSearch):
             "state": "Pending",
             "wall": time.time(),
         }
-        raise ResultCode(
-            "SUCCESS",
+        return success(
             "Reprocess queued.",
             in_data(element("jobGuid", guid)) if self.options["job_guid"] else None,
         )
 
     @route("POST", "Ripper/GetProcessingPapers")
-    def Ripper_GetProcessingPapers(self, p: FormParams) -> None:
+    def Ripper_GetProcessingPapers(self, p: FormParams) -> Answer:
         self.advance_jobs()
         processes = element("processes")
         for job in self.jobs.values():
@@ -105,20 +105,18 @@ class IPaperProcessing(IPaperSearch):
                         progress=self.job_progress(job),
                     )
                 )
-        raise ResultCode("SUCCESS", "List retrieved successfully.", in_data(processes))
+        return success("List retrieved successfully.", in_data(processes))
 
     @route("POST", "Ripper/GetProcessingStatus")
-    def Ripper_GetProcessingStatus(self, p: FormParams) -> None:
+    def Ripper_GetProcessingStatus(self, p: FormParams) -> Answer:
         self.advance_jobs()
         job = self.jobs.get(p.required("jobGuid"))
         if job is None:
             raise ResultCode("ERROR", "Unknown job.")
-        raise ResultCode(
-            "SUCCESS", "Status retrieved successfully.", in_data(element("ProcessStatus", job["state"]))
-        )
+        return success("Status retrieved successfully.", in_data(element("ProcessStatus", job["state"])))
 
     @route("POST", "Media/GetTree")
-    def Media_GetTree(self, p: FormParams) -> None:
+    def Media_GetTree(self, p: FormParams) -> Answer:
         def directory(entry: dict[str, Any]) -> etree._Element:
             node = element("directory", directoryid=entry["id"], name=entry["name"])
             for file_id in entry["files"].values():
@@ -133,35 +131,35 @@ class IPaperProcessing(IPaperSearch):
         for child in self.media.values():
             if child["parent"] == 0:
                 data.append(directory(child))
-        raise ResultCode("SUCCESS", "", data)
+        return success("", data)
 
     @route("POST", "Media/CreateDirectory")
-    def Media_CreateDirectory(self, p: FormParams) -> None:
+    def Media_CreateDirectory(self, p: FormParams) -> Answer:
         parent = self._directory(p, "parentID")
         entry = {"id": self.next_id(), "name": p.required("name"), "parent": parent["id"], "files": {}}
         self.media[entry["id"]] = entry
-        raise ResultCode("SUCCESS", "", in_data(element("directoryid", str(entry["id"]))))
+        return success("", in_data(element("directoryid", str(entry["id"]))))
 
     @route("POST", "Media/DeleteDirectory")
-    def Media_DeleteDirectory(self, p: FormParams) -> None:
+    def Media_DeleteDirectory(self, p: FormParams) -> Answer:
         entry = self._directory(p, "directoryID")
         if entry["id"] == 0:
             raise ResultCode("ERROR", "The root cannot be deleted.")
         for file_id in entry["files"].values():
             self.media_files.pop(file_id, None)
         del self.media[entry["id"]]
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "Media/DeleteFile")
-    def Media_DeleteFile(self, p: FormParams) -> None:
+    def Media_DeleteFile(self, p: FormParams) -> Answer:
         f = self.media_files.pop(p.int("fileID"), None)
         if f is None:
             raise ResultCode("ERROR", "File does not exist.")
         self.media[f["parent"]]["files"].pop(f["name"], None)
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "Media/UploadFile")
-    def Media_UploadFile(self, p: FormParams) -> None:
+    def Media_UploadFile(self, p: FormParams) -> Answer:
         parent, name = self._directory(p, "parentID"), p.required("name")
         streamed = p.files.get("base64File")
         if streamed is None or not streamed.valid:
@@ -174,4 +172,4 @@ class IPaperProcessing(IPaperSearch):
             "size": streamed.size,
             "parent": parent["id"],
         }
-        raise ResultCode("SUCCESS", "", in_data(element("fileid", str(file_id))))
+        return success("", in_data(element("fileid", str(file_id))))

@@ -15,18 +15,18 @@ from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
-from airflow_provider_flipbook.sandbox.ipaper.processing import IPaperProcessing
-from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS
-from airflow_provider_flipbook.sandbox.ipaper.wire import (
+from airflow_provider_flipbook.sandbox.ipaper.answers import (
+    Answer,
     AsmxFault,
-    FormParams,
     ResultCode,
-    StreamedBase64,
     element,
     in_data,
-    read_form,
     result_xml,
+    success,
 )
+from airflow_provider_flipbook.sandbox.ipaper.processing import IPaperProcessing
+from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS
+from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, StreamedBase64, read_form
 
 LIMITS = (SlidingWindow(50, 60.0),)  # per login
 
@@ -82,9 +82,8 @@ class IPaperEmulator(IPaperProcessing):
                     )
                 if self.options["readonly"] and MUTATING.match(method):
                     raise ResultCode("READONLY", "The system is currently in read-only mode.")
-                handler(FormParams(params, files))
-                raise ResultCode("SUCCESS")
-            except VendorError as error:  # AsmxFault, or the method's ResultCode (SUCCESS included)
+                return handler(FormParams(params, files)).response()
+            except VendorError as error:  # AsmxFault, or a method's error code (ResultCode)
                 return error.response()
             finally:
                 for streamed in files.values():
@@ -115,12 +114,12 @@ class IPaperEmulator(IPaperProcessing):
         raise ResultCode("LOGIN_SECURITY_VIOLATION", "Access denied.")
 
     @route("POST", "Paper/GetAllPapers")
-    def Paper_GetAllPapers(self, p: FormParams) -> None:
+    def Paper_GetAllPapers(self, p: FormParams) -> Answer:
         data = element("data")
         data.append(self.tree(self.paper(p)))
-        raise ResultCode("SUCCESS", "List of papers retrieved.", data)
+        return success("List of papers retrieved.", data)
 
-    def _create(self, p: FormParams, parent_key: str, category: bool) -> None:
+    def _create(self, p: FormParams, parent_key: str, category: bool) -> Answer:
         parent = self.paper(p, parent_key, category=True)
         url_name = p.required("urlName").strip("/")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", url_name):
@@ -130,22 +129,21 @@ class IPaperEmulator(IPaperProcessing):
             raise ResultCode("ERROR", f"The URL {url} is already in use.")
         node = self._node(self.next_id(), parent["id"], p.required("name"), url, category=category)
         self.nodes[node["id"]] = node
-        raise ResultCode(
-            "SUCCESS",
+        return success(
             "Category created." if category else "Paper created.",
             in_data(element("paper", id=node["id"])),
         )
 
     @route("POST", "Paper/CreatePaper")
-    def Paper_CreatePaper(self, p: FormParams) -> None:
-        self._create(p, "parentID", category=False)
+    def Paper_CreatePaper(self, p: FormParams) -> Answer:
+        return self._create(p, "parentID", category=False)
 
     @route("POST", "Paper/CreateCategory")
-    def Paper_CreateCategory(self, p: FormParams) -> None:
-        self._create(p, "paperID", category=True)
+    def Paper_CreateCategory(self, p: FormParams) -> Answer:
+        return self._create(p, "paperID", category=True)
 
     @route("POST", "Paper/DeletePaper")
-    def Paper_DeletePaper(self, p: FormParams) -> None:
+    def Paper_DeletePaper(self, p: FormParams) -> Answer:
         node = self.paper(p)
         doomed = {node["id"]}
         while True:
@@ -155,39 +153,39 @@ class IPaperEmulator(IPaperProcessing):
             doomed |= more
         for node_id in doomed:
             self.nodes.pop(node_id, None)
-        raise ResultCode("SUCCESS", "Paper deleted.")
+        return success("Paper deleted.")
 
     @route("POST", "Paper/MovePaper")
-    def Paper_MovePaper(self, p: FormParams) -> None:
+    def Paper_MovePaper(self, p: FormParams) -> Answer:
         node, target = self.paper(p, "sourcePaperID"), self.paper(p, "destinationParentID", category=True)
         node["parent"] = target["id"]
         node["url"] = f"{target['url']}{node['url'].rstrip('/').rsplit('/', 1)[-1]}/"
-        raise ResultCode("SUCCESS", "Paper moved.")
+        return success("Paper moved.")
 
     @route("POST", "Paper/ChangePaperUrl")
-    def Paper_ChangePaperUrl(self, p: FormParams) -> None:
+    def Paper_ChangePaperUrl(self, p: FormParams) -> Answer:
         node, new = self.paper(p), p.required("newUrl")
         if not (new.startswith("/") and new.endswith("/")) or any(
             n["url"] == new for n in self.nodes.values()
         ):
             raise ResultCode("ERROR", "The new URL must start and end with '/' and be unique.")
         node["url"] = new
-        raise ResultCode("SUCCESS", "Url changed.")
+        return success("Url changed.")
 
     @route("POST", "Paper/GetPaperIDFromUrl")
-    def Paper_GetPaperIDFromUrl(self, p: FormParams) -> None:
+    def Paper_GetPaperIDFromUrl(self, p: FormParams) -> Answer:
         url = p.required("url")
         node = next((n for n in self.nodes.values() if n["url"] == url), None)
         if node is None or (node["id"] == ROOT_ID and not self.options["root_url_lookup"]):
-            raise ResultCode("SUCCESS", "Paper not found.")
-        raise ResultCode("SUCCESS", "Paper found.", in_data(element("paper", id=node["id"])))
+            return success("Paper not found.")
+        return success("Paper found.", in_data(element("paper", id=node["id"])))
 
     @route("POST", "Paper/GetPaperUrlFromID")
-    def Paper_GetPaperUrlFromID(self, p: FormParams) -> None:
-        raise ResultCode("SUCCESS", "Url retrieved.", in_data(element("paper", url=self.paper(p)["url"])))
+    def Paper_GetPaperUrlFromID(self, p: FormParams) -> Answer:
+        return success("Url retrieved.", in_data(element("paper", url=self.paper(p)["url"])))
 
     @route("POST", "Paper/GetPaperStructure")
-    def Paper_GetPaperStructure(self, p: FormParams) -> None:
+    def Paper_GetPaperStructure(self, p: FormParams) -> Answer:
         self.advance_jobs()
         node = self.paper(p, category=False)
         paper = element("paper", id=node["id"], name=node["name"], url=node["url"])
@@ -207,51 +205,50 @@ class IPaperEmulator(IPaperProcessing):
                         url=f"{self.shared.base_url}/ipaper/Image.ashx?PageID={page.get('id')}&ImageType={kind}",
                     )
                 )
-        raise ResultCode("SUCCESS", "Structure retrieved.", in_data(paper))
+        return success("Structure retrieved.", in_data(paper))
 
     @route("POST", "Paper/CreatePreviewToken")
-    def Paper_CreatePreviewToken(self, p: FormParams) -> None:
+    def Paper_CreatePreviewToken(self, p: FormParams) -> Answer:
         self.paper(p)
         p.int("validityMinutes")
-        raise ResultCode("SUCCESS", "Token created.", in_data(element("token", str(uuid.uuid4()))))
+        return success("Token created.", in_data(element("token", str(uuid.uuid4()))))
 
     @route("POST", "Paper/SetPublicationPeriod")
-    def Paper_SetPublicationPeriod(self, p: FormParams) -> None:
+    def Paper_SetPublicationPeriod(self, p: FormParams) -> Answer:
         node = self.paper(p)
         start, end = p.required("from"), p.required("to")
         for value in (start, end):
             if not re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?", value):
                 raise ResultCode("ERROR", f"Invalid date {value!r}; use YYYY-MM-DD HH:MM:SS.")
         node["period"] = (start, end)
-        raise ResultCode("SUCCESS", "Publication period set.")
+        return success("Publication period set.")
 
     @route("POST", "Paper/ClearPublicationPeriod")
-    def Paper_ClearPublicationPeriod(self, p: FormParams) -> None:
+    def Paper_ClearPublicationPeriod(self, p: FormParams) -> Answer:
         self.paper(p)["period"] = None
-        raise ResultCode("SUCCESS", "Publication period cleared.")
+        return success("Publication period cleared.")
 
     @route("POST", "Paper/GetSettingDescriptions")
-    def Paper_GetSettingDescriptions(self, p: FormParams) -> None:
+    def Paper_GetSettingDescriptions(self, p: FormParams) -> Answer:
         settings = element("settings")
         for name, (kind, _) in SETTINGS.items():
             settings.append(element("setting", name=name, description=name, explanation="", type=kind))
-        raise ResultCode("SUCCESS", "Descriptions retrieved.", in_data(settings))
+        return success("Descriptions retrieved.", in_data(settings))
 
     @route("POST", "Paper/GetSetting")
-    def Paper_GetSetting(self, p: FormParams) -> None:
+    def Paper_GetSetting(self, p: FormParams) -> Answer:
         node, name = self.paper(p), p.required("setting")
         if name not in SETTINGS:
             raise ResultCode("ERROR", f"Unknown setting {name}.")
-        raise ResultCode(
-            "SUCCESS",
+        return success(
             "Setting retrieved.",
             in_data(element(name, node["settings"].get(name, SETTINGS[name][1]))),
         )
 
     @route("POST", "Paper/SetSetting")
-    def Paper_SetSetting(self, p: FormParams) -> None:
+    def Paper_SetSetting(self, p: FormParams) -> Answer:
         node, name, value = self.paper(p), p.required("setting"), p.required("value")
         if name not in SETTINGS or (SETTINGS[name][0] == "bool" and value not in ("true", "false")):
             raise ResultCode("ERROR", f"Invalid setting or value for {name}.")
         node["settings"][name] = value
-        raise ResultCode("SUCCESS", "Setting saved.")
+        return success("Setting saved.")

@@ -7,15 +7,16 @@ import re
 from lxml import etree
 
 from airflow_provider_flipbook.sandbox.core.routing import route
+from airflow_provider_flipbook.sandbox.ipaper.answers import Answer, ResultCode, element, in_data, success
 from airflow_provider_flipbook.sandbox.ipaper.state import DATATYPES, IPaperState
-from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode, element, in_data
+from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
 
 class IPaperSearch(IPaperState):
     """``CustomField.asmx``, ``Search.asmx``, ``Statistics.asmx`` and ``Link.asmx``."""
 
     @route("POST", "CustomField/AddCustomField")
-    def CustomField_AddCustomField(self, p: FormParams) -> None:
+    def CustomField_AddCustomField(self, p: FormParams) -> Answer:
         name, kind = p.required("name"), p.required("dataType")
         if not re.fullmatch(r"[a-zA-Z0-9_]{1,128}", name):
             raise ResultCode("CUSTOMFIELD_INVALID_FIELD_NAME", "Invalid field name.")
@@ -24,23 +25,23 @@ class IPaperSearch(IPaperState):
         if name in self.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_NAME_IS_NOT_UNIQUE", "A field with that name exists.")
         self.custom_fields[name] = kind
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "CustomField/DeleteCustomField")
-    def CustomField_DeleteCustomField(self, p: FormParams) -> None:
+    def CustomField_DeleteCustomField(self, p: FormParams) -> Answer:
         if self.custom_fields.pop(p.required("name"), None) is None:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "CustomField/GetCustomFieldDefinitions")
-    def CustomField_GetCustomFieldDefinitions(self, p: FormParams) -> None:
+    def CustomField_GetCustomFieldDefinitions(self, p: FormParams) -> Answer:
         fields = element("fields")
         for name, kind in self.custom_fields.items():
             fields.append(element("field", name=name, datatype=kind))
-        raise ResultCode("SUCCESS", "", in_data(fields))
+        return success("", in_data(fields))
 
     @route("POST", "CustomField/GetCustomFieldValue")
-    def CustomField_GetCustomFieldValue(self, p: FormParams) -> None:
+    def CustomField_GetCustomFieldValue(self, p: FormParams) -> Answer:
         node, name = self.paper(p, category=False), p.required("fieldName")
         if name not in self.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
@@ -58,15 +59,15 @@ class IPaperSearch(IPaperState):
                 answer.append(element("field", name=field, datatype=kind))
         else:  # "element"
             answer = element("field", value, name=name)
-        raise ResultCode("SUCCESS", "", in_data(answer))
+        return success("", in_data(answer))
 
     @route("POST", "CustomField/SetCustomFieldValue")
-    def CustomField_SetCustomFieldValue(self, p: FormParams) -> None:
+    def CustomField_SetCustomFieldValue(self, p: FormParams) -> Answer:
         self._set_value(self.paper(p, category=False), p.required("fieldName"), p.required("value"))
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "CustomField/SetMultipleCustomFieldValues")
-    def CustomField_SetMultipleCustomFieldValues(self, p: FormParams) -> None:
+    def CustomField_SetMultipleCustomFieldValues(self, p: FormParams) -> Answer:
         node = self.paper(p, category=False)
         try:
             fields = etree.fromstring(
@@ -76,10 +77,10 @@ class IPaperSearch(IPaperState):
             raise ResultCode("ERROR", "fieldsXml is not valid XML.") from None
         for field in fields.findall("field"):  # not atomic: stops at the first failure
             self._set_value(node, field.get("name", ""), (field.text or "").strip())
-        raise ResultCode("SUCCESS")
+        return success()
 
     @route("POST", "Search/SearchPapersByContent")
-    def Search_SearchPapersByContent(self, p: FormParams) -> None:
+    def Search_SearchPapersByContent(self, p: FormParams) -> Answer:
         query = p.required("query")[:128].lower()
         results = element("results")
         for node in self._below(p.int("categoryOrPaperID")):
@@ -93,11 +94,11 @@ class IPaperSearch(IPaperState):
                         paperUrl=node["url"],
                     )
                 )
-        raise ResultCode("SUCCESS", "Search results returned.", in_data(results))
+        return success("Search results returned.", in_data(results))
 
     @route("POST", "Search/SearchPapersWithHiearchyByName")
     @route("POST", "Search/SearchPapersWithHiearchyByContent")
-    def _hierarchy(self, p: FormParams) -> None:
+    def _hierarchy(self, p: FormParams) -> Answer:
         query = p.required("query").lower()
         papers = element("papers")
         for node in self._below(p.int("categoryID")):
@@ -112,10 +113,10 @@ class IPaperSearch(IPaperState):
                         category=str(node["category"]),
                     )
                 )
-        raise ResultCode("SUCCESS", "Search results returned.", in_data(papers))
+        return success("Search results returned.", in_data(papers))
 
     @route("POST", "Search/SearchPapersByCustomFields")
-    def Search_SearchPapersByCustomFields(self, p: FormParams) -> None:
+    def Search_SearchPapersByCustomFields(self, p: FormParams) -> Answer:
         options = etree.fromstring(
             p.required("xmlOptions").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
         )
@@ -157,36 +158,35 @@ class IPaperSearch(IPaperState):
                         element("field", value or "", name=name, type=kind, null=str(value is None))
                     )
                 papers.append(paper)
-        raise ResultCode("SUCCESS", "Search results returned.", in_data(papers))
+        return success("Search results returned.", in_data(papers))
 
     @route("POST", "Statistics/GetNumberOfPageviewsPerDay")
-    def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> None:
+    def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> Answer:
         node, days = self._days(p)
         views = element("pageviews")
         for day in days:
             views.append(element("day", date=day.isoformat(), views=self._count(node["id"], day, "v")))
-        raise ResultCode("SUCCESS", "", in_data(views))
+        return success("", in_data(views))
 
     @route("POST", "Statistics/GetNumberOfVisitorsPerDay")
-    def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> None:
+    def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> Answer:
         node, days = self._days(p)
         visitors = element("visitors")
         for day in days:
             visitors.append(
                 element("day", date=day.isoformat(), visitors=self._count(node["id"], day, "s") // 3)
             )
-        raise ResultCode("SUCCESS", "", in_data(visitors))
+        return success("", in_data(visitors))
 
     @route("POST", "Statistics/GetNumberOfVisitors")
-    def Statistics_GetNumberOfVisitors(self, p: FormParams) -> None:
+    def Statistics_GetNumberOfVisitors(self, p: FormParams) -> Answer:
         node, days = self._days(p)
-        raise ResultCode(
-            "SUCCESS",
+        return success(
             "",
             in_data(element("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))),
         )
 
     @route("POST", "Link/GetLinks")
-    def Link_GetLinks(self, p: FormParams) -> None:
+    def Link_GetLinks(self, p: FormParams) -> Answer:
         self.paper(p, category=False)
-        raise ResultCode("SUCCESS", "", in_data(element("root")))
+        return success("", in_data(element("root")))

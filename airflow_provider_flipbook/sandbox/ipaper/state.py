@@ -13,7 +13,8 @@ from lxml import etree
 
 from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 from airflow_provider_flipbook.sandbox.core.state import IdSequence
-from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode, element, in_data, result_xml
+from airflow_provider_flipbook.sandbox.ipaper.answers import ResultCode, element, in_data, result_xml
+from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
 ROOT_ID = 182  # the top category of the documents' GetAllPapers sample
@@ -41,8 +42,6 @@ DATATYPES = {"datetime", "bool", "int", "string"}
 
 class IPaperState(VendorEmulator):
     """iPaper's stored objects and their life cycle (the services live in :mod:`.routes` and beyond)."""
-
-    name = "ipaper"
 
     name = "ipaper"
 

@@ -7,56 +7,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import Request
-from fastapi.responses import Response
 from lxml import etree
 
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.ipaper.answers import AsmxFault, ResultCode
 
 STREAMED_FIELDS = {"base64Pdf", "base64File"}
 MAX_FIELD = 1 << 20
-
-
-class ResultCode(VendorError):
-    """The ``<result>`` answer with a documented return code, raised to end a method (SUCCESS too)."""
-
-    def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.data = code, message, data
-
-    def response(self) -> Response:
-        return Response(result_xml(self.code, self.message, self.data), media_type="text/xml; charset=utf-8")
-
-
-class AsmxFault(VendorError):
-    """An ASP.NET web service fault: plain text with HTTP ``status`` (500 for binding errors, 404)."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(text)
-        self.status, self.text = status, text
-
-    def response(self) -> Response:
-        return Response(self.text, self.status, media_type="text/plain; charset=utf-8")
-
-
-def result_xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
-    """The documented ``<result>`` envelope: code and message in (padded) CDATA, then ``data``."""
-    data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
-        f"  <message><![CDATA[{message}]]></message>\n  {data_xml}\n</result>\n"
-    ).encode()
-
-
-def element(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
-    """An XML element as iPaper writes them: text in CDATA, ``_`` in attribute names as ``-``, no Nones."""
-    node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
-    if text is not None:
-        node.text = etree.CDATA(text)
-    return node
 
 
 class StreamedBase64:
@@ -166,13 +125,6 @@ class FormParams:
             return int(value)
         except ValueError:
             raise AsmxFault(500, f"Cannot convert {value} to System.Int32.\nParameter name: {key}") from None
-
-
-def in_data(node: etree._Element) -> etree._Element:
-    """``node`` inside the answer's ``<data>`` element."""
-    data = element("data")
-    data.append(node)
-    return data
 
 
 def xml_option(options_xml: str, name: str) -> str | None:

@@ -23,7 +23,8 @@ a folder (``category``, the folder path, as peers send it, by default; ``folder_
 ``json``, as a vendor would that does not know the spec (the Discussion widget's is undocumented).
 ``feed/post`` needs a Discussion widget on the page, as the vendor says.
 
-Modules: :mod:`.state` (subsites, pages, widgets, files, people, folders), :mod:`.pages` (page, widget
+Modules: :mod:`.state` (subsites, pages, widgets, files, people, folders), :mod:`.answers` (the error
+answer), :mod:`.pages` (page, widget
 and attachment routes), :mod:`.routes` (the transport, search, people, folders, feed, subsites) and
 :mod:`.markdown` (the markdown-to-widgets renderer).
 """

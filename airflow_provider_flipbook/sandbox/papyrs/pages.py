@@ -11,8 +11,9 @@ from fastapi import Request
 
 from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.core.state import iso
+from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
 from airflow_provider_flipbook.sandbox.papyrs.markdown import render_markdown
-from airflow_provider_flipbook.sandbox.papyrs.state import WIDGET_OPTIONS, PapyrsError, PapyrsState
+from airflow_provider_flipbook.sandbox.papyrs.state import WIDGET_OPTIONS, PapyrsState
 
 
 class PapyrsPages(PapyrsState):

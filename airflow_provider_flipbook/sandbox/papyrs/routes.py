@@ -13,8 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
+from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
 from airflow_provider_flipbook.sandbox.papyrs.pages import PapyrsPages
-from airflow_provider_flipbook.sandbox.papyrs.state import PapyrsError
 
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 LIMITS = (SlidingWindow(6, 60.0),)  # per token

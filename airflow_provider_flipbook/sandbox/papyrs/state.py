@@ -1,5 +1,5 @@
 """Papyrs's objects: subsites, pages and their widgets, attached files, people, folders, feed posts
-and records, with the lookups the routes share; the error answer ``{"error", "status"}``."""
+and records, with the lookups the routes share."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.state import IdSequence, iso
+from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
 from airflow_provider_flipbook.sandbox.papyrs.markdown import sanitize
 
 WIDGET_OPTIONS = {
@@ -25,18 +25,6 @@ WIDGET_OPTIONS = {
     },
     "heading": {"h0", "h1", "h2", "h3", "h4"},
 }
-SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
-
-
-class PapyrsError(VendorError):
-    """The documented error answer: ``{"error": message, "status": status}`` with that HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.message, "status": self.status}, self.status)
 
 
 def vanity(size: int) -> str:
@@ -51,8 +39,6 @@ def vanity(size: int) -> str:
 
 class PapyrsState(VendorEmulator):
     """Papyrs's stored objects and the lookups the routes share (the routes live in :mod:`.routes`)."""
-
-    name = "papyrs"
 
     name = "papyrs"
 
