@@ -14,7 +14,7 @@ from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook.assets import asset_uri_entries
 from airflow_provider_flipbook.vendors import PACKAGE, VENDORS
 
-SECTIONS = ("operators", "sensors", "triggers")
+SECTIONS = ("operators", "sensors", "triggers")  # by integration; "notifications" lists classes
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -45,7 +45,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "asset-uris": asset_uri_entries(),
-        "notifications": [f"{PACKAGE}.notifications.papyrs.PapyrsNotifier"],
+        "notifications": [path for v in vendors for path in v.modules.get("notifications", ())],
         "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
         "connection-types": [
             {

@@ -82,7 +82,8 @@ class Vendor:
     form: Form
     doctor: str  # dotted path of the module holding the vendor's flipbook-doctor checks
     extras: tuple[Extra, ...] = ()  # the vendor's own extras; every vendor also reads the transport's
-    # Further modules Airflow lists under this vendor's integration, by provider-info section.
+    # Further modules Airflow lists under this vendor's integration, by provider-info section
+    # ("notifications": notifier classes).
     modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -258,7 +259,10 @@ _PAPYRS = Vendor(
             choices=("category", "folder_id"),
         ),
     ),
-    modules={"operators": (f"{PACKAGE}.operators.papyrs",)},
+    modules={
+        "operators": (f"{PACKAGE}.operators.papyrs",),
+        "notifications": (f"{PACKAGE}.notifications.papyrs.PapyrsNotifier",),
+    },
 )
 
 # Connection type -> vendor. Read at call time everywhere, so a test may add a vendor of its own
