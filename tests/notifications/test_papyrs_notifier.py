@@ -208,3 +208,34 @@ def test_an_expired_deadline_of_the_example_dag_posts_once(sandbox, status_page,
     assert post["unsafe_c"] == (
         "The catalogue is not live by 06:00: run scheduled__2026-12-03T02:00:00+00:00 is still going."
     )
+
+
+def run_sync_callback(path, kwargs):
+    """Run a SyncCallback as the executor does: the callback supervisor (3.3) or workload (3.2)."""
+
+    import structlog
+
+    log = structlog.get_logger("sync-callback")  # the supervisor logs with keywords
+    try:  # 3.3+
+        from airflow.sdk.execution_time.callback_supervisor import execute_callback
+    except ImportError:
+        try:  # 3.2
+            from airflow.executors.workloads.callback import execute_callback_workload
+        except ImportError:
+            pytest.skip("no SyncCallback in this Airflow (3.2+)")
+        return execute_callback_workload(SimpleNamespace(data={"path": path, "kwargs": kwargs}), log)
+    return execute_callback(path, kwargs, None, None, log)
+
+
+def test_as_a_sync_deadline_callback_it_posts_once(sandbox, status_page):
+    context = {
+        "dag_run": {"dag_id": "catalog_nightly_refresh", "dag_run_id": "manual__sync"},
+        "deadline": {"id": str(uuid.uuid4()), "deadline_time": "2026-12-03T06:00:00+00:00"},
+    }
+    path = "airflow_provider_flipbook.notifications.papyrs.PapyrsNotifier"
+    for _ in range(2):
+        done, error = run_sync_callback(path, {"page": STATUS, "context": dict(context)})
+        assert done, error
+    assert posts(sandbox) == 1
+    [post] = sandbox.state_store.vendors["papyrs"].posts
+    assert "missed its deadline" in post["unsafe_c"]
