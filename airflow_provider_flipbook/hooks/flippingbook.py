@@ -42,6 +42,15 @@ from airflow_provider_flipbook.exceptions import (
     RateLimitError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks._flippingbook_wire import (
+    REQUEST_LIMIT_BYTES,
+    drop_none,
+    error_fields,
+    inline_request_fits,
+    iso8601,
+    publication_summary,
+    tracked_link_url,
+)
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.publishing import (
@@ -56,10 +65,8 @@ from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 API = "/api/v1"
 FB = "/api/v1/fbonline"
-REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
 SOURCE_STATES = {"WaitAutoQueue", "Queued", "Completed", *TERMINAL_SOURCE_STATES}  # the source GET page
-DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 # Trigger events: the README's current names, then the 2019 names (still accepted, fire as registered).
 TRIGGER_EVENTS = (
     *(
@@ -96,32 +103,6 @@ class _Bearer(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._key}"
         return request
-
-
-def error_fields(body: Any) -> tuple[str | None, str | None]:
-    """(code, message) from any documented FlippingBook error shape."""
-    if not isinstance(body, dict):
-        return None, ""
-    lowered = {k[:1].lower() + k[1:]: v for k, v in body.items()}
-    nested = lowered.get("error")
-    if isinstance(nested, dict):
-        inner = {k[:1].lower() + k[1:]: v for k, v in nested.items()}
-        return _str(inner.get("wellKnownError") or inner.get("errorCode")), _str(inner.get("message"))
-    errors = lowered.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        inner = {k[:1].lower() + k[1:]: v for k, v in errors[0].items()}
-        return _str(inner.get("wellKnownError") or inner.get("errorCode")), _str(inner.get("message"))
-    code = lowered.get("wellKnownError") or (nested if isinstance(nested, str) else None)
-    return _str(code), _str(lowered.get("message"))
-
-
-def _str(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def inline_request_fits(pdf_size: int, overhead: int = 2_000) -> bool:
-    """Whether base64 ``data`` plus the rest of the JSON body stays under the 1 MB request limit."""
-    return 4 * ((pdf_size + 2) // 3) + overhead <= REQUEST_LIMIT_BYTES
 
 
 class FlippingBookHook(FlipbookBaseHook):
@@ -276,7 +257,7 @@ class FlippingBookHook(FlipbookBaseHook):
             answer = self.call(
                 "POST",
                 f"{FB}/publication",
-                json=_drop_none(fields),
+                json=drop_none(fields),
                 operation="publication.create",
                 creates=True,
             )
@@ -319,7 +300,7 @@ class FlippingBookHook(FlipbookBaseHook):
         answer = self.call(
             "POST",
             f"{FB}/publication/{publication_id}",
-            json=_drop_none(fields),
+            json=drop_none(fields),
             operation="publication.update",
             creates=True,
         )
@@ -352,7 +333,7 @@ class FlippingBookHook(FlipbookBaseHook):
         return self.call(
             "POST",
             f"{FB}/publication/{publication_id}/customize",
-            json=_drop_none(options),
+            json=drop_none(options),
             operation="publication.customize",
         )["publication"]
 
@@ -395,7 +376,7 @@ class FlippingBookHook(FlipbookBaseHook):
                 self.call(
                     "POST",
                     f"{FB}/publication/{publication_id}/source",
-                    json=_drop_none(body),
+                    json=drop_none(body),
                     operation="source.add",
                     creates=True,
                 ),
@@ -420,7 +401,7 @@ class FlippingBookHook(FlipbookBaseHook):
         publication_url: str | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        filters = _drop_none(
+        filters = drop_none(
             {
                 "title": title,
                 "publication-uid": publication_uid,
@@ -468,7 +449,7 @@ class FlippingBookHook(FlipbookBaseHook):
         :param before: the ids of every link with this title and publication filter that the caller
             has just listed: saves the lookup before the create (one request at the vendor's rate).
         """
-        body = _drop_none(
+        body = drop_none(
             {
                 "title": title,
                 "publicationUid": publication_uid,
@@ -518,7 +499,7 @@ class FlippingBookHook(FlipbookBaseHook):
         self, link_id: str, *, new_state: str | None = None, **fields: Any
     ) -> dict[str, Any]:
         """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
-        body = _drop_none({**fields, "newState": new_state})
+        body = drop_none({**fields, "newState": new_state})
         links = self.call(
             "PUT", f"{FB}/tracked_links/{link_id}", json=body, operation="tracked_link.update"
         ).get("links") or [{}]
@@ -764,57 +745,10 @@ class FlippingBookHook(FlipbookBaseHook):
         }
 
 
-def publication_summary(publication: dict[str, Any]) -> PublicationSummary:
-    """The small JSON that goes to XCom: ids, URL and page count."""
-    return {
-        "publication_id": publication.get("id"),
-        "hash_id": publication.get("hashId"),
-        "name": publication.get("name"),
-        "url": publication.get("canonicalLink") or publication.get("url"),
-        "total_pages": publication.get("totalPages"),
-        "state": publication.get("state"),
-    }
-
-
-def iso8601(value: str | dt.datetime) -> str:
-    """A date-time as the tracked-link pages describe it (ISO 8601), in UTC: ``2026-06-20T00:00:00Z``."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"not an ISO 8601 date-time: {value!r} (e.g. 2026-06-20T09:00:00Z)") from None
-    if not isinstance(value, dt.datetime):
-        raise ValueError(f"expected an ISO 8601 date-time, got {type(value).__name__}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def tracked_link_url(link: dict[str, Any]) -> str:
-    """The link's full URL: the vendor's own ``url`` if it gives one; else ``urlName`` under the domain of
-    the link's publication (its canonical ``publication.url``); else the documented default domain."""
-    if link.get("url"):
-        return str(link["url"])
-    if not link.get("urlName"):
-        raise VendorApiError(
-            "FlippingBook", "tracked_link", f"the link has no 'urlName' (keys seen: {sorted(link)})"
-        )
-    canonical = str((link.get("publication") or {}).get("url") or "")
-    parts = urlsplit(canonical)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        root = (
-            canonical.split("/view/", 1)[0] if "/view/" in parts.path else f"{parts.scheme}://{parts.netloc}"
-        )
-        return f"{root.rstrip('/')}/link/{link['urlName']}"
-    return DEFAULT_LINK_PREFIX + str(link["urlName"])
-
-
-def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
-
-
 __all__ = [
+    "REQUEST_LIMIT_BYTES",
     "FlippingBookHook",
+    "error_fields",
     "VendorApiError",
     "inline_request_fits",
     "iso8601",
