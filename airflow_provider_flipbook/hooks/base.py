@@ -24,13 +24,12 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
-from urllib.parse import urlsplit
 
 import requests
 import tenacity
 
-from airflow_provider_flipbook import __version__, connection_extras
-from airflow_provider_flipbook._compat import AirflowException, BaseHook, aget_connection
+from airflow_provider_flipbook import __version__
+from airflow_provider_flipbook._compat import aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
     OutcomeUnknownError,
@@ -38,6 +37,7 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks.connection import ConnectionSettings
 from airflow_provider_flipbook.hooks.exactly_once import CreatesOnce, never_sent, safe_to_resend
 from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
 from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit, WaitElsewhere
@@ -68,17 +68,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-class FlipbookBaseHook(CreatesOnce, BaseHook):
+class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
     """Base of the four vendor hooks. Constructing one touches neither the network nor the database."""
 
-    vendor: ClassVar[str] = ""
-    default_base_url: ClassVar[str] = ""
     default_limits: ClassVar[tuple[Limit, ...]] = ()
-    host_meaning: ClassVar[str] = "API base URL"
-    conn_name_attr: ClassVar[str]
-    default_conn_name: ClassVar[str]
-    conn_type: ClassVar[str]
-    hook_name: ClassVar[str]
 
     def __init__(
         self,
@@ -121,12 +114,6 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         if extras is not None:
             self.__dict__["extras"] = dict(extras)
 
-    # -- connection -------------------------------------------------------------------------
-
-    @cached_property
-    def connection(self) -> Connection:
-        return self.get_connection(self.conn_id)
-
     @classmethod
     async def async_for(cls, conn_id: str | None = None) -> Self:
         """The hook for async code (a trigger): the connection and its extras fetched without blocking
@@ -156,74 +143,6 @@ class FlipbookBaseHook(CreatesOnce, BaseHook):
         if not self.on_event_loop:
             raise RuntimeError(f"{type(self).__name__}.acall needs a hook built with on_event_loop=True")
         return await call_on_loop(self, functools.partial(function, *args, **kwargs))
-
-    @cached_property
-    def extras(self) -> dict[str, Any]:
-        extras = dict(self.connection.extra_dejson or {})
-        if typos := connection_extras.unknown(self.conn_type, extras):
-            self.log.warning(
-                "Connection %r (%s) sets extras this provider does not read: %s",
-                self.conn_id,
-                self.conn_type,
-                ", ".join(typos),
-            )
-        return extras
-
-    def _require(self, value: str | None, field: str, meaning: str) -> str:
-        if not value:
-            raise AirflowException(
-                f"Connection {self.conn_id!r} ({self.vendor}) has no {field}: set it to the {meaning}."
-            )
-        return value
-
-    @cached_property
-    def base_url(self) -> str:
-        """The connection's host (scheme, host, port, path prefix) or the vendor's default."""
-        conn = self.connection
-        host = (conn.host or "").strip()
-        if not host:
-            return self._require(self.default_base_url, "host", self.host_meaning).rstrip("/")
-        if "://" not in host:
-            host = "https://" + host
-        parts = urlsplit(host)
-        netloc = parts.netloc
-        if conn.port and ":" not in netloc:
-            netloc = f"{netloc}:{conn.port}"
-        path = parts.path.rstrip("/")
-        if not path and conn.schema:  # URI form: scheme://login:pw@host:port/<prefix>
-            path = "/" + conn.schema.strip("/")
-        return f"{parts.scheme}://{netloc}{path}"
-
-    def secrets(self) -> list[str]:
-        """Values that must never appear in a message; vendor hooks add computed ones."""
-        return [v for v in (self.connection.password,) if v]
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets():
-            if len(secret) >= 3:
-                text = text.replace(secret, "***")
-        return text
-
-    # -- transport settings -----------------------------------------------------------------
-
-    def setting(self, name: str) -> Any:
-        """A connection extra as declared in :mod:`~airflow_provider_flipbook.connection_extras` (typed; missing, ``null`` or blank is its
-        default: Airflow's connection form saves an empty field as ``null``)."""
-        declared = connection_extras.declared(self.conn_type)
-        if name not in declared:
-            raise KeyError(f"{type(self).__name__} declares no extra {name!r}")
-        try:
-            return declared[name].parse(self.extras.get(name), self.conn_id)
-        except ValueError as error:
-            raise AirflowException(str(error)) from None
-
-    @property
-    def timeout(self) -> float:
-        return self.setting("timeout")
-
-    @property
-    def max_retries(self) -> int:
-        return self.setting("max_retries")
 
     def pacing_key(self) -> str:
         """What identifies one credential (hashed: the key itself is never kept in memory maps)."""
