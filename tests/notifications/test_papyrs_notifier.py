@@ -54,9 +54,10 @@ def test_a_title_resolves_to_the_page_and_the_default_message_says_what_failed(s
 
 def test_the_message_is_templated(sandbox, status_page):
     notifier = PapyrsNotifier(page=status_page, message="{{ run_id }}: {{ ti.task_id }} failed")
-    notifier(task_context("run-templated", task_id="extract"))
+    run_id = f"run-{uuid.uuid4()}"  # claims outlive the test session (a file in the temp directory)
+    notifier(task_context(run_id, task_id="extract"))
     [post] = sandbox.state_store.vendors["papyrs"].posts
-    assert post["unsafe_c"] == "run-templated: extract failed"
+    assert post["unsafe_c"] == f"{run_id}: extract failed"
 
 
 def test_forty_calls_from_four_processes_post_once_with_no_rate_limit_rejection(sandbox, status_page):
@@ -104,8 +105,8 @@ def test_an_unknown_title_or_a_page_without_discussion_is_logged_not_raised(sand
 
     bare = PapyrsHook("papyrs_default").create_page("No discussion here", [[]])
     with patch.object(PapyrsNotifier, "log", new_callable=PropertyMock) as log:
-        PapyrsNotifier(page="No such page").notify(task_context("r1"))
-        PapyrsNotifier(page=str(bare["id"])).notify(task_context("r2"))
+        PapyrsNotifier(page="No such page").notify(task_context(f"r1-{uuid.uuid4()}"))
+        PapyrsNotifier(page=str(bare["id"])).notify(task_context(f"r2-{uuid.uuid4()}"))
     errors = [" ".join(map(str, call.args)) for call in log.return_value.error.call_args_list]
     assert len(errors) == 2
     assert "no Papyrs pages titled 'No such page'" in errors[0]
@@ -187,8 +188,9 @@ def test_an_expired_deadline_of_the_example_dag_posts_once(sandbox, status_page,
     callback = alert.callback
     path = getattr(callback, "path", None) or callback.serialize()["path"]
     assert path.endswith("PapyrsNotifier")
+    run_id = f"scheduled__2026-12-03T02:00:00+00:00-{uuid.uuid4()}"
     context = {
-        "dag_run": {"dag_id": dag.dag_id, "dag_run_id": "scheduled__2026-12-03T02:00:00+00:00"},
+        "dag_run": {"dag_id": dag.dag_id, "dag_run_id": run_id},
         "deadline": {"id": str(uuid.uuid4()), "deadline_time": "2026-12-03T06:00:00+00:00"},
     }
 
@@ -205,9 +207,7 @@ def test_an_expired_deadline_of_the_example_dag_posts_once(sandbox, status_page,
         assert str(events[-1]["state"]).lower().endswith("success"), events
     assert posts(sandbox) == 1 and rejected(sandbox) == []
     [post] = sandbox.state_store.vendors["papyrs"].posts
-    assert post["unsafe_c"] == (
-        "The catalogue is not live by 06:00: run scheduled__2026-12-03T02:00:00+00:00 is still going."
-    )
+    assert post["unsafe_c"] == f"The catalogue is not live by 06:00: run {run_id} is still going."
 
 
 def run_sync_callback(path, kwargs):
@@ -229,7 +229,7 @@ def run_sync_callback(path, kwargs):
 
 def test_as_a_sync_deadline_callback_it_posts_once(sandbox, status_page):
     context = {
-        "dag_run": {"dag_id": "catalog_nightly_refresh", "dag_run_id": "manual__sync"},
+        "dag_run": {"dag_id": "catalog_nightly_refresh", "dag_run_id": f"manual__{uuid.uuid4()}"},
         "deadline": {"id": str(uuid.uuid4()), "deadline_time": "2026-12-03T06:00:00+00:00"},
     }
     path = "airflow_provider_flipbook.notifications.papyrs.PapyrsNotifier"
