@@ -124,6 +124,19 @@ def hook_lineage_collector() -> Any:
     return get_hook_lineage_collector()
 
 
+def asset_state_accessors(store: Any) -> list[Any]:
+    """The per-asset accessors of a watcher trigger's ``asset_state_store`` (3.3+; None before: []).
+
+    Identical watcher triggers share one trigger row, so one trigger may serve several assets, and
+    3.3.2's accessors offer no iteration (apache/airflow#71460 was closed unmerged) while their
+    un-subscripted ``get`` raises for more than one asset: read the accessors it holds by name and URI.
+    """
+    if store is None:
+        return []
+    found = [*getattr(store, "_by_name", {}).values(), *getattr(store, "_by_uri", {}).values()]
+    return found or [store]
+
+
 async def aget_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
     """The connection and its extras (secrets masked), fetched without blocking the event loop.
 
@@ -167,6 +180,7 @@ __all__ = [
     "PokeReturnValue",
     "TaskDeferred",
     "aget_connection",
+    "asset_state_accessors",
     "conf",
     "deadline_alert",
     "hook_lineage_collector",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -743,6 +743,82 @@ class FlippingBookHook(FlipbookBaseHook):
             "detail": "CompletedAllStages" if source_id else str(publication.get("state")),
             "publication": publication_summary(publication),
         }
+
+    # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
+
+    #: Every tracked link of the account, 100 a page (no maximum count is documented).
+    tracked_link_listing: ClassVar[Listing] = Listing("tracked_links", "tracked_links_page", "id", 100)
+
+    @property
+    def publication_watch_listings(self) -> tuple[Listing, ...]:
+        """The list calls a publication watcher needs: the publication list the waits share."""
+        return (cast(Listing, self.status_listing),)
+
+    def tracked_links_page(self, offset: int, count: int) -> list[dict[str, Any]]:
+        """One page of the account's tracked links (one request).
+
+        :param offset: entries to skip
+        :param count: entries to return
+        """
+        body = self.call(
+            "GET",
+            f"{FB}/tracked_links",
+            operation="tracked_link.list",
+            params={"count": count, "offset": offset},
+        )
+        return body.get("links", [])
+
+    def watch_publications(
+        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each listed publication as a watcher compares it: ``state`` (``converted`` once the flag
+        ``CompletedAllStages`` is set, ``deleted`` with ``Deleted``/``Trashed``, else ``converting``) and
+        ``version`` (last PDF name, page count and modification time: the list has no version field).
+
+        :param rounds: this poll's answers by listing name
+        :param previous: the last poll's snapshots (unused here)
+        """
+        found = {}
+        for pub in rounds[cast(Listing, self.status_listing).name]:
+            flags = {f.strip() for f in str(pub.get("state") or "").split(",")}
+            state = (
+                "deleted"
+                if flags & {"Deleted", "Trashed"}
+                else "converted"
+                if "CompletedAllStages" in flags
+                else "converting"
+            )
+            version = f"{pub.get('lastPdfName')}|{pub.get('totalPages')}|{pub.get('modificationTime')}"
+            found[str(pub["id"])] = {
+                "state": state,
+                "version": version,
+                "name": pub.get("name"),
+                "url": pub.get("canonicalLink") or pub.get("url"),
+            }
+        return found
+
+    def watch_tracked_links(self, links: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Each listed link as a watcher compares it: ``visits`` and ``last_viewed``
+        (``shortStats.fullStats``), ``until`` (an enabled ``triggers.onNotOpenedUntil``), ``name`` (title),
+        ``publication`` (its id) and ``url``.
+
+        :param links: the link list's entries
+        """
+        found = {}
+        for link in links:
+            if "Deleted" in str(link.get("state") or ""):
+                continue
+            stats = (link.get("shortStats") or {}).get("fullStats") or {}
+            not_opened = (link.get("triggers") or {}).get("onNotOpenedUntil") or {}
+            found[str(link["id"])] = {
+                "visits": int(stats.get("visits") or 0),
+                "last_viewed": stats.get("lastViewedAt"),
+                "until": not_opened.get("until") if not_opened.get("enabled") else None,
+                "name": link.get("title"),
+                "publication": ((link.get("publication") or {}).get("id") or {}).get("id"),
+                "url": tracked_link_url(link) if link.get("urlName") or link.get("url") else None,
+            }
+        return found
 
 
 __all__ = [

@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -523,6 +523,41 @@ class FlipsnackHook(FlipbookBaseHook):
                 "collection.downloadHTML", f"COMPLETE without 'resourceUrl' (keys seen: {_keys(data)})"
             )
         return {"state": PACKAGE_STATUSES[status], "detail": status, "resource_url": data.get("resourceUrl")}
+
+    # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
+
+    @property
+    def publication_watch_listings(self) -> tuple[Listing, ...]:
+        """The list calls a publication watcher needs: the collection list the waits share."""
+        return (cast(Listing, self.status_listing),)
+
+    def watch_publications(
+        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each listed collection as a watcher compares it: ``converted`` when every item is
+        ``complete``, ``failed`` when one ``failed``, else ``converting``.
+
+        :param rounds: this poll's answers by listing name
+        :param previous: the last poll's snapshots (unused here)
+        """
+        found = {}
+        for collection in rounds[cast(Listing, self.status_listing).name]:
+            statuses = item_statuses(collection)
+            state = (
+                "failed"
+                if "failed" in statuses
+                else "converted"
+                if statuses and all(s == "complete" for s in statuses)
+                else "converting"
+            )
+            summary = collection_summary(collection)
+            found[str(collection.get("collectionHash"))] = {
+                "state": state,
+                "version": "",
+                "name": summary.get("name"),
+                "url": summary.get("url"),
+            }
+        return found
 
 
 def derive_upload_url(api_url: str) -> str | None:

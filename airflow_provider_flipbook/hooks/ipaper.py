@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 from urllib.parse import urlencode
 
 import requests
@@ -725,3 +725,53 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
             "url": self.public_url(text(structure, "paper/@url"), paper_id),
             "total_pages": len(pages) or None,
         }
+
+    # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
+
+    #: The account's paper tree, whole (one request): to see papers leave it.
+    paper_listing: ClassVar[Listing] = Listing("papers", "list_papers", "id")
+
+    def list_papers(self) -> list[dict[str, str]]:
+        """Every paper below the account's root, as attribute dicts (one request)."""
+        return list(self.iter_papers())
+
+    @property
+    def publication_watch_listings(self) -> tuple[Listing, ...]:
+        """The list calls a publication watcher needs: the processing list (the waits share it) and
+        the paper tree."""
+        return (cast(Listing, self.status_listing), self.paper_listing)
+
+    def watch_publications(
+        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each paper as a watcher compares it: ``converting`` while in the processing list,
+        ``converted`` once it left it (iPaper does not list a job's outcome there), else ``idle``.
+        ``version`` is the processing entry last seen (the same job, the same version).
+
+        :param rounds: this poll's answers by listing name
+        :param previous: the last poll's snapshots (which papers were converting)
+        """
+        processing = {
+            str(p["paper-id"]): p
+            for p in rounds[cast(Listing, self.status_listing).name]
+            if p.get("paper-id")
+        }
+        found = {}
+        for paper in rounds[self.paper_listing.name]:
+            pid = str(paper.get("id"))
+            before = (previous or {}).get(pid) or {}
+            if pid in processing:  # a job seen for the first time counts one more version
+                counted = before.get("version") if before.get("state") == "converting" else None
+                state, version = "converting", counted or str(int(before.get("version") or 0) + 1)
+            elif before.get("state") in ("converting", "converted"):
+                state, version = "converted", before.get("version")
+            else:
+                state, version = "idle", before.get("version")
+            url = paper.get("url")
+            found[pid] = {
+                "state": state,
+                "version": version,
+                "name": paper.get("name"),
+                "url": self.public_url(url, int(pid)) if url else None,
+            }
+        return found

@@ -26,8 +26,14 @@ def test_dag_file_imports_and_defines_a_dag(path, monkeypatch):
     assert not bag.captured_warnings  # no deprecated import paths
 
 
-def test_all_three_example_dags_exist():
-    assert set(dag_bag(DAGS).dag_ids) == {"flipbook_publish", "catalog_nightly_refresh", "report_to_intranet"}
+def test_all_example_dags_exist():
+    assert set(dag_bag(DAGS).dag_ids) == {
+        "flipbook_publish",
+        "catalog_nightly_refresh",
+        "report_to_intranet",
+        "flipbook_on_converted",
+        "flipbook_on_webhook",
+    }
 
 
 def test_parsing_imports_nothing_heavy():

@@ -102,3 +102,19 @@ def test_report_to_intranet(flipbook_sandbox, airflow_db, demo_files, monkeypatc
     report = next(p for p in pages if p["title"] == "Publishing statistics")
     assert any(w["classname"] == "Attachment" for column in report["json"] for w in column)
     assert flipbook_sandbox.state()["papyrs"]["discussion_posts"] >= 1
+
+
+def test_flipbook_on_converted_by_hand(flipbook_sandbox, airflow_db, demo_files):
+    """The event DAG's tasks (links, announcement) on a manual run; the event path itself runs under the
+    real scheduler and triggerer in tests/e2e."""
+    import base64
+
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
+    data = base64.b64encode((demo_files / "samples" / "annual-report.pdf").read_bytes()).decode()
+    publication = FlippingBookHook().create_publication(name="Event DAG", data=data, filename="a.pdf")
+    links = flipbook_sandbox.state()["flippingbook"]["tracked_links"]
+    run("flipbook_on_converted", publication_ids=[publication["id"]])
+    assert flipbook_sandbox.state()["flippingbook"]["tracked_links"] == links + 1
+    pages = flipbook_sandbox.state_store.vendors["papyrs"].pages.values()
+    assert any(p["title"] == "Converted flipbooks" for p in pages)

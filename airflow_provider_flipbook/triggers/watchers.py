@@ -1,0 +1,379 @@
+"""Asset watchers: vendor events as Airflow asset events, polled.
+
+A DAG author writes::
+
+    Asset("flipbooks", watchers=[AssetWatcher(name="converted",
+        trigger=PublicationEventTrigger(conn_id="flippingbook_default", events=["converted"]))])
+
+and reads ``triggering_asset_events[asset][i].extra["payload"]["events"]`` (see
+:mod:`airflow_provider_flipbook.events` for the payload).
+
+How they behave:
+
+* **Edge-triggered.** A watcher keeps a small snapshot per object (state and version of a
+  publication; visits, last view and not-opened-until date of a tracked link) and emits the
+  transitions between two polls, none while a state persists. On its first start it takes a
+  baseline and emits nothing for the past, unless ``emit_existing=True``.
+* **One asset event per poll.** The transitions seen in one poll travel together under ``events``:
+  Airflow gives close asset events to one DAG run and drops the later ones from it.
+* **The watermark** (the snapshots) lives in the asset state store on Airflow 3.3+ (AIP-103), keyed
+  by the watcher's kwargs, so a triggerer restart, a move to another triggerer or a paused and
+  unpaused DAG neither repeats nor loses a transition: the new run diffs against what the last one
+  saved. It is saved after the poll's event has been handed to the triggerer (``FLUSH_WAIT``); a
+  triggerer killed in that window repeats that one event after its restart (same ``event_id``). Below
+  3.3 there is no store: the snapshots live in the triggerer's memory, and after a restart the watcher
+  takes a new baseline: transitions that happened while it was down are not emitted (lost), none is
+  repeated.
+* **One list call per account per interval**, however many watchers and waits share the credential:
+  every watcher subscribes to the account poll of :mod:`.account_poll`, paced by the provider's pacer
+  on the event loop.
+
+What each vendor's listing can tell (the hooks' ``watch_*`` methods read it):
+
+* FlippingBook publications: ``converted`` (the flag ``CompletedAllStages`` appears), ``updated`` (a
+  converted publication's last PDF name, page count or modification time changes: a later version
+  converted; the list has no version field, so an edit that changes the modification time counts too),
+  ``deleted`` (the flags ``Deleted``/``Trashed``, or gone from the list) and ``failed`` (gone before
+  its first conversion finished: the vendor deletes a publication whose only source failed; a later
+  version's failure is not in the list: use the webhook ``convertationFailed``).
+* Flipsnack collections: ``converted`` (every item ``complete``), ``failed`` (an item ``failed``),
+  ``deleted`` (gone from the list).
+* iPaper papers: ``converted`` when a paper leaves the processing list (iPaper does not say whether
+  the job failed there), ``deleted`` when it leaves the paper tree; a job that starts and ends between
+  two polls is not seen.
+* FlippingBook tracked links (account-wide list): ``opened`` (visits grew or the last view moved)
+  and ``not_opened`` (the not-opened-until date passed with no visit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack
+from typing import Any, ClassVar
+
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+
+from airflow_provider_flipbook._compat import asset_state_accessors
+from airflow_provider_flipbook.events import (
+    LINK_EVENTS,
+    PUBLICATION_EVENTS,
+    batch_payload,
+    event_item,
+    utc_now_iso,
+)
+from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS
+
+log = logging.getLogger(__name__)
+
+#: Seconds between yielding a poll's event and saving the watermark: the triggerer hands events to
+#: its supervisor about once a second; saved earlier, a stop in between would lose the event.
+FLUSH_WAIT = 2.0
+Snapshots = dict[str, dict[str, Any]]
+
+
+# -- the diff: pure functions --------------------------------------------------------------------
+
+
+def _matches(snapshot: Mapping[str, Any], object_id: str, filters: Mapping[str, Any]) -> bool:
+    """Whether an object passes a watcher's filters: ids (one or a list), a name or title substring."""
+    for name, wanted in filters.items():
+        if name in ("name", "title"):
+            if str(wanted).lower() not in str(snapshot.get("name") or "").lower():
+                return False
+            continue
+        own = object_id if name == "link_id" else str(snapshot.get("publication") or object_id)
+        if own not in {str(w) for w in (wanted if isinstance(wanted, (list, tuple)) else [wanted])}:
+            return False
+    return True
+
+
+def publication_transitions(
+    previous: Snapshots | None,
+    current: Snapshots,
+    *,
+    vendor: str,
+    events: Sequence[str],
+    filters: Mapping[str, Any],
+    observed_at: str,
+    emit_existing: bool = False,
+) -> list[dict[str, Any]]:
+    """The publication events between two snapshots (``previous`` None: the baseline).
+
+    Snapshots: ``{id: {"state": converting|converted|failed|deleted, "version", "name", "url"}}``.
+    """
+    found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
+    for oid, now in current.items():
+        old = None if previous is None else previous.get(oid)
+        state, version = now["state"], now.get("version")
+        if previous is None:
+            if emit_existing and state in ("converted", "failed"):
+                found.append((state, oid, now, (version,)))
+        elif old is None or old["state"] != state:
+            if state in ("converted", "failed") or (state == "deleted" and old is not None):
+                found.append((state, oid, now, (version,) if state != "deleted" else ()))
+        elif state == "converted" and version != old.get("version"):
+            found.append(("updated" if "updated" in events else "converted", oid, now, (version,)))
+    for oid, old in (previous or {}).items():
+        if oid in current or old["state"] == "deleted":
+            continue
+        if old["state"] == "converting" and vendor == "flippingbook":
+            found.append(("failed", oid, old, (old.get("version"), "vanished")))
+        else:
+            found.append(("deleted", oid, old, ()))
+    return [
+        event_item(event, vendor, oid, snap.get("url"), observed_at, marks, name=snap.get("name"))
+        for event, oid, snap, marks in found
+        if event in events and _matches(snap, oid, filters)
+    ]
+
+
+def link_transitions(
+    previous: Snapshots | None,
+    current: Snapshots,
+    *,
+    events: Sequence[str],
+    filters: Mapping[str, Any],
+    observed_at: str,
+    now: dt.datetime,
+    emit_existing: bool = False,
+) -> tuple[list[dict[str, Any]], Snapshots]:
+    """The tracked-link events between two snapshots, and the snapshots to keep (they remember which
+    not-opened dates were reported). Snapshots: ``{id: {"visits", "last_viewed", "until", "name",
+    "publication", "url"}}``."""
+    found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
+    kept: Snapshots = {}
+    for oid, snap in current.items():
+        old = None if previous is None else previous.get(oid)
+        snap = {**snap, "not_opened_reported": bool(old and old.get("not_opened_reported"))}
+        visits, last = int(snap.get("visits") or 0), snap.get("last_viewed")
+        opened = (
+            visits > 0
+            if old is None
+            else visits > int(old.get("visits") or 0) or (last is not None and last != old.get("last_viewed"))
+        )
+        if opened and (previous is not None or emit_existing):
+            found.append(("opened", oid, snap, (visits, last)))
+        until = snap.get("until")
+        if until and not visits and not snap["not_opened_reported"] and _parse(until) <= now:
+            snap["not_opened_reported"] = True
+            if previous is not None or emit_existing:
+                found.append(("not_opened", oid, snap, (until,)))
+        kept[oid] = snap
+    items = [
+        event_item(
+            event,
+            "flippingbook",
+            oid,
+            snap.get("url"),
+            observed_at,
+            marks,
+            name=snap.get("name"),
+            publication_id=snap.get("publication"),
+            visits=snap.get("visits"),
+        )
+        for event, oid, snap, marks in found
+        if event in events and _matches(snap, oid, filters)
+    ]
+    return items, kept
+
+
+def _parse(moment: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+# -- the watermark ------------------------------------------------------------------------------
+
+
+class Watermark:
+    """The snapshots of one watcher: in the asset state store (3.3+), else in memory."""
+
+    def __init__(self, trigger: BaseEventTrigger, key: str) -> None:
+        self.accessors = asset_state_accessors(getattr(trigger, "asset_state_store", None))
+        self.key = key
+
+    async def load(self) -> Snapshots | None:
+        for accessor in self.accessors:
+            value = await accessor.aget(self.key)
+            if isinstance(value, dict) and isinstance(value.get("objects"), dict):
+                return value["objects"]
+        return None
+
+    async def save(self, snapshots: Snapshots) -> None:
+        for accessor in self.accessors:  # one trigger row may serve several assets: keep them equal
+            await accessor.aset(self.key, {"version": 1, "objects": snapshots})
+
+
+# -- the triggers ----------------------------------------------------------------------------------
+
+
+class _VendorEventTrigger(BaseEventTrigger):
+    """Shared by the watchers: kwargs, serialisation, the account poll and the emit-then-save loop."""
+
+    allowed_events: ClassVar[tuple[str, ...]] = ()
+    allowed_filters: ClassVar[tuple[str, ...]] = ()
+    vendors: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        conn_id: str,
+        events: Sequence[str],
+        poll_interval: float = 60.0,
+        emit_existing: bool = False,
+        **filters: Any,
+    ) -> None:
+        super().__init__()
+        events = [events] if isinstance(events, str) else list(events)
+        unknown = sorted(set(events) - set(self.allowed_events)) or (["(none)"] if not events else [])
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: events must be among {self.allowed_events}; got {unknown}"
+            )
+        bad = sorted(set(filters) - set(self.allowed_filters))
+        if bad:
+            raise ValueError(f"{type(self).__name__}: unknown filters {bad}; known: {self.allowed_filters}")
+        if float(poll_interval) <= 0:
+            raise ValueError("poll_interval must be positive")
+        self.conn_id, self.events, self.poll_interval = conn_id, sorted(set(events)), float(poll_interval)
+        self.emit_existing, self.filters = bool(emit_existing), dict(filters)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "conn_id": self.conn_id,
+                "events": self.events,
+                "poll_interval": self.poll_interval,
+                "emit_existing": self.emit_existing,
+                **self.filters,
+            },
+        )
+
+    def watermark_key(self) -> str:
+        """The state-store key: the same for the same watcher, different for different kwargs."""
+        digest = hashlib.sha256(json.dumps(self.serialize(), sort_keys=True, default=str).encode())
+        return f"flipbook.watch.{digest.hexdigest()[:24]}"
+
+    def listings(self, hook: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def transitions(
+        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+    ) -> tuple[list[dict[str, Any]], Snapshots]:
+        raise NotImplementedError
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_flipbook.hooks import ahook_for
+        from airflow_provider_flipbook.triggers.account_poll import subscribe
+
+        hook = await ahook_for(self.conn_id, vendors=self.vendors)
+        watermark = Watermark(self, self.watermark_key())
+        snapshots = await watermark.load()
+        async with AsyncExitStack() as stack:
+            subscriptions = {
+                listing.name: await stack.enter_async_context(
+                    subscribe(hook, listing, interval=self.poll_interval)
+                )
+                for listing in self.listings(hook)
+            }
+            while True:
+                try:
+                    rounds = {name: (await sub.next()).entries for name, sub in subscriptions.items()}
+                except Exception as error:  # the poll's list call failed after the hook's retries
+                    self.log.warning(
+                        "%s: this poll failed (%s); trying again next interval", self.conn_id, error
+                    )
+                    continue
+                items, new = self.transitions(hook, snapshots, rounds)
+                if items:
+                    self.log.info(
+                        "%s: %s", self.conn_id, ", ".join(f"{i['event']} {i['object_id']}" for i in items)
+                    )
+                    yield TriggerEvent(batch_payload(items))
+                    await asyncio.sleep(FLUSH_WAIT)
+                if new != snapshots:
+                    await watermark.save(new)
+                    snapshots = new
+
+
+class PublicationEventTrigger(_VendorEventTrigger):
+    """Publication events of FlippingBook, Flipsnack or iPaper (by the connection's type).
+
+    :param conn_id: the vendor connection
+    :param events: any of ``converted``, ``failed``, ``deleted``; on FlippingBook also ``updated``
+    :param poll_interval: seconds between polls (the account's poll follows its most eager watcher)
+    :param emit_existing: on the first start, report what is already converted or failed
+    :param filters: ``publication_id`` (one id or a list) and ``name`` (a case-insensitive substring)
+    """
+
+    allowed_events = PUBLICATION_EVENTS
+    allowed_filters = ("publication_id", "name")
+    vendors = PUBLISHING_VENDORS
+
+    def listings(self, hook: Any) -> list[Any]:
+        return list(hook.publication_watch_listings)
+
+    def transitions(
+        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+    ) -> tuple[list[dict[str, Any]], Snapshots]:
+        if "updated" in self.events and hook.conn_type != "flippingbook":
+            raise ValueError(f"'updated' is a FlippingBook event; {self.conn_id} is {hook.conn_type}")
+        current = hook.watch_publications(rounds, previous)
+        items = publication_transitions(
+            previous,
+            current,
+            vendor=hook.conn_type,
+            events=self.events,
+            filters=self.filters,
+            observed_at=utc_now_iso(),
+            emit_existing=self.emit_existing,
+        )
+        return items, current
+
+
+class TrackedLinkEventTrigger(_VendorEventTrigger):
+    """FlippingBook tracked-link events, from the account-wide link list.
+
+    :param conn_id: the FlippingBook connection
+    :param events: any of ``opened`` (visits grew or the last view moved) and ``not_opened`` (the
+        not-opened-until date passed with no visit)
+    :param poll_interval: seconds between polls
+    :param emit_existing: on the first start, report links already opened or past their date
+    :param filters: ``link_id``, ``publication_id`` (one id or a list) and ``title`` (substring)
+    """
+
+    allowed_events = LINK_EVENTS
+    allowed_filters = ("link_id", "publication_id", "title")
+    vendors = ("flippingbook",)
+
+    def listings(self, hook: Any) -> list[Any]:
+        return [hook.tracked_link_listing]
+
+    def transitions(
+        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+    ) -> tuple[list[dict[str, Any]], Snapshots]:
+        current = hook.watch_tracked_links(rounds[hook.tracked_link_listing.name])
+        return link_transitions(
+            previous,
+            current,
+            events=self.events,
+            filters=self.filters,
+            observed_at=utc_now_iso(),
+            now=dt.datetime.now(dt.timezone.utc),
+            emit_existing=self.emit_existing,
+        )
+
+
+__all__ = [
+    "FLUSH_WAIT",
+    "PublicationEventTrigger",
+    "TrackedLinkEventTrigger",
+    "Watermark",
+    "link_transitions",
+    "publication_transitions",
+]
