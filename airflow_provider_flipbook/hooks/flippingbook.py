@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
@@ -788,7 +789,8 @@ class FlippingBookHook(FlipbookBaseHook):
                 if "CompletedAllStages" in flags
                 else "converting"
             )
-            version = f"{pub.get('lastPdfName')}|{pub.get('totalPages')}|{pub.get('modificationTime')}"
+            marks = f"{pub.get('lastPdfName')}|{pub.get('totalPages')}|{pub.get('modificationTime')}"
+            version = hashlib.sha256(marks.encode()).hexdigest()[:12]  # kept per object: keep it short
             found[str(pub["id"])] = {
                 "state": state,
                 "version": version,

@@ -101,13 +101,17 @@ def publication_transitions(
     filters: Mapping[str, Any],
     observed_at: str,
     emit_existing: bool = False,
-) -> list[dict[str, Any]]:
-    """The publication events between two snapshots (``previous`` None: the baseline).
+) -> tuple[list[dict[str, Any]], Snapshots]:
+    """The publication events between two polls (``previous`` None: the baseline), and what to keep.
 
-    Snapshots: ``{id: {"state": converting|converted|failed|deleted, "version", "name", "url"}}``.
+    ``current``: every listed object, ``{id: {"state": converting|converted|failed|deleted|idle,
+    "version", "name", "url"}}``. Only the objects passing ``filters`` are watched and kept, as
+    ``{"state", "version"}``: the watermark stays small (Airflow's asset state store advises 64 KB).
+    An object kept before and no longer listed at all has vanished.
     """
-    found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
-    for oid, now in current.items():
+    watched = {oid: snap for oid, snap in current.items() if _matches(snap, oid, filters)}
+    found: list[tuple[str, str, Mapping[str, Any], Sequence[Any]]] = []
+    for oid, now in watched.items():
         old = None if previous is None else previous.get(oid)
         state, version = now["state"], now.get("version")
         if previous is None:
@@ -125,11 +129,12 @@ def publication_transitions(
             found.append(("failed", oid, old, (old.get("version"), "vanished")))
         else:
             found.append(("deleted", oid, old, ()))
-    return [
+    items = [
         event_item(event, vendor, oid, snap.get("url"), observed_at, marks, name=snap.get("name"))
         for event, oid, snap, marks in found
-        if event in events and _matches(snap, oid, filters)
+        if event in events
     ]
+    return items, {oid: {"state": s["state"], "version": s.get("version")} for oid, s in watched.items()}
 
 
 def link_transitions(
@@ -142,14 +147,16 @@ def link_transitions(
     now: dt.datetime,
     emit_existing: bool = False,
 ) -> tuple[list[dict[str, Any]], Snapshots]:
-    """The tracked-link events between two snapshots, and the snapshots to keep (they remember which
-    not-opened dates were reported). Snapshots: ``{id: {"visits", "last_viewed", "until", "name",
-    "publication", "url"}}``."""
+    """The tracked-link events between two polls, and what to keep (it remembers which not-opened
+    dates were reported). ``current``: ``{id: {"visits", "last_viewed", "until", "name",
+    "publication", "url"}}``; only the links passing ``filters`` are watched and kept."""
     found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
     kept: Snapshots = {}
     for oid, snap in current.items():
+        if not _matches(snap, oid, filters):
+            continue
         old = None if previous is None else previous.get(oid)
-        snap = {**snap, "not_opened_reported": bool(old and old.get("not_opened_reported"))}
+        reported = bool(old and old.get("not_opened_reported"))
         visits, last = int(snap.get("visits") or 0), snap.get("last_viewed")
         opened = (
             visits > 0
@@ -159,11 +166,11 @@ def link_transitions(
         if opened and (previous is not None or emit_existing):
             found.append(("opened", oid, snap, (visits, last)))
         until = snap.get("until")
-        if until and not visits and not snap["not_opened_reported"] and _parse(until) <= now:
-            snap["not_opened_reported"] = True
+        if until and not visits and not reported and _parse(until) <= now:
+            reported = True
             if previous is not None or emit_existing:
                 found.append(("not_opened", oid, snap, (until,)))
-        kept[oid] = snap
+        kept[oid] = {"visits": visits, "last_viewed": last, "not_opened_reported": reported}
     items = [
         event_item(
             event,
@@ -177,7 +184,7 @@ def link_transitions(
             visits=snap.get("visits"),
         )
         for event, oid, snap, marks in found
-        if event in events and _matches(snap, oid, filters)
+        if event in events
     ]
     return items, kept
 
@@ -323,17 +330,15 @@ class PublicationEventTrigger(_VendorEventTrigger):
     ) -> tuple[list[dict[str, Any]], Snapshots]:
         if "updated" in self.events and hook.conn_type != "flippingbook":
             raise ValueError(f"'updated' is a FlippingBook event; {self.conn_id} is {hook.conn_type}")
-        current = hook.watch_publications(rounds, previous)
-        items = publication_transitions(
+        return publication_transitions(
             previous,
-            current,
+            hook.watch_publications(rounds, previous),
             vendor=hook.conn_type,
             events=self.events,
             filters=self.filters,
             observed_at=utc_now_iso(),
             emit_existing=self.emit_existing,
         )
-        return items, current
 
 
 class TrackedLinkEventTrigger(_VendorEventTrigger):

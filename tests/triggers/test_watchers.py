@@ -31,7 +31,7 @@ def pub(state: str, version: str = "a.pdf|2|t1", name: str = "Catalogue") -> dic
 
 
 def diff(previous, current, events=("converted", "failed", "deleted"), vendor="flippingbook", **kw):
-    return publication_transitions(
+    items, _ = publication_transitions(
         previous,
         current,
         vendor=vendor,
@@ -40,6 +40,7 @@ def diff(previous, current, events=("converted", "failed", "deleted"), vendor="f
         observed_at=NOW,
         **kw,
     )
+    return items
 
 
 # -- the diff ---------------------------------------------------------------------------------------
@@ -98,6 +99,29 @@ def test_vanishing_is_failed_before_the_first_conversion_on_flippingbook_and_del
     assert sorted((i["event"], i["object_id"]) for i in flipsnack) == [("deleted", "p1"), ("deleted", "p2")]
     assert [i["event"] for i in diff(before, {"p1": pub("converting"), "p2": pub("deleted")})] == ["deleted"]
     assert diff({"p2": pub("deleted")}, {}) == []  # gone from the list after being deleted: reported once
+
+
+def test_only_watched_objects_are_kept_and_small():
+    current = {"p1": pub("converted", name="Spring catalogue"), "p2": pub("converted", name="Report")}
+    _, kept = publication_transitions(
+        None,
+        current,
+        vendor="flippingbook",
+        events=["converted"],
+        filters={"name": "catalogue"},
+        observed_at=NOW,
+    )
+    assert kept == {"p1": {"state": "converted", "version": "a.pdf|2|t1"}}
+    # renamed out of the filter: still listed, so not "deleted"; no longer watched
+    items, kept = publication_transitions(
+        kept,
+        {**current, "p1": pub("converted", name="Spring")},
+        vendor="flippingbook",
+        events=["deleted", "converted"],
+        filters={"name": "catalogue"},
+        observed_at=NOW,
+    )
+    assert items == [] and kept == {}
 
 
 def test_filters_by_id_and_name():
