@@ -23,10 +23,26 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+#: Where the API server mounts the webhook receiver (:mod:`.plugins.webhooks`).
+WEBHOOK_URL_PREFIX = "/flipbook-webhooks"
+#: The shortest ``webhook_token`` the receiver accepts.
+MIN_TOKEN_LENGTH = 32
+
 #: What a publication watcher can be asked for (``updated``: FlippingBook only).
 PUBLICATION_EVENTS = ("converted", "failed", "deleted", "updated")
 #: What a tracked-link watcher can be asked for (FlippingBook).
 LINK_EVENTS = ("opened", "not_opened")
+
+
+def webhook_asset_name(conn_id: str, configured: str | None = None) -> str:
+    """The asset a connection's webhook receiver records to: the extra ``webhook_asset``, else
+    ``flippingbook_webhooks.<conn id>``."""
+    return configured or f"flippingbook_webhooks.{conn_id}"
+
+
+def webhook_path(conn_id: str, token: str) -> str:
+    """The receiver's path on the API server (append it to the server's public base URL)."""
+    return f"{WEBHOOK_URL_PREFIX}/flippingbook/{conn_id}/{token}"
 
 
 def utc_now_iso() -> str:

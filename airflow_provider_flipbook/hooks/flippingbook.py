@@ -555,7 +555,7 @@ class FlippingBookHook(FlipbookBaseHook):
         :param api_base_url: the API server's base URL as FlippingBook reaches it, e.g.
             ``https://airflow.example.com``
         """
-        from airflow_provider_flipbook.plugins.webhooks import MIN_TOKEN_LENGTH, receiver_path
+        from airflow_provider_flipbook.events import MIN_TOKEN_LENGTH, webhook_path
 
         token = str(self.setting("webhook_token") or "")
         if len(token) < MIN_TOKEN_LENGTH:
@@ -566,7 +566,7 @@ class FlippingBookHook(FlipbookBaseHook):
         parts = urlsplit(api_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise InvalidInputError(f"api_base_url must be an http(s) URL without query: {api_base_url!r}")
-        url = api_base_url.rstrip("/") + receiver_path(self.conn_id, token)
+        url = api_base_url.rstrip("/") + webhook_path(self.conn_id, token)
         mask_secret(url)
         return url
 

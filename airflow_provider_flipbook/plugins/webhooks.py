@@ -45,16 +45,21 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_flipbook._compat import mask_secret
-from airflow_provider_flipbook.events import batch_payload, event_id, utc_now_iso
+from airflow_provider_flipbook.events import (
+    MIN_TOKEN_LENGTH,
+    WEBHOOK_URL_PREFIX,
+    batch_payload,
+    event_id,
+    utc_now_iso,
+    webhook_asset_name,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
 log = logging.getLogger(__name__)
 
-URL_PREFIX = "/flipbook-webhooks"
 MAX_BODY = 64 * 1024
-MIN_TOKEN_LENGTH = 32
 DEDUP_WINDOW = 1000
 VENDOR = "flippingbook"
 
@@ -80,16 +85,6 @@ EVENT_NAMES = {
     "download": "download",
     "TrackedPublicationLink-download": "download",
 }
-
-
-def asset_name(conn_id: str, configured: str | None = None) -> str:
-    """The asset a connection's receiver records to: the extra ``webhook_asset``, else the default."""
-    return configured or f"flippingbook_webhooks.{conn_id}"
-
-
-def receiver_path(conn_id: str, token: str) -> str:
-    """The receiver's path on the API server (append it to the server's public base URL)."""
-    return f"{URL_PREFIX}/flippingbook/{conn_id}/{token}"
 
 
 @dataclass
@@ -276,7 +271,7 @@ def find_receiver(conn_id: str) -> Receiver | None:
                 "Connection %r: webhook_token is under %s characters: receiver off", conn_id, MIN_TOKEN_LENGTH
             )
         return None
-    return Receiver(conn_id, token, asset_name(conn_id, extras.get("webhook_asset")), hook)
+    return Receiver(conn_id, token, webhook_asset_name(conn_id, extras.get("webhook_asset")), hook)
 
 
 def payload_for(call: Call, verdict: Verdict, eid: str) -> dict[str, Any]:
@@ -365,4 +360,4 @@ class FlipbookWebhooksPlugin(AirflowPlugin):
     """Mounts the FlippingBook webhook receiver in the API server."""
 
     name = "flipbook_webhooks"
-    fastapi_apps = [{"app": create_app(), "url_prefix": URL_PREFIX, "name": "FlippingBook webhooks"}]
+    fastapi_apps = [{"app": create_app(), "url_prefix": WEBHOOK_URL_PREFIX, "name": "FlippingBook webhooks"}]
