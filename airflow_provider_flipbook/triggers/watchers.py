@@ -66,7 +66,7 @@ from airflow_provider_flipbook.events import (
     event_item,
     utc_now_iso,
 )
-from airflow_provider_flipbook.hooks import PUBLISHING_VENDORS
+from airflow_provider_flipbook.vendors import publishing_types
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class PublicationEventTrigger(_VendorEventTrigger):
 
     allowed_events = PUBLICATION_EVENTS
     allowed_filters = ("publication_id", "name")
-    vendors = PUBLISHING_VENDORS
+    vendors = publishing_types()
 
     def listings(self, hook: Any) -> list[Any]:
         return list(hook.publication_watch_listings)
