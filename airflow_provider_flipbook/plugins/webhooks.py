@@ -31,6 +31,7 @@ a retried or replayed call has the same id and is recorded once (checked against
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 DEDUP_WINDOW = 1000
+BATCH_WINDOW = 0.5  # seconds: calls for one asset arriving together travel as one asset event
 VENDOR = "flippingbook"
 
 #: Vendor event name (current or 2019) -> the provider's event name (as the watchers name them).
@@ -204,11 +206,14 @@ def _recorded_ids(session: Any, asset_id: int) -> set[str]:
         .order_by(AssetEvent.id.desc())
         .limit(DEDUP_WINDOW)
     )
-    return {
-        str((extra.get("payload") or {}).get("event_id"))
-        for extra in extras
-        if isinstance(extra, Mapping) and isinstance(extra.get("payload"), Mapping)
-    }
+    found: set[str] = set()
+    for extra in extras:
+        payload = extra.get("payload") if isinstance(extra, Mapping) else None
+        if isinstance(payload, Mapping):
+            found.update(
+                str(item.get("event_id")) for item in payload.get("events") or [] if isinstance(item, Mapping)
+            )
+    return found
 
 
 def already_recorded(name: str, eid: str) -> bool:
@@ -224,8 +229,9 @@ def already_recorded(name: str, eid: str) -> bool:
         return eid in _recorded_ids(session, asset.id)
 
 
-def record(name: str, payload: dict[str, Any]) -> bool:
-    """Record the asset event unless one with the payload's event id is already there; True if recorded."""
+def record(name: str, items: list[dict[str, Any]]) -> list[bool]:
+    """Record the items not yet recorded (by event id) as one asset event; per item, whether it was
+    recorded (False: a duplicate)."""
     from airflow.assets.manager import AssetManager
     from airflow.models.asset import AssetModel
     from airflow.utils.session import create_session
@@ -235,12 +241,49 @@ def record(name: str, payload: dict[str, Any]) -> bool:
         asset = session.scalar(select(AssetModel).where(AssetModel.name == name).with_for_update())
         if asset is None:
             raise AssetNotDeclared(name)
-        if payload["event_id"] in _recorded_ids(session, asset.id):
-            return False
-        AssetManager().register_asset_change(
-            asset=asset, extra={"from_flipbook_webhook": True, "payload": payload}, session=session
-        )
-    return True
+        seen, fresh, recorded = _recorded_ids(session, asset.id), [], []
+        for item in items:
+            recorded.append(item["event_id"] not in seen)
+            if recorded[-1]:
+                seen.add(item["event_id"])
+                fresh.append(item)
+        if fresh:
+            AssetManager().register_asset_change(
+                asset=asset,
+                extra={"from_flipbook_webhook": True, "payload": batch_payload(fresh)},
+                session=session,
+            )
+    return recorded
+
+
+class Batches:
+    """Calls for one asset that arrive within ``BATCH_WINDOW`` seconds become one asset event.
+
+    The vendor fires the events of one moment together, and Airflow gives asset events that arrive
+    close together to one DAG run, dropping the later ones from it (measured with 3.3.2's
+    scheduler): one asset event listing them is what lets each reach a run. Each call is answered
+    once its batch is stored. Per API server worker process.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[list[dict[str, Any]], asyncio.Future[list[bool]]]] = {}
+
+    async def record(self, name: str, item: dict[str, Any]) -> bool:
+        loop = asyncio.get_running_loop()
+        if name not in self.pending:
+            self.pending[name] = ([], loop.create_future())
+            loop.call_later(BATCH_WINDOW, lambda: loop.create_task(self._flush(name)))
+        items, stored = self.pending[name]
+        index = len(items)
+        items.append(item)
+        return (await asyncio.shield(stored))[index]
+
+    async def _flush(self, name: str) -> None:
+        items, stored = self.pending.pop(name)
+        try:
+            stored.set_result(await run_in_threadpool(record, name, items))
+        except Exception as error:  # every call of the batch answers it (503 for an undeclared asset)
+            stored.set_exception(error)
 
 
 @dataclass
@@ -274,8 +317,9 @@ def find_receiver(conn_id: str) -> Receiver | None:
     return Receiver(conn_id, token, webhook_asset_name(conn_id, extras.get("webhook_asset")), hook)
 
 
-def payload_for(call: Call, verdict: Verdict, eid: str) -> dict[str, Any]:
-    item = {
+def event_for(call: Call, verdict: Verdict, eid: str) -> dict[str, Any]:
+    """The call as one item of the payload (:mod:`airflow_provider_flipbook.events`)."""
+    return {
         "event": call.event,
         "vendor": VENDOR,
         "object_id": call.object_id or call.publication_id,
@@ -289,13 +333,13 @@ def payload_for(call: Call, verdict: Verdict, eid: str) -> dict[str, Any]:
         "verified": verdict.status == "verified",
         "info": call.info,
     }
-    return batch_payload([item])
 
 
 def create_app() -> FastAPI:
     from airflow_provider_flipbook.exceptions import VendorApiError
 
     app = FastAPI(title="FlippingBook webhooks", openapi_url=None, docs_url=None, redoc_url=None)
+    batches = Batches()
 
     @app.post("/flippingbook/{conn_id}/{token}")
     async def receive(conn_id: str, token: str, request: Request) -> JSONResponse:
@@ -339,7 +383,7 @@ def create_app() -> FastAPI:
                     "FlippingBook webhook %s: %s refused: %s", conn_id, call.vendor_event, verdict.detail
                 )
                 return JSONResponse({"detail": f"not confirmed by the API: {verdict.detail}"}, 422)
-            recorded = await run_in_threadpool(record, receiver.asset, payload_for(call, verdict, eid))
+            recorded = await batches.record(receiver.asset, event_for(call, verdict, eid))
         except AssetNotDeclared as missing:
             log.error(
                 "FlippingBook webhook %s: declare Asset(name=%r) in a DAG to receive events",

@@ -261,3 +261,17 @@ def test_registering_checks_its_input_before_any_call(api_server, flipbook_sandb
 
         FlippingBookHook("flippingbook_default").register_webhook(api_server, ["created"])
     assert len(flipbook_sandbox.requests("flippingbook")) == calls
+
+
+def test_calls_arriving_together_are_one_asset_event(api_server):
+    """Airflow gives asset events that arrive together to one run and drops the later ones from it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = len(recorded())
+    bodies = [{"event": "lead", "additionalInfo": {"uniqueKey": f"k{n}-{time.time()}"}} for n in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda b: requests.post(receiver(api_server), json=b, timeout=10), bodies))
+    assert [a.status_code for a in answers] == [200] * 3 and all(a.json()["recorded"] for a in answers)
+    found = recorded()[before:]
+    assert len(found) == 1 and found[0]["count"] == 3, found
+    assert sorted(i["event_id"] for i in found[0]["events"]) == sorted(a.json()["event_id"] for a in answers)
