@@ -327,3 +327,25 @@ def test_a_tracked_link_opened_and_one_left_unopened(sandbox, samples):
     payloads = asyncio.run(collect(trigger, 2.5, during=lambda: requests.get(viewer, timeout=10)))
     items = sorted((i["event"], i["name"]) for p in payloads for i in payload_events(p))
     assert items == [("not_opened", "Bob"), ("opened", "Ann")]
+
+
+@pytest.mark.parametrize(
+    ("conn_id", "sample"),
+    [("flipsnack_default", "three"), ("ipaper_default", "long")],
+    ids=["flipsnack", "ipaper"],
+)
+def test_flipsnack_and_ipaper_conversions_are_watched_too(sandbox, samples, context, conn_id, sample):
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    uploaded: list[dict[str, Any]] = []
+
+    def upload() -> None:
+        operator = UploadPdfOperator(task_id="u", conn_id=conn_id, pdf=str(samples[sample]), name="Watched")
+        uploaded.append(operator.execute(context))
+
+    trigger = PublicationEventTrigger(conn_id=conn_id, events=["converted"], poll_interval=0.2)
+    payloads = asyncio.run(collect(trigger, 6.0, during=upload))
+    items = [i for p in payloads for i in payload_events(p)]
+    assert [(i["event"], i["vendor"], str(i["object_id"])) for i in items] == [
+        ("converted", conn_id.split("_")[0], str(uploaded[0]["publication_id"]))
+    ]
