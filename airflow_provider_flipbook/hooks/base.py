@@ -349,7 +349,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
             if response.status_code != 200:
                 raise self.error(
                     operation,
-                    f"the download URL answered HTTP {response.status_code}",
+                    f"the download URL at {origin(url)} answered HTTP {response.status_code}",
                     status=response.status_code,
                 )
             size = 0
@@ -359,12 +359,14 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
                     size += len(chunk)
             except requests.RequestException as error:
                 raise TransientApiError(
-                    self.vendor, operation, f"download broke off ({type(error).__name__})"
+                    self.vendor, operation, f"download from {origin(url)} broke off ({type(error).__name__})"
                 ) from None
             expected = response.headers.get("Content-Length")
             if expected and int(expected) != size:
                 raise TransientApiError(
-                    self.vendor, operation, f"download truncated at {size} of {expected} bytes"
+                    self.vendor,
+                    operation,
+                    f"download from {origin(url)} truncated at {size} of {expected} bytes",
                 )
             return size
 

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from airflow_provider_flipbook._compat import AirflowException
+from airflow_provider_flipbook._compat import AirflowException, Connection
 from airflow_provider_flipbook.exceptions import TransientApiError
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook, derive_upload_url
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook
@@ -225,3 +225,13 @@ def test_the_sensor_logs_what_it_waits_for_and_the_url(sandbox, samples, context
     text = logged()
     assert lines(text, f"waits for the conversion of publication {upload['publication_id']}")
     assert summary["url"] and summary["url"] in lines(text, "Converted (")[-1]
+
+
+def test_a_failed_download_names_the_host_and_not_the_signed_query(pdf_server):
+    url = pdf_server(b"%PDF-1.4", "package.zip").replace("package.zip", "gone.zip?Signature=Secret-Sig-42")
+    hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="K", password="S"))
+    with pytest.raises(Exception) as error:
+        hook.download(url, lambda chunk: None)
+    host = url.split("/gone.zip")[0]
+    assert f"the download URL at {host} answered HTTP 404" in str(error.value)
+    assert "Secret-Sig-42" not in str(error.value)
