@@ -23,7 +23,7 @@ def test_an_ipaper_media_directory_is_created_once(sandbox, fast, lost_as):
     parent = hook.create_media_directory(0, "Data")
     child = hook.create_media_directory(parent, "Reports")
 
-    directories = sandbox.state_store.vendors["ipaper"].media.values()
+    directories = sandbox.state_store.vendors["ipaper"].state.media.values()
     assert sorted((d["name"], d["parent"]) for d in directories if d["id"] != 0) == sorted(
         [("Reports", 0), ("Data", 0), ("Reports", parent)]
     )

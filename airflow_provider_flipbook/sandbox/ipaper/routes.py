@@ -11,10 +11,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 
-from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
+from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.ipaper.answers import (
     Answer,
     AsmxFault,
@@ -24,16 +25,20 @@ from airflow_provider_flipbook.sandbox.ipaper.answers import (
     result_xml,
     success,
 )
-from airflow_provider_flipbook.sandbox.ipaper.processing import IPaperProcessing
-from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS
+from airflow_provider_flipbook.sandbox.ipaper.processing import ProcessingService
+from airflow_provider_flipbook.sandbox.ipaper.search import SearchService
+from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS, IPaperState
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, StreamedBase64, read_form
 
 LIMITS = (SlidingWindow(50, 60.0),)  # per login
 
 
-class IPaperEmulator(IPaperProcessing):
-    """iPaper's Backend API (``/ipaper/V2/``) and its public viewer."""
+class IPaperEmulator(VendorEmulator):
+    """iPaper's Backend API (``/ipaper/V2/``) and its public viewer: the transport and the Paper
+    service here; the other services (:mod:`.search`, :mod:`.processing`) and the objects
+    (:mod:`.state`) are held, not inherited."""
 
+    name = "ipaper"
     credentials = (
         Credential("user", lambda: "publisher@example.com", secret=False),
         Credential("password", lambda: token("ipp")),
@@ -49,8 +54,61 @@ class IPaperEmulator(IPaperProcessing):
             "extra": {"viewer_base_url": f"{self.public}/viewer", "pacing_speed": self.shared.speed},
         }
 
+    def __init__(self, shared: SandboxState) -> None:
+        self.state = IPaperState(shared)
+        self.search, self.processing = SearchService(self.state), ProcessingService(self.state)
+        super().__init__(shared)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.state.options
+
+    @options.setter
+    def options(self, value: dict[str, Any]) -> None:
+        self.state.options = value
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def counts(self) -> dict[str, int]:
+        return self.state.counts()
+
+    def error_body(self, status: int) -> tuple[bytes, str]:
+        if status == 200:
+            return result_xml("SUCCESS", "List of papers retrieved."), "text/xml; charset=utf-8"
+        return result_xml("ERROR", "Injected fault"), "text/xml; charset=utf-8"
+
+    def malformed_body(self, kind: str) -> tuple[bytes, str]:
+        if kind == "nocode":
+            return (
+                b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>',
+                "text/xml",
+            )
+        if kind == "shape":  # a SUCCESS whose data no document shows
+            return result_xml(
+                "SUCCESS", "", in_data(element("surprise", "?", kind="unknown"))
+            ), "text/xml; charset=utf-8"
+        if kind == "xxe":
+            return (
+                b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                b"<result><code>SUCCESS</code><message>&x;</message></result>"
+            ), "text/xml"
+        if kind == "lol":
+            entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
+                f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
+            )
+            return (
+                f'<?xml version="1.0"?><!DOCTYPE r [{entities}]><result><code>SUCCESS</code>'
+                f"<message>&j;</message></result>"
+            ).encode(), "text/xml"
+        return super().malformed_body(kind)
+
     def routes(self) -> None:
-        methods = {declared.target: declared.handler for declared in declared_routes(self)}
+        methods = {
+            declared.target: declared.handler
+            for service in (self, self.search, self.processing)
+            for declared in declared_routes(service)
+        }
 
         @self.app.api_route("/V2/{service}.asmx/{method}", methods=["GET", "POST"])
         async def asmx(service: str, method: str, request: Request) -> Response:
@@ -91,7 +149,7 @@ class IPaperEmulator(IPaperProcessing):
 
         @self.app.get("/viewer/{path:path}")
         async def viewer(path: str) -> HTMLResponse:
-            node = next((n for n in self.nodes.values() if n["url"] == f"/{path.strip('/')}/"), None)
+            node = next((n for n in self.state.nodes.values() if n["url"] == f"/{path.strip('/')}/"), None)
             if node is None:
                 return HTMLResponse("<h1>Not found</h1>", 404)
             return HTMLResponse(f"<h1>{node['name']}</h1><p>{node['pages']} pages (sandbox viewer)</p>")
@@ -116,19 +174,21 @@ class IPaperEmulator(IPaperProcessing):
     @route("POST", "Paper/GetAllPapers")
     def Paper_GetAllPapers(self, p: FormParams) -> Answer:
         data = element("data")
-        data.append(self.tree(self.paper(p)))
+        data.append(self.state.tree(self.state.paper(p)))
         return success("List of papers retrieved.", data)
 
     def _create(self, p: FormParams, parent_key: str, category: bool) -> Answer:
-        parent = self.paper(p, parent_key, category=True)
+        parent = self.state.paper(p, parent_key, category=True)
         url_name = p.required("urlName").strip("/")
         if not re.fullmatch(r"[A-Za-z0-9_\-]+", url_name):
             raise ResultCode("ERROR", "urlName may contain letters, digits, '-' and '_' only.")
         url = f"{parent['url']}{url_name}/"
-        if any(n["url"] == url for n in self.nodes.values()):
+        if any(n["url"] == url for n in self.state.nodes.values()):
             raise ResultCode("ERROR", f"The URL {url} is already in use.")
-        node = self._node(self.next_id(), parent["id"], p.required("name"), url, category=category)
-        self.nodes[node["id"]] = node
+        node = self.state._node(
+            self.state.next_id(), parent["id"], p.required("name"), url, category=category
+        )
+        self.state.nodes[node["id"]] = node
         return success(
             "Category created." if category else "Paper created.",
             in_data(element("paper", id=node["id"])),
@@ -144,29 +204,32 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/DeletePaper")
     def Paper_DeletePaper(self, p: FormParams) -> Answer:
-        node = self.paper(p)
+        node = self.state.paper(p)
         doomed = {node["id"]}
         while True:
-            more = {n["id"] for n in self.nodes.values() if n["parent"] in doomed} - doomed
+            more = {n["id"] for n in self.state.nodes.values() if n["parent"] in doomed} - doomed
             if not more:
                 break
             doomed |= more
         for node_id in doomed:
-            self.nodes.pop(node_id, None)
+            self.state.nodes.pop(node_id, None)
         return success("Paper deleted.")
 
     @route("POST", "Paper/MovePaper")
     def Paper_MovePaper(self, p: FormParams) -> Answer:
-        node, target = self.paper(p, "sourcePaperID"), self.paper(p, "destinationParentID", category=True)
+        node, target = (
+            self.state.paper(p, "sourcePaperID"),
+            self.state.paper(p, "destinationParentID", category=True),
+        )
         node["parent"] = target["id"]
         node["url"] = f"{target['url']}{node['url'].rstrip('/').rsplit('/', 1)[-1]}/"
         return success("Paper moved.")
 
     @route("POST", "Paper/ChangePaperUrl")
     def Paper_ChangePaperUrl(self, p: FormParams) -> Answer:
-        node, new = self.paper(p), p.required("newUrl")
+        node, new = self.state.paper(p), p.required("newUrl")
         if not (new.startswith("/") and new.endswith("/")) or any(
-            n["url"] == new for n in self.nodes.values()
+            n["url"] == new for n in self.state.nodes.values()
         ):
             raise ResultCode("ERROR", "The new URL must start and end with '/' and be unique.")
         node["url"] = new
@@ -175,19 +238,19 @@ class IPaperEmulator(IPaperProcessing):
     @route("POST", "Paper/GetPaperIDFromUrl")
     def Paper_GetPaperIDFromUrl(self, p: FormParams) -> Answer:
         url = p.required("url")
-        node = next((n for n in self.nodes.values() if n["url"] == url), None)
+        node = next((n for n in self.state.nodes.values() if n["url"] == url), None)
         if node is None or (node["id"] == ROOT_ID and not self.options["root_url_lookup"]):
             return success("Paper not found.")
         return success("Paper found.", in_data(element("paper", id=node["id"])))
 
     @route("POST", "Paper/GetPaperUrlFromID")
     def Paper_GetPaperUrlFromID(self, p: FormParams) -> Answer:
-        return success("Url retrieved.", in_data(element("paper", url=self.paper(p)["url"])))
+        return success("Url retrieved.", in_data(element("paper", url=self.state.paper(p)["url"])))
 
     @route("POST", "Paper/GetPaperStructure")
     def Paper_GetPaperStructure(self, p: FormParams) -> Answer:
-        self.advance_jobs()
-        node = self.paper(p, category=False)
+        self.state.advance_jobs()
+        node = self.state.paper(p, category=False)
         paper = element("paper", id=node["id"], name=node["name"], url=node["url"])
         pages = etree.SubElement(paper, "pages")
         for number in range(1, node["pages"] + 1):
@@ -209,13 +272,13 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/CreatePreviewToken")
     def Paper_CreatePreviewToken(self, p: FormParams) -> Answer:
-        self.paper(p)
+        self.state.paper(p)
         p.int("validityMinutes")
         return success("Token created.", in_data(element("token", str(uuid.uuid4()))))
 
     @route("POST", "Paper/SetPublicationPeriod")
     def Paper_SetPublicationPeriod(self, p: FormParams) -> Answer:
-        node = self.paper(p)
+        node = self.state.paper(p)
         start, end = p.required("from"), p.required("to")
         for value in (start, end):
             if not re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?", value):
@@ -225,7 +288,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/ClearPublicationPeriod")
     def Paper_ClearPublicationPeriod(self, p: FormParams) -> Answer:
-        self.paper(p)["period"] = None
+        self.state.paper(p)["period"] = None
         return success("Publication period cleared.")
 
     @route("POST", "Paper/GetSettingDescriptions")
@@ -237,7 +300,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/GetSetting")
     def Paper_GetSetting(self, p: FormParams) -> Answer:
-        node, name = self.paper(p), p.required("setting")
+        node, name = self.state.paper(p), p.required("setting")
         if name not in SETTINGS:
             raise ResultCode("ERROR", f"Unknown setting {name}.")
         return success(
@@ -247,7 +310,7 @@ class IPaperEmulator(IPaperProcessing):
 
     @route("POST", "Paper/SetSetting")
     def Paper_SetSetting(self, p: FormParams) -> Answer:
-        node, name, value = self.paper(p), p.required("setting"), p.required("value")
+        node, name, value = self.state.paper(p), p.required("setting"), p.required("value")
         if name not in SETTINGS or (SETTINGS[name][0] == "bool" and value not in ("true", "false")):
             raise ResultCode("ERROR", f"Invalid setting or value for {name}.")
         node["settings"][name] = value

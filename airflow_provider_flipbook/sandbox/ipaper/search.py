@@ -12,8 +12,11 @@ from airflow_provider_flipbook.sandbox.ipaper.state import DATATYPES, IPaperStat
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
 
-class IPaperSearch(IPaperState):
+class SearchService:
     """``CustomField.asmx``, ``Search.asmx``, ``Statistics.asmx`` and ``Link.asmx``."""
+
+    def __init__(self, state: IPaperState) -> None:
+        self.state = state
 
     @route("POST", "CustomField/AddCustomField")
     def CustomField_AddCustomField(self, p: FormParams) -> Answer:
@@ -22,30 +25,30 @@ class IPaperSearch(IPaperState):
             raise ResultCode("CUSTOMFIELD_INVALID_FIELD_NAME", "Invalid field name.")
         if kind not in DATATYPES:
             raise ResultCode("CUSTOMFIELD_INVALID_DATATYPE", "Invalid datatype.")
-        if name in self.custom_fields:
+        if name in self.state.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_NAME_IS_NOT_UNIQUE", "A field with that name exists.")
-        self.custom_fields[name] = kind
+        self.state.custom_fields[name] = kind
         return success()
 
     @route("POST", "CustomField/DeleteCustomField")
     def CustomField_DeleteCustomField(self, p: FormParams) -> Answer:
-        if self.custom_fields.pop(p.required("name"), None) is None:
+        if self.state.custom_fields.pop(p.required("name"), None) is None:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
         return success()
 
     @route("POST", "CustomField/GetCustomFieldDefinitions")
     def CustomField_GetCustomFieldDefinitions(self, p: FormParams) -> Answer:
         fields = element("fields")
-        for name, kind in self.custom_fields.items():
+        for name, kind in self.state.custom_fields.items():
             fields.append(element("field", name=name, datatype=kind))
         return success("", in_data(fields))
 
     @route("POST", "CustomField/GetCustomFieldValue")
     def CustomField_GetCustomFieldValue(self, p: FormParams) -> Answer:
-        node, name = self.paper(p, category=False), p.required("fieldName")
-        if name not in self.custom_fields:
+        node, name = self.state.paper(p, category=False), p.required("fieldName")
+        if name not in self.state.custom_fields:
             raise ResultCode("CUSTOMFIELD_FIELD_DOES_NOT_EXIST", "No such field.")
-        value, shape = node["fields"].get(name, ""), self.options["custom_field_value"]
+        value, shape = node["fields"].get(name, ""), self.state.options["custom_field_value"]
         if shape == "attribute":
             answer = element("field", name=name, value=value)
         elif shape == "fields":
@@ -55,7 +58,7 @@ class IPaperSearch(IPaperState):
             answer = element("value", value)
         elif shape == "definitions":  # the page's sample, literally: the definitions, no value
             answer = element("fields")
-            for field, kind in self.custom_fields.items():
+            for field, kind in self.state.custom_fields.items():
                 answer.append(element("field", name=field, datatype=kind))
         else:  # "element"
             answer = element("field", value, name=name)
@@ -63,12 +66,14 @@ class IPaperSearch(IPaperState):
 
     @route("POST", "CustomField/SetCustomFieldValue")
     def CustomField_SetCustomFieldValue(self, p: FormParams) -> Answer:
-        self._set_value(self.paper(p, category=False), p.required("fieldName"), p.required("value"))
+        self.state._set_value(
+            self.state.paper(p, category=False), p.required("fieldName"), p.required("value")
+        )
         return success()
 
     @route("POST", "CustomField/SetMultipleCustomFieldValues")
     def CustomField_SetMultipleCustomFieldValues(self, p: FormParams) -> Answer:
-        node = self.paper(p, category=False)
+        node = self.state.paper(p, category=False)
         try:
             fields = etree.fromstring(
                 p.required("fieldsXml").encode(), etree.XMLParser(resolve_entities=False, no_network=True)
@@ -76,14 +81,14 @@ class IPaperSearch(IPaperState):
         except etree.XMLSyntaxError:
             raise ResultCode("ERROR", "fieldsXml is not valid XML.") from None
         for field in fields.findall("field"):  # not atomic: stops at the first failure
-            self._set_value(node, field.get("name", ""), (field.text or "").strip())
+            self.state._set_value(node, field.get("name", ""), (field.text or "").strip())
         return success()
 
     @route("POST", "Search/SearchPapersByContent")
     def Search_SearchPapersByContent(self, p: FormParams) -> Answer:
         query = p.required("query")[:128].lower()
         results = element("results")
-        for node in self._below(p.int("categoryOrPaperID")):
+        for node in self.state._below(p.int("categoryOrPaperID")):
             if not node["category"] and query in node["name"].lower():
                 results.append(
                     element(
@@ -101,7 +106,7 @@ class IPaperSearch(IPaperState):
     def _hierarchy(self, p: FormParams) -> Answer:
         query = p.required("query").lower()
         papers = element("papers")
-        for node in self._below(p.int("categoryID")):
+        for node in self.state._below(p.int("categoryID")):
             if query in node["name"].lower():
                 papers.append(
                     element(
@@ -124,14 +129,17 @@ class IPaperSearch(IPaperState):
         if not criteria:
             raise ResultCode("SEARCH_NO_CUSTOM_FIELD_CRITERIAS", "At least one criterion is required.")
         for c in criteria:
-            if c.get("usewildcards") is not None and self.custom_fields.get(c.get("name", "")) != "string":
+            if (
+                c.get("usewildcards") is not None
+                and self.state.custom_fields.get(c.get("name", "")) != "string"
+            ):
                 # "Must only be specified for string type custom fields" (even as "false")
                 raise ResultCode(
                     "SEARCH_CUSTOMFIELD_DATATYPE_DOES_NOT_SUPPORT_WILDCARDS", "Wildcards need strings."
                 )
-        self.advance_jobs()
+        self.state.advance_jobs()
         papers = element("papers")
-        for node in self._below(p.int("categoryID")):
+        for node in self.state._below(p.int("categoryID")):
             if node["category"]:
                 continue
             ok = True
@@ -152,7 +160,7 @@ class IPaperSearch(IPaperState):
                     pdffilesize=node["pdffilesize"],
                 )
                 fields = etree.SubElement(paper, "customfields")
-                for name, kind in self.custom_fields.items():
+                for name, kind in self.state.custom_fields.items():
                     value = node["fields"].get(name)
                     fields.append(
                         element("field", value or "", name=name, type=kind, null=str(value is None))
@@ -162,31 +170,31 @@ class IPaperSearch(IPaperState):
 
     @route("POST", "Statistics/GetNumberOfPageviewsPerDay")
     def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> Answer:
-        node, days = self._days(p)
+        node, days = self.state._days(p)
         views = element("pageviews")
         for day in days:
-            views.append(element("day", date=day.isoformat(), views=self._count(node["id"], day, "v")))
+            views.append(element("day", date=day.isoformat(), views=self.state._count(node["id"], day, "v")))
         return success("", in_data(views))
 
     @route("POST", "Statistics/GetNumberOfVisitorsPerDay")
     def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> Answer:
-        node, days = self._days(p)
+        node, days = self.state._days(p)
         visitors = element("visitors")
         for day in days:
             visitors.append(
-                element("day", date=day.isoformat(), visitors=self._count(node["id"], day, "s") // 3)
+                element("day", date=day.isoformat(), visitors=self.state._count(node["id"], day, "s") // 3)
             )
         return success("", in_data(visitors))
 
     @route("POST", "Statistics/GetNumberOfVisitors")
     def Statistics_GetNumberOfVisitors(self, p: FormParams) -> Answer:
-        node, days = self._days(p)
+        node, days = self.state._days(p)
         return success(
             "",
-            in_data(element("visitors", count=sum(self._count(node["id"], d, "s") // 3 for d in days))),
+            in_data(element("visitors", count=sum(self.state._count(node["id"], d, "s") // 3 for d in days))),
         )
 
     @route("POST", "Link/GetLinks")
     def Link_GetLinks(self, p: FormParams) -> Answer:
-        self.paper(p, category=False)
+        self.state.paper(p, category=False)
         return success("", in_data(element("root")))

@@ -11,9 +11,8 @@ from typing import Any
 
 from lxml import etree
 
-from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
-from airflow_provider_flipbook.sandbox.core.state import IdSequence
-from airflow_provider_flipbook.sandbox.ipaper.answers import ResultCode, element, in_data, result_xml
+from airflow_provider_flipbook.sandbox.core.state import IdSequence, SandboxState
+from airflow_provider_flipbook.sandbox.ipaper.answers import ResultCode, element, in_data
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
 SERVICES = {"Paper", "Ripper", "Media", "CustomField", "Search", "Statistics", "Link", "Image"}
@@ -40,10 +39,14 @@ SETTINGS = {
 DATATYPES = {"datetime", "bool", "int", "string"}
 
 
-class IPaperState(VendorEmulator):
-    """iPaper's stored objects and their life cycle (the services live in :mod:`.routes` and beyond)."""
+class IPaperState:
+    """iPaper's stored objects and their life cycle, and the lookups the services share (a plain
+    object: the emulator in :mod:`.routes` and the services in :mod:`.search` and :mod:`.processing`
+    hold it)."""
 
-    name = "ipaper"
+    def __init__(self, shared: SandboxState) -> None:
+        self.shared = shared
+        self.reset()
 
     def reset(self) -> None:
         self.nodes: dict[int, dict[str, Any]] = {
@@ -65,36 +68,6 @@ class IPaperState(VendorEmulator):
             "media_files": len(self.media_files),
             "custom_fields": len(self.custom_fields),
         }
-
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        if status == 200:
-            return result_xml("SUCCESS", "List of papers retrieved."), "text/xml; charset=utf-8"
-        return result_xml("ERROR", "Injected fault"), "text/xml; charset=utf-8"
-
-    def malformed_body(self, kind: str) -> tuple[bytes, str]:
-        if kind == "nocode":
-            return (
-                b'<?xml version="1.0" encoding="utf-8"?><result><message>hmm</message></result>',
-                "text/xml",
-            )
-        if kind == "shape":  # a SUCCESS whose data no document shows
-            return result_xml(
-                "SUCCESS", "", in_data(element("surprise", "?", kind="unknown"))
-            ), "text/xml; charset=utf-8"
-        if kind == "xxe":
-            return (
-                b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                b"<result><code>SUCCESS</code><message>&x;</message></result>"
-            ), "text/xml"
-        if kind == "lol":
-            entities = '<!ENTITY a "lollollollollollollollollollol">' + "".join(
-                f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)
-            )
-            return (
-                f'<?xml version="1.0"?><!DOCTYPE r [{entities}]><result><code>SUCCESS</code>'
-                f"<message>&j;</message></result>"
-            ).encode(), "text/xml"
-        return super().malformed_body(kind)
 
     def next_id(self) -> int:
         """A fresh id for a paper, category or media entry (numbers from 1001)."""
