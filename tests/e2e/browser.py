@@ -87,18 +87,7 @@ class UICheck:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(30_000)
-                page.on(
-                    "pageerror", lambda error: self.report.javascript_errors.append(f"{page.url}: {error}")
-                )
-                page.on(
-                    "console",
-                    lambda message: (
-                        message.type == "error"
-                        and self.report.console_errors.append(f"{page.url}: {message.text}")
-                    ),
-                )
+                page = self.new_page(browser)
                 self.login(page)
                 for conn_type, conn in connections.items():
                     self.add_connection(page, conn_type, conn)
@@ -113,6 +102,19 @@ class UICheck:
         self.report.seconds = round(time.monotonic() - started, 1)
         (self.out / "report.json").write_text(json.dumps(self.report.__dict__, indent=2))
         return self.report
+
+    def new_page(self, browser: Any) -> Any:
+        """A tab whose uncaught JavaScript errors (and console errors) go into the report."""
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda error: self.report.javascript_errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error" and self.report.console_errors.append(f"{page.url}: {message.text}")
+            ),
+        )
+        return page
 
     def shot(self, page: Any, name: str, element: Any = None) -> None:
         path = self.out / f"{len(self.report.screenshots) + 1:02d}-{name}.png"
