@@ -98,7 +98,7 @@ def test_report_to_intranet(flipbook_sandbox, airflow_db, demo_files, monkeypatc
     import airflow_provider_flipbook  # noqa: F401
 
     run("report_to_intranet")
-    pages = flipbook_sandbox.state_store.vendors["papyrs"].pages.values()
+    pages = flipbook_sandbox.state_store.vendors["papyrs"].state.pages.values()
     report = next(p for p in pages if p["title"] == "Publishing statistics")
     assert any(w["classname"] == "Attachment" for column in report["json"] for w in column)
     assert flipbook_sandbox.state()["papyrs"]["discussion_posts"] >= 1
@@ -116,5 +116,5 @@ def test_flipbook_on_converted_by_hand(flipbook_sandbox, airflow_db, demo_files)
     links = flipbook_sandbox.state()["flippingbook"]["tracked_links"]
     run("flipbook_on_converted", publication_ids=[publication["id"]])
     assert flipbook_sandbox.state()["flippingbook"]["tracked_links"] == links + 1
-    pages = flipbook_sandbox.state_store.vendors["papyrs"].pages.values()
+    pages = flipbook_sandbox.state_store.vendors["papyrs"].state.pages.values()
     assert any(p["title"] == "Converted flipbooks" for p in pages)

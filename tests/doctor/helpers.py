@@ -69,7 +69,7 @@ def seed(state, folder, pdf_server, long_pdf) -> None:
     ipaper.set_custom_field_value(paper, "Region", "North")
     page = PapyrsHook().create_page("doctor page", [[]], category="Reports")
     # The vendor offers no API to submit form records: put two in the emulator's store directly.
-    state.vendors["papyrs"].records[str(page["id"])] = [
+    state.vendors["papyrs"].state.records[str(page["id"])] = [
         {"field": "Name", "value": "Ada"},
         {"field": "Name", "value": "Grace"},
     ]

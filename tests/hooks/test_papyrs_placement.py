@@ -23,7 +23,7 @@ def papyrs(sandbox, monkeypatch):
     sending one field (created folders: ``HR`` and ``HR/Policies``)."""
 
     def make(honoured: str, sent: str) -> str:
-        state = sandbox.state_store.vendors["papyrs"]
+        state = sandbox.state_store.vendors["papyrs"].state
         state.options["page_folder_field"] = honoured
         state.new_page("home", "Folder maker", [[]], None, "HR/Policies")  # makes both folders
         conn = sandbox.connections()["papyrs"]
@@ -35,7 +35,7 @@ def papyrs(sandbox, monkeypatch):
 
 
 def pages_titled(sandbox, title: str) -> list[dict]:
-    return [p for p in sandbox.state_store.vendors["papyrs"].pages.values() if p["title"] == title]
+    return [p for p in sandbox.state_store.vendors["papyrs"].state.pages.values() if p["title"] == title]
 
 
 @pytest.mark.parametrize("sent", FIELDS)
@@ -100,7 +100,7 @@ def test_replace_refuses_namesakes_that_carry_no_folder(sandbox, context, canned
 @pytest.fixture
 def canned_pages(sandbox):
     """pages/all answers a namesake without ``category`` (a shape peers never showed)."""
-    state = sandbox.state_store.vendors["papyrs"]
+    state = sandbox.state_store.vendors["papyrs"].state
     state.options["page_folder_field"] = "category"
     page = state.new_page("home", "Weekly", [[]], None, "HR")
     summary = state.summary

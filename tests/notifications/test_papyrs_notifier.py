@@ -48,7 +48,7 @@ def task_context(run_id, task_id="t", map_index=-1):
 def test_a_title_resolves_to_the_page_and_the_default_message_says_what_failed(sandbox, status_page):
     PapyrsNotifier(page=STATUS).notify(task_context(f"run-{uuid.uuid4()}", task_id="load"))
     assert posts(sandbox) == 1
-    [post] = sandbox.state_store.vendors["papyrs"].posts
+    [post] = sandbox.state_store.vendors["papyrs"].state.posts
     assert post["page"] == status_page and "storm" in post["unsafe_c"] and "load failed" in post["unsafe_c"]
 
 
@@ -56,7 +56,7 @@ def test_the_message_is_templated(sandbox, status_page):
     notifier = PapyrsNotifier(page=status_page, message="{{ run_id }}: {{ ti.task_id }} failed")
     run_id = f"run-{uuid.uuid4()}"  # claims outlive the test session (a file in the temp directory)
     notifier(task_context(run_id, task_id="extract"))
-    [post] = sandbox.state_store.vendors["papyrs"].posts
+    [post] = sandbox.state_store.vendors["papyrs"].state.posts
     assert post["unsafe_c"] == f"{run_id}: extract failed"
 
 
@@ -172,7 +172,7 @@ def test_forty_failing_mapped_tasks_of_a_dag_run_post_once_and_keep_their_state(
     assert result == {"run": "failed", "tasks": 40, "states": ["failed"]}
     assert posts(sandbox) == 1
     assert rejected(sandbox) == []
-    [post] = sandbox.state_store.vendors["papyrs"].posts
+    [post] = sandbox.state_store.vendors["papyrs"].state.posts
     assert post["unsafe_c"].startswith("Storm run ") and "upload failed" in post["unsafe_c"]
 
 
@@ -206,7 +206,7 @@ def test_an_expired_deadline_of_the_example_dag_posts_once(sandbox, status_page,
         events = asyncio.run(fire())
         assert str(events[-1]["state"]).lower().endswith("success"), events
     assert posts(sandbox) == 1 and rejected(sandbox) == []
-    [post] = sandbox.state_store.vendors["papyrs"].posts
+    [post] = sandbox.state_store.vendors["papyrs"].state.posts
     assert post["unsafe_c"] == f"The catalogue is not live by 06:00: run {run_id} is still going."
 
 
@@ -237,5 +237,5 @@ def test_as_a_sync_deadline_callback_it_posts_once(sandbox, status_page):
         done, error = run_sync_callback(path, {"page": STATUS, "context": dict(context)})
         assert done, error
     assert posts(sandbox) == 1
-    [post] = sandbox.state_store.vendors["papyrs"].posts
+    [post] = sandbox.state_store.vendors["papyrs"].state.posts
     assert "missed its deadline" in post["unsafe_c"]

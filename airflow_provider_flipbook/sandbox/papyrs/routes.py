@@ -10,19 +10,24 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
+from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
-from airflow_provider_flipbook.sandbox.papyrs.pages import PapyrsPages
+from airflow_provider_flipbook.sandbox.papyrs.pages import PagesService
+from airflow_provider_flipbook.sandbox.papyrs.state import PapyrsState
 
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 LIMITS = (SlidingWindow(6, 60.0),)  # per token
 
 
-class PapyrsEmulator(PapyrsPages):
-    """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages."""
+class PapyrsEmulator(VendorEmulator):
+    """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages:
+    the transport and the site-wide routes here; the page routes (:mod:`.pages`) and the objects
+    (:mod:`.state`) are held, not inherited."""
 
+    name = "papyrs"
     credentials = (Credential("token", lambda: token("pyt")),)
 
     def connection(self) -> dict[str, Any]:
@@ -33,12 +38,39 @@ class PapyrsEmulator(PapyrsPages):
             "extra": {"subsite": "home", "pacing_speed": self.shared.speed},
         }
 
+    def __init__(self, shared: SandboxState) -> None:
+        self.state = PapyrsState(shared, f"{shared.base_url}/{self.name}")
+        self.pages_service = PagesService(self.state)
+        super().__init__(shared)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.state.options
+
+    @options.setter
+    def options(self, value: dict[str, Any]) -> None:
+        self.state.options = value
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def counts(self) -> dict[str, int]:
+        return self.state.counts()
+
+    def error_body(self, status: int) -> tuple[bytes, str]:
+        message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
+        return f'{{"error": "{message}", "status": {status}}}'.encode(), "application/json"
+
     def routes(self) -> None:
-        compiled = [(r.method, re.compile(r.target + r"/?$"), r.handler) for r in declared_routes(self)]
+        compiled = [
+            (r.method, re.compile(r.target + r"/?$"), r.handler)
+            for service in (self, self.pages_service)
+            for r in declared_routes(service)
+        ]
 
         @self.app.get("/@{subsite}/page/{pid}/{slug}")
         async def page_view(subsite: str, pid: str, slug: str) -> HTMLResponse:
-            page = self.pages.get(pid)
+            page = self.state.pages.get(pid)
             if page is None:
                 return HTMLResponse("<h1>Not found</h1>", 404)
             body = "".join(w.get("html", "") for column in page["json"] for w in column)
@@ -49,7 +81,7 @@ class PapyrsEmulator(PapyrsPages):
 
         @self.app.get("/file/{fid}/{filename}")
         async def file_download(fid: str, filename: str) -> Response:
-            entry = self.files.get(fid)
+            entry = self.state.files.get(fid)
             if entry is None or entry["filename"] != filename:
                 return JSONResponse({"error": "Resource not found", "status": 404}, 404)
             return FileResponse(entry["path"], filename=filename)
@@ -80,7 +112,7 @@ class PapyrsEmulator(PapyrsPages):
                     endpoint = "/".join(rest.strip("/").split("/")[:2])
                     if subsite and endpoint in SITE_WIDE_ONLY:
                         raise PapyrsError(400, "This is a site-wide endpoint: call it without /@subsite/")
-                    if subsite and subsite not in self.subsites:
+                    if subsite and subsite not in self.state.subsites:
                         raise PapyrsError(404, f"No subsite @{subsite}")
                     result = await handler(request, subsite or "home", **found.groupdict())
                     return JSONResponse(result) if not isinstance(result, Response) else result
@@ -94,7 +126,7 @@ class PapyrsEmulator(PapyrsPages):
         if not q:
             raise PapyrsError(400, "q is required")
         results = []
-        for page in self.pages.values():
+        for page in self.state.pages.values():
             text = page["title"] + " " + " ".join(w.get("text", "") for c in page["json"] for w in c)
             if q in text.lower() and page["subsite"] == subsite:
                 results.append(
@@ -107,7 +139,7 @@ class PapyrsEmulator(PapyrsPages):
                         "weight": text.lower().count(q),
                     }
                 )
-        for person in self.people.values():
+        for person in self.state.people.values():
             if q in person["distinguished_name"].lower():
                 results.append(
                     {
@@ -124,20 +156,20 @@ class PapyrsEmulator(PapyrsPages):
     @route("GET", r"people/all")
     async def people_all(self, request: Request, subsite: str) -> list[dict[str, Any]]:
         scoped = "@" in request.url.path
-        people = [p for p in self.people.values() if not scoped or subsite in p["subsites"]]
-        return [self.person_view(p) for p in sorted(people, key=lambda p: int(p["id"]), reverse=True)]
+        people = [p for p in self.state.people.values() if not scoped or subsite in p["subsites"]]
+        return [self.state.person_view(p) for p in sorted(people, key=lambda p: int(p["id"]), reverse=True)]
 
     @route("POST", r"people/invite")
     async def people_invite(self, request: Request, subsite: str) -> dict[str, Any] | JSONResponse:
-        body = await self.body(request)
+        body = await self.state.body(request)
         email = body.get("email_address")
         if not email or "@" not in str(email):
-            return self.unsuccessful("email_address is required")
-        if any(p["email"] == email for p in self.people.values()):
-            return self.unsuccessful("A user with that email address exists")
-        uid = self.next_id()
+            return self.state.unsuccessful("email_address is required")
+        if any(p["email"] == email for p in self.state.people.values()):
+            return self.state.unsuccessful("A user with that email address exists")
+        uid = self.state.next_id()
         name = body.get("name") or email
-        self.people[uid] = {
+        self.state.people[uid] = {
             "id": uid,
             "attributes": {"Name": name},
             "email": email,
@@ -150,12 +182,12 @@ class PapyrsEmulator(PapyrsPages):
             if body.get("auto_join", True)
             else {},
         }
-        return self.membership(self.people[uid])
+        return self.state.membership(self.state.people[uid])
 
     @route("POST", r"people/delete/(?P<uid>\w+)")
     async def people_delete(self, request: Request, subsite: str, uid: str) -> dict[str, Any]:
-        self.person(uid)
-        del self.people[uid]
+        self.state.person(uid)
+        del self.state.people[uid]
         return {"success": True}
 
     @route(
@@ -163,14 +195,14 @@ class PapyrsEmulator(PapyrsPages):
         r"people/(?P<op>add_to_subsite|remove_from_subsite|set_permission|set_notifications)/(?P<uid>\w+)",
     )
     async def people_membership(self, request: Request, subsite: str, op: str, uid: str) -> Any:
-        person = self.person(uid)
-        body = await self.body(request) if int(request.headers.get("content-length") or 0) else {}
+        person = self.state.person(uid)
+        body = await self.state.body(request) if int(request.headers.get("content-length") or 0) else {}
         try:
             return self._membership(request, subsite, op, person, body)
         except PapyrsError as failure:
             if failure.status != 400:
                 raise
-            return self.unsuccessful(failure.message)
+            return self.state.unsuccessful(failure.message)
 
     def _membership(
         self, request: Request, subsite: str, op: str, person: dict[str, Any], body: dict[str, Any]
@@ -181,7 +213,8 @@ class PapyrsEmulator(PapyrsPages):
                 subsite
                 if scoped
                 else next(
-                    (s for s, v in self.subsites.items() if v["id"] == str(body.get("subsite_id"))), None
+                    (s for s, v in self.state.subsites.items() if v["id"] == str(body.get("subsite_id"))),
+                    None,
                 )
             )
             if target is None:
@@ -204,45 +237,47 @@ class PapyrsEmulator(PapyrsPages):
             if body.get("notifications") not in ("off", "on", "digest"):
                 raise PapyrsError(400, "notifications must be off, on or digest")
             person["subsites"][subsite]["notifications"] = body["notifications"]
-        return self.membership(person)
+        return self.state.membership(person)
 
     @route("GET", r"folder/tree")
     async def folder_tree(self, request: Request, subsite: str) -> list[dict[str, Any]]:
-        return [{"id": f["id"], "path": f["path"]} for f in self.folders.values() if f["subsite"] == subsite]
+        return [
+            {"id": f["id"], "path": f["path"]} for f in self.state.folders.values() if f["subsite"] == subsite
+        ]
 
     @route("POST", r"folder/delete")
     async def folder_delete(self, request: Request, subsite: str) -> dict[str, Any]:
-        body = await self.body(request)
-        folder = self.find_folder(subsite, body.get("folder_id"), body.get("path"))
+        body = await self.state.body(request)
+        folder = self.state.find_folder(subsite, body.get("folder_id"), body.get("path"))
         prefix = folder["path"]
         if any(
             p["category"] == prefix or p["category"].startswith(prefix + "/")
-            for p in self.pages.values()
+            for p in self.state.pages.values()
             if p["subsite"] == folder["subsite"]
         ):
             raise PapyrsError(400, "The folder is not empty")
         for fid in [
             f["id"]
-            for f in self.folders.values()
+            for f in self.state.folders.values()
             if f["path"] == prefix or f["path"].startswith(prefix + "/")
         ]:
-            del self.folders[fid]
+            del self.state.folders[fid]
         return {"success": True}
 
     @route("POST", r"folder/copy")
     async def folder_copy(self, request: Request, subsite: str) -> dict[str, Any]:
-        body = await self.body(request)
-        source = self.find_folder(subsite, body.get("copy_folder_id"), body.get("copy_path"))
+        body = await self.state.body(request)
+        source = self.state.find_folder(subsite, body.get("copy_folder_id"), body.get("copy_path"))
         target_path = body.get("target_path")
         if body.get("target_folder_id"):
-            target_path = self.find_folder(subsite, body["target_folder_id"], None)["path"]
+            target_path = self.state.find_folder(subsite, body["target_folder_id"], None)["path"]
         if not target_path:
             raise PapyrsError(400, "target_folder_id or target_path is required")
         name = source["path"].rsplit("/", 1)[-1]
         pages = sorted(
             (
                 p
-                for p in self.pages.values()
+                for p in self.state.pages.values()
                 if p["subsite"] == source["subsite"]
                 and (p["category"] == source["path"] or p["category"].startswith(source["path"] + "/"))
             ),
@@ -252,44 +287,44 @@ class PapyrsEmulator(PapyrsPages):
         for page in pages[done : done + 5]:
             category = f"{target_path.strip('/')}/{name}{page['category'][len(source['path']) :]}"
             columns = [[{k: v for k, v in w.items() if k != "id"} for w in c] for c in page["json"]]
-            self.new_page(subsite, page["title"], columns, page["layout"], category)
+            self.state.new_page(subsite, page["title"], columns, page["layout"], category)
         done += 5
         return {"success": True, "more": {"offset": done} if done < len(pages) else False}
 
     @route("POST", r"feed/post/(?P<pid>\w+)")
     async def feed_post(self, request: Request, subsite: str, pid: str) -> dict[str, Any]:
-        page, body = self.page(pid, subsite), await self.body(request)
+        page, body = self.state.page(pid, subsite), await self.state.body(request)
         if not any(w.get("classname") == "Discussion" for c in page["json"] for w in c):
             raise PapyrsError(400, "This page has no Discussion widget")
         if not str(body.get("msg") or "").strip():
             raise PapyrsError(400, "msg is required")
         post = {
-            "id": int(self.next_id()),
+            "id": int(self.state.next_id()),
             "by": "API User",
             "a": "/static/avatars/default_small.png",
             "c": html.escape(body["msg"]),
             "unsafe_c": body["msg"],
             "page": pid,
         }
-        self.posts.append(post)
+        self.state.posts.append(post)
         return {k: v for k, v in post.items() if k != "page"}
 
     @route("POST", r"subsites/all")
     async def subsites_all(self, request: Request, subsite: str) -> list[dict[str, Any]]:
-        return [{**s, "url": f"{self.public}/@{s['url']}"} for s in self.subsites.values()]
+        return [{**s, "url": f"{self.public}/@{s['url']}"} for s in self.state.subsites.values()]
 
     @route("POST", r"subsites/create")
     async def subsites_create(self, request: Request, subsite: str) -> dict[str, Any]:
-        body = await self.body(request)
+        body = await self.state.body(request)
         if not body.get("title"):
             raise PapyrsError(400, "title is required")
         url = re.sub(r"[^a-z0-9]+", "-", body["title"].lower()).strip("-")
-        if url in self.subsites:
+        if url in self.state.subsites:
             raise PapyrsError(400, "A subsite with that name exists")
-        self.subsites[url] = {
-            "id": self.next_id(),
+        self.state.subsites[url] = {
+            "id": self.state.next_id(),
             "title": body["title"],
             "description": body.get("description", ""),
             "url": url,
         }
-        return {**self.subsites[url], "url": f"{self.public}/@{url}"}
+        return {**self.state.subsites[url], "url": f"{self.public}/@{url}"}

@@ -12,8 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
-from airflow_provider_flipbook.sandbox.core.state import IdSequence, iso
+from airflow_provider_flipbook.sandbox.core.state import IdSequence, SandboxState, iso
 from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
 from airflow_provider_flipbook.sandbox.papyrs.markdown import sanitize
 
@@ -37,10 +36,12 @@ def vanity(size: int) -> str:
     )
 
 
-class PapyrsState(VendorEmulator):
+class PapyrsState:
     """Papyrs's stored objects and the lookups the routes share (the routes live in :mod:`.routes`)."""
 
-    name = "papyrs"
+    def __init__(self, shared: SandboxState, public: str) -> None:
+        self.shared, self.public = shared, public  # public: the emulator's base URL, for the URLs it gives
+        self.reset()
 
     def reset(self) -> None:
         self.subsites = {"home": {"id": "1", "title": "Home", "description": "", "url": "home"}}
@@ -84,10 +85,6 @@ class PapyrsState(VendorEmulator):
             "people": len(self.people),
             "subsites": len(self.subsites),
         }
-
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
-        return f'{{"error": "{message}", "status": {status}}}'.encode(), "application/json"
 
     def next_id(self) -> str:
         """A fresh id for any Papyrs object (numbers from 8001, as strings)."""
