@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.event_loop import Listing
 
 log = logging.getLogger(__name__)
+# Subscribers woken per loop iteration: a round answers them all at once, and woken together,
+# hundreds of waits (each reading its entry and logging) would hold the loop past the triggerer's
+# blocked-loop threshold (0.2 s) in one iteration.
+DELIVERY_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,10 @@ class AccountPoll:
                 answer = Round(self.rounds, started, entries, by_key)
             except Exception as error:  # every subscriber of the round gets it, as a lone poll would
                 answer = Round(self.rounds, started, error=error)
-            for subscription in members:
-                subscription.deliver(answer)
+            for start in range(0, len(members), DELIVERY_BATCH):
+                for subscription in members[start : start + DELIVERY_BATCH]:
+                    subscription.deliver(answer)
+                await asyncio.sleep(0)  # let the woken waits run before waking more
 
 
 # One registry per event loop: the triggerer has one; tests and `dags test` start several in turn.

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import json
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -226,3 +227,35 @@ def test_ipaper_waits_read_the_processing_list(sandbox, samples, context):
     lists = calls.count("GetProcessingPapers")
     assert lists <= rounds + 3  # one list per round, plus one per wait once its paper left it
     assert len(calls) - lists <= 3 * 2  # alone: only to confirm the end (status and/or structure)
+
+
+def test_a_round_wakes_its_subscribers_a_batch_per_loop_iteration(sandbox):
+    """Hundreds of waits woken in one loop iteration would hold the triggerer's loop past its
+    blocked-loop threshold: a round wakes at most DELIVERY_BATCH of them per iteration."""
+
+    async def scenario() -> Counter:
+        hook = await ahook_for("flippingbook_default")
+        iteration, woken = [0], Counter()
+        stop = asyncio.Event()
+
+        async def count_iterations() -> None:
+            while not stop.is_set():
+                iteration[0] += 1
+                await asyncio.sleep(0)
+
+        async def subscriber() -> None:
+            async with account_poll.subscribe(
+                hook, hook.status_listing, interval=5, first_due=time.time() + 0.2
+            ) as s:
+                await s.next()
+                woken[iteration[0]] += 1
+
+        counter = asyncio.create_task(count_iterations())
+        await asyncio.gather(*(subscriber() for _ in range(100)))
+        stop.set()
+        await counter
+        return woken
+
+    woken = asyncio.run(scenario())
+    assert sum(woken.values()) == 100
+    assert max(woken.values()) <= 20  # account_poll.DELIVERY_BATCH
