@@ -37,7 +37,9 @@ def _baseline_trigger_class() -> type:
         """What a trigger usually does: the synchronous hook (it sleeps to pace) in the default pool."""
 
         async def run(self):  # type: ignore[override]
-            hook = await self.hook()
+            from airflow_provider_flipbook.hooks import hook_for
+
+            hook = await asyncio.to_thread(hook_for, self.conn_id)  # a plain hook: it sleeps to pace
             while True:
                 status = await asyncio.to_thread(self.check, hook)
                 if status["state"] != "running":
@@ -147,8 +149,14 @@ def triggerer_waits(waits: int, publications: int, pages: int, speed: float, int
             result = outbox.get(timeout=900)
             process.join(timeout=60)
             ids = [pid for pid, _, _ in targets]
-            status_calls = sum(
-                1 for r in sandbox.requests() if r["method"] == "GET" and any(pid in r["path"] for pid in ids)
+            status_calls = sum(  # per publication, or the account poll's list (no name query)
+                1
+                for r in sandbox.requests()
+                if r["method"] == "GET"
+                and (
+                    any(pid in r["path"] for pid in ids)
+                    or (r["path"].endswith("/fbonline/publication") and "query=" not in r["query"])
+                )
             )
             result["requests_per_wait"] = status_calls / total
             result["rejected"] = sum(1 for r in sandbox.requests() if r["status"] == 429)
