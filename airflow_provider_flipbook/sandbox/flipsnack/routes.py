@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
+from collections import Counter
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
-from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
 from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
-from airflow_provider_flipbook.sandbox.flipsnack.answers import FlipsnackError, envelope, signature
+from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.flipsnack.answers import MESSAGES, FlipsnackError, envelope, signature
 from airflow_provider_flipbook.sandbox.flipsnack.state import MONTHLY_UPLOADS, FlipsnackState
 
 LIMITS = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))  # per key: codes 31 and 32
 
 
-class FlipsnackEmulator(FlipsnackState):
-    """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST)."""
+class FlipsnackEmulator(VendorEmulator):
+    """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST); the
+    objects (:mod:`.state`) are held, not inherited."""
 
+    name = "flipsnack"
     credentials = (
         Credential("key", lambda: token("fsk").upper(), secret=False),
         Credential("secret", lambda: token("fss").upper()),
@@ -40,6 +45,33 @@ class FlipsnackEmulator(FlipsnackState):
         upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         self.upload_app_routes(upload)
         return {f"{self.name}-upload": upload, self.name: self.app}
+
+    def __init__(self, shared: SandboxState) -> None:
+        self.state = FlipsnackState(shared, f"{shared.base_url}/{self.name}")
+        super().__init__(shared)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.state.options
+
+    @options.setter
+    def options(self, value: dict[str, Any]) -> None:
+        self.state.options = value
+
+    @property
+    def answered(self) -> Counter[int]:
+        """The codes answered so far (tests wait on them)."""
+        return self.state.answered
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def counts(self) -> dict[str, int]:
+        return self.state.counts()
+
+    def error_body(self, status: int) -> tuple[bytes, str]:
+        code = 31 if status == 429 else 22
+        return json.dumps({"code": code, "status": MESSAGES[code]}).encode(), "application/json"
 
     def check(self, params: dict[str, str], method: str, upload_host: bool) -> str:
         if not all(params.get(k) for k in ("apiKey", "signature", "action")):
@@ -69,9 +101,9 @@ class FlipsnackEmulator(FlipsnackState):
                 action = self.check(params, "GET", upload_host=False)
                 data = await self.actions[action].handler(params)
             except FlipsnackError as error:
-                self.answered[error.code] += 1
+                self.state.answered[error.code] += 1
                 return error.response()
-            self.answered[20] += 1
+            self.state.answered[20] += 1
             return envelope(20, data)
 
         @self.app.post("/v1/")
@@ -80,7 +112,7 @@ class FlipsnackEmulator(FlipsnackState):
 
         @self.app.get("/_packages/{token}/{name}")
         async def package(token: str, name: str) -> Response:
-            entry = self.packages.get(token)
+            entry = self.state.packages.get(token)
             if entry is None or self.shared.now() > entry["expires"]:
                 return Response(
                     '<?xml version="1.0"?><Error><Code>AccessDenied</Code>'
@@ -92,9 +124,11 @@ class FlipsnackEmulator(FlipsnackState):
 
         @self.app.get("/viewer/{collection_hash}")
         async def viewer(collection_hash: str) -> Response:
-            if collection_hash not in self.collections:
+            if collection_hash not in self.state.collections:
                 return Response("<h1>Not found</h1>", 404, media_type="text/html")
-            return Response(f"<h1>{self.collections[collection_hash]['title']}</h1>", media_type="text/html")
+            return Response(
+                f"<h1>{self.state.collections[collection_hash]['title']}</h1>", media_type="text/html"
+            )
 
     def upload_app_routes(self, app: FastAPI) -> None:
         @app.post("/v1/")
@@ -118,7 +152,7 @@ class FlipsnackEmulator(FlipsnackState):
 
     @route("POST", "collection.create")
     async def create(self, p: dict[str, str], upload: Any) -> dict[str, Any]:
-        return self.view(await self.store_upload(p, upload))
+        return self.state.view(await self.state.store_upload(p, upload))
 
     @route("GET", "user.getStats")
     async def user_stats(self, p: dict[str, str]) -> dict[str, Any]:
@@ -127,16 +161,16 @@ class FlipsnackEmulator(FlipsnackState):
             "views": 3719,
             "time_spent": 154,
             "downloads": 12,
-            "api_uploads_left": MONTHLY_UPLOADS - self.uploads,
+            "api_uploads_left": MONTHLY_UPLOADS - self.state.uploads,
         }
 
     @route("GET", "collection.getList")
     async def get_list(self, p: dict[str, str]) -> dict[str, Any]:
         matches = [
             c
-            for c in self.collections.values()
+            for c in self.state.collections.values()
             if (not p.get("collectionStatus") or c["status"] == p["collectionStatus"])
-            and self.matches_query(c, p.get("query") or "")
+            and self.state.matches_query(c, p.get("query") or "")
         ]
         if p.get("orderBy") == "name":
             matches.sort(key=lambda c: c["title"], reverse=p.get("orderMode") == "desc")
@@ -144,19 +178,22 @@ class FlipsnackEmulator(FlipsnackState):
         end = int(p["to"]) + 1 if p.get("to") else start + int(p.get("count") or 20)
         if self.options["list_cap"]:  # a vendor answering fewer than asked, silently
             end = min(end, start + int(self.options["list_cap"]))
-        return {"collectionCount": len(matches), "collections": [self.view(c) for c in matches[start:end]]}
+        return {
+            "collectionCount": len(matches),
+            "collections": [self.state.view(c) for c in matches[start:end]],
+        }
 
     @route("GET", "collection.getCollection")
     async def get_collection(self, p: dict[str, str]) -> dict[str, Any]:
-        return self.view(self.collection(p.get("collectionHash")))
+        return self.state.view(self.state.collection(p.get("collectionHash")))
 
     @route("GET", "collection.deleteCollection")
     async def delete_collection(self, p: dict[str, str]) -> None:
-        del self.collections[self.collection(p.get("collectionHash"))["hash"]]
+        del self.state.collections[self.state.collection(p.get("collectionHash"))["hash"]]
 
     @route("GET", "collection.getStats")
     async def collection_stats(self, p: dict[str, str]) -> dict[str, Any]:
-        collection = self.collection(p.get("collectionHash"))
+        collection = self.state.collection(p.get("collectionHash"))
         seed = int(hashlib.sha256(collection["hash"].encode()).hexdigest()[:6], 16)
         stats: dict[str, Any] = {
             "impressions": 100 + seed % 900,
@@ -180,8 +217,8 @@ class FlipsnackEmulator(FlipsnackState):
 
     def converted(self, p: dict[str, str]) -> dict[str, Any]:
         """The collection named in the request, once no item is converting (else code 38)."""
-        collection = self.collection(p.get("collectionHash"))
-        if self.processing(collection):
+        collection = self.state.collection(p.get("collectionHash"))
+        if self.state.processing(collection):
             raise FlipsnackError(38)
         return collection
 
@@ -199,9 +236,9 @@ class FlipsnackEmulator(FlipsnackState):
             if status not in ("public", "editable", "unlisted"):
                 raise FlipsnackError(40)
             if c["status"] == "editable" and status != "editable":
-                self.publish(c)
+                self.state.publish(c)
             c["status"] = status
-        return self.view(c)
+        return self.state.view(c)
 
     @route("GET", "collection.getEmbed")
     async def get_embed(self, p: dict[str, str]) -> dict[str, Any]:
@@ -215,7 +252,7 @@ class FlipsnackEmulator(FlipsnackState):
     @route("GET", "collection.downloadHTML")
     async def download_html(self, p: dict[str, str]) -> dict[str, Any]:
         c = self.converted(p)
-        if any(self.item_status(i) == "failed" for i in c["items"]):
+        if any(self.state.item_status(i) == "failed" for i in c["items"]):
             return {"status": "FAILED"}
         job = c.get("package")
         if job is None:
@@ -224,7 +261,10 @@ class FlipsnackEmulator(FlipsnackState):
         if self.shared.elapsed_real(job["started"]) < 3.0 + 0.05 * pages:
             return {"status": "PROCESSING"}
         if job["path"] is None:
-            job["path"] = await asyncio.to_thread(self.build_package, c, pages)
+            job["path"] = await asyncio.to_thread(self.state.build_package, c, pages)
         token = secrets.token_urlsafe(16)
-        self.packages[token] = {"path": job["path"], "expires": self.shared.now() + self.shared.scaled(60.0)}
+        self.state.packages[token] = {
+            "path": job["path"],
+            "expires": self.shared.now() + self.shared.scaled(60.0),
+        }
         return {"status": "COMPLETE", "resourceUrl": f"{self.public}/_packages/{token}/{c['hash']}.zip"}

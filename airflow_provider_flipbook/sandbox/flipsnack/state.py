@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import secrets
 import shutil
 import time
@@ -13,17 +12,20 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
-from airflow_provider_flipbook.sandbox.flipsnack.answers import MESSAGES, FlipsnackError, collection_view
+from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.flipsnack.answers import FlipsnackError, collection_view
 
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 
 
-class FlipsnackState(VendorEmulator):
-    """Flipsnack's stored objects and their life cycle (the routes live in :mod:`.routes`)."""
+class FlipsnackState:
+    """Flipsnack's stored objects and their life cycle, a plain object the emulator in :mod:`.routes`
+    holds."""
 
-    name = "flipsnack"
+    def __init__(self, shared: SandboxState, public: str) -> None:
+        self.shared, self.public = shared, public  # public: the emulator's base URL, for the URLs it gives
+        self.reset()
 
     def reset(self) -> None:
         self.collections: dict[str, dict[str, Any]] = {}
@@ -45,10 +47,6 @@ class FlipsnackState(VendorEmulator):
             "items": sum(len(c["items"]) for c in self.collections.values()),
             "packages": sum(1 for c in self.collections.values() if c.get("package")),
         }
-
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        code = 31 if status == 429 else 22
-        return json.dumps({"code": code, "status": MESSAGES[code]}).encode(), "application/json"
 
     def collection(self, collection_hash: str | None) -> dict[str, Any]:
         if not collection_hash:
