@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.publishing import PublicationSummary
 
+FB = "/api/v1/fbonline"  # the FlippingBook Online endpoints
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 

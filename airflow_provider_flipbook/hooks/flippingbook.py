@@ -23,9 +23,8 @@ Choices where the vendor's documents are silent or disagree (see shared/vendor-a
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
@@ -43,7 +42,9 @@ from airflow_provider_flipbook.exceptions import (
     RateLimitError,
     VendorApiError,
 )
+from airflow_provider_flipbook.hooks._flippingbook_links import TrackedLinks
 from airflow_provider_flipbook.hooks._flippingbook_wire import (
+    FB,
     REQUEST_LIMIT_BYTES,
     drop_none,
     error_fields,
@@ -65,7 +66,6 @@ from airflow_provider_flipbook.utils.paging import paged
 from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 API = "/api/v1"
-FB = "/api/v1/fbonline"
 TERMINAL_SOURCE_STATES = {"CompletedAllStages", "CompletedWithErrors", "WaitManualQueue"}
 SOURCE_STATES = {"WaitAutoQueue", "Queued", "Completed", *TERMINAL_SOURCE_STATES}  # the source GET page
 # Trigger events: the README's current names, then the 2019 names (still accepted, fire as registered).
@@ -106,7 +106,7 @@ class _Bearer(requests.auth.AuthBase):
         return request
 
 
-class FlippingBookHook(FlipbookBaseHook):
+class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
     """FlippingBook Online: publications, sources, tracked links, triggers, domains, folders, keys.
 
     Connection: password = API key; host optional (default ``https://api-tc.is.flippingbook.com``).
@@ -390,130 +390,6 @@ class FlippingBookHook(FlipbookBaseHook):
             identity=lambda source: source["id"],
             adopt=lambda found: found[-1]["id"],
         )
-
-    # -- tracked links ---------------------------------------------------------------------
-
-    def iter_tracked_links(
-        self,
-        *,
-        title: str | None = None,
-        publication_uid: str | None = None,
-        publication_hashid: str | None = None,
-        publication_url: str | None = None,
-        page_size: int = 100,
-    ) -> Iterator[dict[str, Any]]:
-        filters = drop_none(
-            {
-                "title": title,
-                "publication-uid": publication_uid,
-                "publication-hashid": publication_hashid,
-                "publication-url": publication_url,
-            }
-        )
-
-        def fetch(offset: int, count: int) -> list[dict[str, Any]]:
-            body = self.call(
-                "GET",
-                f"{FB}/tracked_links",
-                operation="tracked_link.list",
-                params={**filters, "count": count, "offset": offset},
-            )
-            return body.get("links", [])
-
-        return iter(paged(fetch, page_size))
-
-    def get_tracked_link(self, link_id: str) -> dict[str, Any]:
-        links = (
-            self.call("GET", f"{FB}/tracked_links/{link_id}", operation="tracked_link.get").get("links") or []
-        )
-        if not links:
-            raise NotFoundError(self.vendor, "tracked_link.get", f"no tracked link {link_id}")
-        return links[0]
-
-    def create_tracked_link(
-        self,
-        title: str,
-        *,
-        publication_uid: str | None = None,
-        publication_hash_id: str | None = None,
-        publication_url: str | None = None,
-        notification_type: str | None = None,
-        on_view_trigger_single: bool | None = None,
-        on_view_trigger: bool | None = None,
-        on_download: bool | None = None,
-        on_not_opened_until: str | dt.datetime | None = None,
-        before: Iterable[Any] | None = None,
-    ) -> dict[str, Any]:
-        """Create a tracked link, once (a lost answer adopts the new link with this title).
-
-        :param on_not_opened_until: a date-time (ISO 8601 string or datetime; naive means UTC).
-        :param before: the ids of every link with this title and publication filter that the caller
-            has just listed: saves the lookup before the create (one request at the vendor's rate).
-        """
-        body = drop_none(
-            {
-                "title": title,
-                "publicationUid": publication_uid,
-                "publicationHashId": publication_hash_id,
-                "publicationUrl": publication_url,
-                "notificationType": notification_type,
-                "onViewTriggerSingle": on_view_trigger_single,
-                "onViewTrigger": on_view_trigger,
-                "onDownload": on_download,
-                "onNotOpenedUntil": iso8601(on_not_opened_until) if on_not_opened_until is not None else None,
-            }
-        )
-
-        def create() -> dict[str, Any]:
-            links = self._field(
-                self.call(
-                    "POST", f"{FB}/tracked_links", json=body, operation="tracked_link.create", creates=True
-                ),
-                "links",
-                "tracked_link.create",
-                list,
-            )
-            if not links or not isinstance(links[0], dict):
-                raise self.error("tracked_link.create", "the answer's 'links' is empty")
-            return links[0]
-
-        return self.create_once(
-            "tracked_link.create",
-            create,
-            describe=f"tracked link title {title!r}",
-            lookup=lambda: [
-                link
-                for link in self.iter_tracked_links(
-                    title=title,
-                    publication_uid=publication_uid,
-                    publication_hashid=publication_hash_id,
-                    publication_url=publication_url,
-                )
-                if link.get("title") == title
-            ],
-            identity=lambda link: link.get("id"),
-            adopt=lambda found: found[0],
-            before=before,
-        )
-
-    def update_tracked_link(
-        self, link_id: str, *, new_state: str | None = None, **fields: Any
-    ) -> dict[str, Any]:
-        """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
-        body = drop_none({**fields, "newState": new_state})
-        links = self.call(
-            "PUT", f"{FB}/tracked_links/{link_id}", json=body, operation="tracked_link.update"
-        ).get("links") or [{}]
-        return links[0]
-
-    def disable_tracked_link(self, link_id: str) -> dict[str, Any]:
-        return self.update_tracked_link(link_id, new_state="Disable")
-
-    def enable_tracked_link(self, link_id: str) -> dict[str, Any]:
-        return self.update_tracked_link(link_id, new_state="Enable")
-
-    def delete_tracked_link(self, link_id: str) -> None:
-        self.update_tracked_link(link_id, new_state="Delete")
 
     # -- domains, folders, triggers ----------------------------------------------------------
 
@@ -824,6 +700,7 @@ class FlippingBookHook(FlipbookBaseHook):
 
 
 __all__ = [
+    "FB",
     "REQUEST_LIMIT_BYTES",
     "FlippingBookHook",
     "error_fields",
