@@ -43,6 +43,14 @@ class TrackedLinks:
         publication_url: str | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
+        """``GET /fbonline/tracked_links``, paged: the account's tracked links.
+
+        :param title: links with this title.
+        :param publication_uid: links to this publication (its id).
+        :param publication_hashid: links to this publication (its hash id).
+        :param publication_url: links to this publication (its URL).
+        :param page_size: links per request.
+        """
         filters = drop_none(
             {
                 "title": title,
@@ -64,6 +72,10 @@ class TrackedLinks:
         return iter(paged(fetch, page_size))
 
     def get_tracked_link(self, link_id: str) -> dict[str, Any]:
+        """``GET /fbonline/tracked_links/{linkId}``: one link; "not found" if it is gone.
+
+        :param link_id: the link.
+        """
         links = (
             self.call("GET", f"{FB}/tracked_links/{link_id}", operation="tracked_link.get").get("links") or []
         )
@@ -87,6 +99,14 @@ class TrackedLinks:
     ) -> dict[str, Any]:
         """Create a tracked link, once (a lost answer adopts the new link with this title).
 
+        :param title: the link's title (e.g. the recipient).
+        :param publication_uid: the publication, by id.
+        :param publication_hash_id: the publication, by hash id.
+        :param publication_url: the publication, by URL.
+        :param notification_type: ``Email`` or ``Zapier``.
+        :param on_view_trigger_single: notify on the first view.
+        :param on_view_trigger: notify on each of the first views.
+        :param on_download: notify on a download or print.
         :param on_not_opened_until: a date-time (ISO 8601 string or datetime; naive means UTC).
         :param before: the ids of every link with this title and publication filter that the caller
             has just listed: saves the lookup before the create (one request at the vendor's rate).
@@ -140,7 +160,12 @@ class TrackedLinks:
     def update_tracked_link(
         self, link_id: str, *, new_state: str | None = None, **fields: Any
     ) -> dict[str, Any]:
-        """``new_state``: ``Disable``, ``Enable`` or ``Delete`` (irreversible)."""
+        """``PUT /fbonline/tracked_links/{linkId}``; returns the link.
+
+        :param link_id: the link.
+        :param new_state: ``Disable``, ``Enable`` or ``Delete`` (irreversible).
+        :param fields: other fields of the page, as named there.
+        """
         body = drop_none({**fields, "newState": new_state})
         links = self.call(
             "PUT", f"{FB}/tracked_links/{link_id}", json=body, operation="tracked_link.update"
@@ -148,10 +173,22 @@ class TrackedLinks:
         return links[0]
 
     def disable_tracked_link(self, link_id: str) -> dict[str, Any]:
+        """Disable a link at once (``newState: Disable``); returns the link.
+
+        :param link_id: the link.
+        """
         return self.update_tracked_link(link_id, new_state="Disable")
 
     def enable_tracked_link(self, link_id: str) -> dict[str, Any]:
+        """Enable a disabled link again (``newState: Enable``); returns the link.
+
+        :param link_id: the link.
+        """
         return self.update_tracked_link(link_id, new_state="Enable")
 
     def delete_tracked_link(self, link_id: str) -> None:
+        """Delete a link, irreversibly (``newState: Delete``).
+
+        :param link_id: the link.
+        """
         self.update_tracked_link(link_id, new_state="Delete")

@@ -1,16 +1,19 @@
 """iPaper's wire format as the hook writes and reads it: the safe XML parser, XPath text, streamed
 base64 form bodies of a known length, and the form values of options and periods. (The sandbox's
-own reader and writer are in ``sandbox/ipaper/wire.py``; the two share no code.)"""
+own reader and writer are in ``sandbox/ipaper/wire.py``; the two share no code).
+"""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lxml import etree
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 _PARSER = etree.XMLParser(
     resolve_entities=False,
@@ -47,7 +50,11 @@ def base64_form_chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 class SizedBody:
     """A streamed body whose length is known up front: ``requests`` sends it with a
-    ``Content-Length`` instead of chunked transfer encoding (it reads ``len()``)."""
+    ``Content-Length`` instead of chunked transfer encoding (it reads ``len()``).
+
+    :param chunks: makes a fresh iterator of the body's pieces (one per attempt).
+    :param length: the body's length, counted beforehand.
+    """
 
     def __init__(self, chunks: Callable[[], Iterator[bytes]], length: int) -> None:
         self.chunks, self.length = chunks, length

@@ -168,6 +168,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
 
     @cached_property
     def session(self) -> requests.Session:
+        """One HTTP session per hook (connection reuse), with this provider's User-Agent."""
         session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         return session
@@ -337,13 +338,24 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
             ) from None
 
     def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError:
+        """A :class:`VendorApiError` for ``operation``, its message redacted and shortened.
+
+        :param operation: the operation's name (as in docs/vendor-conformance.md).
+        :param message: what went wrong.
+        :param kwargs: ``status``, ``code``, ``retry_after`` of the error.
+        """
         return VendorApiError(self.vendor, operation, self.redact(str(message))[:MAX_ERROR_TEXT], **kwargs)
 
     # -- downloads --------------------------------------------------------------------------
 
     def download(self, url: str, write: Callable[[bytes], Any], operation: str = "download") -> int:
         """Stream ``url`` into ``write`` in 1 MiB chunks; return the byte count. Not retried:
-        a half-written destination cannot be replayed safely, the caller starts over instead."""
+        a half-written destination cannot be replayed safely, the caller starts over instead.
+
+        :param url: a URL the vendor handed out.
+        :param write: called with each chunk.
+        :param operation: the name errors carry.
+        """
         response = self._request(operation, "GET", url, lambda r: r, stream=True)
         with response:
             if response.status_code != 200:
@@ -375,6 +387,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
         raise NotImplementedError
 
     def test_connection(self) -> tuple[bool, str]:
+        """One cheap call with no side effect: ``(ok, message)`` for Airflow's Test button."""
         try:
             described = self._probe()
         except Exception as error:  # the UI wants a message, never a traceback

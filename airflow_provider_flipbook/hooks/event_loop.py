@@ -14,7 +14,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 
 T = TypeVar("T")
@@ -78,7 +79,8 @@ async def apaged(
     fetch: Callable[[int, int], Awaitable[Sequence[T]]], page_size: int, *, max_pages: int = 10_000
 ) -> AsyncIterator[Sequence[T]]:
     """:func:`~airflow_provider_flipbook.hooks.base.paged` for async code, one page at a time: a short
-    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning."""
+    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning.
+    """
     offset, previous = 0, None
     for _ in range(max_pages):
         page = await fetch(offset, page_size)
@@ -114,7 +116,10 @@ class Listing:
     page_size: int = 0
 
     async def fetch(self, hook: FlipbookBaseHook) -> list[dict[str, Any]]:
-        """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop)."""
+        """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop).
+
+        :param hook: the account's hook.
+        """
         method = getattr(hook, self.page)
         if not self.page_size:
             return list(await hook.acall(method))

@@ -14,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 import requests
 import urllib3
 
 from airflow_provider_flipbook.exceptions import OutcomeUnknownError, RateLimitError, VendorApiError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -62,9 +64,18 @@ def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
 class Journal(Protocol):
     """What :meth:`CreatesOnce.create_once` needs of the task state store."""
 
-    def get(self, key: str) -> Any: ...
+    def get(self, key: str) -> Any:
+        """The value stored under ``key``, or None.
 
-    def set(self, key: str, value: Any) -> Any: ...
+        :param key: the entry's name.
+        """
+
+    def set(self, key: str, value: Any) -> Any:
+        """Store ``value`` (JSON) under ``key``.
+
+        :param key: the entry's name.
+        :param value: what to store.
+        """
 
 
 class Attempt(NamedTuple):
@@ -96,16 +107,17 @@ class CreatesOnce:
         _sleep: Callable[[float], None]
 
         @property
-        def log(self) -> Any: ...  # the hook's logger (its type differs between Airflow versions)
+        def log(self) -> Any:  # noqa: D102 - declared for the type checker, see FlipbookBaseHook
+            ...  # the hook's logger (its type differs between Airflow versions)
 
         @property
-        def max_retries(self) -> int: ...
+        def max_retries(self) -> int: ...  # noqa: D102
 
-        def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError: ...
+        def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError: ...  # noqa: D102
 
         def _backoff(self, attempt: int) -> float: ...
 
-    def create_once(
+    def create_once(  # noqa: C901 - one loop over look, send, adopt; its states are in the docstring
         self,
         operation: str,
         create: Callable[[], T],

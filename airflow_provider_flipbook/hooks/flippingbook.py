@@ -125,10 +125,12 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def _auth(self) -> requests.auth.AuthBase:
@@ -147,7 +149,15 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         creates: bool = False,
     ) -> dict[str, Any]:
         """Call any endpoint, e.g. ``call("GET", "/api/v1/auth/me")``; returns the JSON body.
-        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
+
+        :param method: the HTTP method.
+        :param path: the path below the host, e.g. ``/api/v1/fbonline/folders``.
+        :param operation: the name errors carry (default: method and path).
+        :param params: query parameters.
+        :param json: the JSON body.
+        :param creates: the call creates something: resent only when it provably never reached the vendor
+            (see ``_request``).
+        """
         operation = operation or f"{method} {path}"
         return self._request(
             operation,
@@ -195,12 +205,15 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
     # -- account and keys -------------------------------------------------------------------
 
     def me(self) -> dict[str, Any]:
+        """``GET /auth/me``: the account the API key belongs to (``id``, ``email``)."""
         return self.call("GET", f"{API}/auth/me", operation="auth.me")
 
     def list_api_keys(self) -> list[Any]:
+        """``GET /auth/key``: the account's API keys."""
         return self.call("GET", f"{API}/auth/key", operation="auth.key.list").get("keys", [])
 
     def create_api_key(self) -> str:
+        """``POST /auth/key``: a new API key (at most 10 per account)."""
         return self.call("POST", f"{API}/auth/key", json={}, operation="auth.key.create", creates=True)["key"]
 
     def revoke_this_api_key(self) -> None:
@@ -217,6 +230,13 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         url: str | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
+        """``GET /fbonline/publication``, paged: the account's publications.
+
+        :param query: publications whose name or description contain it.
+        :param hashid: the publication with this hash id.
+        :param url: the publication with this URL.
+        :param page_size: publications per request (at most 1000).
+        """
         filters = {k: v for k, v in {"query": query, "hashid": hashid, "url": url}.items() if v}
         return iter(
             paged(
@@ -240,6 +260,10 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         return body.get("publications", [])
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
+        """``GET /fbonline/publication/{id}``: the publication object (``id``, ``hashId``, ``state``...).
+
+        :param publication_id: the publication.
+        """
         return self._field(
             self.call("GET", f"{FB}/publication/{publication_id}", operation="publication.get"),
             "publication",
@@ -251,6 +275,8 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
 
         Once only: if the answer is lost, the one new publication with this name is adopted (its
         ``id``, ``url`` and ``createdSource``), and the call is sent again only if there is none.
+
+        :param fields: the body fields, as the page names them (None values are left out).
         """
         name = fields.get("name")
 
@@ -297,7 +323,11 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         return value
 
     def update_publication(self, publication_id: str, **fields: Any) -> dict[str, Any]:
-        """Omitted fields stay unchanged; ``url``/``data`` adds a new source."""
+        """Omitted fields stay unchanged; ``url``/``data`` adds a new source.
+
+        :param publication_id: the publication.
+        :param fields: the body fields of ``publication.create`` to change.
+        """
         answer = self.call(
             "POST",
             f"{FB}/publication/{publication_id}",
@@ -331,6 +361,11 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         return answer
 
     def customize_publication(self, publication_id: str, **options: Any) -> dict[str, Any]:
+        """``POST /fbonline/publication/{id}/customize``: looks and behaviour; returns the publication.
+
+        :param publication_id: the publication.
+        :param options: the page's fields (``hardCover``, ``setPasswordProtection``, ``theme``...), as named there.
+        """
         return self.call(
             "POST",
             f"{FB}/publication/{publication_id}/customize",
@@ -339,11 +374,19 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         )["publication"]
 
     def delete_publication(self, publication_id: str) -> None:
+        """``DELETE /fbonline/publication/{id}``.
+
+        :param publication_id: the publication.
+        """
         self.call("DELETE", f"{FB}/publication/{publication_id}", operation="publication.delete")
 
     # -- sources ---------------------------------------------------------------------------
 
     def list_sources(self, publication_id: str) -> list[dict[str, Any]]:
+        """``GET /fbonline/publication/{id}/source``: the publication's sources (PDF versions).
+
+        :param publication_id: the publication.
+        """
         return self._field(
             self.call("GET", f"{FB}/publication/{publication_id}/source", operation="source.list"),
             "sources",
@@ -352,6 +395,11 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         )
 
     def get_source(self, publication_id: str, source_id: str) -> dict[str, Any]:
+        """``GET .../source/{sourceId}``: one source (``state``, ``stage``, ``progress``).
+
+        :param publication_id: the publication.
+        :param source_id: the source.
+        """
         source = self._field(
             self.call("GET", f"{FB}/publication/{publication_id}/source/{source_id}", operation="source.get"),
             "source",
@@ -369,7 +417,13 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         url: str | None = None,
         data: bytes | None = None,
     ) -> str:
-        """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id."""
+        """Add a PDF version by ``url`` or inline bytes (under the 1 MB request limit); returns the source id.
+
+        :param publication_id: the publication.
+        :param filename: the PDF's file name.
+        :param url: a public URL of the PDF.
+        :param data: the PDF's bytes (sent base64).
+        """
         body = {"filename": filename, "url": url, "data": base64.b64encode(data).decode() if data else None}
         return self.create_once(
             "source.add",
@@ -394,14 +448,23 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
     # -- domains, folders, triggers ----------------------------------------------------------
 
     def list_custom_domains(self) -> dict[str, Any]:
+        """``GET /fbonline/custom-domains``: the whole answer (``customDomainsEnabled``, ``customDomains``)."""
         return self.call("GET", f"{FB}/custom-domains", operation="custom_domains.list")
 
     def list_folders(self) -> list[dict[str, Any]]:
+        """``GET /fbonline/folders``: the account's folders (``id``, ``name``)."""
         return self.call("GET", f"{FB}/folders", operation="folders.list").get("folders", [])
 
     def create_trigger(
         self, endpoint: str, events: list[str], trigger_on: list[str], limit_to: dict[str, str] | None = None
     ) -> str:
+        """``POST /fbonline/triggers``: a webhook trigger; returns its id. Not resent once it may have arrived.
+
+        :param endpoint: the URL the vendor POSTs events to.
+        :param events: event names, e.g. ``["created", "convertationFailed"]``.
+        :param trigger_on: ``["publication"]`` or ``["trackedlink"]``.
+        :param limit_to: ``{"parentObject", "parentObjectId"}``; None: every object of the account.
+        """
         body = {
             "trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}
         }
@@ -415,12 +478,24 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         trigger_on: list[str],
         limit_to: dict[str, str] | None = None,
     ) -> str:
+        """``POST /fbonline/triggers/{id}``: replace a trigger's settings; returns its id.
+
+        :param trigger_id: the trigger.
+        :param endpoint: the URL the vendor POSTs events to.
+        :param events: event names.
+        :param trigger_on: ``["publication"]`` or ``["trackedlink"]``.
+        :param limit_to: ``{"parentObject", "parentObjectId"}``; None: every object of the account.
+        """
         body = {
             "trigger": {"endpoint": endpoint, "events": events, "triggerOn": trigger_on, "limitTo": limit_to}
         }
         return self.call("POST", f"{FB}/triggers/{trigger_id}", json=body, operation="trigger.update")["id"]
 
     def delete_trigger(self, trigger_id: str) -> None:
+        """``DELETE /fbonline/triggers/{id}``.
+
+        :param trigger_id: the trigger.
+        """
         self.call("DELETE", f"{FB}/triggers/{trigger_id}", operation="trigger.delete")
 
     # -- webhooks into Airflow (the receiver in airflow_provider_flipbook.plugins.webhooks) ----------
@@ -483,12 +558,20 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
     # -- publishing (the PublishingHook protocol) ---------------------------------------------
 
     def check_request(self, request: PublishRequest) -> None:
-        """Every option applies; the PDF itself is checked against :attr:`pdf_limits`."""
+        """Refuse what FlippingBook cannot do, before any remote call.
+
+        :param request: what the operator was asked to publish.
+        """
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
         """Inline base64 while the request fits the 1 MB limit; else the PDF's http(s) URL, or a
         short-lived signed URL of an object-store file; else a clear error. A new publication, or a
-        new source of ``request.publication_id``."""
+        new source of ``request.publication_id``.
+
+        :param source: the PDF, opened per attempt.
+        :param facts: what the local check found (size, pages, encryption).
+        :param request: the name, the publication to add a version to, the vendor's options.
+        """
         fields: dict[str, Any] = {"filename": source.name}
         data: bytes | None = None
         if inline_request_fits(facts.size):
@@ -530,9 +613,17 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
+        """The publication's ids, URL and page count.
+
+        :param publication_id: the publication.
+        """
         return publication_summary(self.get_publication(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
+        """Publications named exactly ``name``.
+
+        :param name: the name to look for.
+        """
         return [publication_summary(p) for p in self.iter_publications(query=name) if p.get("name") == name]
 
     # -- conversion status, as the sensors and triggers read it --------------------------------
@@ -579,6 +670,10 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         While converting, one request per poll (the source); the publication is read once the source
         is done, so the summary carries the final page count; ``summary=False`` skips that read when
         the caller knows the URL and page count already.
+
+        :param publication_id: the publication.
+        :param source_id: the source to follow (the upload's ``version_id``); None: the publication.
+        :param summary: read the publication's summary when it is done.
         """
         if source_id:
             try:

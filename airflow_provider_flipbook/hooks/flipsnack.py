@@ -33,10 +33,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from requests_toolbelt import MultipartEncoder
 
 if TYPE_CHECKING:
+    import requests
+
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
@@ -143,19 +144,23 @@ class FlipsnackHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def secrets(self) -> list[str]:
+        """The secret and the API key: the key travels in URLs by the vendor's design, never in messages."""
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
 
     @cached_property
     def upload_url(self) -> str:
         """The extra ``upload_host``; unset, derived from the API host (:func:`derive_upload_url`), or
-        an error naming both before anything is sent."""
+        an error naming both before anything is sent.
+        """
         configured = self.setting("upload_host")
         if configured:
             configured = str(configured).rstrip("/")
@@ -177,6 +182,11 @@ class FlipsnackHook(FlipbookBaseHook):
         return derived
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
+        """The parameters to send: ``apiKey``, ``action``, the given ones (None left out) and ``signature``.
+
+        :param action: the vendor's action, e.g. ``collection.getList``.
+        :param params: the action's parameters.
+        """
         api_key = self._require(self.connection.login, "login", "Flipsnack API key")
         secret = self._require(self.connection.password, "password", "Flipsnack API secret")
         query = {k: _value(v) for k, v in params.items() if v is not None}
@@ -189,7 +199,11 @@ class FlipsnackHook(FlipbookBaseHook):
     # -- generic call ---------------------------------------------------------------------
 
     def call(self, action: str, **params: Any) -> Any:
-        """Call any non-upload action, e.g. ``call("collection.getStats", collectionHash="abc")``."""
+        """Call any non-upload action, e.g. ``call("collection.getStats", collectionHash="abc")``; returns ``data``.
+
+        :param action: the vendor's action.
+        :param params: the action's parameters (signed, sent in the query).
+        """
         query = self.signed(action, params)
         return self._request(
             action, "GET", self.base_url + "/v1/", lambda r: self._parse(r, action), params=query
@@ -238,7 +252,8 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def probe_upload_host(self) -> None:
         """An unsigned GET on the upload host, which creates nothing (the vendor answers code 40, "Bad
-        request", to a GET there): proves that the host a task will upload to is a Flipsnack API."""
+        request", to a GET there): proves that the host a task will upload to is a Flipsnack API.
+        """
 
         def parse(response: requests.Response) -> None:
             body = self._json(response, "upload host check")
@@ -264,7 +279,18 @@ class FlipsnackHook(FlipbookBaseHook):
         description: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """Upload one document (``open_file`` is called per attempt and streamed) or a ``file_url``."""
+        """Upload one document (``open_file`` is called per attempt and streamed) or a ``file_url``.
+
+        With a title it takes effect once: a lost answer adopts the collection of that title, so an
+        upload never costs the monthly quota twice.
+
+        :param open_file: opens the PDF (called per attempt).
+        :param filename: the file name sent with it.
+        :param file_url: a public URL of the PDF, instead of a file.
+        :param title: the collection's title.
+        :param description: the collection's description.
+        :param options: other ``collection.create`` fields, as the vendor names them.
+        """
         if open_file is None and not file_url:
             raise ValueError("collection.create needs a file or a file_url")
         fields = self.signed(
@@ -305,11 +331,21 @@ class FlipsnackHook(FlipbookBaseHook):
         )
 
     def get_collection(self, collection_hash: str) -> dict[str, Any]:
+        """``collection.getCollection``: the collection and its items.
+
+        :param collection_hash: the collection.
+        """
         return self.call("collection.getCollection", collectionHash=collection_hash)
 
     def iter_collections(
         self, *, collection_status: str | None = None, query: str | None = None, page_size: int = 50
     ) -> Iterator[dict[str, Any]]:
+        """``collection.getList``, paged by ``from``/``to``: the account's collections.
+
+        :param collection_status: only collections in this status.
+        :param query: collections whose title contains it.
+        :param page_size: collections per request.
+        """
         return iter(  # a short page ends it; a repeated page or the cap warns
             paged(
                 lambda start, count: self.collections_page(
@@ -347,20 +383,38 @@ class FlipsnackHook(FlipbookBaseHook):
 
     def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.
-        Publishing (``public``/``unlisted``) gives the collection a new, final hash: read it back."""
+
+        Publishing (``public``/``unlisted``) gives the collection a new, final hash: read it back.
+
+        :param collection_hash: the collection.
+        :param fields: the fields to change, as the vendor names them.
+        """
         return self.when_ready("collection.update", collectionHash=collection_hash, **fields)
 
     def delete_collection(self, collection_hash: str) -> None:
+        """``collection.deleteCollection``.
+
+        :param collection_hash: the collection.
+        """
         self.call("collection.deleteCollection", collectionHash=collection_hash)
 
     def get_embed(self, collection_hash: str, **options: Any) -> str:
+        """``collection.getEmbed``: the embed code (waits while the collection converts).
+
+        :param collection_hash: the collection.
+        :param options: ``https``, ``responsive``, ``startPage``, ``width``... as the vendor names them.
+        """
         data = self.when_ready("collection.getEmbed", collectionHash=collection_hash, **options)
         if not isinstance(data, Mapping) or not isinstance(data.get("embedCode"), str):
             raise self.error("collection.getEmbed", f"answer has no 'embedCode' (keys seen: {_keys(data)})")
         return data["embedCode"]
 
     def when_ready(self, action: str, **params: Any) -> Any:
-        """Call ``action``; while the vendor answers code 38 (the collection converts), wait and call again."""
+        """Call ``action``; while the vendor answers code 38 (the collection converts), wait and call again.
+
+        :param action: the vendor's action.
+        :param params: the action's parameters.
+        """
         speed = self.setting("pacing_speed")
         interval = self.setting("processing_poll_interval") / speed
         deadline = time.monotonic() + self.setting("processing_timeout") / speed
@@ -383,6 +437,13 @@ class FlipsnackHook(FlipbookBaseHook):
         end_date: str | None = None,
         include_page_stats: bool = False,
     ) -> dict[str, Any]:
+        """``collection.getStats``: impressions, views, time spent, downloads (and per page).
+
+        :param collection_hash: the collection.
+        :param start_date: the first day, ``YYYY-MM-DD``.
+        :param end_date: the last day, ``YYYY-MM-DD``.
+        :param include_page_stats: add the per-page figures.
+        """
         return self.call(
             "collection.getStats",
             collectionHash=collection_hash,
@@ -392,7 +453,10 @@ class FlipsnackHook(FlipbookBaseHook):
         )
 
     def download_html(self, collection_hash: str) -> dict[str, Any]:
-        """One call: starts the package the first time; ``status`` PROCESSING, COMPLETE or FAILED."""
+        """One call: starts the package the first time; ``status`` PROCESSING, COMPLETE or FAILED.
+
+        :param collection_hash: the collection.
+        """
         data = self.call("collection.downloadHTML", collectionHash=collection_hash)
         if not isinstance(data, Mapping) or str(data.get("status", "")).upper() not in PACKAGE_STATUSES:
             raise self.error(
@@ -406,11 +470,16 @@ class FlipsnackHook(FlipbookBaseHook):
         return data
 
     def user_stats(self) -> dict[str, Any]:
+        """``user.getStats``: the account's figures (``api_uploads_left``...)."""
         return self.call("user.getStats") or {}
 
     # -- publishing (the PublishingHook protocol) ---------------------------------------------
 
     def check_request(self, request: PublishRequest) -> None:
+        """Refuse a new version (Flipsnack cannot add one to a collection) and an unknown upload host.
+
+        :param request: what the operator was asked to publish.
+        """
         _ = self.upload_url  # an upload host that cannot be known fails here, before any call
         if request.publication_id:
             raise InvalidInputError(
@@ -419,7 +488,12 @@ class FlipsnackHook(FlipbookBaseHook):
             )
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
-        """A streamed multipart ``collection.create``; the title defaults to the name."""
+        """A streamed multipart ``collection.create``; the title defaults to the name.
+
+        :param source: the PDF, opened per attempt.
+        :param facts: what the local check found (size, pages, encryption).
+        :param request: the name, title and description.
+        """
         created = self.create_collection(
             open_file=source.open,
             filename=source.name,
@@ -439,9 +513,17 @@ class FlipsnackHook(FlipbookBaseHook):
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
+        """The collection's hash, title, URL and page count.
+
+        :param publication_id: the collection's hash.
+        """
         return collection_summary(self.get_collection(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
+        """Collections titled exactly ``name``.
+
+        :param name: the title to look for.
+        """
         return [
             collection_summary(c)
             for c in self.iter_collections(query=name)
@@ -453,7 +535,12 @@ class FlipsnackHook(FlipbookBaseHook):
     def conversion_status(
         self, collection_hash: str, version_id: str | None = None, *, summary: bool = True
     ) -> ConversionStatus:
-        """``summary`` is accepted for symmetry: the status call already carries the collection."""
+        """``summary`` is accepted for symmetry: the status call already carries the collection.
+
+        :param collection_hash: the collection.
+        :param version_id: unused (a collection has one version).
+        :param summary: unused.
+        """
         try:
             collection = self.get_collection(collection_hash)
         except NotFoundError as error:
@@ -512,7 +599,10 @@ class FlipsnackHook(FlipbookBaseHook):
         return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": overview}
 
     def package_status(self, collection_hash: str) -> dict[str, Any]:
-        """The package cannot be asked for while the collection converts (code 38): that is "running" too."""
+        """The package cannot be asked for while the collection converts (code 38): that is "running" too.
+
+        :param collection_hash: the collection.
+        """
         try:
             data = self.download_html(collection_hash)
         except CollectionProcessingError:
@@ -563,7 +653,8 @@ class FlipsnackHook(FlipbookBaseHook):
 def derive_upload_url(api_url: str) -> str | None:
     """The upload host that goes with an API host: Flipsnack's own pair is ``api.flipsnack.com`` and
     ``upload.flipsnack.com``, so ``api.<domain>`` gives ``upload.<domain>``; the sandbox serves its
-    upload host at ``<prefix>/flipsnack-upload`` beside ``<prefix>/flipsnack``. None for any other."""
+    upload host at ``<prefix>/flipsnack-upload`` beside ``<prefix>/flipsnack``. None for any other.
+    """
     parts = urlsplit(api_url)
     host = parts.hostname or ""
     if host.startswith("api."):
@@ -583,6 +674,7 @@ def _status(data: Any) -> Any:
 
 
 def collection_summary(collection: Mapping[str, Any]) -> PublicationSummary:
+    """The small JSON for XCom: the collection's hash, title, URL and page count (summed over items)."""
     items = [i for i in _items(collection) if isinstance(i, Mapping)]
     return {
         "publication_id": collection.get("collectionHash"),

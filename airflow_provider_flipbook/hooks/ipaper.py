@@ -26,15 +26,16 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 from urllib.parse import urlencode
 
-import requests
-from lxml import etree
-
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    import requests
+    from lxml import etree
+
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
@@ -103,13 +104,16 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def credentials(self) -> dict[str, str]:
+        """The login form fields, under the names the extra ``credential_fields`` chooses."""
         login = self._require(self.connection.login, "login", "iPaper user e-mail or 'APIKey'")
         password = self._require(self.connection.password, "password", "iPaper password or API key")
         mode = self.setting("credential_fields")  # all, pl or plain: anything else is refused there
@@ -133,6 +137,11 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         """Call ``"Service.Method"`` with form parameters; returns the ``<data>`` element (or ``<result>``).
 
         ``stream_field=(name, open_file)`` sends that field as streamed base64 of the file.
+
+        :param method: ``"Service.Method"``, e.g. ``"Paper.GetAllPapers"``.
+        :param stream_field: ``(name, open_file)``: that field is sent as streamed base64 of the file.
+        :param creates: resent only when it provably never reached the vendor (see ``_request``).
+        :param params: the form fields (booleans as ``true``/``false``; None left out).
         """
         service, _, name = method.partition(".")
         if not name:
@@ -236,7 +245,12 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
     # -- answer shapes -------------------------------------------------------------------------
 
     def unrecognised(self, method: str, node: etree._Element, expected: str) -> MalformedResponseError:
-        """An answer whose shape we do not know: fail at once, naming what was seen."""
+        """An answer whose shape we do not know: fail at once, naming what was seen.
+
+        :param method: the operation.
+        :param node: the answer's element.
+        :param expected: what was expected there, in words.
+        """
         seen: list[str] = []
         for element in node.iter():
             if isinstance(element.tag, str) and element.tag not in ("result", "code", "message", "data"):
@@ -285,21 +299,40 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return found
 
     def get_all_papers(self, paper_id: int | None = None) -> etree._Element:
-        """The category/paper tree below ``paper_id`` (default: the account's root)."""
+        """The category/paper tree below ``paper_id`` (default: the account's root).
+
+        :param paper_id: the category (default: the account's root).
+        """
         data = self.call("Paper.GetAllPapers", paperID=self.root_paper_id if paper_id is None else paper_id)
         self._items(data, "category|paper", "Paper.GetAllPapers")  # the tree's top: a category (or a paper)
         return data
 
     def iter_papers(self, paper_id: int | None = None) -> Iterator[dict[str, str]]:
+        """The attributes of every ``<paper>`` below ``paper_id`` (categories left out).
+
+        :param paper_id: the category (default: the account's root).
+        """
         for node in self.get_all_papers(paper_id).xpath(".//paper"):
             yield {k: node.get(k) for k in node.keys()}
 
     def create_paper(self, parent_id: int, name: str, url_name: str) -> int:
+        """``Paper.CreatePaper``, once: a lost answer adopts the paper at the new URL; returns its id.
+
+        :param parent_id: the category.
+        :param name: the paper's name.
+        :param url_name: its URL name (unique under the category).
+        """
         return self._create_once_by_url(
             "Paper.CreatePaper", parent_id, url_name, parentID=parent_id, name=name, urlName=url_name
         )
 
     def create_category(self, parent_id: int, name: str, url_name: str) -> int:
+        """``Paper.CreateCategory``, once (reconciled by URL as :meth:`create_paper`); returns its id.
+
+        :param parent_id: the parent category.
+        :param name: the category's name.
+        :param url_name: its URL name.
+        """
         return self._create_once_by_url(
             "Paper.CreateCategory", parent_id, url_name, paperID=parent_id, name=name, urlName=url_name
         )
@@ -322,41 +355,83 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         )
 
     def delete_paper(self, paper_id: int) -> None:
+        """``Paper.DeletePaper``.
+
+        :param paper_id: the paper or category.
+        """
         self.call("Paper.DeletePaper", paperID=paper_id)
 
     def move_paper(self, paper_id: int, destination_parent_id: int) -> None:
+        """``Paper.MovePaper``.
+
+        :param paper_id: the paper.
+        :param destination_parent_id: the category to move it into.
+        """
         self.call("Paper.MovePaper", sourcePaperID=paper_id, destinationParentID=destination_parent_id)
 
     def change_paper_url(self, paper_id: int, new_url: str) -> None:
+        """``Paper.ChangePaperUrl``.
+
+        :param paper_id: the paper.
+        :param new_url: the new relative URL (unique in the account).
+        """
         self.call("Paper.ChangePaperUrl", paperID=paper_id, newUrl=new_url)
 
     def get_paper_id_from_url(self, url: str) -> int | None:
-        """None when no paper has that URL (the vendor answers SUCCESS with no data)."""
+        """None when no paper has that URL (the vendor answers SUCCESS with no data).
+
+        :param url: the relative URL, starting and ending with ``/``.
+        """
         data = self.call("Paper.GetPaperIDFromUrl", url=url)
         if data.tag != "data" or not len(data):
             return None
         return self._int_at(data, "paper/@id", "Paper.GetPaperIDFromUrl")
 
     def get_paper_url(self, paper_id: int) -> str:
+        """``Paper.GetPaperUrlFromID``: the paper's relative URL, e.g. ``/demos/21/``.
+
+        :param paper_id: the paper.
+        """
         return text(self.call("Paper.GetPaperUrlFromID", paperID=paper_id), "paper/@url")
 
     def get_paper_structure(self, paper_id: int, include_indexed_text: bool = False) -> etree._Element:
+        """``Paper.GetPaperStructure``: the paper's pages and page images.
+
+        :param paper_id: the paper.
+        :param include_indexed_text: add the text iPaper indexed from each page.
+        """
         return self.call("Paper.GetPaperStructure", paperID=paper_id, includeIndexedText=include_indexed_text)
 
     def create_preview_token(self, paper_id: int, validity_minutes: int = 60, ip: str = "") -> str:
+        """``Paper.CreatePreviewToken``: a token that opens an unpublished paper.
+
+        :param paper_id: the paper.
+        :param validity_minutes: how long the token works.
+        :param ip: the only address it works from (empty: any).
+        """
         return text(
             self.call("Paper.CreatePreviewToken", paperID=paper_id, validityMinutes=validity_minutes, ip=ip),
             "token",
         )
 
     def set_publication_period(self, paper_id: int, start: str, end: str) -> None:
-        """Dates as ``YYYY-MM-DD HH:MM:SS`` (the format GetAllPapers reports)."""
+        """Dates as ``YYYY-MM-DD HH:MM:SS`` (the format GetAllPapers reports).
+
+        :param paper_id: the paper.
+        :param start: from when it is published.
+        :param end: until when.
+        """
         self.call("Paper.SetPublicationPeriod", paperID=paper_id, **period(start, end))
 
     def clear_publication_period(self, paper_id: int) -> None:
+        """``Paper.ClearPublicationPeriod``.
+
+        :param paper_id: the paper.
+        """
         self.call("Paper.ClearPublicationPeriod", paperID=paper_id)
 
     def get_setting_descriptions(self) -> list[dict[str, str]]:
+        """``Paper.GetSettingDescriptions``: every setting's name, type and default."""
         data = self.call("Paper.GetSettingDescriptions")
         return [
             dict(node.attrib)
@@ -364,11 +439,22 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         ]
 
     def get_setting(self, paper_id: int, setting: str) -> str:
+        """``Paper.GetSetting``: one setting's value as text.
+
+        :param paper_id: the paper.
+        :param setting: the setting's name, e.g. ``iconPdf``.
+        """
         return text(
             self.call("Paper.GetSetting", paperID=paper_id, setting=setting), f"*[local-name()='{setting}']"
         )
 
     def set_setting(self, paper_id: int, setting: str, value: Any) -> None:
+        """``Paper.SetSetting``.
+
+        :param paper_id: the paper.
+        :param setting: the setting's name.
+        :param value: its new value (booleans sent as ``true``/``false``).
+        """
         self.call("Paper.SetSetting", paperID=paper_id, setting=setting, value=value)
 
     # -- Ripper ------------------------------------------------------------------------------
@@ -385,6 +471,11 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
 
         That is the job GUID when the answer carries one (not in the documented answer), else a marker
         ``queued@<UTC time>/<digest of the paper's pages before>``: see :meth:`conversion_status`.
+
+        :param paper_id: the paper.
+        :param open_file: opens the PDF (called per pass: counted, then sent).
+        :param options: ``xmlOptions`` elements, as iPaper names them.
+        :param password: the PDF's password.
         """
         structure = self._structure_before(paper_id)
         before = self._pages_digest(structure)
@@ -392,7 +483,8 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
 
         def traces() -> list[tuple[str, ...]]:
             """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
-            or, once it has finished, the paper's pages rewritten."""
+            or, once it has finished, the paper's pages rewritten.
+            """
             jobs: list[tuple[str, ...]] = [
                 ("job", job.get("created") or "") for job in self._jobs_on(paper_id)
             ]
@@ -429,7 +521,11 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return guid or f"queued@{queued}/{before}"
 
     def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> str:
-        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents)."""
+        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents).
+
+        :param paper_id: the paper.
+        :param options: ``xmlOptions`` elements, as iPaper names them.
+        """
         before = self._pages_digest(self._structure_before(paper_id))
         queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         data = self.call("Ripper.ReprocessPaper", paperID=paper_id, xmlOptions=ripper_options(options, None))
@@ -478,6 +574,7 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def get_processing_papers(self) -> list[dict[str, str]]:
+        """``Ripper.GetProcessingPapers``: the running jobs (``paper-id``, ``progress``); empty when none."""
         data = self.call(
             "Ripper.GetProcessingPapers"
         )  # no data: nothing is processing (not shown in the documents)
@@ -493,6 +590,10 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
 
     def get_processing_status(self, job_guid: str) -> str:
+        """``Ripper.GetProcessingStatus``: ``Pending``, ``Completed``, ``EnrichmentProcessingFailed`` or ``Failed``.
+
+        :param job_guid: the job's GUID.
+        """
         data = self.call("Ripper.GetProcessingStatus", jobGuid=job_guid)
         status = text(data, "ProcessStatus")
         if status not in JOB_STATES:
@@ -565,6 +666,10 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         (``Paper.GetPaperStructure``) must differ from the digest taken before the upload. A paper
         still unchanged is "running" for ``processing_appear_timeout`` seconds after queueing (the
         job may not be listed yet), then "failed".
+
+        :param paper_id: the paper.
+        :param job_guid: what ``process_pdf`` returned (a job GUID or a ``queued@`` marker); None: the paper.
+        :param summary: read the paper's summary when it is done.
         """
         paper_id = int(paper_id)
         marker = _MARKER.match(job_guid or "")
@@ -615,11 +720,19 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return {"state": "success", "detail": detail, "publication": self._summary(paper_id, structure)}
 
     def paper_summary(self, paper_id: int) -> PublicationSummary:
+        """The paper's id, name, URL and page count (``Paper.GetPaperStructure``).
+
+        :param paper_id: the paper.
+        """
         return self._summary(paper_id, self.get_paper_structure(paper_id))
 
     # -- publishing (the PublishingHook protocol) ---------------------------------------------
 
     def check_request(self, request: PublishRequest) -> None:
+        """Refuse a parent category that is no iPaper id, before any remote call.
+
+        :param request: what the operator was asked to publish.
+        """
         parent = request.parent_category_id
         if parent is not None and parent <= 0:  # iPaper documents no "paper 0 = root"
             raise InvalidInputError(
@@ -632,7 +745,12 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         exists (its URL is its natural key: a rerun never makes a second one) and created if not, or
         ``publication_id`` names it; then ``Ripper.ProcessPDF`` with a streamed body, once an earlier
         job on the paper has finished (iPaper runs one per paper): waited for here, or, without
-        ``request.wait_in_task``, :class:`PublicationBusy` is raised for the caller to wait elsewhere."""
+        ``request.wait_in_task``, :class:`PublicationBusy` is raised for the caller to wait elsewhere.
+
+        :param source: the PDF, opened per pass.
+        :param facts: what the local check found (size, pages, encryption).
+        :param request: the name, the paper or category, the URL name, the PDF's password.
+        """
         paper_id = int(request.publication_id) if request.publication_id else None
         created = False
         if paper_id is None:
@@ -676,7 +794,11 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         """A paper's public URL: iPaper answers only its path (``/demos/21/``), which the extra
         ``viewer_base_url`` turns into a URL. Without it, None: a relative link would open on the
         Airflow UI's own host. The documents give no way to learn the viewer's address (the page
-        images' hosts "may change at any point"), so it is not guessed."""
+        images' hosts "may change at any point"), so it is not guessed.
+
+        :param relative: the paper's path, e.g. ``/demos/21/``.
+        :param paper_id: the paper (named in the warning).
+        """
         if self.viewer_base_url is None:
             if paper_id not in self._warned_no_viewer:
                 self._warned_no_viewer.add(paper_id)
@@ -692,7 +814,12 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         return public_url(self.viewer_base_url + "/" + relative.lstrip("/"))
 
     def wait_until_free(self, paper_id: int, *, poll_interval: float, timeout: float) -> None:
-        """Let a job still running on the paper (say, last night's) finish: one job per paper at a time."""
+        """Let a job still running on the paper (say, last night's) finish: one job per paper at a time.
+
+        :param paper_id: the paper.
+        :param poll_interval: seconds between two looks at the processing list.
+        :param timeout: seconds to wait.
+        """
         deadline = time.monotonic() + timeout
         while (free := self.paper_free_status(paper_id))["state"] != "success":
             if time.monotonic() >= deadline:
@@ -703,10 +830,17 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
             time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
+        """The paper's id, name, URL and page count.
+
+        :param publication_id: the paper's id.
+        """
         return self.paper_summary(int(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        """The papers named exactly ``name`` below the account's root (categories are skipped)."""
+        """The papers named exactly ``name`` below the account's root (categories are skipped).
+
+        :param name: the name to look for.
+        """
         found = [hit for hit in self.search_by_name(name) if hit.get("name") == name]
         if any(not hit.get("paperID") or hit.get("category") not in ("True", "False") for hit in found):
             raise MalformedResponseError(

@@ -18,9 +18,8 @@ Papyrs raised yours).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import requests
 from requests_toolbelt import MultipartEncoder
@@ -30,6 +29,9 @@ from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundErro
 from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 from airflow_provider_flipbook.utils.paging import paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 WIDGET_KINDS = ("paragraph", "heading", "attachment")
 # How far our clock may run ahead of the vendor's when a lost create is looked for by ``created_at``.
@@ -54,6 +56,9 @@ class PapyrsHook(FlipbookBaseHook):
 
     Connection: host = the site URL (``https://<site>.papyrs.com``), password = API token,
     extra ``subsite`` (leave out for site-wide calls, ``home`` is used for subsite calls).
+
+    :param conn_id: the Papyrs connection (default ``papyrs_default``).
+    :param subsite: the subsite of page calls, instead of the connection's extra ``subsite``.
     """
 
     conn_name_attr = "papyrs_conn_id"
@@ -66,10 +71,12 @@ class PapyrsHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
+        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
+        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
@@ -78,13 +85,20 @@ class PapyrsHook(FlipbookBaseHook):
 
     @property
     def subsite(self) -> str:
+        """The subsite of page calls: the constructor's, else the extra ``subsite`` (``home``)."""
         return (self._subsite or self.setting("subsite")).lstrip("@")
 
     def api_url(self, path: str, *, site_wide: bool = False) -> str:
+        """The URL of an API path: on the subsite, or site-wide.
+
+        :param path: the path below ``api/v1/``, e.g. ``pages/all/``.
+        :param site_wide: leave the subsite out (people invites, subsites).
+        """
         prefix = "" if site_wide else f"/@{self.subsite}"
         return f"{self.base_url}{prefix}/api/v1/{path.lstrip('/')}"
 
     def site_url(self) -> str:
+        """The subsite's own URL, ``<site>/@<subsite>``."""
         return f"{self.base_url}/@{self.subsite}"
 
     def _auth(self) -> requests.auth.AuthBase:
@@ -105,8 +119,16 @@ class PapyrsHook(FlipbookBaseHook):
         creates: bool = False,
     ) -> Any:
         """Call any endpoint, e.g. ``call("GET", "pages/all/")``; returns the parsed JSON.
-        ``allow_empty``: an empty 2xx body is a valid answer (deletes; their body is undocumented).
-        ``creates``: resent only when it provably never reached the vendor (see ``_request``)."""
+
+        :param method: the HTTP method (the vendor's writes are all POST).
+        :param path: the path below ``api/v1/``.
+        :param site_wide: call it on the site, not the subsite.
+        :param json: the JSON body.
+        :param params: query parameters (the documented "additional parameters" of the URL).
+        :param operation: the name errors carry (default: from the path).
+        :param allow_empty: an empty 2xx body is a valid answer (deletes; their body is undocumented).
+        :param creates: resent only when it provably never reached the vendor (see ``_request``).
+        """
         operation = operation or path.strip("/").split("/")[0] + "." + path.strip("/").split("/")[-1]
         return self._request(
             operation,
@@ -151,9 +173,14 @@ class PapyrsHook(FlipbookBaseHook):
     # -- pages -------------------------------------------------------------------------------
 
     def list_pages(self) -> list[dict[str, Any]]:
+        """``pages/all``: the subsite's pages, newest first (a bare list)."""
         return self.call("GET", "pages/all/", operation="pages.all")
 
     def get_page(self, page_id: str) -> dict[str, Any]:
+        """``pages/get``: the page, with its ``json`` (a list of columns of widgets).
+
+        :param page_id: the page.
+        """
         page = self.call("GET", f"pages/get/{page_id}/", operation="pages.get")
         if not isinstance(page, dict) or not isinstance(page.get("json", []), list):
             seen = sorted(page) if isinstance(page, dict) else type(page).__name__
@@ -196,7 +223,8 @@ class PapyrsHook(FlipbookBaseHook):
 
         def ours() -> list[dict[str, Any]]:
             """Pages with this title in this folder (the ones ``existing`` lists are not ours; without it,
-            neither is any page created before the first attempt: ``created_at``, allowing for skew)."""
+            neither is any page created before the first attempt: ``created_at``, allowing for skew).
+            """
             return [
                 page
                 for page in self.list_pages()
@@ -259,13 +287,27 @@ class PapyrsHook(FlipbookBaseHook):
         return category.strip("/") if isinstance(category, str) else None
 
     def copy_page(self, page_id: str, **fields: Any) -> dict[str, Any]:
-        """Fields: title, tags (comma-separated), folder_id, path."""
+        """``pages/copy``: a copy of the page; the answer is passed on unread (the page documents none).
+
+        :param page_id: the page to copy.
+        :param fields: title, tags (comma-separated), folder_id, path.
+        """
         return self.call("POST", f"pages/copy/{page_id}/", json=fields, creates=True, operation="pages.copy")
 
     def delete_page(self, page_id: str) -> None:
+        """``pages/delete``.
+
+        :param page_id: the page.
+        """
         self.call("POST", f"pages/delete/{page_id}/", operation="pages.delete", allow_empty=True)
 
     def iter_records(self, page_id: str, items_per_page: int = 250) -> Iterator[dict[str, Any]]:
+        """``pages/records``, paged: the form records submitted on the page.
+
+        :param page_id: the page.
+        :param items_per_page: records per request (at most 250).
+        """
+
         def fetch(offset: int, count: int) -> list[dict[str, Any]]:
             batch = (
                 self.call(
@@ -325,6 +367,12 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def get_widget(self, page_id: str, kind: str, widget_id: str) -> dict[str, Any]:
+        """``page/<id>/<kind>/get``: one widget.
+
+        :param page_id: the page.
+        :param kind: ``paragraph``, ``heading`` or ``attachment``.
+        :param widget_id: the widget (its latest id, or the ``version_of_id`` of its first).
+        """
         return self.call("GET", f"page/{page_id}/{_kind(kind)}/get/{widget_id}/", operation=f"{kind}.get")
 
     def update_widget(
@@ -338,9 +386,19 @@ class PapyrsHook(FlipbookBaseHook):
         styleclass: str | None = None,
         heading: str | None = None,
     ) -> dict[str, Any]:
-        """Returns the widget with its new ``id`` and ``version_of_id``. Resend ``styleclass``: the
-        vendor resets it otherwise. Like ``format``, they go in the URL (as for create). Attachments
-        are files: :meth:`add_to_attachment`."""
+        """Returns the widget with its new ``id`` and ``version_of_id``.
+
+        Resend ``styleclass``: the vendor resets it otherwise. Like ``format``, they go in the URL (as
+        for create). Attachments are files: :meth:`add_to_attachment`.
+
+        :param page_id: the page.
+        :param kind: ``paragraph``, ``heading`` or ``attachment``.
+        :param widget_id: the widget (its latest id, or the ``version_of_id`` of its first).
+        :param val: the widget's new content.
+        :param format: ``html`` or ``text`` (how ``val`` is read).
+        :param styleclass: the widget's style.
+        :param heading: the heading size, ``h0`` to ``h4``.
+        """
         _text_kind(kind, "add_to_attachment")
         return self.call(
             "POST",
@@ -351,6 +409,12 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def delete_widget(self, page_id: str, kind: str, widget_id: str) -> None:
+        """``page/<id>/<kind>/delete``.
+
+        :param page_id: the page.
+        :param kind: ``paragraph``, ``heading`` or ``attachment``.
+        :param widget_id: the widget (its latest id, or the ``version_of_id`` of its first).
+        """
         self.call(
             "POST",
             f"page/{page_id}/{_kind(kind)}/delete/{widget_id}/",
@@ -361,8 +425,13 @@ class PapyrsHook(FlipbookBaseHook):
     def create_markdown(
         self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """All widgets of a markdown document in one request; always returns a list.
-        ``page``: the page as just read or created, if the caller has it (saves a request)."""
+        """All widgets of a markdown document in one request; always returns a list. Once only: a lost
+        answer adopts the page's new widgets.
+
+        :param page_id: the page.
+        :param markdown: the markdown source.
+        :param page: the page as just read or created, if the caller has it (saves a request).
+        """
         if not markdown.strip():
             raise ValueError("markdown is empty")
 
@@ -426,8 +495,15 @@ class PapyrsHook(FlipbookBaseHook):
         *,
         known_widgets: list[Any] | None = None,
     ) -> dict[str, Any]:
-        """Streamed multipart upload of one file as a new attachment widget. ``known_widgets``: the
-        page's widget ids, if the caller knows them (saves a request)."""
+        """Streamed multipart upload of one file as a new attachment widget, once (a lost answer adopts
+        the page's one new attachment).
+
+        :param page_id: the page.
+        :param filename: the file's name.
+        :param open_file: opens the file (called per attempt).
+        :param content_type: the file's media type.
+        :param known_widgets: the page's widget ids, if the caller knows them (saves a request).
+        """
         return self.create_once(
             "attachment.create",
             lambda: self._upload(
@@ -450,6 +526,14 @@ class PapyrsHook(FlipbookBaseHook):
         open_file: Callable[[], BinaryIO],
         content_type: str = "application/octet-stream",
     ) -> dict[str, Any]:
+        """Add a file to an attachment widget (streamed multipart); returns the widget's new version.
+
+        :param page_id: the page.
+        :param widget_id: the attachment widget.
+        :param filename: the file's name.
+        :param open_file: opens the file (called per attempt).
+        :param content_type: the file's media type.
+        """
         return self._upload(
             f"page/{page_id}/attachment/update/{widget_id}/",
             "attachment.update",
@@ -461,11 +545,19 @@ class PapyrsHook(FlipbookBaseHook):
     # -- search, people, folders, discussions, subsites -------------------------------------------
 
     def search(self, query: str) -> list[dict[str, Any]]:
+        """``search/query``: the ``results`` of Papyrs' own search (pages, files, people, forms, comments).
+
+        :param query: the search text.
+        """
         return (self.call("GET", "search/query/", params={"q": query}, operation="search.query") or {}).get(
             "results", []
         )
 
     def list_people(self, *, site_wide: bool = False) -> list[dict[str, Any]]:
+        """``people/all``: the people directory, newest first.
+
+        :param site_wide: the whole site instead of the subsite.
+        """
         return self.call("GET", "people/all/", site_wide=site_wide, operation="people.all")
 
     def invite_person(
@@ -476,6 +568,13 @@ class PapyrsHook(FlipbookBaseHook):
         auto_join: bool = True,
         skip_welcome_email: bool = False,
     ) -> dict[str, Any]:
+        """``people/invite`` (site-wide): invite a user; ``success: false`` raises with the vendor's error.
+
+        :param email_address: the new user's address.
+        :param name: the user's name (default: the address).
+        :param auto_join: add the user to the auto-join subsites.
+        :param skip_welcome_email: send no welcome email (it carries the password link).
+        """
         body = {
             "email_address": email_address,
             "name": name,
@@ -492,11 +591,21 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def delete_person(self, user_id: str) -> None:
+        """``people/delete`` (site-wide): delete a user from the site, every subsite included.
+
+        :param user_id: the user.
+        """
         self.call(
             "POST", f"people/delete/{user_id}/", site_wide=True, operation="people.delete", allow_empty=True
         )
 
     def add_to_subsite(self, user_id: str, role: str | None = None, skip_welcome_email: bool = False) -> dict:
+        """``people/add_to_subsite``: add an existing user to this subsite.
+
+        :param user_id: the user.
+        :param role: ``viewer``, ``editor`` or ``admin`` (default: the subsite's).
+        :param skip_welcome_email: send no email about it.
+        """
         body = {"role": role, "skip_welcome_email": skip_welcome_email}
         return self.call(
             "POST",
@@ -506,11 +615,20 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def remove_from_subsite(self, user_id: str) -> dict:
+        """``people/remove_from_subsite``.
+
+        :param user_id: the user.
+        """
         return self.call(
             "POST", f"people/remove_from_subsite/{user_id}/", operation="people.remove_from_subsite"
         )
 
     def set_permission(self, user_id: str, role: str) -> dict:
+        """``people/set_permission`` on this subsite.
+
+        :param user_id: the user.
+        :param role: ``admin``, ``editor`` or ``viewer``.
+        """
         return self.call(
             "POST",
             f"people/set_permission/{user_id}/",
@@ -519,6 +637,11 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def set_notifications(self, user_id: str, notifications: str) -> dict:
+        """``people/set_notifications`` on this subsite.
+
+        :param user_id: the user.
+        :param notifications: ``off``, ``on`` or ``digest``.
+        """
         return self.call(
             "POST",
             f"people/set_notifications/{user_id}/",
@@ -527,17 +650,27 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def folder_tree(self) -> list[dict[str, Any]]:
+        """``folder/tree``: the subsite's folders (``id``, ``path``)."""
         return self.call("GET", "folder/tree/", operation="folder.tree")
 
     def delete_folder(self, *, folder_id: str | None = None, path: str | None = None) -> Any:
+        """``folder/delete``: a folder and its empty subfolders.
+
+        :param folder_id: the folder, by id.
+        :param path: the folder, by path (one of the two, never both).
+        """
         if bool(folder_id) == bool(path):
             raise ValueError("delete_folder takes either folder_id or path")
         body = {"folder_id": folder_id} if folder_id else {"path": path}
         return self.call("POST", "folder/delete/", json=body, operation="folder.delete")
 
     def copy_folder(self, *, source: dict[str, str], target: dict[str, str]) -> Any:
-        """``source``: ``{"copy_folder_id": ...}`` or ``{"copy_path": ...}``; ``target`` likewise.
-        Repeats the call with the returned ``more`` object until the vendor says it is done."""
+        """Copy a folder with its pages, repeating the call with the returned ``more`` until the vendor
+        says it is done. A round that may have reached the vendor is not resent.
+
+        :param source: ``{"copy_folder_id": ...}`` or ``{"copy_path": ...}``.
+        :param target: ``{"target_folder_id": ...}`` or ``{"target_path": ...}``.
+        """
         body: dict[str, Any] = {**source, **target}
         for _ in range(MAX_COPY_ROUNDS):
             # Copies pages: a round that may have reached the vendor is not resent (OutcomeUnknownError).
@@ -552,14 +685,25 @@ class PapyrsHook(FlipbookBaseHook):
         )
 
     def post_to_discussion(self, page_id: str, message: str) -> dict[str, Any]:
+        """``feed/post``: a comment on a page with a Discussion widget; never sent twice.
+
+        :param page_id: the page.
+        :param message: the comment.
+        """
         return self.call(
             "POST", f"feed/post/{page_id}/", json={"msg": message}, creates=True, operation="feed.post"
         )
 
     def list_subsites(self) -> list[dict[str, Any]]:
+        """``subsites/all`` (site-wide, site owners only)."""
         return self.call("POST", "subsites/all/", site_wide=True, operation="subsites.all")
 
     def create_subsite(self, title: str, description: str | None = None) -> dict[str, Any]:
+        """``subsites/create`` (site-wide): a new, empty subsite.
+
+        :param title: the subsite's title.
+        :param description: its description.
+        """
         body = {"title": title, **({"description": description} if description else {})}
         return self.call(
             "POST", "subsites/create/", site_wide=True, json=body, creates=True, operation="subsites.create"

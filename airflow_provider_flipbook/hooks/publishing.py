@@ -9,7 +9,6 @@ events and XComs unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypedDict
 
@@ -18,6 +17,8 @@ from typing_extensions import NotRequired
 from airflow_provider_flipbook.utils.pdf import PdfLimits
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow_provider_flipbook.hooks.event_loop import Listing
     from airflow_provider_flipbook.hooks.exactly_once import Journal
     from airflow_provider_flipbook.utils.files import PdfSource
@@ -68,7 +69,8 @@ class Published(TypedDict):
 @dataclass(frozen=True)
 class PublishRequest:
     """A publish call's inputs. Each vendor reads the fields it has and refuses the ones it cannot
-    honour in :meth:`PublishingHook.check_request`, before anything is sent."""
+    honour in :meth:`PublishingHook.check_request`, before anything is sent.
+    """
 
     name: str
     publication_id: str | None = None  # add a version to this publication instead of creating one
@@ -86,7 +88,11 @@ class PublishRequest:
 
 class PublicationBusy(Exception):
     """``publish_pdf`` with ``wait_in_task=False`` found the vendor busy with an earlier job on the
-    publication (iPaper runs one per paper): nothing was sent yet; wait, then publish again."""
+    publication (iPaper runs one per paper): nothing was sent yet; wait, then publish again.
+
+    :param publication_id: the busy publication.
+    :param detail: what the vendor is busy with.
+    """
 
     def __init__(self, publication_id: str, detail: str) -> None:
         super().__init__(detail)
@@ -104,16 +110,29 @@ class PublishingHook(Protocol):
     journal: Journal | None
 
     def check_request(self, request: PublishRequest) -> None:
-        """Refuse what this vendor cannot do, before any remote call."""
+        """Refuse what this vendor cannot do, before any remote call.
+
+        :param request: what the operator was asked to publish.
+        """
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
-        """Upload the PDF; every creating call in it takes effect once (``create_once``)."""
+        """Upload the PDF; every creating call in it takes effect once (``create_once``).
+
+        :param source: the PDF, opened per attempt.
+        :param facts: what the local check found (size, pages, encryption).
+        :param request: the name, the publication to add a version to, the vendor's options.
+        """
         ...
 
     def conversion_status(
         self, publication_id: str, version_id: str | None = None, *, summary: bool = True
     ) -> ConversionStatus:
-        """Where the conversion of ``version_id`` (or the publication's latest) stands."""
+        """Where the conversion of ``version_id`` (or the publication's latest) stands.
+
+        :param publication_id: the publication.
+        :param version_id: what ``publish_pdf`` returned as ``version_id``; None: the latest.
+        :param summary: read the publication's summary when it is done (skip when known).
+        """
         ...
 
     #: The vendor's list call that carries conversion states for a whole account (account poll).
@@ -128,15 +147,27 @@ class PublishingHook(Protocol):
         new_publication: bool = False,
     ) -> ConversionStatus | None:
         """:meth:`conversion_status` read from the publication's entry in ``status_listing`` (None: not
-        listed), or None when the list cannot tell: then ask :meth:`conversion_status`."""
+        listed), or None when the list cannot tell: then ask :meth:`conversion_status`.
+
+        :param entry: the publication's entry in the listing, or None when it is not listed.
+        :param publication_id: the publication.
+        :param version_id: what ``publish_pdf`` returned as ``version_id``; None: the latest.
+        :param new_publication: the upload created the publication.
+        """
         ...
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
-        """The publication's ids, URL and page count."""
+        """The publication's ids, URL and page count.
+
+        :param publication_id: the publication.
+        """
         ...
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        """Publications whose name (FlippingBook, iPaper) or title (Flipsnack) is exactly ``name``."""
+        """Publications whose name (FlippingBook, iPaper) or title (Flipsnack) is exactly ``name``.
+
+        :param name: the name to look for.
+        """
         ...
 
 
