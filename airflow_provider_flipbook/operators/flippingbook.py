@@ -49,6 +49,7 @@ class CreateTrackedLinkOperator(DeclaresLineage, BaseOperator):
         then (templated). Checked before any call and sent as ``YYYY-MM-DDTHH:MM:SSZ``.
     :param reuse_existing: return the active link with the same title on the same publication
         instead of creating a second one (the default, so a retried task never makes two)
+    :param flippingbook_conn_id: the FlippingBook connection (templated)
 
     Lineage: input the publication, output the link (``flippingbook://<host>/tracked-link/<id>``,
     CREATE; no lifecycle when an existing link is reused).
@@ -85,6 +86,10 @@ class CreateTrackedLinkOperator(DeclaresLineage, BaseOperator):
         self.notify_on_download, self.reuse_existing = notify_on_download, reuse_existing
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Find or create the link; push and return its ids and full URL.
+
+        :param context: the task context.
+        """
         from airflow_provider_flipbook.hooks import hook_for
 
         title = str(self.title or "").strip()
@@ -195,6 +200,10 @@ class RegisterFlippingBookWebhookOperator(BaseOperator):
         self.flippingbook_conn_id = flippingbook_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Register the trigger; return its id and the receiver's URL.
+
+        :param context: the task context.
+        """
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))
@@ -222,6 +231,10 @@ class RemoveFlippingBookWebhookOperator(BaseOperator):
         self.trigger_id, self.flippingbook_conn_id = trigger_id, flippingbook_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Delete the trigger (one already gone counts as removed).
+
+        :param context: the task context.
+        """
         from airflow_provider_flipbook.hooks import hook_for
 
         hook = cast("FlippingBookHook", hook_for(self.flippingbook_conn_id, vendors=("flippingbook",)))

@@ -13,7 +13,11 @@ from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow.sdk import Context
+
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
 
 STATE_KEY = "papyrs_page"
 MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -38,6 +42,15 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
     (``papyrs://<site>/@<subsite>/page/<id>``): CREATE, or OVERWRITE naming the page it replaced
     (which is reported DROPped).
 
+    :param title: the page's title (templated).
+    :param markdown: the page's content: markdown text, or a file path, URI or ObjectStoragePath of
+        one (a single line ending in .md, .markdown or .txt) (templated).
+    :param papyrs_conn_id: the Papyrs connection (templated).
+    :param subsite: the subsite (templated; default: the connection's extra ``subsite``).
+    :param folder: the folder path, e.g. ``"Reports/2026"`` (templated; default: the main folder).
+    :param attachments: files to attach, each a path, URI or ObjectStoragePath (templated).
+    :param discussion_post: a message to post to the page's discussion (templated).
+    :param if_exists: ``add`` (default) or ``replace`` the pages with this title in this folder.
     :return: ``{"page_id", "url", "title", "widgets", "attachments", "replaced", "post_id"}``
     """
 
@@ -112,8 +125,100 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
             "task success; if not, clear the task's state (or rerun the DAG) to post it."
         )
 
+    def _to_replace(
+        self, hook: PapyrsHook, title: str, pages: list[dict[str, Any]], ours: str | None
+    ) -> list[str]:
+        """The ids of the pages with this title in this folder (``if_exists="replace"``)."""
+        folder = (self.folder or "").strip("/")
+        namesakes = [p for p in pages if p.get("title") == title and p["id"] != ours]
+        if unplaced := [p["id"] for p in namesakes if hook.page_folder(p) is None]:
+            # Without the folder, "the same page" cannot be told: replacing could delete another
+            # folder's page or keep ours twice.
+            raise AirflowException(
+                f"Papyrs pages {unplaced} titled {title!r} carry no folder (category) in pages/all: "
+                "if_exists='replace' cannot tell which one to replace; nothing was changed"
+            )
+        return [p["id"] for p in namesakes if hook.page_folder(p) == folder]
+
+    def _create_page(
+        self, hook: PapyrsHook, title: str, pages: list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
+        """A new empty page (with a Discussion widget if a post is asked for), in the folder."""
+        from airflow_provider_flipbook.hooks.papyrs import page_widgets
+
+        columns: list[list[dict[str, Any]]] = [[]]
+        if self.discussion_post:
+            columns.append([{"classname": "Discussion"}])
+        page = hook.create_page(title, columns, category=self.folder, existing=pages)
+        if self.discussion_post and not any(w.get("classname") == "Discussion" for w in page_widgets(page)):
+            # The Discussion widget's spec is undocumented ({"classname": "Discussion"} is a guess):
+            # a page that came back without it could never take the post.
+            hook.delete_page(page["id"])
+            raise AirflowException(
+                "Papyrs created the page without the Discussion widget asked for as "
+                '{"classname": "Discussion"} (the widget spec is not documented), so the discussion '
+                f"post could not be made; the page was deleted again. Widgets seen: "
+                f"{sorted({str(w.get('classname')) for w in page_widgets(page)})}"
+            )
+        return page
+
+    def _attach(
+        self,
+        hook: PapyrsHook,
+        page_id: str,
+        attachments: list[Any],
+        known: list[Any] | None,
+        progress: dict[str, Any],
+        save: Callable[[], None],
+    ) -> None:
+        """One streamed upload per attachment not attached by an earlier try."""
+        for path in attachments:
+            if str(path) in progress["attachments"]:
+                continue
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            attachment = hook.create_attachment(
+                page_id, path.name, functools.partial(path.open, "rb"), kind, known_widgets=known
+            )
+            if known is not None:
+                known.append(attachment.get("id"))
+            progress["attachments"].append(str(path))
+            save()
+
+    def _post(
+        self, hook: PapyrsHook, page_id: str, progress: dict[str, Any], save: Callable[[], None]
+    ) -> None:
+        """The discussion post, at most once: Papyrs cannot list a discussion, so a post whose answer
+        was lost cannot be looked for; fail, naming the page to check, rather than post it twice.
+        """
+        from airflow_provider_flipbook.exceptions import OutcomeUnknownError
+
+        if progress.get("post_sent"):
+            raise AirflowException(self._unknown_post(progress))
+        progress["post_sent"] = True
+        save()
+        try:
+            progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post or "").get("id")
+        except OutcomeUnknownError:
+            raise AirflowException(self._unknown_post(progress)) from None
+        save()
+
+    def _delete(self, hook: PapyrsHook, pages: list[str]) -> None:
+        """Delete the replaced pages, once the new one is complete."""
+        from airflow_provider_flipbook.exceptions import NotFoundError
+
+        for old in pages:
+            try:
+                hook.delete_page(old)
+            except NotFoundError:  # a concurrent run replaced it first: the outcome wanted is there
+                self.log.info("Page %s is already gone", old)
+                continue
+            self.log.info("Replaced page %s", old)
+
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_flipbook.exceptions import NotFoundError, OutcomeUnknownError
+        """Create the page (or resume the previous try's), fill it, attach, post, then replace.
+
+        :param context: the task context.
+        """
         from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
 
         title = str(self.title or "").strip()
@@ -132,37 +237,11 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
             if store is not None:
                 store.set(STATE_KEY, progress)
 
-        existing, pages = [], None
-        if self.if_exists == "replace":
-            folder = (self.folder or "").strip("/")
-            pages = hook.list_pages()
-            namesakes = [p for p in pages if p.get("title") == title and p["id"] != progress.get("page_id")]
-            if unplaced := [p["id"] for p in namesakes if hook.page_folder(p) is None]:
-                # Without the folder, "the same page" cannot be told: replacing could delete another
-                # folder's page or keep ours twice.
-                raise AirflowException(
-                    f"Papyrs pages {unplaced} titled {title!r} carry no folder (category) in pages/all: "
-                    "if_exists='replace' cannot tell which one to replace; nothing was changed"
-                )
-            existing = [p["id"] for p in namesakes if hook.page_folder(p) == folder]
+        pages = hook.list_pages() if self.if_exists == "replace" else None
+        existing = self._to_replace(hook, title, pages, progress.get("page_id")) if pages is not None else []
         created = None
         if not progress.get("page_id"):
-            columns: list[list[dict[str, Any]]] = [[]]
-            if self.discussion_post:
-                columns.append([{"classname": "Discussion"}])
-            page = created = hook.create_page(title, columns, category=self.folder, existing=pages)
-            if self.discussion_post and not any(
-                w.get("classname") == "Discussion" for w in page_widgets(page)
-            ):
-                # The Discussion widget's spec is undocumented ({"classname": "Discussion"} is a guess):
-                # a page that came back without it could never take the post.
-                hook.delete_page(page["id"])
-                raise AirflowException(
-                    "Papyrs created the page without the Discussion widget asked for as "
-                    '{"classname": "Discussion"} (the widget spec is not documented), so the discussion '
-                    f"post could not be made; the page was deleted again. Widgets seen: "
-                    f"{sorted({str(w.get('classname')) for w in page_widgets(page)})}"
-                )
+            page = created = self._create_page(hook, title, pages)
             progress.update(page_id=page["id"], url=page.get("url"), attachments=[])
             save()
             self.log.info("Created Papyrs page %r (id %s) at %s", title, page["id"], page.get("url"))
@@ -185,38 +264,12 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
             save()
             if created is not None:
                 known = [w.get("id") for w in page_widgets(created)] + [w.get("id") for w in widgets]
-        for path in attachments:
-            if str(path) in progress["attachments"]:
-                continue
-            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            attachment = hook.create_attachment(
-                page_id, path.name, functools.partial(path.open, "rb"), kind, known_widgets=known
-            )
-            if known is not None:
-                known.append(attachment.get("id"))
-            progress["attachments"].append(str(path))
-            save()
+        self._attach(hook, page_id, attachments, known, progress, save)
         if self.discussion_post and "post_id" not in progress:
-            # Papyrs cannot list a discussion, so a post whose answer was lost cannot be looked for:
-            # fail, naming the page to check, rather than post it twice.
-            if progress.get("post_sent"):
-                raise AirflowException(self._unknown_post(progress))
-            progress["post_sent"] = True
-            save()
-            try:
-                progress["post_id"] = hook.post_to_discussion(page_id, self.discussion_post).get("id")
-            except OutcomeUnknownError:
-                raise AirflowException(self._unknown_post(progress)) from None
-            save()
+            self._post(hook, page_id, progress, save)
         # A retry's namesakes list the page its first try made and lost the answer to, now adopted.
         existing = [old for old in existing if old != page_id]
-        for old in existing:
-            try:
-                hook.delete_page(old)
-            except NotFoundError:  # a concurrent run replaced it first: the outcome wanted is there
-                self.log.info("Page %s is already gone", old)
-                continue
-            self.log.info("Replaced page %s", old)
+        self._delete(hook, existing)
         self.declare(
             hook,
             record(

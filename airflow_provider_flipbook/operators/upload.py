@@ -71,6 +71,22 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
     ``flipsnack://`` asset), CREATE for a new one and OVERWRITE for a new version; reported to
     hook-level lineage and, with the ``openlineage`` extra, as OpenLineage facets.
 
+    :param conn_id: a flippingbook, ipaper or flipsnack connection (templated).
+    :param pdf: the PDF: a local path, an http(s) URL, an object-store URI or ObjectStoragePath (templated).
+    :param name: the publication's name (templated; default: the file name).
+    :param publication_id: add a new version to this publication instead of creating one (templated).
+    :param wait_for_conversion: wait until the vendor has converted the PDF, and return its summary.
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param poll_interval: seconds between two status calls while waiting.
+    :param conversion_timeout: seconds to wait for the conversion.
+    :param description: FlippingBook: the publication's description (templated).
+    :param folder: FlippingBook: the folder id (templated).
+    :param domain: FlippingBook: the custom domain (templated).
+    :param parent_category_id: iPaper: the category of the paper (templated; default: the root).
+    :param url_name: iPaper: the paper's URL name (templated; default: from ``name``).
+    :param title: Flipsnack: the collection's title (templated; default: ``name``).
+    :param pdf_password: iPaper: the PDF's password (a secret: not templated, never logged).
+    :param kwargs: the other BaseOperator arguments.
     :return: ``{"vendor", "conn_id", "publication_id", "version_id", "url", "name", "pages"}``
         (plus ``total_pages`` and ``conversion`` once converted)
     """
@@ -121,6 +137,10 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
     # -- execute --------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> UploadResult:
+        """Check the PDF, publish it (or resume the previous try's upload), and wait if asked.
+
+        :param context: the task context.
+        """
         from airflow_provider_flipbook.hooks import publishing_hook
 
         hook = publishing_hook(self.conn_id)
@@ -197,7 +217,11 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
         )
 
     def execute_when_free(self, context: Context, event: dict[str, Any] | None = None) -> UploadResult:
-        """Resumed after an earlier job on the publication finished: publish as ``execute`` does."""
+        """Resumed after an earlier job on the publication finished: publish as ``execute`` does.
+
+        :param context: the task context.
+        :param event: the trigger's event.
+        """
         from airflow_provider_flipbook.triggers.events import validate_event
 
         validate_event(event, f"{self.task_id}: the earlier job on the publication")
@@ -206,10 +230,16 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, upload: UploadResult | None = None
     ) -> UploadResult:
+        """Resume after the trigger: the upload with the vendor's summary, or raise what the event says.
+
+        :param context: the task context.
+        :param event: the trigger's event; it carries the upload (``upload``).
+        :param upload: the upload, when an Airflow version passes defer kwargs back.
+        """
         from airflow_provider_flipbook.hooks import publishing_hook
         from airflow_provider_flipbook.triggers.events import validate_event
 
-        status = cast(ConversionStatus, validate_event(event, f"{self.task_id}: conversion"))
+        status = cast("ConversionStatus", validate_event(event, f"{self.task_id}: conversion"))
         result = (event or {}).get("upload") or upload or {}
         return self._converted(context, result, status, publishing_hook(self.conn_id))
 
@@ -220,7 +250,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
             hook,
             record(
                 vendor=hook.conn_type,
-                host=cast(Any, hook).base_url,
+                host=cast("Any", hook).base_url,
                 kind=hook.publication_kind,
                 object_id=result["publication_id"],
                 lifecycle="CREATE" if new else "OVERWRITE",
@@ -236,7 +266,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
     ) -> UploadResult:
         summary = status.get("publication") or {}
         final = cast(
-            UploadResult,
+            "UploadResult",
             {
                 **result,
                 "url": public_url(summary.get("url")) or result.get("url"),
