@@ -1,6 +1,7 @@
 """What both sensors share: poke, reschedule and deferrable modes with one meaning of ``timeout``
 (seconds from the sensor's first poke), a first poke before deferring, and failures that raise
-with the vendor's detail."""
+with the vendor's detail.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +27,13 @@ S = TypeVar("S", bound=Mapping[str, Any])
 
 class StatusSensor(BaseSensorOperator):
     """Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
-    ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value)."""
+    ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value).
+
+    :param deferrable: wait in the triggerer instead of a worker slot (after one poke in the task).
+    :param poke_interval: seconds between two status calls.
+    :param timeout: seconds after which the wait fails (or skips, with ``soft_fail``).
+    :param kwargs: the other BaseSensorOperator arguments.
+    """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Refuse an incomplete sensor when its class is defined, not at its first poke or deferral."""
@@ -49,12 +56,25 @@ class StatusSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def status(self, context: Context) -> Mapping[str, Any]:
+        """One status call: ``{"state": "running"|"success"|"failed", "detail": ...}``.
+
+        :param context: the task context.
+        """
         raise NotImplementedError
 
     def trigger(self, deadline: float) -> Any:
+        """The trigger that waits in the triggerer.
+
+        :param deadline: when the wait times out (``time.time()`` seconds).
+        """
         raise NotImplementedError
 
     def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
+        """The sensor's XCom value once the status is a success.
+
+        :param context: the task context.
+        :param status: the successful status.
+        """
         return status.get("publication") or status
 
     def waiting_for(self) -> str:
@@ -62,6 +82,10 @@ class StatusSensor(BaseSensorOperator):
         return self.task_id
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
+        """One status call: done with the finished value, not yet, or raise on a failure.
+
+        :param context: the task context.
+        """
         status = self.status(context)
         self.log.info("%s: %s (%s)", self.waiting_for(), status.get("detail"), status["state"])
         if status["state"] == "failed":
@@ -71,6 +95,10 @@ class StatusSensor(BaseSensorOperator):
         return False
 
     def execute(self, context: Context) -> Any:
+        """Wait in the task (poke and reschedule modes), or poke once and defer to the trigger.
+
+        :param context: the task context.
+        """
         if not self.deferrable:
             return super().execute(context)
         started = time.time()
@@ -88,8 +116,14 @@ class StatusSensor(BaseSensorOperator):
             method_name="execute_complete",
             timeout=None,
         )  # the trigger keeps the deadline itself (see dbt #61467)
+        return None
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger: the finished value, or raise what the event says.
+
+        :param context: the task context.
+        :param event: the trigger's event (see ``triggers/events.py``).
+        """
         from airflow_provider_flipbook.triggers.events import validate_event
 
         timeout = AirflowSkipException if self.soft_fail else AirflowSensorTimeout

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from typing_extensions import override
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
 from airflow_provider_flipbook.utils.urls import public_url
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow.sdk import Context
 
     from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook
@@ -41,6 +44,7 @@ class PdfConversionSensor(StatusSensor):
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``)
     :param mode: ``poke`` or ``reschedule`` when not deferrable
     :param timeout: seconds from the first poke, in every mode
+    :param kwargs: the other StatusSensor and BaseSensorOperator arguments
     :return: the publication summary: ``publication_id``, ``name``, ``url``, ``total_pages``
     """
 
@@ -52,6 +56,7 @@ class PdfConversionSensor(StatusSensor):
         self.upload = upload
 
     def hook(self) -> PublishingHook:
+        """The publishing hook of ``conn_id`` (FlippingBook, iPaper or Flipsnack)."""
         from airflow_provider_flipbook.hooks import publishing_hook
 
         return publishing_hook(self.conn_id)
@@ -60,10 +65,12 @@ class PdfConversionSensor(StatusSensor):
         """UploadPdfOperator's dict already has the URL and page count: no need to read them back."""
         return not (isinstance(self.upload, dict) and self.upload.get("url") and self.upload.get("pages"))
 
+    @override
     def status(self, context: Context) -> ConversionStatus:
         publication_id, version_id = upload_ids(self.upload)
         return self.hook().conversion_status(publication_id, version_id, summary=self._needs_summary())
 
+    @override
     def trigger(self, deadline: float) -> Any:
         from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
@@ -78,11 +85,13 @@ class PdfConversionSensor(StatusSensor):
             new_publication=isinstance(self.upload, dict) and bool(self.upload.get("created")),
         )
 
+    @override
     def waiting_for(self) -> str:
         publication_id, version_id = upload_ids(self.upload)
         version = f" (version {version_id})" if version_id else ""
         return f"the conversion of publication {publication_id}{version} on {self.conn_id!r}"
 
+    @override
     def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
         summary = dict(status.get("publication") or {})
         if isinstance(self.upload, dict):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from typing_extensions import override
 
 from airflow_provider_flipbook.sensors.base import StatusSensor
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow.sdk import Context
 
     from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
@@ -22,6 +25,13 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
     capping the total at ``max_unpacked_bytes``. The vendor's URL expires after
     60 s, so the sensor always asks for a fresh one right before downloading (also after deferral).
 
+    :param collection_hash: the collection's hash, or UploadPdfOperator's result (templated).
+    :param destination: where to write the ZIP: a path, URI or ObjectStoragePath (templated; none:
+        only wait until the package is ready).
+    :param flipsnack_conn_id: the Flipsnack connection (templated).
+    :param poke_interval: seconds between two status calls.
+    :param unpack_to: a local folder to unpack a local package into (templated).
+    :param max_unpacked_bytes: the most the unpacked members may total.
     :return: ``{"collection_hash", "status", "destination", "size"}``
     """
 
@@ -46,10 +56,11 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
         self.unpack_to, self.max_unpacked_bytes = unpack_to, max_unpacked_bytes
         self.flipsnack_conn_id = flipsnack_conn_id
 
-    def hook(self) -> Any:
+    def hook(self) -> FlipsnackHook:
+        """The Flipsnack hook of ``flipsnack_conn_id``."""
         from airflow_provider_flipbook.hooks import hook_for
 
-        return hook_for(self.flipsnack_conn_id, vendors=("flipsnack",))
+        return cast("FlipsnackHook", hook_for(self.flipsnack_conn_id, vendors=("flipsnack",)))
 
     def _hash(self) -> str:
         value = self.collection_hash
@@ -59,12 +70,15 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             raise ValueError("collection_hash is empty")
         return str(value).strip()
 
+    @override
     def waiting_for(self) -> str:
         return f"the HTML package of Flipsnack collection {self._hash()} on {self.flipsnack_conn_id!r}"
 
+    @override
     def status(self, context: Context) -> dict[str, Any]:
         return self.hook().package_status(self._hash())
 
+    @override
     def trigger(self, deadline: float) -> Any:
         from airflow_provider_flipbook.triggers.flipsnack import FlipsnackDownloadPackageTrigger
 
@@ -75,6 +89,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             deadline=deadline,
         )
 
+    @override
     def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
         result = {
             "collection_hash": self._hash(),
@@ -107,7 +122,8 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
 
 def download_to(hook: FlipsnackHook, url: str, destination: Any, default_name: str) -> tuple[str, int]:
     """Stream ``url`` to ``destination``; local targets are written to ``.part`` and renamed, so a
-    broken download never leaves a file that looks complete."""
+    broken download never leaves a file that looks complete.
+    """
     from airflow_provider_flipbook.utils.files import storage_path
 
     path = storage_path(destination)

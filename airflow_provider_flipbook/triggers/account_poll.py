@@ -31,12 +31,13 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
     from airflow_provider_flipbook.hooks.event_loop import Listing
 
@@ -66,7 +67,12 @@ class Round:
 
 
 class Subscription:
-    """One wait's or watcher's place in an account poll."""
+    """One wait's or watcher's place in an account poll.
+
+    :param poll: the account's poll
+    :param interval: seconds between the rounds this subscriber wants
+    :param first_due: when its first round is due (``time.time()`` seconds)
+    """
 
     def __init__(self, poll: AccountPoll, interval: float, first_due: float) -> None:
         self.poll, self.interval, self.first_due = poll, interval, first_due
@@ -75,6 +81,10 @@ class Subscription:
         self._arrived = asyncio.Event()
 
     def deliver(self, answer: Round) -> None:
+        """Hand this subscriber a round's answer (the newest one wins).
+
+        :param answer: the round
+        """
         self._latest = answer
         self._arrived.set()
 
@@ -94,7 +104,12 @@ class Subscription:
 
 
 class AccountPoll:
-    """The rounds of one listing on one account, for as long as anyone subscribes."""
+    """The rounds of one listing on one account, for as long as anyone subscribes.
+
+    :param key: the account's key (vendor, base URL, a hash of the credential and extras)
+    :param hook: the account's hook
+    :param listing: the list call of each round
+    """
 
     def __init__(self, key: tuple[str, ...], hook: FlipbookBaseHook, listing: Listing) -> None:
         self.key, self.hook, self.listing = key, hook, listing
@@ -105,11 +120,16 @@ class AccountPoll:
         self._task: asyncio.Task[None] | None = None
 
     def next_round_at(self) -> float:
+        """When the next round starts: the first subscriber's due time, then one interval of the most eager."""
         if self._last_start is None:
             return min(s.first_due for s in self.subscribers)
         return self._last_start + min(s.interval for s in self.subscribers)
 
     def join(self, subscription: Subscription) -> None:
+        """Add a subscriber; the first one starts the rounds.
+
+        :param subscription: the subscriber
+        """
         self.subscribers.append(subscription)
         self._changed.set()
         if self._task is None:
@@ -118,10 +138,15 @@ class AccountPoll:
             )
 
     def leave(self, subscription: Subscription) -> None:
+        """Remove a subscriber; the rounds stop after the last one leaves.
+
+        :param subscription: the subscriber
+        """
         self.subscribers.remove(subscription)
         self._changed.set()
 
     async def stop(self) -> None:
+        """Cancel the rounds at once (the triggerer shuts down)."""
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,8 @@ from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
     from airflow_provider_flipbook.hooks.event_loop import Listing
 
@@ -41,6 +42,12 @@ class StatusPollingTrigger(BaseTrigger):
     the status from the account's shared poll.
 
     Events: ``{"status": "success"|"failed"|"timeout"|"error", "message": ..., "result": {...}}``.
+
+    :param conn_id: the connection to poll with.
+    :param poll_interval: seconds between two checks.
+    :param deadline: when the wait times out (``time.time()`` seconds, kept across triggerers).
+    :param wait_first: wait one interval before the first check (the task has just checked).
+    :param target: what is waited for (ids, the upload); it rides in every event.
     """
 
     vendors: tuple[str, ...] | None = None  # the connection types it serves; None: the publishing ones
@@ -70,6 +77,7 @@ class StatusPollingTrigger(BaseTrigger):
         self.wait_first = wait_first  # the task has just checked: the first check here waits one interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The class path and the keyword arguments that rebuild this trigger."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -108,6 +116,7 @@ class StatusPollingTrigger(BaseTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Wait until a terminal status or the deadline; yield one event."""
         try:
             event = await self._wait()
         except Exception as error:  # one terminal event, never a crashed trigger

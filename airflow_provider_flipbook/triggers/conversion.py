@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from typing_extensions import override
 
 from airflow_provider_flipbook.triggers.base import StatusPollingTrigger
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from airflow_provider_flipbook.hooks.event_loop import Listing
     from airflow_provider_flipbook.triggers.account_poll import Round
 
@@ -18,7 +21,18 @@ class PdfConversionTrigger(StatusPollingTrigger):
     ``new_publication`` (the upload created the publication: FlippingBook's publication list then
     tells when it is converted) and ``upload`` (UploadPdfOperator's result, handed back in the event).
 
-    Waits on one account share one poll of the vendor's status list (see ``account_poll``)."""
+    Waits on one account share one poll of the vendor's status list (see ``account_poll``).
+
+    :param conn_id: the connection to poll with.
+    :param poll_interval: seconds between two checks.
+    :param deadline: when the wait times out (``time.time()`` seconds, kept across triggerers).
+    :param wait_first: wait one interval before the first check (the task has just checked).
+    :param publication_id: the publication (FlippingBook), paper (iPaper) or collection (Flipsnack).
+    :param version_id: the source id, job GUID or upload marker; None: the publication as a whole.
+    :param summary: read the publication's summary when it is done.
+    :param new_publication: the upload created the publication (FlippingBook's list then tells).
+    :param upload: UploadPdfOperator's result, handed back in the event.
+    """
 
     def __init__(
         self,
@@ -45,14 +59,17 @@ class PdfConversionTrigger(StatusPollingTrigger):
             **({"upload": upload} if upload is not None else {}),
         )
 
+    @override
     def check(self, hook: Any) -> dict[str, Any]:
         return hook.conversion_status(
             self.target["publication_id"], self.target["version_id"], summary=self.target["summary"]
         )
 
+    @override
     def listing(self, hook: Any) -> Listing | None:
         return hook.status_listing
 
+    @override
     def listed_status(self, hook: Any, answer: Round) -> dict[str, Any] | None:
         publication_id = self.target["publication_id"]
         return hook.listed_conversion_status(

@@ -32,10 +32,12 @@ def finished_event(status: Mapping[str, Any], target: Mapping[str, Any]) -> dict
 
 
 def timeout_event(last_detail: Any, target: Mapping[str, Any]) -> dict[str, Any]:
+    """The deadline passed while the status was still ``running``."""
     return {**target, "status": "timeout", "message": f"still {last_detail} at the deadline"}
 
 
 def error_event(error: BaseException, target: Mapping[str, Any]) -> dict[str, Any]:
+    """The trigger failed (an error the hook gave up on, a bug): named, never a crashed trigger."""
     return {**target, "status": "error", "message": f"{type(error).__name__}: {error}"}
 
 
