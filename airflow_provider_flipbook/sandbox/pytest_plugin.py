@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:  # the plugin loads before Airflow is set up: import the sandbox lazily
+    from collections.abc import Iterator
+
     from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 
@@ -44,7 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 class SandboxHandle:
     """What tests get from ``flipbook_sandbox``: the URL, the connections, the control API as methods,
-    the running server (:attr:`server`) and its state (:attr:`state_store`)."""
+    the running server (:attr:`server`) and its state (:attr:`state_store`).
+    """
 
     def __init__(self, server: Any) -> None:
         self.server = server

@@ -56,7 +56,7 @@ def env_lines(state: SandboxState) -> list[str]:
     ]
 
 
-def create_app(state: SandboxState) -> Any:
+def create_app(state: SandboxState) -> Any:  # noqa: C901 - one small handler per control route, defined inside
     root = FastAPI(title="flipbook sandbox", openapi_url=None, docs_url=None, redoc_url=None)
     for emulator_class in EMULATORS:
         state.vendors[emulator_class.name] = emulator_class(state)
@@ -144,7 +144,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 class SandboxServer:
     """The running sandbox: uvicorn in a background thread (pytest plugin, benchmarks, ``make demo``).
 
-    Its :class:`SandboxState` is :attr:`state_store`."""
+    Its :class:`SandboxState` is :attr:`state_store`.
+    """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, speed: float = 1.0, **options: Any) -> None:
         self.host, self.port = host, port or free_port(host)

@@ -1,18 +1,21 @@
 """The base of every vendor emulator: what the server needs to know of it (its name, the credentials
 it accepts, the Airflow connection that points at it, the apps it serves), its FastAPI app, counts
 for ``/_sandbox/state``, reset, option switches, and its own shapes for injected errors and
-malformed bodies. The server mounts every emulator listed in :mod:`..emulators`."""
+malformed bodies. The server mounts every emulator listed in :mod:`..emulators`.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi import FastAPI
 
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def token(prefix: str) -> str:
@@ -24,7 +27,8 @@ def token(prefix: str) -> str:
 class Credential:
     """One credential an emulator accepts, drawn afresh by ``make`` for each run (``flipbook-sandbox
     --<vendor>-<name>`` sets it). ``secret`` ones never show in the request log, and tests scan logs
-    for them; a public one (an API key id, a user name) may."""
+    for them; a public one (an API key id, a user name) may.
+    """
 
     name: str
     make: Callable[[], str]

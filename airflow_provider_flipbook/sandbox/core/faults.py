@@ -1,5 +1,6 @@
 """Fault injection: the queued :class:`Fault` kinds and the ASGI middleware that applies them (and
-writes the request log) before an emulator sees a request."""
+writes the request log) before an emulator sees a request.
+"""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ class FaultMiddleware:
         if fault.kind == "slow":
             body = await read_body(receive)
             if await wait_or_disconnect(receive, fault.delay):
-                return  # the client gave up: like a gateway timeout, nothing reached the backend
+                return None  # the client gave up: like a gateway timeout, nothing reached the backend
             replay = [{"type": "http.request", "body": body, "more_body": False}]
 
             async def replayed() -> dict:
@@ -114,7 +115,7 @@ class FaultMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-            return  # uvicorn closes the connection: the client sees it cut mid-answer
+            return None  # uvicorn closes the connection: the client sees it cut mid-answer
         headers = []
         code = 200 if fault.kind == "malformed" else fault.status
         if fault.kind == "malformed":
@@ -128,10 +129,12 @@ class FaultMiddleware:
         headers += [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return None
 
     async def echo(self, fault: Fault, scope: dict, body: bytes, send: Any) -> None:
         """Answer ``fault.status`` with a plain-text error that repeats the credentials the request
-        carried (header, query or form), as a careless vendor or gateway might."""
+        carried (header, query or form), as a careless vendor or gateway might.
+        """
         sent = " ".join(
             [
                 *(value.decode("latin-1") for _, value in scope.get("headers", [])),

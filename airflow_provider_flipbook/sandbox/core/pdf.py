@@ -1,16 +1,20 @@
 """PDF intake for the emulators, written once: fetch a file by URL as the vendors do, and read it
 (pages, encryption, XFA) with pypdf directly. A referee that judged uploads with the package's own
-reader (``utils.pdf``) would agree with that reader's bugs, so this one shares no code with it."""
+reader (``utils.pdf``) would agree with that reader's bugs, so this one shares no code with it.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError, WrongPasswordError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class UnreadablePdf(ValueError):
@@ -61,7 +65,8 @@ def inspect_file(path: Path, name: str, password: str | None = None) -> PdfFile:
 
 async def fetch_url(url: str, path: Path) -> str | None:
     """Fetch a PDF by URL as the vendors do (redirects followed, any 200 body taken as the file);
-    return an error text, or None. Loopback URLs work, so tests can serve files."""
+    return an error text, or None. Loopback URLs work, so tests can serve files.
+    """
     try:
         async with httpx.AsyncClient(follow_redirects=True, timeout=60) as client:
             async with client.stream("GET", url) as response:

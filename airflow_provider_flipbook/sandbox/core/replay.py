@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterator
+
     from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 READ_METHOD = re.compile(r"/(Get|Search)\w*$")  # form-posted reads, named so by their vendor (iPaper)
@@ -195,18 +196,20 @@ class RecordedShapes:
         async def buffered(message: dict) -> None:
             if message["type"] == "http.response.start":
                 started.update(message)
-                return
+                return None
             if message["type"] != "http.response.body":
                 return await send(message)
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
-                return
+                return None
             body = self._pruned(started, b"".join(chunks), recorded)
             headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"content-length"]
             await send({**started, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
+            return None
 
         await self.app(scope, receive, buffered)
+        return None
 
     def _recorded(self, scope: dict) -> list[tuple[int, dict[str, Any]]]:
         prefix = scope["path"].split("/")[1]

@@ -15,7 +15,6 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,8 @@ from airflow_provider_flipbook.sandbox.core.faults import FAULT_KINDS, LOST_AS, 
 from airflow_provider_flipbook.sandbox.core.limits import RateReferee
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
 
 # Query parameters whose values the request log never shows.
@@ -34,7 +35,8 @@ REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password
 class Credentials:
     """The credentials the emulators accept, fresh for each run: ``<vendor>_<name>`` -> value, read as
     ``credentials.papyrs_token`` or ``credentials["papyrs_token"]``. Each emulator declares its own
-    (:attr:`~.emulator.VendorEmulator.credentials`)."""
+    (:attr:`~.emulator.VendorEmulator.credentials`).
+    """
 
     _values: dict[str, str]
     _public: frozenset[str]

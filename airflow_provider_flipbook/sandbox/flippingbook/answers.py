@@ -1,5 +1,6 @@
 """FlippingBook's answers: the README's error envelope and the views of publications, sources and
-tracked links."""
+tracked links.
+"""
 
 from __future__ import annotations
 

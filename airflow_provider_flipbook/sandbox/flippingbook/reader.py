@@ -1,5 +1,6 @@
 """What FlippingBook's readers do: open the viewer or a tracked link (views are counted), post the
-lead form, press Print. Each fires the registered triggers (:mod:`.webhooks`)."""
+lead form, press Print. Each fires the registered triggers (:mod:`.webhooks`).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from airflow_provider_flipbook.sandbox.flippingbook.webhooks import SESSION_EVEN
 
 class FlippingBookReader(FlippingBookLinks):
     """The viewer (``/view/{hashId}/``), tracked-link redirects (``/link/{urlName}``), the lead form
-    (``POST /view/{hashId}/lead``, JSON or a posted form) and the Print button (``POST /view/{hashId}/print``)."""
+    (``POST /view/{hashId}/lead``, JSON or a posted form) and the Print button (``POST /view/{hashId}/print``).
+    """
 
     def reader_routes(self) -> None:
         self.app.add_api_route("/view/{hash_id}/", self.viewer, methods=["GET"])

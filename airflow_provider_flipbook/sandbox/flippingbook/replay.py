@@ -1,5 +1,6 @@
 """FlippingBook's variants from a recording (see :mod:`..core.replay`): the source's progress key and
-whether tracked links carry a full ``url``."""
+whether tracked links carry a full ``url``.
+"""
 
 from __future__ import annotations
 

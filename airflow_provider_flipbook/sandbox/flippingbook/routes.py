@@ -1,5 +1,6 @@
 """FlippingBook's transport (bearer key, rate limit, body size, JSON) and its account, publication,
-source, folder, trigger and webhook routes, the viewer and the tracked-link redirect."""
+source, folder, trigger and webhook routes, the viewer and the tracked-link redirect.
+"""
 
 from __future__ import annotations
 

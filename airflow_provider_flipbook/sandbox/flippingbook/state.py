@@ -1,5 +1,6 @@
 """FlippingBook Online's objects: API keys, publications and their sources (converting on the vendor
-clock), tracked links, triggers, webhooks, folders and custom domains."""
+clock), tracked links, triggers, webhooks, folders and custom domains.
+"""
 
 from __future__ import annotations
 

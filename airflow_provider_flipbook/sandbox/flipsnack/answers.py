@@ -1,5 +1,6 @@
 """Flipsnack's answers: the documented status codes, the ``{"code", "status", "data"}`` envelope,
-the request signature (from the vendor's page) and the collection view."""
+the request signature (from the vendor's page) and the collection view.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ MESSAGES = {
 
 def signature(secret: str, params: dict[str, str]) -> str:
     """From developers.flipsnack.com/how-to-sign-a-request: sort the parameters by name, leaving out
-    ``signature`` and ``file``; concatenate the secret, then each name followed by its value; MD5."""
+    ``signature`` and ``file``; concatenate the secret, then each name followed by its value; MD5.
+    """
     text = secret + "".join(
         name + params[name] for name in sorted(params) if name not in ("signature", "file")
     )

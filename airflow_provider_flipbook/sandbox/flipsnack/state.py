@@ -1,5 +1,6 @@
 """Flipsnack's objects: collections and their items (converting on the vendor clock), retired
-hashes, HTML packages, the monthly upload count."""
+hashes, HTML packages, the monthly upload count.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import secrets
 import shutil
 import time
 import zipfile
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
 from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flipsnack.answers import FlipsnackError, collection_view
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 
@@ -59,7 +62,8 @@ class FlipsnackState:
 
     def matches_query(self, collection: dict[str, Any], query: str) -> bool:
         """``collection.getList``'s ``query`` as the option ``list_query`` plays it (the page is cut off
-        before it says what it searches)."""
+        before it says what it searches).
+        """
         mode = self.options["list_query"]
         if not query or mode == "ignored":
             return True

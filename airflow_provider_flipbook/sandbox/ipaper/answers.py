@@ -1,5 +1,6 @@
 """iPaper's answers, written from its per-method pages: the ``<result>`` envelope with a documented
-return code, a method's successful answer (returned), its error codes and ASMX faults (raised)."""
+return code, a method's successful answer (returned), its error codes and ASMX faults (raised).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """iPaper's variants from a recording (see :mod:`..core.replay`): a job GUID in ProcessPDF's answer,
-the shape of GetCustomFieldValue, and what the doctor saw of the root's URL and a rerun's page ids."""
+the shape of GetCustomFieldValue, and what the doctor saw of the root's URL and a rerun's page ids.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """iPaper's objects: the paper and category tree, processing jobs (on the vendor clock), the media
-directories and files, custom field definitions; the lookups the services share."""
+directories and files, custom field definitions; the lookups the services share.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Papyrs's variants from a recording (see :mod:`..core.replay`): which field puts a new page in a
-folder, and whether a Discussion widget is kept, as the doctor's write test saw them."""
+folder, and whether a Discussion widget is kept, as the doctor's write test saw them.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Papyrs's objects: subsites, pages and their widgets, attached files, people, folders, feed posts
-and records, with the lookups the routes share."""
+and records, with the lookups the routes share.
+"""
 
 from __future__ import annotations
 
