@@ -116,7 +116,8 @@ def task_state_store(context: Any) -> Any:
 
 def hook_lineage_collector() -> Any:
     """Airflow's hook-level lineage collector (AIP-62); a no-op unless a lineage reader (the
-    OpenLineage provider) is installed. ``airflow.sdk.lineage`` from 3.2, core's module on 3.1."""
+    OpenLineage provider) is installed. ``airflow.sdk.lineage`` from 3.2, core's module on 3.1.
+    """
     try:
         from airflow.sdk.lineage import get_hook_lineage_collector
     except ImportError:  # 3.1

@@ -16,10 +16,12 @@ save and pin it): the default is the field's suggestion (``examples``) and is in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.vendors import VENDORS, Extra, vendor
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 TRANSPORT: tuple[Extra, ...] = (
     Extra("timeout", float, 60.0, "Seconds to wait for each answer.", "Timeout (s)", form=True),
@@ -64,7 +66,8 @@ def unknown(conn_type: str, extras: Mapping[str, Any]) -> list[str]:
 
 def form_fields(conn_type: str) -> dict[str, Any]:
     """The ``conn-fields`` of the provider info: no ``default`` (the form would save and pin it), the
-    default as the suggestion (``examples``) and in the description; choices without ``null``."""
+    default as the suggestion (``examples``) and in the description; choices without ``null``.
+    """
     fields = {}
     for extra in declared(conn_type).values():
         if not extra.form:
@@ -85,7 +88,8 @@ def form_fields(conn_type: str) -> dict[str, Any]:
 
 def form_help(extra: Extra) -> str:
     """An extra's help text in the form, ending with its default (or an example where it has none):
-    the one place every version of the form shows it (a box left empty means the default)."""
+    the one place every version of the form shows it (a box left empty means the default).
+    """
     if extra.default not in (None, ""):
         return f"{extra.help} Default: {_shown(extra.default)}."
     if extra.example is not None:

@@ -46,6 +46,7 @@ def webhook_path(conn_id: str, token: str) -> str:
 
 
 def utc_now_iso() -> str:
+    """Now, in UTC, as ``YYYY-MM-DDTHH:MM:SSZ``."""
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -68,7 +68,8 @@ class TransientApiError(VendorApiError):
 
 class OutcomeUnknownError(TransientApiError):
     """A creating call may have taken effect, but its answer was lost (timeout after sending, a cut
-    answer, a gateway error, another 5xx): look at what the vendor now holds before sending it again."""
+    answer, a gateway error, another 5xx): look at what the vendor now holds before sending it again.
+    """
 
     retryable = False
 

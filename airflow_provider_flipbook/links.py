@@ -1,5 +1,6 @@
 """Extra links shown on task instances. In Airflow 3 they are computed on the worker when the task
-finishes, from XCom alone."""
+finishes, from XCom alone.
+"""
 
 from __future__ import annotations
 

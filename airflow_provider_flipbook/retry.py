@@ -49,7 +49,10 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
 
     class VendorRetryPolicy(RetryPolicy):
         """Retry after the vendor's Retry-After, fail refusals and bad input at once, leave the rest
-        to the task's ``retries``."""
+        to the task's ``retries``.
+
+        :param max_delay_seconds: the longest wait a vendor's Retry-After may ask for.
+        """
 
         def __init__(self, max_delay_seconds: float = 3600.0) -> None:
             self.max_delay_seconds = max_delay_seconds
@@ -57,6 +60,13 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
         def evaluate(
             self, exception: BaseException, try_number: int, max_tries: int, context: Any = None
         ) -> RetryDecision:
+            """Retry after Retry-After, fail a refusal or bad input now, default otherwise.
+
+            :param exception: what the try raised.
+            :param try_number: the try that failed.
+            :param max_tries: the task's tries.
+            :param context: the task context.
+            """
             if isinstance(exception, RateLimitError) and exception.retry_after:
                 delay = min(exception.retry_after, self.max_delay_seconds)
                 return RetryDecision.retry(
@@ -73,8 +83,13 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
             return RetryDecision.default()
 
         def serialize(self) -> dict[str, Any]:
+            """The policy's arguments, as JSON."""
             return {"max_delay_seconds": self.max_delay_seconds}
 
         @classmethod
         def deserialize(cls, data: dict[str, Any]) -> VendorRetryPolicy:
+            """The policy :meth:`serialize` describes.
+
+            :param data: what :meth:`serialize` returned.
+            """
             return cls(**data)

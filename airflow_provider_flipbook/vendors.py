@@ -10,9 +10,11 @@ before it imports any hook. So: no imports beyond the standard library.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PACKAGE = "airflow_provider_flipbook"
 KIND_NAMES = {float: "a number", int: "an integer", str: "text", bool: "true or false"}
@@ -88,6 +90,7 @@ class Vendor:
 
     @property
     def hook_module(self) -> str:
+        """The module that defines the vendor's hook."""
         return self.hook.rpartition(".")[0]
 
 

@@ -43,6 +43,7 @@ class AssetScheme:
 
     @property
     def form(self) -> str:
+        """The scheme's URI form, for error messages: ``<scheme>://<host>/<kind>/<id>``."""
         prefix = "@<subsite>/" if self.subsite else ""
         return f"{self.scheme}://<host>/{prefix}<{'|'.join(self.kinds)}>/<id>"
 

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
@@ -32,6 +30,10 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from types import ModuleType
 
 HOLDS, DIFFERS, NOT_CHECKED, ERROR = "holds", "differs", "not checked", "error"
 RATE_HEADER = re.compile(r"^(x-)?rate-?limit|^retry-after$", re.IGNORECASE)
@@ -102,7 +104,8 @@ class Blocked(Exception):
 
 class answer(Generic[A, T]):  # noqa: N801 - used like ``functools.cached_property``
     """A vendor answer on an ``Account``: fetched at first use and kept; a failure is kept as well,
-    so a second check that needs it is told "blocked" instead of asking (and failing) again."""
+    so a second check that needs it is told "blocked" instead of asking (and failing) again.
+    """
 
     def __init__(self, fetch: Callable[[A], T]) -> None:
         self.fetch, self.name = fetch, fetch.__name__

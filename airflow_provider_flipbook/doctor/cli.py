@@ -35,10 +35,8 @@ import contextlib
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.doctor.checks import (
     DIFFERS,
@@ -51,6 +49,10 @@ from airflow_provider_flipbook.doctor.checks import (
 )
 from airflow_provider_flipbook.doctor.recording import ResponseLog, write_recording
 from airflow_provider_flipbook.vendors import VENDORS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import ModuleType
 
 # The check module of each connection type, as the vendor registry names it.
 VENDOR_CHECKS: dict[str, ModuleType] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.doctor.checks import (
@@ -18,10 +18,12 @@ from airflow_provider_flipbook.doctor.checks import (
     two_pages,
     verdict,
 )
-from airflow_provider_flipbook.doctor.recording import ResponseLog
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks import flippingbook as wire
 from airflow_provider_flipbook.hooks.flippingbook import FB, SOURCE_STATES, FlippingBookHook
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.doctor.recording import ResponseLog
 
 PAGE_SIZE = 100  # what iter_publications and iter_tracked_links ask for
 
@@ -141,7 +143,8 @@ def page_size(account: Account) -> Outcome:
 
 def source_fields(account: Account) -> Outcome:
     """``source.get`` carries ``id`` and a ``state`` among the page's six; ``stage`` and ``Progress``
-    (or ``progress``) are shown while running if present (optional)."""
+    (or ``progress``) are shown while running if present (optional).
+    """
     source = account.source
     state = source.get("state")
     progress = next((k for k in ("Progress", "progress") if k in source), None)
@@ -164,7 +167,8 @@ def custom_domain(account: Account) -> Outcome:
 
 def tracked_link_url(account: Account) -> Outcome:
     """A tracked link's URL: the vendor's ``url``, else ``urlName`` under the host of the link's
-    publication; with custom domains on, that host is one of them (or FlippingBook's own)."""
+    publication; with custom domains on, that host is one of them (or FlippingBook's own).
+    """
     link = account.link
     if link.get("url"):
         return holds(f"the vendor gives the link's url (link {keys(link)}): nothing is built")

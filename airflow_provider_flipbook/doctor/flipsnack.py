@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.doctor.checks import (
@@ -20,9 +20,11 @@ from airflow_provider_flipbook.doctor.checks import (
     two_pages,
     verdict,
 )
-from airflow_provider_flipbook.doctor.recording import ResponseLog
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.flipsnack import ITEM_KEYS, ITEM_STATUSES, OK, FlipsnackHook
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.doctor.recording import ResponseLog
 
 PAGE_SIZE = 50  # what iter_collections asks for
 
@@ -91,7 +93,8 @@ def user_stats(account: Account) -> Outcome:
 
 def list_fields(account: Account) -> Outcome:
     """``collection.getList`` answers a ``collections`` list of objects with ``collectionHash`` and
-    ``collectionTitle`` (lookups by title read both); ``collectionCount`` is not read."""
+    ``collectionTitle`` (lookups by title read both); ``collectionCount`` is not read.
+    """
     data = account.listing
     collections = data.get("collections")
     if not isinstance(collections, list):
@@ -123,7 +126,8 @@ def page_size(account: Account) -> Outcome:
 
 def query(account: Account) -> Outcome:
     """``query`` finds a collection by its title (a lost upload is looked up that way, so a quota is
-    never spent twice); whether it also narrows the list is reported (if not, lookups read it all)."""
+    never spent twice); whether it also narrows the list is reported (if not, lookups read it all).
+    """
     first = account.first
     title = first.get("collectionTitle")
     if not title:
@@ -151,7 +155,8 @@ def query(account: Account) -> Outcome:
 
 def items(account: Account) -> Outcome:
     """``collection.getCollection`` lists items under ``items`` (or ``flipbooks``), each with ``status``
-    ``processing``/``complete``/``failed``."""
+    ``processing``/``complete``/``failed``.
+    """
     collection = account.hook.get_collection(account.first["collectionHash"])
     key = next((k for k in ITEM_KEYS if isinstance(collection.get(k), list)), None)
     if key is None:
@@ -165,7 +170,8 @@ def items(account: Account) -> Outcome:
 
 def upload_host(account: Account) -> Outcome:
     """The host uploads go to (the extra ``upload_host``, or derived from the API host) answers as a
-    Flipsnack API: an unsigned GET there creates nothing."""
+    Flipsnack API: an unsigned GET there creates nothing.
+    """
     try:
         account.hook.probe_upload_host()
     except AirflowException as error:  # not derivable, unreachable, or not Flipsnack: say which

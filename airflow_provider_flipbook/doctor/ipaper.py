@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -19,9 +19,11 @@ from airflow_provider_flipbook.doctor.checks import (
     tiny_pdf,
     verdict,
 )
-from airflow_provider_flipbook.doctor.recording import ResponseLog
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.ipaper import _JOB_GUID, IPaperHook, parse_xml
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.doctor.recording import ResponseLog
 
 REFUSED_CODES = {"LOGIN_SECURITY_VIOLATION"}
 TWO_FACTOR_HINT = (
@@ -63,7 +65,8 @@ class Account:
     @answer
     def rerun(self) -> tuple[bytes, list[str], list[str]]:
         """The write test: a paper under the root, the same one-page PDF processed twice, then deleted.
-        The first ProcessPDF answer as sent, and the page ids after each run."""
+        The first ProcessPDF answer as sent, and the page ids after each run.
+        """
         suffix = uuid.uuid4().hex[:8]
         paper_id = self.hook.create_paper(
             self.root_id, f"flipbook-doctor {suffix}", f"flipbook-doctor-{suffix}"
@@ -78,7 +81,8 @@ class Account:
 
     def _process_and_wait(self, paper_id: int, path: str, before: list[str]) -> tuple[bytes, list[str]]:
         """ProcessPDF, then wait (2 minutes at most) until the job has left the processing list and the
-        pages changed; the ProcessPDF answer as sent and the page ids after the run."""
+        pages changed; the ProcessPDF answer as sent and the page ids after the run.
+        """
         self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
         answered = self.log.last.content if self.log.last is not None else b""
         pages, deadline, seen_busy = before, time.monotonic() + 120, False
@@ -115,7 +119,8 @@ def envelope(account: Account) -> Outcome:
 
 def root_paper(account: Account) -> Outcome:
     """The account root is the category at URL ``/``; it matches the extra ``root_paper_id`` if set.
-    Whether ``paperID=0`` is accepted is reported (the hooks never send it)."""
+    Whether ``paperID=0`` is accepted is reported (the hooks never send it).
+    """
     found, configured = account.root_lookup[0], account.hook.setting("root_paper_id")
     try:
         account.hook.call("Paper.GetAllPapers", paperID=0)
@@ -160,7 +165,8 @@ def method_names(account: Account) -> Outcome:
 
 def search_fields(account: Account) -> Outcome:
     """Searching by name answers ``<paper paperID name url parentID category>`` rows, ``category="True"``
-    marking categories (the hooks read ``paperID`` and skip categories)."""
+    marking categories (the hooks read ``paperID`` and skip categories).
+    """
     papers = [n for n in account.tree.iter("paper")]
     if not papers:
         raise NotChecked("no paper below the root to search for")
@@ -182,7 +188,8 @@ def search_fields(account: Account) -> Outcome:
 def custom_field_value(account: Account) -> Outcome:
     """``GetCustomFieldValue`` answers one of the shapes the hooks read (its page's sample is a copy of
     the definitions answer): a ``<field name>`` with its value as text or attribute, a ``<value>``, or
-    bare text; read on the first paper and the first defined field."""
+    bare text; read on the first paper and the first defined field.
+    """
     papers = list(account.tree.iter("paper"))
     if not papers:
         raise NotChecked("no paper below the root to read a custom field of")
@@ -208,7 +215,8 @@ def processing_list(account: Account) -> Outcome:
 
 def viewer_base_url(account: Account) -> Outcome:
     """A paper's public page is the extra ``viewer_base_url`` followed by the path iPaper answers for it
-    (the "View flipbook" link tasks show): the first paper's page opens. Unset, tasks show no link."""
+    (the "View flipbook" link tasks show): the first paper's page opens. Unset, tasks show no link.
+    """
     hook = account.hook
     if hook.viewer_base_url is None:
         raise NotChecked(

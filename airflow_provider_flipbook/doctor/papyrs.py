@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook.doctor.checks import (
     NotChecked,
@@ -17,9 +17,11 @@ from airflow_provider_flipbook.doctor.checks import (
     page_not_capped,
     verdict,
 )
-from airflow_provider_flipbook.doctor.recording import ResponseLog
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, created_at, page_widgets
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.doctor.recording import ResponseLog
 
 PAGE_SIZE = 250  # what iter_records asks for
 MARKDOWN = "# flipbook-doctor\n\nA paragraph written by the doctor's write test."
@@ -29,7 +31,8 @@ DISCUSSION = {"classname": "Discussion"}  # as the markdown page operator asks f
 @dataclass
 class Written:
     """What the write test made and saw: the page as created and as listed, the markdown answer, and
-    the discussion post's (None: not tried, the page came without its Discussion widget)."""
+    the discussion post's (None: not tried, the page came without its Discussion widget).
+    """
 
     folder: str
     created: dict[str, Any]
@@ -70,7 +73,8 @@ class Account:
         """The write test: a page (in an existing folder, if there is one) with a Discussion widget, as
         the markdown page operator makes it, then one markdown widget and one discussion post, read
         back through ``pages/all``, then deleted. The hook itself deletes a page that lands in another
-        folder than asked, and fails saying where it landed."""
+        folder than asked, and fails saying where it landed.
+        """
         folders = [self.hook.page_folder(p) for p in self.pages if isinstance(p, dict)]
         folder = next((f for f in folders if f), "")
         hook = self.hook
@@ -121,7 +125,8 @@ def auth(account: Account) -> Outcome:
 def list_shape(account: Account) -> Outcome:
     """``pages/all`` answers a bare list of objects with ``id`` and ``title``, and the folder (``category``,
     or ``folder_id`` as the extra ``page_folder_field`` says) and ``created_at`` that
-    ``if_exists="replace"`` and a lost create are looked up by."""
+    ``if_exists="replace"`` and a lost create are looked up by.
+    """
     pages = account.pages
     if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
         return differs(f"pages/all {keys(pages)}: not a list of objects")
@@ -197,7 +202,8 @@ def write_test(account: Account) -> Outcome:
 
 def category(account: Account) -> Outcome:
     """A page created with ``category`` lands in that folder (else ``if_exists="replace"`` finds none
-    and duplicates): checked in a folder the subsite already has (the doctor creates none)."""
+    and duplicates): checked in a folder the subsite already has (the doctor creates none).
+    """
     written = account.written
     if not written.folder:
         raise NotChecked("the subsite has no folder to create the test page in (the doctor creates none)")
@@ -223,7 +229,8 @@ def markdown_body(account: Account) -> Outcome:
 
 def discussion_widget(account: Account) -> Outcome:
     """A page created with ``{"classname": "Discussion"}`` in its ``json`` keeps that widget (the spec
-    is undocumented; the markdown page operator asks for it to post to the page)."""
+    is undocumented; the markdown page operator asks for it to post to the page).
+    """
     created = account.written.created
     kinds = sorted({str(w.get("classname")) for w in page_widgets(created)})
     account.log.observe("papyrs.discussion_widget", {"kept": "Discussion" in kinds})

@@ -23,13 +23,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
-
 from airflow_provider_flipbook.doctor.checks import RATE_HEADER
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import requests
 
 FORMAT = "flipbook-doctor-recording"
 VERSION = 1

@@ -39,7 +39,8 @@ _pool_lock = threading.Lock()
 
 def notify_pool() -> ThreadPoolExecutor:
     """This provider's own threads for notifications in the triggerer: a paced post may wait there
-    for its turn, and must not hold a thread of asyncio's default pool, which every trigger shares."""
+    for its turn, and must not hold a thread of asyncio's default pool, which every trigger shares.
+    """
     global _pool
     with _pool_lock:
         if _pool is None:

@@ -1,4 +1,4 @@
-"""``flipbook-webhooks``: set up FlippingBook trigger calls into Airflow's webhook receiver.
+r"""``flipbook-webhooks``: set up FlippingBook trigger calls into Airflow's webhook receiver.
 
     flipbook-webhooks token                      # a fresh token for the connection extra webhook_token
     flipbook-webhooks register --conn-id flippingbook_default --api-url https://airflow.example.com \\
@@ -14,8 +14,10 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:

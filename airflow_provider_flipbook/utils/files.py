@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.exceptions import InvalidInputError
 from airflow_provider_flipbook.utils.pdf import PdfFacts, PdfLimits, inspect_pdf
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass
@@ -112,7 +114,8 @@ def _safe(url: str) -> str:
 
 def check_pdf(source: PdfSource, limits: PdfLimits, vendor: str, password: str | None = None) -> PdfFacts:
     """Everything that can be known locally, checked against the vendor's documented limits before
-    any remote call."""
+    any remote call.
+    """
     if password and not limits.accepts_password:
         raise InvalidInputError(f"{vendor} does not take PDF passwords; upload an unencrypted PDF")
     with source.open() as stream:

@@ -19,7 +19,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from airflow_provider_flipbook.utils.ratelimit import (
     BucketPacer,
@@ -30,6 +30,9 @@ from airflow_provider_flipbook.utils.ratelimit import (
     parse_limit,
     rates,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 # 2 % slower than the limit: the server counts arrivals, and the first request of a window may arrive
 # later than the last one (connection set-up), which would look like a burst.

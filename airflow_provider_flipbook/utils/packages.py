@@ -1,5 +1,6 @@
 """Unpacking download packages safely: no member may leave the target folder (zip-slip), and the
-total size is capped (zip bombs), counted on the bytes actually written, not on the headers."""
+total size is capped (zip bombs), counted on the bytes actually written, not on the headers.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def unpack_package(
     max_members: int = DEFAULT_MAX_MEMBERS,
 ) -> list[str]:
     """Extract ``archive`` into ``target``; return the member names. Nothing is written if a member
-    name is unsafe; a size or count over the cap stops and removes what was written."""
+    name is unsafe; a size or count over the cap stops and removes what was written.
+    """
     target = Path(target)
     with zipfile.ZipFile(archive) as package:
         members = package.infolist()

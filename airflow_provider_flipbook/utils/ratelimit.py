@@ -26,13 +26,15 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from concurrent.futures import Executor
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,8 @@ class Pacer:
         """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,
         the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait. Waiters queue on
         an asyncio lock (first come, first served): only the head of the queue asks the bucket, so
-        hundreds of waiting triggers do not all wake up for every free slot."""
+        hundreds of waiting triggers do not all wake up for every free slot.
+        """
         loop = asyncio.get_running_loop()
         locks = self.__dict__.setdefault("_async_locks", weakref.WeakKeyDictionary())
         waited = 0.0
@@ -158,7 +161,8 @@ class BucketPacer(Pacer):
 
 class RedisPacer(Pacer):
     """The Redis scope: a pacer on a Redis bucket that, when Redis cannot be reached, paces with the
-    host scope instead (one warning per process) and tries Redis again after ``retry_after`` s."""
+    host scope instead (one warning per process) and tries Redis again after ``retry_after`` s.
+    """
 
     warned = False
 
@@ -208,7 +212,8 @@ class RedisPacer(Pacer):
 
 class WaitElsewhere(Exception):
     """Raised by a hook on the event loop instead of sleeping (in a worker thread of
-    :meth:`FlipbookBaseHook.acall`): the loop does the waiting, then runs the call again."""
+    :meth:`FlipbookBaseHook.acall`): the loop does the waiting, then runs the call again.
+    """
 
     def __init__(self, seconds: float, pacing: bool = False) -> None:
         super().__init__(f"wait {seconds:.3f} s")
@@ -217,7 +222,8 @@ class WaitElsewhere(Exception):
 
 class HookPacer:
     """A shared pacer seen through one hook: ``acquire()`` waits with the hook's sleep policy,
-    ``acquire_async()`` on the event loop."""
+    ``acquire_async()`` on the event loop.
+    """
 
     def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
         self.shared, self._sleep = shared, sleep
@@ -226,7 +232,8 @@ class HookPacer:
     @contextmanager
     def booked_ahead(self) -> Iterator[None]:
         """The calling thread's next ``acquire()`` takes a slot already booked elsewhere (on the event
-        loop, by :meth:`FlipbookBaseHook.acall`) instead of booking another."""
+        loop, by :meth:`FlipbookBaseHook.acall`) instead of booking another.
+        """
         self._ahead.slots = 1
         try:
             yield
