@@ -4,12 +4,14 @@ blind retries, as this provider's transport behaved before (every 5xx, cut or ti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from benchmarks.common import Result, Sandbox
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 LOST_AS = ("502", "504", "cut", "timeout")
 

@@ -10,11 +10,14 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import requests
 
 from benchmarks.common import Result, Sandbox
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FB = "/api/v1/fbonline"
 

@@ -103,6 +103,7 @@ def wait(speed: float, interval: float) -> list[Result]:
                         async def first_event(trigger=deferred.trigger):
                             async for event in trigger.run():
                                 return event.payload
+                            return None
 
                         sensor.execute_complete(context, event=asyncio.run(first_event()))
             latency[mode] = time.perf_counter() - finished
