@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,6 +19,9 @@ from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 from airflow_provider_flipbook.sensors.base import StatusSensor
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 from tests.conftest import run_deferred
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class PublicationSensor(StatusSensor):
