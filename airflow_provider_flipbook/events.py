@@ -36,7 +36,8 @@ LINK_EVENTS = ("opened", "not_opened")
 
 def webhook_asset_name(conn_id: str, configured: str | None = None) -> str:
     """The asset a connection's webhook receiver records to: the extra ``webhook_asset``, else
-    ``flippingbook_webhooks.<conn id>``."""
+    ``flippingbook_webhooks.<conn id>``.
+    """
     return configured or f"flippingbook_webhooks.{conn_id}"
 
 

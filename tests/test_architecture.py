@@ -18,10 +18,9 @@ TICKED = re.compile(r"`([^`]+)`")
 
 def layers() -> set[str]:
     """The package's top-level modules and sub-packages, and ``__init__`` (the package itself)."""
-    found = {path.stem for path in PACKAGE.glob("*.py")} | {
+    return {path.stem for path in PACKAGE.glob("*.py")} | {
         path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()
     }
-    return found
 
 
 def rules(text: str) -> dict[str, tuple[set[str], set[str]]]:

@@ -1,15 +1,18 @@
 """FlippingBook's tracked links: list, get, create once, update, delete (mixed into
-:class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which owns the transport)."""
+:class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which owns the transport).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_flipbook.exceptions import NotFoundError, VendorApiError
 from airflow_provider_flipbook.hooks._flippingbook_wire import FB, drop_none, iso8601
 from airflow_provider_flipbook.utils.paging import paged
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Iterator
 
 
 class TrackedLinks:

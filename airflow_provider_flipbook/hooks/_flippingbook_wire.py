@@ -1,14 +1,17 @@
 """FlippingBook's answers as the hook reads them and the values it writes: the error shapes, the
-publication summary, tracked-link URLs, ISO 8601 dates and the 1 MB request limit."""
+publication summary, tracked-link URLs, ISO 8601 dates and the 1 MB request limit.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.exceptions import VendorApiError
-from airflow_provider_flipbook.hooks.publishing import PublicationSummary
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.publishing import PublicationSummary
 
 FB = "/api/v1/fbonline"  # the FlippingBook Online endpoints
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
@@ -69,7 +72,8 @@ def iso8601(value: str | dt.datetime) -> str:
 
 def tracked_link_url(link: dict[str, Any]) -> str:
     """The link's full URL: the vendor's own ``url`` if it gives one; else ``urlName`` under the domain of
-    the link's publication (its canonical ``publication.url``); else the documented default domain."""
+    the link's publication (its canonical ``publication.url``); else the documented default domain.
+    """
     if link.get("url"):
         return str(link["url"])
     if not link.get("urlName"):

@@ -20,7 +20,6 @@ import email.utils
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Mapping
 from functools import cached_property
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
@@ -44,6 +43,8 @@ from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit, WaitElse
 from airflow_provider_flipbook.utils.urls import origin
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from airflow.sdk import Connection
     from typing_extensions import Self
 
@@ -205,7 +206,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
         backoff = tenacity.wait_exponential_jitter(
             multiplier=first, jitter=first, max=self.setting("retry_max_wait")
         )
-        return backoff(cast(tenacity.RetryCallState, SimpleNamespace(attempt_number=attempt)))
+        return backoff(cast("tenacity.RetryCallState", SimpleNamespace(attempt_number=attempt)))
 
     def _before_sleep(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None

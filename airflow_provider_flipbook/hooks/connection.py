@@ -1,5 +1,6 @@
 """How a hook reads its Airflow connection: the base URL, the extras (typed, through
-:func:`setting`; a typo warned about), the required fields, and the secrets its messages never show."""
+:func:`setting`; a typo warned about), the required fields, and the secrets its messages never show.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ class ConnectionSettings(BaseHook):
 
     @cached_property
     def connection(self) -> Connection:
+        """The Airflow connection, looked up once."""
         return self.get_connection(self.conn_id)
 
     @cached_property
     def extras(self) -> dict[str, Any]:
+        """The connection's extras; any this provider does not read is named in a warning (a typo)."""
         extras = dict(self.connection.extra_dejson or {})
         if typos := connection_extras.unknown(self.conn_type, extras):
             self.log.warning(
@@ -72,6 +75,10 @@ class ConnectionSettings(BaseHook):
         return [v for v in (self.connection.password,) if v]
 
     def redact(self, text: str) -> str:
+        """``text`` with every credential of the connection replaced by ``***``.
+
+        :param text: a message that may repeat what was sent (a vendor's error, a URL).
+        """
         for secret in self.secrets():
             if len(secret) >= 3:
                 text = text.replace(secret, "***")
@@ -79,7 +86,10 @@ class ConnectionSettings(BaseHook):
 
     def setting(self, name: str) -> Any:
         """A connection extra as declared in :mod:`~airflow_provider_flipbook.connection_extras` (typed; missing, ``null`` or blank is its
-        default: Airflow's connection form saves an empty field as ``null``)."""
+        default: Airflow's connection form saves an empty field as ``null``).
+
+        :param name: the extra's name.
+        """
         declared = connection_extras.declared(self.conn_type)
         if name not in declared:
             raise KeyError(f"{type(self).__name__} declares no extra {name!r}")
@@ -90,8 +100,10 @@ class ConnectionSettings(BaseHook):
 
     @property
     def timeout(self) -> float:
+        """Seconds to wait for each answer (extra ``timeout``)."""
         return self.setting("timeout")
 
     @property
     def max_retries(self) -> int:
+        """Retries of a call on 5xx, timeouts and rate limits (extra ``max_retries``)."""
         return self.setting("max_retries")

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 import requests
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     from airflow_provider_flipbook.utils.files import PdfSource
     from airflow_provider_flipbook.utils.pdf import PdfFacts
 
@@ -724,7 +725,7 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
     @property
     def publication_watch_listings(self) -> tuple[Listing, ...]:
         """The list calls a publication watcher needs: the publication list the waits share."""
-        return (cast(Listing, self.status_listing),)
+        return (cast("Listing", self.status_listing),)
 
     def tracked_links_page(self, offset: int, count: int) -> list[dict[str, Any]]:
         """One page of the account's tracked links (one request).
@@ -751,7 +752,7 @@ class FlippingBookHook(TrackedLinks, FlipbookBaseHook):
         :param previous: the last poll's snapshots (unused here)
         """
         found = {}
-        for pub in rounds[cast(Listing, self.status_listing).name]:
+        for pub in rounds[cast("Listing", self.status_listing).name]:
             flags = {f.strip() for f in str(pub.get("state") or "").split(",")}
             state = (
                 "deleted"

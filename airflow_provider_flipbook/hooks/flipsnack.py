@@ -619,7 +619,7 @@ class FlipsnackHook(FlipbookBaseHook):
     @property
     def publication_watch_listings(self) -> tuple[Listing, ...]:
         """The list calls a publication watcher needs: the collection list the waits share."""
-        return (cast(Listing, self.status_listing),)
+        return (cast("Listing", self.status_listing),)
 
     def watch_publications(
         self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
@@ -631,7 +631,7 @@ class FlipsnackHook(FlipbookBaseHook):
         :param previous: the last poll's snapshots (unused here)
         """
         found = {}
-        for collection in rounds[cast(Listing, self.status_listing).name]:
+        for collection in rounds[cast("Listing", self.status_listing).name]:
             statuses = item_statuses(collection)
             state = (
                 "failed"

@@ -872,8 +872,9 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
     @property
     def publication_watch_listings(self) -> tuple[Listing, ...]:
         """The list calls a publication watcher needs: the processing list (the waits share it) and
-        the paper tree."""
-        return (cast(Listing, self.status_listing), self.paper_listing)
+        the paper tree.
+        """
+        return (cast("Listing", self.status_listing), self.paper_listing)
 
     def watch_publications(
         self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
@@ -887,7 +888,7 @@ class IPaperHook(IPaperServices, FlipbookBaseHook):
         """
         processing = {
             str(p["paper-id"]): p
-            for p in rounds[cast(Listing, self.status_listing).name]
+            for p in rounds[cast("Listing", self.status_listing).name]
             if p.get("paper-id")
         }
         found = {}

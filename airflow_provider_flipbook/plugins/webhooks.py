@@ -233,7 +233,8 @@ def already_recorded(name: str, eid: str) -> bool:
 
 def record(name: str, items: list[dict[str, Any]]) -> list[bool]:
     """Record the items not yet recorded (by event id) as one asset event; per item, whether it was
-    recorded (False: a duplicate)."""
+    recorded (False: a duplicate).
+    """
     from airflow.assets.manager import AssetManager
     from airflow.models.asset import AssetModel
     from airflow.utils.session import create_session

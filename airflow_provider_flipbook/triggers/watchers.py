@@ -52,11 +52,11 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+from typing_extensions import override
 
 from airflow_provider_flipbook._compat import asset_state_accessors
 from airflow_provider_flipbook.events import (
@@ -67,6 +67,9 @@ from airflow_provider_flipbook.events import (
     utc_now_iso,
 )
 from airflow_provider_flipbook.vendors import publishing_types
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +152,8 @@ def link_transitions(
 ) -> tuple[list[dict[str, Any]], Snapshots]:
     """The tracked-link events between two polls, and what to keep (it remembers which not-opened
     dates were reported). ``current``: ``{id: {"visits", "last_viewed", "until", "name",
-    "publication", "url"}}``; only the links passing ``filters`` are watched and kept."""
+    "publication", "url"}}``; only the links passing ``filters`` are watched and kept.
+    """
     found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
     kept: Snapshots = {}
     for oid, snap in current.items():
@@ -198,13 +202,18 @@ def _parse(moment: str) -> dt.datetime:
 
 
 class Watermark:
-    """The snapshots of one watcher: in the asset state store (3.3+), else in memory."""
+    """The snapshots of one watcher: in the asset state store (3.3+), else in memory.
+
+    :param trigger: the watcher (its ``asset_state_store``, where Airflow gives one).
+    :param key: the entry's name.
+    """
 
     def __init__(self, trigger: BaseEventTrigger, key: str) -> None:
         self.accessors = asset_state_accessors(getattr(trigger, "asset_state_store", None))
         self.key = key
 
     async def load(self) -> Snapshots | None:
+        """The snapshots saved by the last round, or None before the first."""
         for accessor in self.accessors:
             value = await accessor.aget(self.key)
             if isinstance(value, dict) and isinstance(value.get("objects"), dict):
@@ -212,6 +221,10 @@ class Watermark:
         return None
 
     async def save(self, snapshots: Snapshots) -> None:
+        """Keep this round's snapshots for the next one (and for a triggerer restart).
+
+        :param snapshots: the objects as last seen.
+        """
         for accessor in self.accessors:  # one trigger row may serve several assets: keep them equal
             await accessor.aset(self.key, {"version": 1, "objects": snapshots})
 
@@ -322,9 +335,11 @@ class PublicationEventTrigger(_VendorEventTrigger):
     allowed_filters = ("publication_id", "name")
     vendors = publishing_types()
 
+    @override
     def listings(self, hook: Any) -> list[Any]:
         return list(hook.publication_watch_listings)
 
+    @override
     def transitions(
         self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
@@ -356,9 +371,11 @@ class TrackedLinkEventTrigger(_VendorEventTrigger):
     allowed_filters = ("link_id", "publication_id", "title")
     vendors = ("flippingbook",)
 
+    @override
     def listings(self, hook: Any) -> list[Any]:
         return [hook.tracked_link_listing]
 
+    @override
     def transitions(
         self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:

@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 import json
 import secrets
-from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
@@ -19,12 +18,16 @@ from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flipsnack.answers import MESSAGES, FlipsnackError, envelope, signature
 from airflow_provider_flipbook.sandbox.flipsnack.state import MONTHLY_UPLOADS, FlipsnackState
 
+if TYPE_CHECKING:
+    from collections import Counter
+
 LIMITS = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))  # per key: codes 31 and 32
 
 
 class FlipsnackEmulator(VendorEmulator):
     """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST); the
-    objects (:mod:`.state`) are held, not inherited."""
+    objects (:mod:`.state`) are held, not inherited.
+    """
 
     name = "flipsnack"
     credentials = (

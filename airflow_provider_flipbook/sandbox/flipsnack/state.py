@@ -24,7 +24,8 @@ MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 
 class FlipsnackState:
     """Flipsnack's stored objects and their life cycle, a plain object the emulator in :mod:`.routes`
-    holds."""
+    holds.
+    """
 
     def __init__(self, shared: SandboxState, public: str) -> None:
         self.shared, self.public = shared, public  # public: the emulator's base URL, for the URLs it gives

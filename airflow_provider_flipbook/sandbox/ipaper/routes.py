@@ -1,5 +1,6 @@
 """iPaper's ASMX transport (``/V2/<Service>.asmx/<Method>``: form or query, credentials, rate limit,
-read-only mode) and its Paper service."""
+read-only mode) and its Paper service.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ LIMITS = (SlidingWindow(50, 60.0),)  # per login
 class IPaperEmulator(VendorEmulator):
     """iPaper's Backend API (``/ipaper/V2/``) and its public viewer: the transport and the Paper
     service here; the other services (:mod:`.search`, :mod:`.processing`) and the objects
-    (:mod:`.state`) are held, not inherited."""
+    (:mod:`.state`) are held, not inherited.
+    """
 
     name = "ipaper"
     credentials = (
@@ -103,7 +105,7 @@ class IPaperEmulator(VendorEmulator):
             ).encode(), "text/xml"
         return super().malformed_body(kind)
 
-    def routes(self) -> None:
+    def routes(self) -> None:  # noqa: C901 - one small handler per route, defined inside
         methods = {
             declared.target: declared.handler
             for service in (self, self.search, self.processing)

@@ -43,7 +43,8 @@ DATATYPES = {"datetime", "bool", "int", "string"}
 class IPaperState:
     """iPaper's stored objects and their life cycle, and the lookups the services share (a plain
     object: the emulator in :mod:`.routes` and the services in :mod:`.search` and :mod:`.processing`
-    hold it)."""
+    hold it).
+    """
 
     def __init__(self, shared: SandboxState) -> None:
         self.shared = shared

@@ -1,5 +1,6 @@
 """Papyrs's transport (token, rate limit, site-wide or ``@subsite`` URLs, the declared routes) and
-its search, people, folder, feed and subsite routes."""
+its search, people, folder, feed and subsite routes.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ LIMITS = (SlidingWindow(6, 60.0),)  # per token
 class PapyrsEmulator(VendorEmulator):
     """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages:
     the transport and the site-wide routes here; the page routes (:mod:`.pages`) and the objects
-    (:mod:`.state`) are held, not inherited."""
+    (:mod:`.state`) are held, not inherited.
+    """
 
     name = "papyrs"
     credentials = (Credential("token", lambda: token("pyt")),)
@@ -61,7 +63,7 @@ class PapyrsEmulator(VendorEmulator):
         message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
         return f'{{"error": "{message}", "status": {status}}}'.encode(), "application/json"
 
-    def routes(self) -> None:
+    def routes(self) -> None:  # noqa: C901 - one small handler per route, defined inside
         compiled = [
             (r.method, re.compile(r.target + r"/?$"), r.handler)
             for service in (self, self.pages_service)
