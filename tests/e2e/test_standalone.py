@@ -8,6 +8,7 @@ Run with `make e2e` (deselected from the default suite: it takes about two minut
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -25,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DAGS = ("flipbook_publish", "catalog_nightly_refresh", "report_to_intranet")
 LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
+WATCH_INTERVAL = 2.0
+WEBHOOK_TOKEN = "e2e-webhook-" + "5d2c9e" * 6
 CREDENTIALS = {
     "--flippingbook-key": "fbk-E2E-distinctive-7f3a91",
     "--flipsnack-key": "FSK-E2E-DISTINCT-55AA",
@@ -59,6 +62,7 @@ def deployment(tmp_path_factory):
         "FLIPBOOK_SAMPLES": str(home / "samples"),
         "FLIPBOOK_ARCHIVE": str(home / "archive"),
         "FLIPBOOK_REPORTS": str(home / "reports"),
+        "FLIPBOOK_WATCH_INTERVAL": str(WATCH_INTERVAL),  # the event DAG's watcher polls every 2 s
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
         # The example DAGs, and the browser check's DAG in a bundle of its own (tests/e2e/dags).
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(
@@ -94,6 +98,9 @@ def deployment(tmp_path_factory):
         line = sandbox.stdout.readline()
         name, _, value = line.strip().partition("=")
         env[name] = value.strip("'")
+    flippingbook = json.loads(env["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT"])  # its webhook receiver, on
+    flippingbook["extra"]["webhook_token"] = WEBHOOK_TOKEN
+    env["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT"] = json.dumps(flippingbook)
     subprocess.run(
         [str(BIN / "python"), "-m", "airflow_provider_flipbook.sandbox.samples", env["FLIPBOOK_SAMPLES"]],
         env=env,
@@ -131,6 +138,7 @@ def deployment(tmp_path_factory):
             "headers": {"Authorization": f"Bearer {token}"},
             "home": Path(env["AIRFLOW_HOME"]),
             "sandbox": f"http://127.0.0.1:{port}",
+            "env": env,
         }
     finally:
         standalone.send_signal(signal.SIGINT)  # SIGTERM would orphan the components
@@ -240,3 +248,154 @@ def test_first_contact_in_a_real_browser(deployment):
     report = check.run(lambda dag_id, conf: trigger_and_wait(deployment, dag_id, conf))
     print(f"browser check: {report.seconds} s, {len(report.screenshots)} screenshots in {check.out}")
     assert not report.problems, report.problems
+
+
+# -- vendor events: the watcher (triggerer) and the webhook receiver (API server) start DAG runs ------
+
+
+def unpause(deployment, dag_id: str) -> None:
+    api, headers = deployment["api"], deployment["headers"]
+    deadline = time.monotonic() + 120
+    while requests.get(f"{api}/api/v2/dags/{dag_id}", headers=headers, timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, f"{dag_id} was never parsed"
+        time.sleep(2)
+    requests.patch(
+        f"{api}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10
+    ).raise_for_status()
+
+
+def finished_runs(deployment, dag_id: str, *, every: bool = False) -> list[dict]:
+    """The DAG's finished runs (``every``: whatever their state)."""
+    runs = requests.get(
+        f"{deployment['api']}/api/v2/dags/{dag_id}/dagRuns",
+        params={"limit": 100},
+        headers=deployment["headers"],
+        timeout=10,
+    ).json()["dag_runs"]
+    return [r for r in runs if every or r["state"] in ("success", "failed")]
+
+
+def run_events(deployment, dag_id: str, run: dict) -> list[dict]:
+    """The payload items of the asset events that triggered one run."""
+    answer = requests.get(
+        f"{deployment['api']}/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents",
+        headers=deployment["headers"],
+        timeout=10,
+    ).json()
+    return [item for event in answer["asset_events"] for item in event["extra"]["payload"]["events"]]
+
+
+def list_calls(deployment) -> list[dict]:
+    log = requests.get(
+        f"{deployment['sandbox']}/_sandbox/requests", params={"vendor": "flippingbook"}, timeout=10
+    )
+    return [r for r in log.json() if r["method"] == "GET" and r["path"].endswith("/fbonline/publication")]
+
+
+def test_vendor_events_start_one_dag_run_per_transition(deployment):
+    """Three publications converting at once reach flipbook_on_converted exactly once each (through the
+    real triggerer and scheduler) and flipbook_on_webhook through the API server's receiver; quiet
+    intervals start nothing; a replay is a duplicate; a paused DAG's watcher stops polling."""
+    from airflow_provider_flipbook.utils.pdf import make_sample_pdf
+
+    sandbox, api = deployment["sandbox"], deployment["api"]
+    register = subprocess.run(  # as a user would: the CLI, with the deployment's connections
+        [
+            str(BIN / "flipbook-webhooks"),
+            "register",
+            "--api-url",
+            api,
+            "--event",
+            "created",
+            "--event",
+            "lead",
+        ],
+        env=deployment["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert register.returncode == 0, register.stderr
+    assert WEBHOOK_TOKEN not in register.stdout + register.stderr
+    for dag_id in ("flipbook_on_converted", "flipbook_on_webhook"):
+        unpause(deployment, dag_id)
+    unpaused, deadline = time.time(), time.monotonic() + 120
+    while len([c for c in list_calls(deployment) if c["at"] > unpaused]) < 2:  # the watcher's baseline
+        assert time.monotonic() < deadline, "the watcher never polled"
+        time.sleep(1)
+
+    fb = requests.Session()
+    fb.headers["Authorization"] = f"Bearer {CREDENTIALS['--flippingbook-key']}"
+    pdf = deployment["home"].parent / "event.pdf"
+    make_sample_pdf(pdf, 3, "Event")
+    data = base64.b64encode(pdf.read_bytes()).decode()
+    base = f"{sandbox}/flippingbook/api/v1/fbonline"
+    created = [
+        fb.post(f"{base}/publication", json={"name": f"Event {n}", "data": data}, timeout=30).json()["id"]
+        for n in range(3)
+    ]
+
+    deadline, seen = time.monotonic() + 240, []
+    while time.monotonic() < deadline:
+        runs = finished_runs(deployment, "flipbook_on_converted")
+        seen = [
+            (i["object_id"], i["event_id"])
+            for run in runs
+            for i in run_events(deployment, "flipbook_on_converted", run)
+        ]
+        if {oid for oid, _ in seen} >= set(created):
+            break
+        time.sleep(3)
+    assert sorted(oid for oid, _ in seen if oid in created) == sorted(created), seen  # each exactly once
+    assert len({eid for _, eid in seen}) == len(seen)
+    runs = finished_runs(deployment, "flipbook_on_converted")
+    assert all(r["state"] == "success" for r in runs), runs
+
+    webhook_items: list[dict] = []
+    while time.monotonic() < deadline:
+        done = finished_runs(deployment, "flipbook_on_webhook")
+        webhook_items = [i for run in done for i in run_events(deployment, "flipbook_on_webhook", run)]
+        if {i["object_id"] for i in webhook_items} >= set(created):
+            break
+        time.sleep(3)
+    converted = [i for i in webhook_items if i["event"] == "converted" and i["object_id"] in created]
+    assert sorted(i["object_id"] for i in converted) == sorted(created), webhook_items
+    assert all(i["verified"] and i["source"] == "webhook" for i in converted)
+    assert all(r["state"] == "success" for r in finished_runs(deployment, "flipbook_on_webhook"))
+
+    receiver = f"{api}/flipbook-webhooks/flippingbook/flippingbook_default/{WEBHOOK_TOKEN}"
+    delivery = next(
+        d for d in requests.get(f"{sandbox}/_sandbox/webhooks", timeout=10).json() if d["delivered"]
+    )
+    replay = requests.post(
+        receiver, json=delivery["body"], headers={"X-FlippingBook-Event": "created"}, timeout=10
+    )
+    assert replay.status_code == 200 and replay.json()["duplicate"], replay.text
+    assert requests.post(receiver[:-1] + "x", json=delivery["body"], timeout=10).status_code == 404
+    assert requests.post(receiver, data=b"not json", timeout=10).status_code == 400
+
+    settled = len(finished_runs(deployment, "flipbook_on_converted", every=True))
+    time.sleep(10 * WATCH_INTERVAL)  # ten quiet intervals
+    assert len(finished_runs(deployment, "flipbook_on_converted", every=True)) == settled
+
+    requests.patch(
+        f"{api}/api/v2/dags/flipbook_on_converted",
+        json={"is_paused": True},
+        headers=deployment["headers"],
+        timeout=10,
+    ).raise_for_status()
+    # The watcher goes when the DAG file is parsed again (min_file_process_interval, 30 s by default)
+    # and the triggerer syncs; then no more list calls, interval after interval.
+    deadline, stopped = time.monotonic() + 120, False
+    while not stopped and time.monotonic() < deadline:
+        before = len(list_calls(deployment))
+        time.sleep(5 * WATCH_INTERVAL)
+        stopped = len(list_calls(deployment)) == before
+    assert stopped, "a paused DAG's watcher kept polling"
+    logs = [*(deployment["home"] / "logs").rglob("*.log"), deployment["home"].parent / "standalone.log"]
+    assert "/flipbook-webhooks/flippingbook/" in logs[-1].read_text(errors="replace"), (
+        "no access log to check"
+    )
+    assert not [p for p in logs if WEBHOOK_TOKEN in p.read_text(errors="replace")], (
+        "the receiver token leaked"
+    )
