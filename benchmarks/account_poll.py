@@ -88,22 +88,22 @@ def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) 
                 {"publication_id": answer["id"], "version_id": source["id"], "new_publication": True}
             )
         elif case.vendor == "flipsnack":
-            emulator.uploads = 0  # the monthly upload allowance does not concern a seed
+            held = getattr(emulator, "state", emulator)  # the emulator holds its state (composition)
+            held.uploads = 0  # the monthly upload allowance does not concern a seed
             with (WORK / "poll-seed.pdf").open("rb") as stream:
                 collection = asyncio.run(
-                    emulator.store_upload(
-                        {"title": f"Wait {n}"}, SimpleNamespace(file=stream, filename="w.pdf")
-                    )
+                    held.store_upload({"title": f"Wait {n}"}, SimpleNamespace(file=stream, filename="w.pdf"))
                 )
             item = collection["items"][0]
-            conversion = float(emulator.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1)
+            conversion = float(held.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1)
             item["created"] = now + (ends_in - conversion) / state.speed
             targets.append({"publication_id": collection["hash"], "version_id": None})
         else:
             paper = _ipaper_paper(emulator, n)
+            held = getattr(emulator, "state", emulator)  # the emulator holds its state (composition)
             pages = max(int((ends_in - 2.0) / 0.15), 1)
             guid = str(uuid.uuid4())
-            emulator.jobs[guid] = {
+            held.jobs[guid] = {
                 "guid": guid,
                 "paper": paper,
                 "created": now,
@@ -119,16 +119,17 @@ def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) 
 
 
 def _ipaper_paper(emulator: Any, n: int) -> int:
-    from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, ResultCode
+    from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
-    root = min(node["id"] for node in emulator.nodes.values() if node["parent"] is None)
-    try:
-        emulator.Paper_CreatePaper(
-            FormParams({"parentID": str(root), "name": f"Wait {n}", "urlName": f"wait-{n}"}, {})
-        )
-    except ResultCode as answer:
-        return int(answer.data.find(".//paper").get("id"))
-    raise RuntimeError("CreatePaper gave no answer")
+    held = getattr(emulator, "state", emulator)  # the emulator holds its state (composition)
+    root = min(node["id"] for node in held.nodes.values() if node["parent"] is None)
+    # The emulator's methods return their answer (they raised it before the uniform sandbox).
+    answer = emulator.Paper_CreatePaper(
+        FormParams({"parentID": str(root), "name": f"Wait {n}", "urlName": f"wait-{n}"}, {})
+    )
+    if answer.data is None:
+        raise RuntimeError(f"CreatePaper answered {answer.code}: {answer.message}")
+    return int(answer.data.find(".//paper").get("id"))
 
 
 def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any, outbox: Any) -> None:
