@@ -139,6 +139,7 @@ def deployment(tmp_path_factory):
             "home": Path(env["AIRFLOW_HOME"]),
             "sandbox": f"http://127.0.0.1:{port}",
             "env": env,
+            "log": home / "standalone.log",
         }
     finally:
         standalone.send_signal(signal.SIGINT)  # SIGTERM would orphan the components
@@ -179,7 +180,7 @@ def wait_for_api(api: str, home: Path, process: subprocess.Popen) -> str:
     raise TimeoutError("airflow standalone did not become healthy in 180 s")
 
 
-def trigger_and_wait(deployment, dag_id: str, conf: dict) -> dict:
+def trigger_and_wait(deployment, dag_id: str, conf: dict, timeout: float = 300) -> dict:
     api, headers = deployment["api"], deployment["headers"]
     deadline = time.monotonic() + 120
     while requests.get(f"{api}/api/v2/dags/{dag_id}", headers=headers, timeout=10).status_code != 200:
@@ -196,7 +197,7 @@ def trigger_and_wait(deployment, dag_id: str, conf: dict) -> dict:
     )
     run.raise_for_status()
     run_id = run.json()["dag_run_id"]
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = requests.get(
             f"{api}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=headers, timeout=10
@@ -204,7 +205,7 @@ def trigger_and_wait(deployment, dag_id: str, conf: dict) -> dict:
         if state["state"] in ("success", "failed"):
             return state
         time.sleep(3)
-    raise TimeoutError(f"{dag_id} did not finish in 300 s")
+    raise TimeoutError(f"{dag_id} did not finish in {timeout:g} s")
 
 
 def test_example_dags_under_airflow_standalone(deployment):
@@ -232,6 +233,54 @@ def test_example_dags_under_airflow_standalone(deployment):
         assert secret not in text, f"a credential leaked into the task logs: {secret[:6]}..."
     requests_log = requests.get(f"{deployment['sandbox']}/_sandbox/requests", timeout=10).json()
     assert not [r for r in requests_log if r["credential_in_url"]]
+
+
+def test_mapped_waits_share_one_poll_of_the_account(deployment):
+    """A mapped upload of 100 deferred waits on one FlippingBook account (tests/e2e/dags/mapped_waits.py):
+    the triggerer's status requests per poll interval stay those of one shared list call, not one per
+    wait, and its loop is never reported blocked."""
+    from tests.e2e.dags.mapped_waits import POLL_INTERVAL, WAITS
+
+    sandbox = deployment["sandbox"]
+    log_from = deployment["log"].stat().st_size
+    # Conversions that outlast the upload phase, so that the waits are pending together.
+    options = f"{sandbox}/_sandbox/options"
+    requests.post(options, json={"flippingbook": {"extra_pages": 4000}}, timeout=10).raise_for_status()
+    try:
+        started = time.monotonic()
+        state = trigger_and_wait(deployment, "mapped_waits", {}, timeout=900)
+        print(f"mapped waits: the run took {time.monotonic() - started:.0f} s")
+    finally:
+        requests.post(options, json={"flippingbook": {"extra_pages": 0}}, timeout=10).raise_for_status()
+    assert state["state"] == "success", state
+    logs = deployment["home"] / "logs" / "dag_id=mapped_waits"
+    deferred = {p.parent for p in logs.rglob("*.log") if ".trigger." in p.name}
+    assert len(deferred) >= WAITS, f"only {len(deferred)} uploads waited in the triggerer"
+
+    calls = requests.get(f"{sandbox}/_sandbox/requests", timeout=30).json()
+    listing = "/flippingbook/api/v1/fbonline/publication"
+    status = sorted(  # the triggerer's: the list without a name query, or one publication alone
+        r["at"]
+        for r in calls
+        if r["method"] == "GET"
+        and r["at"] >= state_started(state)
+        and ((r["path"] == listing and "query=" not in r["query"]) or r["path"].startswith(listing + "/"))
+    )
+    assert status, "the waits sent no status request"
+    busiest = max(sum(1 for t in status if start <= t < start + POLL_INTERVAL) for start in status)
+    print(f"mapped waits: {len(status)} status requests, at most {busiest} per {POLL_INTERVAL:g} s interval")
+    assert busiest <= 3, f"{busiest} status requests in one poll interval for {WAITS} waits"
+
+    with deployment["log"].open(errors="replace") as log:
+        log.seek(log_from)
+        blocked = [line for line in log if "async thread was blocked" in line]
+    assert not blocked, blocked[:3]
+
+
+def state_started(state: dict) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(state["start_date"].replace("Z", "+00:00")).timestamp()
 
 
 def test_first_contact_in_a_real_browser(deployment):
