@@ -172,7 +172,7 @@ def answer_shape(response: requests.Response, values: bool = False) -> dict[str,
         except ValueError:
             return {"unreadable": "json", "content_type": content_type}
     if "xml" in content_type:
-        from airflow_provider_flipbook.hooks.ipaper import parse_xml
+        from airflow_provider_flipbook.utils.safe_xml import parse_xml
 
         try:
             return xml_shape(parse_xml(response.content), values)

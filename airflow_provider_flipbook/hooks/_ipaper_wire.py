@@ -1,6 +1,7 @@
-"""iPaper's wire format as the hook writes and reads it: the safe XML parser, XPath text, streamed
-base64 form bodies of a known length, and the form values of options and periods. (The sandbox's
-own reader and writer are in ``sandbox/ipaper/wire.py``; the two share no code).
+"""iPaper's wire format as the hook writes and reads it: XPath text, streamed base64 form bodies of
+a known length, and the form values of options and periods (the safe XML parser is
+:mod:`airflow_provider_flipbook.utils.safe_xml`). The sandbox's own reader and writer are in
+``sandbox/ipaper/wire.py``; the two share no code.
 """
 
 from __future__ import annotations
@@ -15,27 +16,7 @@ from airflow_provider_flipbook.exceptions import InvalidInputError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    strip_cdata=True,
-)
 _CHUNK = 3 * 256 * 1024  # a multiple of 3: base64 pieces concatenate without inner padding
-
-
-def parse_xml(content: bytes) -> etree._Element:
-    """Parse an iPaper answer safely; raise ``ValueError`` on anything but plain, well-formed XML."""
-    head = content[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in content.upper():
-        raise ValueError("XML with a DOCTYPE or entity declarations is refused")
-    try:
-        return etree.fromstring(content, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise ValueError(f"malformed XML ({error.msg})") from None
 
 
 def text(node: etree._Element | None, path: str) -> str:

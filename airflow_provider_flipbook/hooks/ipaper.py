@@ -54,7 +54,6 @@ from airflow_provider_flipbook.hooks._ipaper_wire import (
     SizedBody,
     base64_form_chunks,
     form_value,
-    parse_xml,
     ripper_options,
     text,
 )
@@ -69,6 +68,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     PublishRequest,
 )
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
+from airflow_provider_flipbook.utils.safe_xml import parse_xml
 from airflow_provider_flipbook.utils.urls import public_url
 
 MAX_PDF_BYTES = 192 * 1024 * 1024

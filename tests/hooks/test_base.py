@@ -218,10 +218,10 @@ def test_ipaper_parser_refuses_entity_expansion():
 def test_ipaper_parser_resolves_no_entities_even_without_doctype_check():
     from lxml import etree
 
-    from airflow_provider_flipbook.hooks._ipaper_wire import _PARSER
+    from airflow_provider_flipbook.utils.safe_xml import SAFE_PARSER
 
-    assert _PARSER.resolvers is not None
-    root = etree.fromstring(b"<r>&amp;</r>", _PARSER)
+    assert SAFE_PARSER.resolvers is not None
+    root = etree.fromstring(b"<r>&amp;</r>", SAFE_PARSER)
     assert root.text == "&"
 
 
