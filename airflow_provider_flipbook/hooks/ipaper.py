@@ -587,7 +587,12 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         if request.wait_in_task:
             self.wait_until_free(paper_id, poll_interval=request.poll_interval, timeout=request.wait_timeout)
         elif (free := self.paper_free_status(paper_id))["state"] != "success":
-            raise PublicationBusy(str(paper_id), free["detail"])
+            raise PublicationBusy(
+                str(paper_id),
+                free["detail"],
+                "airflow_provider_flipbook.triggers.ipaper.IPaperPaperFreeTrigger",
+                {"paper_id": str(paper_id)},
+            )
         version = self.process_pdf(paper_id, source.open, password=request.pdf_password)
         return {
             "publication_id": str(paper_id),

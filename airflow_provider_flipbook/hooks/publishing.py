@@ -92,11 +92,17 @@ class PublicationBusy(Exception):
 
     :param publication_id: the busy publication.
     :param detail: what the vendor is busy with.
+    :param wait_trigger: the dotted path of the vendor's trigger that waits until the publication is
+        free; built with ``conn_id``, ``poll_interval``, ``deadline`` and ``wait_target`` as keywords.
+    :param wait_target: what that trigger waits on, e.g. ``{"paper_id": "42"}``.
     """
 
-    def __init__(self, publication_id: str, detail: str) -> None:
+    def __init__(
+        self, publication_id: str, detail: str, wait_trigger: str, wait_target: dict[str, str]
+    ) -> None:
         super().__init__(detail)
         self.publication_id, self.detail = publication_id, detail
+        self.wait_trigger, self.wait_target = wait_trigger, wait_target
 
 
 class PublishingHook(Protocol):

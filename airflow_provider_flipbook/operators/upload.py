@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from typing import TYPE_CHECKING, Any, NoReturn, TypedDict, cast
 
@@ -202,15 +203,15 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
         return self._converted(context, result, status, hook)
 
     def _defer_until_free(self, busy: PublicationBusy) -> NoReturn:
-        from airflow_provider_flipbook.triggers.ipaper import IPaperPaperFreeTrigger
-
+        module, _, name = busy.wait_trigger.rpartition(".")  # the hook names the vendor's wait
+        trigger_class = getattr(importlib.import_module(module), name)
         self.log.info("%s: waiting for it in the triggerer before uploading", busy.detail)
         self.defer(
-            trigger=IPaperPaperFreeTrigger(
+            trigger=trigger_class(
                 conn_id=self.conn_id,
-                paper_id=busy.publication_id,
                 poll_interval=self.poll_interval,
                 deadline=time.time() + self.conversion_timeout,
+                **busy.wait_target,
             ),
             method_name="execute_when_free",
             timeout=None,
