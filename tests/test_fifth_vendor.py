@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import sys
 import types
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import pytest
 import requests
+from fastapi import Request  # FastAPI reads route annotations at run time
 from fastapi.responses import JSONResponse, Response
 
 from airflow_provider_flipbook import connection_extras, vendors
@@ -37,9 +38,6 @@ from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 from tests.conftest import run_deferred
-
-if TYPE_CHECKING:
-    from fastapi import Request
 
 # -- 1. the hook (hooks/acme.py) ----------------------------------------------------------------------
 
