@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import threading
 import time
@@ -141,6 +142,35 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+class QueryRedactingAccessLog(logging.Filter):
+    """Keep request query strings (Flipsnack's ``apiKey`` and ``signature`` travel there) out of uvicorn's
+    access log.
+
+    The sandbox asks for no access log, but uvicorn decides per connection from the shared
+    ``uvicorn.access`` logger: once anything else in the process configures it (another uvicorn
+    server's default logging, a user's test), every request line would be written with its query.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the query of an access record's path with ``***``.
+
+        :param record: a ``uvicorn.access`` record, args ``(client, method, path, http_version, status)``.
+        """
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0] + "?***", *args[3:])
+        return True
+
+
+def redact_access_log_queries() -> None:
+    """Install :class:`QueryRedactingAccessLog` on ``uvicorn.access`` once (a logger keeps its filters
+    through ``logging.config.dictConfig``).
+    """
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryRedactingAccessLog) for f in access.filters):
+        access.addFilter(QueryRedactingAccessLog())
+
+
 class SandboxServer:
     """The running sandbox: uvicorn in a background thread (pytest plugin, benchmarks, ``make demo``).
 
@@ -160,6 +190,7 @@ class SandboxServer:
             lifespan="off",
             timeout_graceful_shutdown=2,
         )
+        redact_access_log_queries()
         self.server = uvicorn.Server(config)
         self.thread: threading.Thread | None = None
 

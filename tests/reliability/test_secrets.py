@@ -178,3 +178,22 @@ def test_signatures_are_registered_with_the_masker():
     hook = FlipsnackHook(connection=Connection(conn_id="fs", conn_type="flipsnack", login="K", password="S"))
     signature = hook.signed("user.getStats", {})["signature"]
     assert redact(f"calling with {signature} now") == "calling with *** now"
+
+
+def test_the_sandbox_access_log_carries_no_query_whoever_switches_it_on(sandbox, caplog):
+    """uvicorn decides per connection from the process-wide ``uvicorn.access`` logger whether to log a
+    request line (query included): once another uvicorn server in the process (the webhook receiver's
+    tests, a user's own) configures that logger, the sandbox's lines must still carry no Flipsnack key
+    or signature. The line is logged exactly as uvicorn's protocols log it."""
+    key = sandbox.state_store.credentials.flipsnack_key
+    access = logging.getLogger("uvicorn.access")
+    propagate = access.propagate
+    access.propagate = True  # let caplog see the records
+    try:
+        caplog.set_level(logging.INFO, logger="uvicorn.access")
+        path = f"/flipsnack/v1/?apiKey={key}&action=user.getStats&signature=0123abcd"
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 200)
+        assert '"GET /flipsnack/v1/?*** HTTP/1.1" 200' in caplog.text
+        assert key not in caplog.text and "0123abcd" not in caplog.text
+    finally:
+        access.propagate = propagate
