@@ -51,6 +51,9 @@ class StatusPollingTrigger(BaseTrigger):
     """
 
     vendors: tuple[str, ...] | None = None  # the connection types it serves; None: the publishing ones
+    #: The target keywords the wait cannot do without (refused when the trigger is built, in the task,
+    #: not when the triggerer first checks), e.g. ``("paper_id",)``.
+    target_fields: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Refuse an incomplete trigger when its class is defined, not when a task defers to it."""
@@ -68,6 +71,9 @@ class StatusPollingTrigger(BaseTrigger):
         self, *, conn_id: str, poll_interval: float, deadline: float, wait_first: bool = True, **target: Any
     ) -> None:
         super().__init__()
+        missing = [name for name in self.target_fields if target.get(name) in (None, "")]
+        if missing:
+            raise TypeError(f"{type(self).__name__} needs {', '.join(missing)}")
         self.conn_id, self.poll_interval, self.deadline, self.target = (
             conn_id,
             float(poll_interval),

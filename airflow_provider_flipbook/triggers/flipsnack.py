@@ -11,32 +11,12 @@ from airflow_provider_flipbook.triggers.base import StatusPollingTrigger
 
 class FlipsnackDownloadPackageTrigger(StatusPollingTrigger):
     """Waits until a collection's HTML download package is ready (``collection.downloadHTML``).
-
-    :param conn_id: the connection to poll with.
-    :param poll_interval: seconds between two checks.
-    :param deadline: when the wait times out (``time.time()`` seconds, kept across triggerers).
-    :param wait_first: wait one interval before the first check (the task has just checked).
-    :param collection_hash: the collection.
+    Built with the base's keywords (``conn_id``, ``poll_interval``, ``deadline``, ``wait_first``) and
+    ``collection_hash``: the collection.
     """
 
     vendors = ("flipsnack",)
-
-    def __init__(
-        self,
-        *,
-        conn_id: str,
-        collection_hash: str,
-        poll_interval: float = 5.0,
-        deadline: float,
-        wait_first: bool = True,
-    ) -> None:
-        super().__init__(
-            conn_id=conn_id,
-            poll_interval=poll_interval,
-            deadline=deadline,
-            wait_first=wait_first,
-            collection_hash=collection_hash,
-        )
+    target_fields = ("collection_hash",)
 
     @override
     def check(self, hook: Any) -> dict[str, Any]:

@@ -15,33 +15,13 @@ if TYPE_CHECKING:
 
 class IPaperPaperFreeTrigger(StatusPollingTrigger):
     """Succeeds once the paper is no longer in ``Ripper.GetProcessingPapers``; read from the
-    account's shared poll of that list, like the conversion waits.
-
-    :param conn_id: the connection to poll with.
-    :param paper_id: the paper an earlier job runs on.
-    :param poll_interval: seconds between two checks.
-    :param deadline: when the wait times out (``time.time()`` seconds, kept across triggerers).
-    :param wait_first: wait one interval before the first check (the task has just checked).
+    account's shared poll of that list, like the conversion waits. Built with the base's keywords
+    (``conn_id``, ``poll_interval``, ``deadline``, ``wait_first``) and ``paper_id``: the paper an
+    earlier job runs on.
     """
 
     vendors = ("ipaper",)
-
-    def __init__(
-        self,
-        *,
-        conn_id: str,
-        paper_id: str,
-        poll_interval: float = 10.0,
-        deadline: float,
-        wait_first: bool = True,
-    ) -> None:
-        super().__init__(
-            conn_id=conn_id,
-            poll_interval=poll_interval,
-            deadline=deadline,
-            wait_first=wait_first,
-            paper_id=paper_id,
-        )
+    target_fields = ("paper_id",)
 
     @override
     def check(self, hook: Any) -> dict[str, Any]:
