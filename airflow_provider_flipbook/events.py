@@ -1,5 +1,5 @@
 """Vendor events as this provider hands them to DAGs: one vocabulary for the polling watchers
-(:mod:`.triggers.watchers`) and the webhook receiver (:mod:`.plugins.webhooks`).
+(:mod:`.triggers.watchers`) and the webhook receivers (:mod:`.plugins`).
 
 A DAG scheduled on a watched asset reads ``triggering_asset_events[asset][i].extra["payload"]``:
 
@@ -23,27 +23,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: Where the API server mounts the webhook receiver (:mod:`.plugins.webhooks`).
-WEBHOOK_URL_PREFIX = "/flipbook-webhooks"
-#: The shortest ``webhook_token`` the receiver accepts.
-MIN_TOKEN_LENGTH = 32
-
-#: What a publication watcher can be asked for (``updated``: FlippingBook only).
+#: What a publication watcher can be asked for (each hook's ``publication_events`` says which its
+#: listings tell).
 PUBLICATION_EVENTS = ("converted", "failed", "deleted", "updated")
-#: What a tracked-link watcher can be asked for (FlippingBook).
-LINK_EVENTS = ("opened", "not_opened")
-
-
-def webhook_asset_name(conn_id: str, configured: str | None = None) -> str:
-    """The asset a connection's webhook receiver records to: the extra ``webhook_asset``, else
-    ``flippingbook_webhooks.<conn id>``.
-    """
-    return configured or f"flippingbook_webhooks.{conn_id}"
-
-
-def webhook_path(conn_id: str, token: str) -> str:
-    """The receiver's path on the API server (append it to the server's public base URL)."""
-    return f"{WEBHOOK_URL_PREFIX}/flippingbook/{conn_id}/{token}"
 
 
 def utc_now_iso() -> str:

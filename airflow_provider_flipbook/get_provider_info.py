@@ -39,10 +39,7 @@ def get_provider_info() -> dict[str, Any]:
             for section in SECTIONS
         },
         "plugins": [
-            {
-                "name": "flipbook_webhooks",
-                "plugin-class": f"{PACKAGE}.plugins.webhooks.FlipbookWebhooksPlugin",
-            }
+            {"name": name, "plugin-class": path} for v in vendors for name, path in v.plugins.items()
         ],
         "asset-uris": asset_uri_entries(),
         "notifications": [path for v in vendors for path in v.modules.get("notifications", ())],

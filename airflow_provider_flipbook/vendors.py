@@ -87,6 +87,7 @@ class Vendor:
     # Further modules Airflow lists under this vendor's integration, by provider-info section
     # ("notifications": notifier classes).
     modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plugins: Mapping[str, str] = field(default_factory=dict)  # Airflow plugins: name -> class path
 
     @property
     def hook_module(self) -> str:
@@ -128,6 +129,7 @@ _FLIPPINGBOOK = Vendor(
         "sensors": (f"{PACKAGE}.sensors.conversion",),
         "triggers": (f"{PACKAGE}.triggers.conversion",),
     },
+    plugins={"flipbook_webhooks": f"{PACKAGE}.plugins.flippingbook.FlipbookWebhooksPlugin"},
 )
 
 _FLIPSNACK = Vendor(

@@ -16,7 +16,7 @@ def report(sections: int) -> str:
 
 
 def papyrs_requests(sections: int, speed: float) -> list[Result]:
-    from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
+    from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 
     markdown = report(sections)
     with Sandbox(speed) as sandbox:

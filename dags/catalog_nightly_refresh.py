@@ -17,10 +17,11 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 from airflow_provider_flipbook._compat import deadline_alert
-from airflow_provider_flipbook.notifications import PapyrsNotifier
+from airflow_provider_flipbook.notifications.papyrs import PapyrsNotifier
 from airflow_provider_flipbook.operators import UploadPdfOperator
 from airflow_provider_flipbook.retry import vendor_retry_policy_args
-from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.sensors import PdfConversionSensor
+from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 from airflow_provider_flipbook.utils.files import storage_path
 
 SAMPLES = os.environ.get(

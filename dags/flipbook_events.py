@@ -16,7 +16,8 @@ import pendulum
 from airflow.sdk import Asset, AssetWatcher, Param, dag, task
 
 from airflow_provider_flipbook.events import payload_events
-from airflow_provider_flipbook.operators import CreateTrackedLinkOperator, PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.triggers.watchers import PublicationEventTrigger
 
 # Seconds between polls of the publication list (one list call per account per interval, however

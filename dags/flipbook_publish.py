@@ -11,11 +11,9 @@ import os
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.retry import vendor_retry_policy_args
 from airflow_provider_flipbook.sensors import PdfConversionSensor
 

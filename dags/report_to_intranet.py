@@ -10,7 +10,7 @@ from airflow.sdk import Asset, dag, task
 
 # in airflow.sdk only from Airflow 3.2
 from airflow_provider_flipbook._compat import AssetOrTimeSchedule, CronTriggerTimetable
-from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.retry import vendor_retry_policy_args
 
 REPORTS = os.environ.get(

@@ -43,7 +43,7 @@ from airflow_provider_flipbook.exceptions import (
     VendorApiError,
 )
 from airflow_provider_flipbook.hooks._flippingbook_links import TrackedLinks
-from airflow_provider_flipbook.hooks._flippingbook_triggers import WebhookTriggers
+from airflow_provider_flipbook.hooks._flippingbook_webhooks import WebhookTriggers
 from airflow_provider_flipbook.hooks._flippingbook_wire import (
     FB,
     REQUEST_LIMIT_BYTES,
@@ -591,6 +591,12 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
         }
 
     # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
+
+    #: The publication events its listings tell; ``updated``: a converted publication's PDF changed.
+    publication_events: ClassVar[tuple[str, ...]] = ("converted", "failed", "deleted", "updated")
+    #: A publication gone from the list while converting failed: the vendor deletes a publication whose
+    #: only source failed.
+    vanished_while_converting: ClassVar[str] = "failed"
 
     #: Every tracked link of the account, 100 a page (no maximum count is documented).
     tracked_link_listing: ClassVar[Listing] = Listing("tracked_links", "tracked_links_page", "id", 100)

@@ -616,6 +616,10 @@ class FlipsnackHook(FlipbookBaseHook):
 
     # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
 
+    #: The publication events its listings tell, and what a collection gone while converting was.
+    publication_events: ClassVar[tuple[str, ...]] = ("converted", "failed", "deleted")
+    vanished_while_converting: ClassVar[str] = "deleted"
+
     @property
     def publication_watch_listings(self) -> tuple[Listing, ...]:
         """The list calls a publication watcher needs: the collection list the waits share."""

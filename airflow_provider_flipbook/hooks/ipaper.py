@@ -688,6 +688,11 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
 
     # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
 
+    #: The publication events its listings tell (the processing list does not say whether a job
+    #: failed: a paper leaving it is ``converted``), and what a paper gone while converting was.
+    publication_events: ClassVar[tuple[str, ...]] = ("converted", "deleted")
+    vanished_while_converting: ClassVar[str] = "deleted"
+
     #: The account's paper tree, whole (one request): to see papers leave it.
     paper_listing: ClassVar[Listing] = Listing("papers", "list_papers", "id")
 

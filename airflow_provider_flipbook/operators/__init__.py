@@ -1,7 +1,5 @@
-"""Operators: UploadPdfOperator, CreateTrackedLinkOperator, PapyrsMarkdownPageOperator."""
+"""Operators. The generic one is here; a vendor's own are in its module (``operators/<conn type>.py``)."""
 
-from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
-from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.operators.upload import UploadPdfOperator
 
-__all__ = ["CreateTrackedLinkOperator", "PapyrsMarkdownPageOperator", "UploadPdfOperator"]
+__all__ = ["UploadPdfOperator"]

@@ -174,7 +174,7 @@ def tracked_link_url(link: dict[str, Any]) -> str:
 class RegisterFlippingBookWebhookOperator(BaseOperator):
     """Register a FlippingBook trigger that POSTs events to this provider's webhook receiver.
 
-    The connection needs the extra ``webhook_token`` (see :mod:`airflow_provider_flipbook.plugins.webhooks`);
+    The connection needs the extra ``webhook_token`` (see :mod:`airflow_provider_flipbook.plugins.flippingbook`);
     the receiver records the events on the asset ``flippingbook_webhooks.<conn id>`` (or ``webhook_asset``).
 
     :param api_base_url: the Airflow API server's base URL as FlippingBook reaches it (templated)

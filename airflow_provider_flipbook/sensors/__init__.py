@@ -1,6 +1,5 @@
-"""Sensors: PDF conversion, Flipsnack download package."""
+"""Sensors. The generic one is here; a vendor's own are in its module (``sensors/<conn type>.py``)."""
 
 from airflow_provider_flipbook.sensors.conversion import PdfConversionSensor
-from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 
-__all__ = ["FlipsnackDownloadPackageSensor", "PdfConversionSensor"]
+__all__ = ["PdfConversionSensor"]

@@ -41,14 +41,13 @@ What each vendor's listing can tell (the hooks' ``watch_*`` methods read it):
 * iPaper papers: ``converted`` when a paper leaves the processing list (iPaper does not say whether
   the job failed there), ``deleted`` when it leaves the paper tree; a job that starts and ends between
   two polls is not seen.
-* FlippingBook tracked links (account-wide list): ``opened`` (visits grew or the last view moved)
-  and ``not_opened`` (the not-opened-until date passed with no visit).
+* FlippingBook tracked links (account-wide list, :mod:`.triggers.flippingbook`): ``opened`` (visits
+  grew or the last view moved) and ``not_opened`` (the not-opened-until date passed with no visit).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -59,13 +58,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from typing_extensions import override
 
 from airflow_provider_flipbook._compat import asset_state_accessors
-from airflow_provider_flipbook.events import (
-    LINK_EVENTS,
-    PUBLICATION_EVENTS,
-    batch_payload,
-    event_item,
-    utc_now_iso,
-)
+from airflow_provider_flipbook.events import PUBLICATION_EVENTS, batch_payload, event_item, utc_now_iso
 from airflow_provider_flipbook.vendors import publishing_types
 
 if TYPE_CHECKING:
@@ -82,7 +75,7 @@ Snapshots = dict[str, dict[str, Any]]
 # -- the diff: pure functions --------------------------------------------------------------------
 
 
-def _matches(snapshot: Mapping[str, Any], object_id: str, filters: Mapping[str, Any]) -> bool:
+def matches(snapshot: Mapping[str, Any], object_id: str, filters: Mapping[str, Any]) -> bool:
     """Whether an object passes a watcher's filters: ids (one or a list), a name or title substring."""
     for name, wanted in filters.items():
         if name in ("name", "title"):
@@ -104,15 +97,18 @@ def publication_transitions(
     filters: Mapping[str, Any],
     observed_at: str,
     emit_existing: bool = False,
+    vanished_while_converting: str = "deleted",
 ) -> tuple[list[dict[str, Any]], Snapshots]:
     """The publication events between two polls (``previous`` None: the baseline), and what to keep.
 
     ``current``: every listed object, ``{id: {"state": converting|converted|failed|deleted|idle,
     "version", "name", "url"}}``. Only the objects passing ``filters`` are watched and kept, as
     ``{"state", "version"}``: the watermark stays small (Airflow's asset state store advises 64 KB).
-    An object kept before and no longer listed at all has vanished.
+    An object kept before and no longer listed at all has vanished: ``deleted``, or
+    ``vanished_while_converting`` if it was converting (the hook's, e.g. ``failed`` where the vendor
+    deletes a publication whose only source failed).
     """
-    watched = {oid: snap for oid, snap in current.items() if _matches(snap, oid, filters)}
+    watched = {oid: snap for oid, snap in current.items() if matches(snap, oid, filters)}
     found: list[tuple[str, str, Mapping[str, Any], Sequence[Any]]] = []
     for oid, now in watched.items():
         old = None if previous is None else previous.get(oid)
@@ -128,8 +124,8 @@ def publication_transitions(
     for oid, old in (previous or {}).items():
         if oid in current or old["state"] == "deleted":
             continue
-        if old["state"] == "converting" and vendor == "flippingbook":
-            found.append(("failed", oid, old, (old.get("version"), "vanished")))
+        if old["state"] == "converting" and vanished_while_converting != "deleted":
+            found.append((vanished_while_converting, oid, old, (old.get("version"), "vanished")))
         else:
             found.append(("deleted", oid, old, ()))
     items = [
@@ -138,64 +134,6 @@ def publication_transitions(
         if event in events
     ]
     return items, {oid: {"state": s["state"], "version": s.get("version")} for oid, s in watched.items()}
-
-
-def link_transitions(
-    previous: Snapshots | None,
-    current: Snapshots,
-    *,
-    events: Sequence[str],
-    filters: Mapping[str, Any],
-    observed_at: str,
-    now: dt.datetime,
-    emit_existing: bool = False,
-) -> tuple[list[dict[str, Any]], Snapshots]:
-    """The tracked-link events between two polls, and what to keep (it remembers which not-opened
-    dates were reported). ``current``: ``{id: {"visits", "last_viewed", "until", "name",
-    "publication", "url"}}``; only the links passing ``filters`` are watched and kept.
-    """
-    found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
-    kept: Snapshots = {}
-    for oid, snap in current.items():
-        if not _matches(snap, oid, filters):
-            continue
-        old = None if previous is None else previous.get(oid)
-        reported = bool(old and old.get("not_opened_reported"))
-        visits, last = int(snap.get("visits") or 0), snap.get("last_viewed")
-        opened = (
-            visits > 0
-            if old is None
-            else visits > int(old.get("visits") or 0) or (last is not None and last != old.get("last_viewed"))
-        )
-        if opened and (previous is not None or emit_existing):
-            found.append(("opened", oid, snap, (visits, last)))
-        until = snap.get("until")
-        if until and not visits and not reported and _parse(until) <= now:
-            reported = True
-            if previous is not None or emit_existing:
-                found.append(("not_opened", oid, snap, (until,)))
-        kept[oid] = {"visits": visits, "last_viewed": last, "not_opened_reported": reported}
-    items = [
-        event_item(
-            event,
-            "flippingbook",
-            oid,
-            snap.get("url"),
-            observed_at,
-            marks,
-            name=snap.get("name"),
-            publication_id=snap.get("publication"),
-            visits=snap.get("visits"),
-        )
-        for event, oid, snap, marks in found
-        if event in events
-    ]
-    return items, kept
-
-
-def _parse(moment: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 # -- the watermark ------------------------------------------------------------------------------
@@ -232,8 +170,18 @@ class Watermark:
 # -- the triggers ----------------------------------------------------------------------------------
 
 
-class _VendorEventTrigger(BaseEventTrigger):
-    """Shared by the watchers: kwargs, serialisation, the account poll and the emit-then-save loop."""
+class VendorEventTrigger(BaseEventTrigger):
+    """Shared by the watchers: kwargs, serialisation, the account poll and the emit-then-save loop.
+
+    A watcher names its ``allowed_events``, ``allowed_filters`` and ``vendors`` (connection types), the
+    hook's ``listings`` it subscribes to, and how a round's answers become ``transitions``.
+
+    :param conn_id: the vendor connection
+    :param events: what to report, among ``allowed_events``
+    :param poll_interval: seconds between polls (the account's poll follows its most eager watcher)
+    :param emit_existing: on the first start, report the present state too instead of a silent baseline
+    :param filters: which objects to watch, among ``allowed_filters``
+    """
 
     allowed_events: ClassVar[tuple[str, ...]] = ()
     allowed_filters: ClassVar[tuple[str, ...]] = ()
@@ -263,6 +211,7 @@ class _VendorEventTrigger(BaseEventTrigger):
         self.emit_existing, self.filters = bool(emit_existing), dict(filters)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """The class path and the kwargs that rebuild this watcher (its filters among them)."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -280,14 +229,25 @@ class _VendorEventTrigger(BaseEventTrigger):
         return f"flipbook.watch.{digest.hexdigest()[:24]}"
 
     def listings(self, hook: Any) -> list[Any]:
+        """The hook's listings (account-poll list calls) this watcher subscribes to.
+
+        :param hook: the connection's hook
+        """
         raise NotImplementedError
 
     def transitions(
         self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
+        """The events of one poll and the snapshots to keep.
+
+        :param hook: the connection's hook (it reads its listings into snapshots)
+        :param previous: the snapshots kept by the last poll; None before the first (the baseline)
+        :param rounds: this poll's answers by listing name
+        """
         raise NotImplementedError
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll with the account, yield one event per poll with transitions, then save the watermark."""
         from airflow_provider_flipbook.hooks import ahook_for
         from airflow_provider_flipbook.triggers.account_poll import subscribe
 
@@ -321,11 +281,12 @@ class _VendorEventTrigger(BaseEventTrigger):
                     snapshots = new
 
 
-class PublicationEventTrigger(_VendorEventTrigger):
+class PublicationEventTrigger(VendorEventTrigger):
     """Publication events of FlippingBook, Flipsnack or iPaper (by the connection's type).
 
     :param conn_id: the vendor connection
-    :param events: any of ``converted``, ``failed``, ``deleted``; on FlippingBook also ``updated``
+    :param events: any of ``converted``, ``failed``, ``deleted`` and, where the hook's
+        ``publication_events`` has it (FlippingBook), ``updated``
     :param poll_interval: seconds between polls (the account's poll follows its most eager watcher)
     :param emit_existing: on the first start, report what is already converted or failed
     :param filters: ``publication_id`` (one id or a list) and ``name`` (a case-insensitive substring)
@@ -343,8 +304,12 @@ class PublicationEventTrigger(_VendorEventTrigger):
     def transitions(
         self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
-        if "updated" in self.events and hook.conn_type != "flippingbook":
-            raise ValueError(f"'updated' is a FlippingBook event; {self.conn_id} is {hook.conn_type}")
+        unknown = sorted(set(self.events) - set(hook.publication_events))
+        if unknown:
+            raise ValueError(
+                f"{unknown}: {hook.vendor}'s listings do not tell these ({self.conn_id}); "
+                f"they tell {', '.join(hook.publication_events)}"
+            )
         return publication_transitions(
             previous,
             hook.watch_publications(rounds, previous),
@@ -353,49 +318,15 @@ class PublicationEventTrigger(_VendorEventTrigger):
             filters=self.filters,
             observed_at=utc_now_iso(),
             emit_existing=self.emit_existing,
-        )
-
-
-class TrackedLinkEventTrigger(_VendorEventTrigger):
-    """FlippingBook tracked-link events, from the account-wide link list.
-
-    :param conn_id: the FlippingBook connection
-    :param events: any of ``opened`` (visits grew or the last view moved) and ``not_opened`` (the
-        not-opened-until date passed with no visit)
-    :param poll_interval: seconds between polls
-    :param emit_existing: on the first start, report links already opened or past their date
-    :param filters: ``link_id``, ``publication_id`` (one id or a list) and ``title`` (substring)
-    """
-
-    allowed_events = LINK_EVENTS
-    allowed_filters = ("link_id", "publication_id", "title")
-    vendors = ("flippingbook",)
-
-    @override
-    def listings(self, hook: Any) -> list[Any]:
-        return [hook.tracked_link_listing]
-
-    @override
-    def transitions(
-        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
-    ) -> tuple[list[dict[str, Any]], Snapshots]:
-        current = hook.watch_tracked_links(rounds[hook.tracked_link_listing.name])
-        return link_transitions(
-            previous,
-            current,
-            events=self.events,
-            filters=self.filters,
-            observed_at=utc_now_iso(),
-            now=dt.datetime.now(dt.timezone.utc),
-            emit_existing=self.emit_existing,
+            vanished_while_converting=hook.vanished_while_converting,
         )
 
 
 __all__ = [
     "FLUSH_WAIT",
     "PublicationEventTrigger",
-    "TrackedLinkEventTrigger",
+    "VendorEventTrigger",
     "Watermark",
-    "link_transitions",
+    "matches",
     "publication_transitions",
 ]

@@ -53,12 +53,11 @@ def test_parsing_imports_nothing_heavy():
 
 
 def test_conn_ids_and_inputs_are_templated():
-    from airflow_provider_flipbook.operators import (
-        CreateTrackedLinkOperator,
-        PapyrsMarkdownPageOperator,
-        UploadPdfOperator,
-    )
-    from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+    from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+    from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
+    from airflow_provider_flipbook.sensors import PdfConversionSensor
+    from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 
     assert {"conn_id", "pdf", "name", "publication_id"} <= set(UploadPdfOperator.template_fields)
     assert {"flippingbook_conn_id", "publication", "title"} <= set(CreateTrackedLinkOperator.template_fields)

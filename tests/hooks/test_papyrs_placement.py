@@ -11,7 +11,7 @@ import pytest
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import InvalidInputError, VendorApiError
 from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, page_widgets
-from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 
 VARIANTS = ("category", "folder_id", "none")  # the field the emulated vendor honours
 FIELDS = ("category", "folder_id")  # the field the connection sends

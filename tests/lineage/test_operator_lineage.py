@@ -9,11 +9,9 @@ import textwrap
 
 import pytest
 
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.utils.lineage import source_uri
 from tests.conftest import ROOT
 
@@ -220,8 +218,9 @@ def test_without_openlineage_nothing_of_it_is_imported_and_results_are_the_same(
                 return None
 
         sys.meta_path.insert(0, NoOpenLineageForUs())
-        from airflow_provider_flipbook.operators import (
-            CreateTrackedLinkOperator, PapyrsMarkdownPageOperator, UploadPdfOperator)
+        from airflow_provider_flipbook.operators import UploadPdfOperator
+        from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+        from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 
         upload = UploadPdfOperator(task_id="u", conn_id="flippingbook_default", pdf={str(samples["small"])!r})
         result = upload.execute({{}})

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_provider_flipbook._compat import HAS_DEADLINE_ALERTS
-from airflow_provider_flipbook.notifications import PapyrsNotifier
+from airflow_provider_flipbook.notifications.papyrs import PapyrsNotifier
 from tests.conftest import ROOT
 
 STATUS = "Publishing status"
@@ -67,7 +67,7 @@ def test_forty_calls_from_four_processes_post_once_with_no_rate_limit_rejection(
         """
         import sys
         from types import SimpleNamespace
-        from airflow_provider_flipbook.notifications import PapyrsNotifier
+        from airflow_provider_flipbook.notifications.papyrs import PapyrsNotifier
 
         run_id, page, first = sys.argv[1], sys.argv[2], int(sys.argv[3])
         for index in range(first, first + 10):
@@ -125,7 +125,7 @@ def test_forty_failing_mapped_tasks_of_a_dag_run_post_once_and_keep_their_state(
             f"""
             import pendulum
             from airflow.sdk import dag, task
-            from airflow_provider_flipbook.notifications import PapyrsNotifier
+            from airflow_provider_flipbook.notifications.papyrs import PapyrsNotifier
 
             @dag(schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
             def storm():

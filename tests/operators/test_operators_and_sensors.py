@@ -7,12 +7,11 @@ import pytest
 
 from airflow_provider_flipbook._compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
-from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.sensors import PdfConversionSensor
+from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 from tests.conftest import needs_task_state_store, run_deferred, run_rescheduled
 

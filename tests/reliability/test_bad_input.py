@@ -5,11 +5,9 @@ import json
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
 

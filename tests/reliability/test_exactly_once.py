@@ -8,11 +8,9 @@ import pytest
 
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.exceptions import VendorApiError
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 from airflow_provider_flipbook.vendors import publishing_types
 from tests.conftest import needs_task_state_store
 

@@ -9,7 +9,7 @@ import pytest
 from airflow_provider_flipbook.exceptions import InvalidInputError, MalformedResponseError
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 from airflow_provider_flipbook.operators import UploadPdfOperator
-from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor
+from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 from airflow_provider_flipbook.utils.packages import unpack_package
 
 

@@ -11,12 +11,11 @@ import pytest
 from airflow.sdk import Connection
 
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
-from airflow_provider_flipbook.operators import (
-    CreateTrackedLinkOperator,
-    PapyrsMarkdownPageOperator,
-    UploadPdfOperator,
-)
-from airflow_provider_flipbook.sensors import FlipsnackDownloadPackageSensor, PdfConversionSensor
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.flippingbook import CreateTrackedLinkOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
+from airflow_provider_flipbook.sensors import PdfConversionSensor
+from airflow_provider_flipbook.sensors.flipsnack import FlipsnackDownloadPackageSensor
 from airflow_provider_flipbook.vendors import VENDORS
 
 

@@ -14,13 +14,11 @@ import pytest
 
 from airflow_provider_flipbook.events import batch_payload, payload_events
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
+from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 from airflow_provider_flipbook.triggers import watchers
-from airflow_provider_flipbook.triggers.watchers import (
-    PublicationEventTrigger,
-    TrackedLinkEventTrigger,
-    link_transitions,
-    publication_transitions,
-)
+from airflow_provider_flipbook.triggers.flippingbook import TrackedLinkEventTrigger, link_transitions
+from airflow_provider_flipbook.triggers.watchers import PublicationEventTrigger, publication_transitions
 
 NOW = "2026-12-03T12:00:00Z"
 FB_LIST = "/flippingbook/api/v1/fbonline/publication"
@@ -30,11 +28,15 @@ def pub(state: str, version: str = "a.pdf|2|t1", name: str = "Catalogue") -> dic
     return {"state": state, "version": version, "name": name, "url": f"https://x/view/{name}/"}
 
 
+HOOKS = {"flippingbook": FlippingBookHook, "flipsnack": FlipsnackHook, "ipaper": IPaperHook}
+
+
 def diff(previous, current, events=("converted", "failed", "deleted"), vendor="flippingbook", **kw):
     items, _ = publication_transitions(
         previous,
         current,
         vendor=vendor,
+        vanished_while_converting=HOOKS[vendor].vanished_while_converting,
         events=list(events),
         filters=kw.pop("filters", {}),
         observed_at=NOW,
@@ -95,8 +97,9 @@ def test_vanishing_is_failed_before_the_first_conversion_on_flippingbook_and_del
         ("deleted", "p2"),
         ("failed", "p1"),
     ]
-    flipsnack = diff(before, {}, vendor="flipsnack")
-    assert sorted((i["event"], i["object_id"]) for i in flipsnack) == [("deleted", "p1"), ("deleted", "p2")]
+    for other in ("flipsnack", "ipaper"):
+        gone = diff(before, {}, vendor=other)
+        assert sorted((i["event"], i["object_id"]) for i in gone) == [("deleted", "p1"), ("deleted", "p2")]
     assert [i["event"] for i in diff(before, {"p1": pub("converting"), "p2": pub("deleted")})] == ["deleted"]
     assert diff({"p2": pub("deleted")}, {}) == []  # gone from the list after being deleted: reported once
 
@@ -181,7 +184,20 @@ def test_the_watchers_refuse_unknown_events_and_filters_at_parse_time():
     assert one.serialize() == two.serialize() and one.watermark_key() == two.watermark_key()
     assert PublicationEventTrigger(conn_id="x", events=["converted"]).watermark_key() != one.watermark_key()
     path, kwargs = TrackedLinkEventTrigger(conn_id="x", events="opened", title="Ann").serialize()
-    assert path.endswith("watchers.TrackedLinkEventTrigger") and kwargs["title"] == "Ann"
+    assert path.endswith("triggers.flippingbook.TrackedLinkEventTrigger") and kwargs["title"] == "Ann"
+
+
+@pytest.mark.parametrize(
+    ("vendor", "event"), [("flipsnack", "updated"), ("ipaper", "updated"), ("ipaper", "failed")]
+)
+def test_a_publication_watcher_refuses_events_the_vendors_listings_cannot_tell(vendor, event):
+    """Asked of a hook whose listings never show it, an event fails the watcher at its first poll,
+    naming what the vendor's listings do tell, instead of never firing."""
+    trigger = PublicationEventTrigger(conn_id=f"{vendor}_default", events=["converted", event])
+    hook = HOOKS[vendor].__new__(HOOKS[vendor])  # the class's declarations; the poll never starts
+    with pytest.raises(ValueError, match=rf"\['{event}'\].*tell converted"):
+        trigger.transitions(hook, None, {})
+    assert event in HOOKS["flippingbook"].publication_events
 
 
 def test_the_watchers_are_what_asset_watcher_accepts():

@@ -9,7 +9,8 @@ import os
 import pendulum
 from airflow.sdk import dag
 
-from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator, UploadPdfOperator
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 
 SAMPLES = os.environ.get("FLIPBOOK_SAMPLES", "")
 VENDORS = ("flippingbook", "ipaper", "flipsnack")

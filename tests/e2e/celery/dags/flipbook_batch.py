@@ -12,7 +12,8 @@ import os
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from airflow_provider_flipbook.operators import PapyrsMarkdownPageOperator, UploadPdfOperator
+from airflow_provider_flipbook.operators import UploadPdfOperator
+from airflow_provider_flipbook.operators.papyrs import PapyrsMarkdownPageOperator
 
 SAMPLES = os.environ.get(
     "FLIPBOOK_SAMPLES", os.path.join(os.path.dirname(__file__), "..", ".demo", "samples")

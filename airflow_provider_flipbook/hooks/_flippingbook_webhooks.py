@@ -1,6 +1,7 @@
 """FlippingBook's webhook triggers: create, update and delete them, and register this connection's
 receiver for chosen events (mixed into :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`,
-which owns the transport; the receiver is :mod:`airflow_provider_flipbook.plugins.webhooks`).
+which owns the transport). The receiver (:mod:`airflow_provider_flipbook.plugins.flippingbook`) and
+this module share where it lives and what it records to.
 """
 
 from __future__ import annotations
@@ -11,6 +12,30 @@ from urllib.parse import urlsplit
 from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundError
 from airflow_provider_flipbook.hooks._flippingbook_wire import FB
+
+#: Where the API server mounts the webhook receiver.
+WEBHOOK_URL_PREFIX = "/flipbook-webhooks"
+#: The shortest ``webhook_token`` the receiver accepts.
+MIN_TOKEN_LENGTH = 32
+
+
+def webhook_path(conn_id: str, token: str) -> str:
+    """The receiver's path on the API server (append it to the server's public base URL).
+
+    :param conn_id: the FlippingBook connection
+    :param token: its extra ``webhook_token``
+    """
+    return f"{WEBHOOK_URL_PREFIX}/flippingbook/{conn_id}/{token}"
+
+
+def webhook_asset_name(conn_id: str, configured: str | None = None) -> str:
+    """The asset a connection's webhook receiver records to.
+
+    :param conn_id: the FlippingBook connection
+    :param configured: its extra ``webhook_asset``; unset: ``flippingbook_webhooks.<conn id>``
+    """
+    return configured or f"flippingbook_webhooks.{conn_id}"
+
 
 # Trigger events: the README's current names, then the 2019 names (still accepted, fire as registered).
 TRIGGER_EVENTS = (
@@ -103,7 +128,7 @@ class WebhookTriggers:
         """
         self.call("DELETE", f"{FB}/triggers/{trigger_id}", operation="trigger.delete")
 
-    # -- webhooks into Airflow (the receiver in airflow_provider_flipbook.plugins.webhooks) ----------
+    # -- webhooks into Airflow (the receiver in airflow_provider_flipbook.plugins.flippingbook) ----------
 
     def webhook_receiver_url(self, api_base_url: str) -> str:
         """This connection's receiver URL on the Airflow API server (it holds the ``webhook_token``).
@@ -111,8 +136,6 @@ class WebhookTriggers:
         :param api_base_url: the API server's base URL as FlippingBook reaches it, e.g.
             ``https://airflow.example.com``
         """
-        from airflow_provider_flipbook.events import MIN_TOKEN_LENGTH, webhook_path
-
         token = str(self.setting("webhook_token") or "")
         if len(token) < MIN_TOKEN_LENGTH:
             raise InvalidInputError(

@@ -223,7 +223,7 @@ def test_the_token_never_reaches_the_api_server_log(api_server, capfd, caplog):
 
 
 def test_register_and_remove_from_the_command_line(api_server, flipbook_sandbox, capsys, monkeypatch):
-    from airflow_provider_flipbook.plugins.webhooks_cli import main
+    from airflow_provider_flipbook.plugins.flippingbook_cli import main
 
     assert main(["token"]) == 0
     assert len(capsys.readouterr().out.strip()) >= 32

@@ -46,12 +46,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from airflow_provider_flipbook._compat import mask_secret
-from airflow_provider_flipbook.events import (
+from airflow_provider_flipbook.events import batch_payload, event_id, utc_now_iso
+from airflow_provider_flipbook.hooks._flippingbook_webhooks import (
     MIN_TOKEN_LENGTH,
     WEBHOOK_URL_PREFIX,
-    batch_payload,
-    event_id,
-    utc_now_iso,
     webhook_asset_name,
 )
 
