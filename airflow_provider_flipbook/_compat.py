@@ -17,6 +17,8 @@ What differs, checked in the wheels of 3.1.2, 3.2.2, 3.3.1 and 3.3.2:
 from __future__ import annotations
 
 import importlib.util
+import sys
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as AIRFLOW_VERSION
@@ -138,6 +140,46 @@ def asset_state_accessors(store: Any) -> list[Any]:
     return found or [store]
 
 
+class TriggererOutbox:
+    """The triggerer's queue of events not yet sent to its supervisor, seen from a running trigger.
+
+    Airflow tells a trigger nothing about its event after ``yield`` (3.3's persist confirmation serves
+    shared streams only). What 3.1 to 3.3 share: ``TriggerRunner.run_trigger`` appends each event to
+    the runner's ``events`` deque (``(trigger_id, event)`` pairs) before it resumes the trigger; the
+    runner's loop pops that deque into one message to its supervisor, which writes the events to the
+    database before it reads its next message; a runner that stops (``stop``) sends what is still
+    queued never. A trigger finds its runner on its own call stack (``run_trigger``'s ``self``).
+
+    :param runner: the ``TriggerRunner`` driving the calling trigger.
+    """
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+
+    @classmethod
+    def of_caller(cls) -> TriggererOutbox | None:
+        """The outbox of the triggerer running the caller, or None outside a triggerer (tests)."""
+        frame = sys._getframe(1)
+        while frame is not None:
+            runner = frame.f_locals.get("self") if frame.f_code.co_name == "run_trigger" else None
+            if isinstance(getattr(runner, "events", None), deque) and hasattr(runner, "stop"):
+                return cls(runner)
+            frame = frame.f_back  # type: ignore[assignment]
+        return None
+
+    def holds(self, event: Any) -> bool:
+        """Whether ``event`` still waits in the queue (not sent to the supervisor yet).
+
+        :param event: the ``TriggerEvent`` the trigger yielded.
+        """
+        return any(entry[1] is event for entry in list(self.runner.events))
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the triggerer is shutting down: what is still queued will not be sent."""
+        return bool(self.runner.stop)
+
+
 async def aget_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
     """The connection and its extras (secrets masked), fetched without blocking the event loop.
 
@@ -181,6 +223,7 @@ __all__ = [
     "PokeReturnValue",
     "TaskDeferred",
     "aget_connection",
+    "TriggererOutbox",
     "asset_state_accessors",
     "conf",
     "deadline_alert",

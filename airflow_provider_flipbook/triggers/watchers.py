@@ -19,11 +19,12 @@ How they behave:
 * **The watermark** (the snapshots) lives in the asset state store on Airflow 3.3+ (AIP-103), keyed
   by the watcher's kwargs, so a triggerer restart, a move to another triggerer or a paused and
   unpaused DAG neither repeats nor loses a transition: the new run diffs against what the last one
-  saved. It is saved after the poll's event has been handed to the triggerer (``FLUSH_WAIT``); a
-  triggerer killed in that window repeats that one event after its restart (same ``event_id``). Below
-  3.3 there is no store: the snapshots live in the triggerer's memory, and after a restart the watcher
-  takes a new baseline: transitions that happened while it was down are not emitted (lost), none is
-  repeated.
+  saved when the poll's event has left the triggerer for its supervisor, which writes it to the
+  database (:class:`~airflow_provider_flipbook._compat.TriggererOutbox`): a triggerer that stops
+  before sending it drops it, and the restarted watcher, diffing against the older watermark, emits
+  it again; once sent, the watermark moves on, also when the stop comes in between. Below 3.3 there is
+  no store: the snapshots live in the triggerer's memory, and after a restart the watcher takes a new
+  baseline: transitions that happened while it was down are not emitted (lost), none is repeated.
 * **One list call per account per interval**, however many watchers and waits share the credential:
   every watcher subscribes to the account poll of :mod:`.account_poll`, paced by the provider's pacer
   on the event loop.
@@ -48,6 +49,7 @@ What each vendor's listing can tell (the hooks' ``watch_*`` methods read it):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -57,7 +59,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from typing_extensions import override
 
-from airflow_provider_flipbook._compat import asset_state_accessors
+from airflow_provider_flipbook._compat import TriggererOutbox, asset_state_accessors
 from airflow_provider_flipbook.events import PUBLICATION_EVENTS, batch_payload, event_item, utc_now_iso
 from airflow_provider_flipbook.vendors import publishing_types
 
@@ -66,9 +68,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Seconds between yielding a poll's event and saving the watermark: the triggerer hands events to
-#: its supervisor about once a second; saved earlier, a stop in between would lose the event.
-FLUSH_WAIT = 2.0
+#: Seconds between two looks at whether the triggerer has sent a yielded event on (it does so about
+#: once a second); the watermark is saved right after.
+HANDOVER_CHECK = 0.05
+#: Seconds a cancelled watcher waits for the save of a sent event's watermark.
+HANDOVER_SAVE_TIMEOUT = 1.0
 Snapshots = dict[str, dict[str, Any]]
 
 
@@ -251,6 +255,7 @@ class VendorEventTrigger(BaseEventTrigger):
         from airflow_provider_flipbook.hooks import ahook_for
         from airflow_provider_flipbook.triggers.account_poll import subscribe
 
+        outbox = TriggererOutbox.of_caller()  # while run_trigger is on the stack
         hook = await ahook_for(self.conn_id, vendors=self.vendors)
         watermark = Watermark(self, self.watermark_key())
         snapshots = await watermark.load()
@@ -274,11 +279,33 @@ class VendorEventTrigger(BaseEventTrigger):
                     self.log.info(
                         "%s: %s", self.conn_id, ", ".join(f"{i['event']} {i['object_id']}" for i in items)
                     )
-                    yield TriggerEvent(batch_payload(items))
-                    await asyncio.sleep(FLUSH_WAIT)
+                    event = TriggerEvent(batch_payload(items))
+                    yield event
+                    await self._handed_over(outbox, event, watermark, new)
                 if new != snapshots:
                     await watermark.save(new)
                     snapshots = new
+
+    @staticmethod
+    async def _handed_over(
+        outbox: TriggererOutbox | None, event: TriggerEvent, watermark: Watermark, new: Snapshots
+    ) -> None:
+        """Return once the triggerer has sent ``event`` on (at once outside a triggerer).
+
+        Cancelled before: a stopping triggerer drops the queued event, so the watermark stays (the
+        restarted watcher emits the event again); otherwise the event goes out anyway, so it is saved.
+        """
+        if outbox is None:
+            return
+        try:
+            while outbox.holds(event):  # noqa: ASYNC110 (the runner sets no asyncio.Event to await)
+                await asyncio.sleep(HANDOVER_CHECK)
+        except asyncio.CancelledError:
+            if not (outbox.stopping and outbox.holds(event)):
+                # A stopping runner has closed its comms reader: the save gets through, its answer may not.
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(watermark.save(new), HANDOVER_SAVE_TIMEOUT)
+            raise
 
 
 class PublicationEventTrigger(VendorEventTrigger):
@@ -323,7 +350,7 @@ class PublicationEventTrigger(VendorEventTrigger):
 
 
 __all__ = [
-    "FLUSH_WAIT",
+    "HANDOVER_CHECK",
     "PublicationEventTrigger",
     "VendorEventTrigger",
     "Watermark",

@@ -16,7 +16,6 @@ from airflow_provider_flipbook.events import batch_payload, payload_events
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook
-from airflow_provider_flipbook.triggers import watchers
 from airflow_provider_flipbook.triggers.flippingbook import TrackedLinkEventTrigger, link_transitions
 from airflow_provider_flipbook.triggers.watchers import PublicationEventTrigger, publication_transitions
 
@@ -227,11 +226,6 @@ class MemoryAccessor:
 class Store:
     def __init__(self, *accessors: MemoryAccessor) -> None:
         self._by_name = {f"asset{n}": a for n, a in enumerate(accessors)}
-
-
-@pytest.fixture(autouse=True)
-def quick_flush(monkeypatch):
-    monkeypatch.setattr(watchers, "FLUSH_WAIT", 0.05)
 
 
 def publish(samples, name: str) -> dict[str, Any]:
