@@ -26,6 +26,14 @@ def test_a_failure_raises_with_the_vendor_detail():
         validate_event(event, "t")
 
 
+def test_a_failure_without_a_vendor_detail_says_only_failed():
+    """A status may carry no ``detail``: the message is then empty, never a made-up "None"."""
+    event = finished_event({"state": "failed"}, TARGET)
+    assert event["message"] == ""
+    with pytest.raises(AirflowException, match=r"^t: failed: $"):
+        validate_event(event, "t")
+
+
 def test_a_timeout_raises_what_the_caller_chose():
     with pytest.raises(AirflowSensorTimeout, match="t: timed out: still Converting at the deadline"):
         validate_event(timeout_event("Converting", TARGET), "t", on_timeout=AirflowSensorTimeout)
