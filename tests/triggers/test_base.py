@@ -151,7 +151,9 @@ def fast_conn(sandbox, monkeypatch) -> str:
     return "fb_seam"
 
 
-def test_a_hook_on_the_loop_tries_each_request_once_and_acall_backs_off_growing(sandbox, fast_conn, monkeypatch):
+def test_a_hook_on_the_loop_tries_each_request_once_and_acall_backs_off_growing(
+    sandbox, fast_conn, monkeypatch
+):
     sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=503, count=3)
     waits: list[float] = []
 
