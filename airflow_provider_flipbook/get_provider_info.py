@@ -14,7 +14,7 @@ from airflow_provider_flipbook import connection_extras
 from airflow_provider_flipbook.assets import asset_uri_entries
 from airflow_provider_flipbook.vendors import PACKAGE, VENDORS
 
-SECTIONS = ("operators", "sensors", "triggers")  # by integration; "notifications" lists classes
+SECTIONS = ("operators", "sensors", "triggers")  # by integration; "notifications", "extra-links": classes
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -43,7 +43,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "asset-uris": asset_uri_entries(),
         "notifications": [path for v in vendors for path in v.modules.get("notifications", ())],
-        "extra-links": [f"{PACKAGE}.links.ViewFlipbookLink", f"{PACKAGE}.links.OpenPapyrsPageLink"],
+        "extra-links": [
+            f"{PACKAGE}.links.ViewFlipbookLink",
+            *(path for v in vendors for path in v.modules.get("extra-links", ())),
+        ],
         "connection-types": [
             {
                 "connection-type": v.conn_type,

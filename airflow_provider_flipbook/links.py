@@ -1,5 +1,5 @@
 """Extra links shown on task instances. In Airflow 3 they are computed on the worker when the task
-finishes, from XCom alone.
+finishes, from XCom alone. A vendor's own link lives beside its operator (``operators/<conn type>.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from airflow_provider_flipbook._compat import BaseOperatorLink
 from airflow_provider_flipbook.utils.urls import public_url
 
 
-class _XComLink(BaseOperatorLink):
+class XComLink(BaseOperatorLink):
+    """A link to the absolute URL a task pushed to XCom under ``key``."""
+
     key = ""
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
@@ -20,15 +22,8 @@ class _XComLink(BaseOperatorLink):
         return public_url(XCom.get_value(key=self.key, ti_key=ti_key)) or ""
 
 
-class ViewFlipbookLink(_XComLink):
+class ViewFlipbookLink(XComLink):
     """The flipbook's viewer URL, from the upload task's XCom."""
 
     name = "View flipbook"
     key = "flipbook_url"
-
-
-class OpenPapyrsPageLink(_XComLink):
-    """The Papyrs page's URL, from the page task's XCom."""
-
-    name = "Open page"
-    key = "page_url"

@@ -85,7 +85,7 @@ class Vendor:
     doctor: str  # dotted path of the module holding the vendor's flipbook-doctor checks
     extras: tuple[Extra, ...] = ()  # the vendor's own extras; every vendor also reads the transport's
     # Further modules Airflow lists under this vendor's integration, by provider-info section
-    # ("notifications": notifier classes).
+    # ("notifications" and "extra-links": classes).
     modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     plugins: Mapping[str, str] = field(default_factory=dict)  # Airflow plugins: name -> class path
 
@@ -267,6 +267,7 @@ _PAPYRS = Vendor(
     modules={
         "operators": (f"{PACKAGE}.operators.papyrs",),
         "notifications": (f"{PACKAGE}.notifications.papyrs.PapyrsNotifier",),
+        "extra-links": (f"{PACKAGE}.operators.papyrs.OpenPapyrsPageLink",),
     },
 )
 

@@ -77,35 +77,3 @@ def test_registry_and_provider_info_import_no_hook():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
-
-
-GENERIC = (
-    "connection_extras.py",
-    "get_provider_info.py",
-    "hooks/__init__.py",
-    "hooks/base.py",
-    "hooks/exactly_once.py",
-    "assets/__init__.py",
-    "doctor/cli.py",
-    "sandbox/server.py",
-    "sandbox/__main__.py",
-    "sandbox/core/state.py",
-    "sandbox/core/faults.py",
-    "sandbox/core/replay.py",
-)
-
-
-@pytest.mark.parametrize("module", GENERIC)
-def test_the_generic_modules_name_no_vendor(module):
-    """They read the registries instead (scripts/vendor_mentions.py counts the rest)."""
-    import ast
-    import importlib.util
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("vendor_mentions", root / "scripts" / "vendor_mentions.py")
-    assert spec is not None and spec.loader is not None
-    mentions = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mentions)
-    tree = ast.parse((root / "airflow_provider_flipbook" / module).read_text())
-    assert [v for v in mentions.VENDORS if mentions.named(tree, v)] == []

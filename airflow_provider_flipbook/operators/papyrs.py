@@ -8,7 +8,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flipbook._compat import AirflowException, BaseOperator, task_state_store
-from airflow_provider_flipbook.links import OpenPapyrsPageLink
+from airflow_provider_flipbook.links import XComLink
 from airflow_provider_flipbook.utils.lineage import DeclaresLineage, record
 from airflow_provider_flipbook.utils.urls import public_url
 
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 STATE_KEY = "papyrs_page"
 MARKDOWN_FILE_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+class OpenPapyrsPageLink(XComLink):
+    """The Papyrs page's URL, from the page task's XCom."""
+
+    name = "Open page"
+    key = "page_url"
 
 
 class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
