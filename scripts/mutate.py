@@ -26,6 +26,7 @@ MODULES: dict[str, list[str]] = {
     "triggers/events.py": [f"{PACKAGE}.triggers.events.*"],
     "hooks/connection.py": [f"{PACKAGE}.hooks.connection.*"],  # redaction, settings
     "triggers/watchers.py": [f"{PACKAGE}.triggers.watchers.x_*"],  # the snapshot diff, not the trigger
+    "triggers/flippingbook.py": [f"{PACKAGE}.triggers.flippingbook.x_*"],  # the tracked-link diff
     "hooks/exactly_once.py": [f"{PACKAGE}.hooks.exactly_once.*"],
     "utils/pacing.py": [f"{PACKAGE}.utils.pacing.*"],
     "utils/ratelimit.py": [f"{PACKAGE}.utils.ratelimit.*"],
