@@ -81,7 +81,7 @@ def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) 
             key = state.credentials.flippingbook_key
             body = {"name": f"Wait {n}", "data": base64.b64encode(pdf).decode(), "filename": "w.pdf"}
             answer = asyncio.run(emulator.pub_create(None, body, key))
-            source = emulator.sources[answer["createdSource"]["id"]]
+            source = emulator.state.sources[answer["createdSource"]["id"]]
             conversion = 5 + 0.22 * max(source["pages"], 1)
             source["created"] = now + (ends_in - conversion) / state.speed
             targets.append(

@@ -32,7 +32,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     Published,
     PublishRequest,
 )
-from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, VendorState, token
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 from airflow_provider_flipbook.sandbox.server import SandboxServer
@@ -170,7 +170,7 @@ ACME = vendors.Vendor(
 SCHEME = AssetScheme("acme", kinds=("flipbook",))
 
 
-# -- 4. the sandbox (sandbox/acme/: answers, state, routes) -----------------------------------------------
+# -- 4. the sandbox (sandbox/acme/: answers.py, state.py, routes.py) ----------------------------------
 
 
 class AcmeError(VendorError):
@@ -182,10 +182,32 @@ class AcmeError(VendorError):
         return JSONResponse({"error": self.message}, self.status)
 
 
-class AcmeEmulator(VendorEmulator):
-    """Acme's API at ``/acme``: a flipbook converts in one second of the vendor's clock."""
+class AcmeState(VendorState):
+    """Acme's objects: flipbooks, converting for a second of the vendor's clock."""
+
+    def reset(self) -> None:
+        self.flipbooks: dict[str, dict[str, Any]] = {}
+        self.options: dict[str, Any] = {}
+
+    def counts(self) -> dict[str, int]:
+        return {"flipbooks": len(self.flipbooks)}
+
+    def view(self, flipbook: dict[str, Any]) -> dict[str, Any]:
+        if flipbook["state"] == "converting" and self.shared.elapsed_real(flipbook["since"]) >= 1.0:
+            flipbook["state"] = "ready"
+        return {k: v for k, v in flipbook.items() if k != "since"}
+
+    def found(self, flipbook_id: str) -> dict[str, Any]:
+        if flipbook_id not in self.flipbooks:
+            raise AcmeError(404, "no such flipbook")
+        return self.flipbooks[flipbook_id]
+
+
+class AcmeEmulator(VendorEmulator[AcmeState]):
+    """Acme's API at ``/acme``: the transport and the routes over the state it holds."""
 
     name = "acme"
+    state_class = AcmeState
     credentials = (Credential("token", lambda: token("acm")),)
 
     def connection(self) -> dict[str, Any]:
@@ -196,30 +218,15 @@ class AcmeEmulator(VendorEmulator):
             "extra": {"pacing_speed": self.shared.speed},
         }
 
-    def reset(self) -> None:
-        self.flipbooks: dict[str, dict[str, Any]] = {}
-        self.options: dict[str, Any] = {}
-
-    def counts(self) -> dict[str, int]:
-        return {"flipbooks": len(self.flipbooks)}
-
     def error_body(self, status: int) -> tuple[bytes, str]:
         return json.dumps({"error": "server error"}).encode(), "application/json"
 
-    def view(self, flipbook: dict[str, Any]) -> dict[str, Any]:
-        if flipbook["state"] == "converting" and self.shared.elapsed_real(flipbook["since"]) >= 1.0:
-            flipbook["state"] = "ready"
-        return {k: v for k, v in flipbook.items() if k != "since"}
-
     def routes(self) -> None:
+        state = self.state
+
         def guard(request: Request) -> None:
             if request.headers.get("authorization") != f"Bearer {self.credential('token')}":
                 raise AcmeError(401, "bad token")
-
-        def found(flipbook_id: str) -> dict[str, Any]:
-            if flipbook_id not in self.flipbooks:
-                raise AcmeError(404, "no such flipbook")
-            return self.flipbooks[flipbook_id]
 
         async def answer(request: Request, work: Any) -> Response:
             try:
@@ -234,7 +241,7 @@ class AcmeEmulator(VendorEmulator):
 
         @self.app.get("/flipbooks")
         async def listed(request: Request, name: str = "") -> Response:
-            chosen = [self.view(f) for f in self.flipbooks.values() if f["name"] == name or not name]
+            chosen = [state.view(f) for f in state.flipbooks.values() if f["name"] == name or not name]
             return await answer(request, lambda: _now({"flipbooks": chosen}))
 
         @self.app.post("/flipbooks")
@@ -242,7 +249,7 @@ class AcmeEmulator(VendorEmulator):
             async def work() -> dict[str, Any]:
                 flipbook_id = str(self.shared.next_id())
                 body = await request.json()
-                self.flipbooks[flipbook_id] = {"id": flipbook_id, "name": body["name"], "state": "empty"}
+                state.flipbooks[flipbook_id] = {"id": flipbook_id, "name": body["name"], "state": "empty"}
                 return {"id": flipbook_id}
 
             return await answer(request, work)
@@ -250,7 +257,7 @@ class AcmeEmulator(VendorEmulator):
         @self.app.put("/flipbooks/{flipbook_id}/pdf")
         async def upload(flipbook_id: str, request: Request) -> Response:
             async def work() -> dict[str, Any]:
-                flipbook, pdf = found(flipbook_id), await request.body()
+                flipbook, pdf = state.found(flipbook_id), await request.body()
                 if not pdf.startswith(b"%PDF"):
                     raise AcmeError(400, "not a PDF")
                 flipbook.update(
@@ -266,7 +273,7 @@ class AcmeEmulator(VendorEmulator):
 
         @self.app.get("/flipbooks/{flipbook_id}")
         async def one(flipbook_id: str, request: Request) -> Response:
-            return await answer(request, lambda: _now(self.view(found(flipbook_id))))
+            return await answer(request, lambda: _now(state.view(state.found(flipbook_id))))
 
 
 async def _now(value: Any) -> Any:
@@ -369,7 +376,9 @@ def test_a_lost_create_answer_is_adopted_not_created_twice(acme, samples, contex
     assert acme.state_store.state()["acme"]["flipbooks"] == before + 1
     creates = [e for e in list(acme.state_store.log)[logged:] if e.vendor == "acme" and e.method == "POST"]
     assert [e.status for e in creates] == [502]  # sent once; the flipbook it made was adopted
-    assert result["publication_id"] in {f["id"] for f in acme.state_store.vendors["acme"].flipbooks.values()}
+    assert result["publication_id"] in {
+        f["id"] for f in acme.state_store.vendors["acme"].state.flipbooks.values()
+    }
 
 
 def _connection(server: SandboxServer, **override: Any) -> Any:

@@ -65,7 +65,7 @@ def test_catalog_nightly_refresh(flipbook_sandbox, airflow_db, demo_files, monke
     archive = demo_files / "archive"
     # The first night the new Flipsnack collection still converts when its package is asked for: the
     # vendor answers code 38 ("Collection is in processing state"), which must mean "not yet".
-    flipsnack = flipbook_sandbox.state_store.vendors["flipsnack"]
+    flipsnack = flipbook_sandbox.state_store.vendors["flipsnack"].state
     busy = flipsnack.answered[38]
     # The collection converts until its package has been asked for once (however slow this Airflow
     # is to get there), then finishes; if the DAG never asks while it converts, the check below fails.

@@ -478,7 +478,7 @@ def test_a_refused_first_source_reaches_the_user(sandbox, samples, context, monk
 def test_tracked_link_url_on_a_custom_domain(sandbox, samples, context, link_url):
     emulator = sandbox.state_store.vendors["flippingbook"]
     emulator.options["link_url"] = link_url
-    emulator.custom_domains = ["docs.example.com"]
+    emulator.state.custom_domains = ["docs.example.com"]
     result = upload("flippingbook", samples["small"], domain="docs.example.com").execute(context)
     assert result["url"].startswith("https://docs.example.com/view/")
     link = CreateTrackedLinkOperator(task_id="link", publication=result, title="Ann").execute(context)

@@ -144,7 +144,7 @@ def test_a_vendor_call_is_verified_recorded_once_and_replays_are_duplicates(
         )
         delivery = next(
             d
-            for d in flipbook_sandbox.state_store.vendors["flippingbook"].outbox.deliveries
+            for d in flipbook_sandbox.state_store.vendors["flippingbook"].state.outbox.deliveries
             if d["body"].get("objectId") == pub["id"]
         )
         replay = requests.post(
@@ -227,7 +227,7 @@ def test_register_and_remove_from_the_command_line(api_server, flipbook_sandbox,
 
     assert main(["token"]) == 0
     assert len(capsys.readouterr().out.strip()) >= 32
-    fb = flipbook_sandbox.state_store.vendors["flippingbook"]
+    fb = flipbook_sandbox.state_store.vendors["flippingbook"].state
     args = [
         "register",
         "--conn-id",

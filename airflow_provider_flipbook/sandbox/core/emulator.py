@@ -1,21 +1,30 @@
-"""The base of every vendor emulator: what the server needs to know of it (its name, the credentials
-it accepts, the Airflow connection that points at it, the apps it serves), its FastAPI app, counts
-for ``/_sandbox/state``, reset, option switches, and its own shapes for injected errors and
-malformed bodies. The server mounts every emulator listed in :mod:`..emulators`.
+"""The three parts of every vendor emulator, composed (none inherits from another).
+
+* :class:`VendorState` (the vendor's ``state.py``): its stored objects, option switches and their life
+  cycle, a plain object;
+* :class:`RouteGroup` (a ``routes_<area>.py``): handlers of one area of the API over that state;
+* :class:`VendorEmulator` (the vendor's ``routes.py``): what the server needs to know of the vendor
+  (its name, the credentials it accepts, the Airflow connection that points at it, the apps it
+  serves), its transport and its FastAPI app. It holds one state and its route groups, and answers
+  ``options``, ``reset`` and ``counts`` for the server from that state.
+
+The server mounts every emulator listed in :mod:`..emulators`.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from fastapi import FastAPI
 
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.core.routing import Route, declared_routes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 
 def token(prefix: str) -> str:
@@ -35,23 +44,79 @@ class Credential:
     secret: bool = True
 
 
-class VendorEmulator:
-    """One vendor's emulated API, mounted at ``/<name>`` by the server."""
+class VendorState:
+    """One vendor's stored objects, its option switches and their life cycle.
+
+    :param shared: the sandbox's shared state (clock, ids, files, credentials)
+    :param public: the emulator's public base URL, for the URLs the vendor gives out
+    """
+
+    options: dict[str, Any]
+
+    def __init__(self, shared: SandboxState, public: str) -> None:
+        self.shared, self.public = shared, public
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every object; every option back to the documents' default."""
+        raise NotImplementedError
+
+    def counts(self) -> dict[str, int]:
+        """Object counts for ``/_sandbox/state``."""
+        raise NotImplementedError
+
+
+StateT = TypeVar("StateT", bound=VendorState)
+
+
+class RouteGroup(Generic[StateT]):
+    """The ``@route`` handlers of one area of a vendor's API, over the vendor's state.
+
+    :param state: the vendor's state, shared with its emulator and its other route groups
+    """
+
+    def __init__(self, state: StateT) -> None:
+        self.state = state
+
+
+class VendorEmulator(Generic[StateT]):
+    """One vendor's emulated API, mounted at ``/<name>`` by the server.
+
+    A subclass names its ``state_class`` and its ``route_groups``; its own ``@route`` handlers and those
+    of its groups are :meth:`declared`, for its transport (:meth:`routes`) to wire.
+    """
 
     name: ClassVar[str] = ""
     credentials: ClassVar[tuple[Credential, ...]] = ()
-    options: dict[str, Any]
+    state_class: type[StateT]
+    route_groups: ClassVar[tuple[type[RouteGroup[Any]], ...]] = ()
 
     def __init__(self, shared: SandboxState) -> None:
         self.shared = shared
         self.app = FastAPI(title=f"{self.name} sandbox", openapi_url=None, docs_url=None, redoc_url=None)
-        self.reset()
+        self.state: StateT = self.state_class(shared, self.public)
+        self.groups = [group(self.state) for group in self.route_groups]
         self.routes()
 
     @property
     def public(self) -> str:
         """The emulator's public base URL."""
         return f"{self.shared.base_url}/{self.name}"
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The vendor's option switches (``POST /_sandbox/options``), kept in its state."""
+        return self.state.options
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def counts(self) -> dict[str, int]:
+        return self.state.counts()
+
+    def declared(self) -> list[Route]:
+        """The ``@route`` handlers of this emulator and of its route groups."""
+        return [declared for owner in (self, *self.groups) for declared in declared_routes(owner)]
 
     def credential(self, name: str) -> str:
         """This run's value of one of :attr:`credentials`."""
@@ -70,12 +135,7 @@ class VendorEmulator:
         return []
 
     def routes(self) -> None:
-        raise NotImplementedError
-
-    def reset(self) -> None:
-        raise NotImplementedError
-
-    def counts(self) -> dict[str, int]:
+        """Wire :meth:`declared` (and any route outside the API) to :attr:`app` through the transport."""
         raise NotImplementedError
 
     def error_body(self, status: int) -> tuple[bytes, str]:

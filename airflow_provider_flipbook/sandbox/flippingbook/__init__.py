@@ -28,7 +28,9 @@ field: ``Progress`` (the default: so the source page writes it, against its own 
 end page, as a vendor may), so its page count differs from the uploader's own.
 
 Modules: :mod:`.state` (publications, sources and their conversion, links, triggers), :mod:`.answers`
-(the error envelope and the views), :mod:`.links` (tracked-link routes), :mod:`.reader` (the viewer,
-tracked-link redirect, lead form and Print button), :mod:`.webhooks` (trigger calls: see there for the
-``webhook_*`` options), :mod:`.routes` (the transport and the other routes).
+(the error envelope and the views), :mod:`.routes` (the emulator: the transport and the account,
+publication, source, folder, trigger and webhook routes), :mod:`.routes_links` (tracked-link routes),
+:mod:`.routes_reader` (the viewer, tracked-link redirect, lead form and Print button),
+:mod:`.webhooks` (trigger calls: see there for the ``webhook_*`` options), :mod:`.replay` (its variants
+from a recording).
 """

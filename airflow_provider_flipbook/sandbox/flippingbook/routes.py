@@ -13,24 +13,39 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.emulator import Credential, token
+from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.limits import TokenBucket
-from airflow_provider_flipbook.sandbox.core.routing import answered, declared_routes, route
+from airflow_provider_flipbook.sandbox.core.routing import answered, route
 from airflow_provider_flipbook.sandbox.core.state import iso
 from airflow_provider_flipbook.sandbox.flippingbook.answers import (
     FlippingBookError,
     publication_view,
     source_view,
 )
-from airflow_provider_flipbook.sandbox.flippingbook.reader import FlippingBookReader
-from airflow_provider_flipbook.sandbox.flippingbook.state import API, FB, MAX_KEYS, MAX_REQUEST, _int
+from airflow_provider_flipbook.sandbox.flippingbook.routes_links import LinkRoutes
+from airflow_provider_flipbook.sandbox.flippingbook.routes_reader import ReaderRoutes
+from airflow_provider_flipbook.sandbox.flippingbook.state import (
+    API,
+    FB,
+    MAX_KEYS,
+    MAX_REQUEST,
+    FlippingBookState,
+    paging,
+)
 
 LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
 
 
-class FlippingBookEmulator(FlippingBookReader):
-    """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects."""
+class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
+    """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects:
+    the transport and the account, publication, source, folder, trigger and webhook routes here; the
+    tracked-link routes (:mod:`.routes_links`), the reader's pages (:mod:`.routes_reader`) and the
+    objects (:mod:`.state`) are held, not inherited.
+    """
 
+    name = "flippingbook"
+    state_class = FlippingBookState
+    route_groups = (LinkRoutes,)
     credentials = (Credential("key", lambda: token("fbk")),)
 
     def connection(self) -> dict[str, Any]:
@@ -42,7 +57,11 @@ class FlippingBookEmulator(FlippingBookReader):
         }
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:
-        return list(self.outbox.deliveries)
+        return list(self.state.outbox.deliveries)
+
+    def error_body(self, status: int) -> tuple[bytes, str]:
+        code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
+        return FlippingBookError(status, code, "Injected fault").body(), "application/json"
 
     async def guard(self, request: Request) -> tuple[str, Any]:
         header = request.headers.get("authorization")
@@ -51,7 +70,7 @@ class FlippingBookEmulator(FlippingBookReader):
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer":
             raise FlippingBookError(401, "BadAuthorizationType", "Authorization type must be Bearer")
-        if key.strip() not in self.keys:
+        if key.strip() not in self.state.keys:
             raise FlippingBookError(403, "InvalidApiKey", "Invalid API key")
         waited = 0.0
         while (violated := self.shared.limits.check("flippingbook", key, LIMITS)) is not None:
@@ -93,9 +112,9 @@ class FlippingBookEmulator(FlippingBookReader):
         return endpoint
 
     def routes(self) -> None:
-        for declared in declared_routes(self):
+        for declared in self.declared():
             self.app.add_api_route(declared.target, self.handle(declared.handler), methods=[declared.method])
-        self.reader_routes()
+        ReaderRoutes(self.state).mount(self.app)
 
         @self.app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
         async def not_found(rest: str) -> JSONResponse:
@@ -107,48 +126,48 @@ class FlippingBookEmulator(FlippingBookReader):
 
     @route("GET", f"{API}/auth/key")
     def keys_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        return {"keys": list(self.keys)}
+        return {"keys": list(self.state.keys)}
 
     @route("POST", f"{API}/auth/key")
     def keys_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        if len(self.keys) >= MAX_KEYS:
+        if len(self.state.keys) >= MAX_KEYS:
             raise FlippingBookError(400, "KeyLimitExceeded", "No more than 10 keys per account")
         new = f"fbk-{secrets.token_hex(12)}"
-        self.keys.append(new)
+        self.state.keys.append(new)
         return {"key": new}
 
     @route("DELETE", f"{API}/auth/key")
     def keys_revoke(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        self.keys.remove(key)
+        self.state.keys.remove(key)
         return {}
 
     @route("GET", f"{FB}/publication")
     def pub_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         q = request.query_params
-        count, offset = _int(q.get("count"), 10, 1, 1000), _int(q.get("offset"), 0, 0, None)
-        for pub in self.publications.values():
-            self.apply_finished_sources(pub)
+        count, offset = paging(q)
+        for pub in self.state.publications.values():
+            self.state.apply_finished_sources(pub)
         matches = [
             p
-            for p in self.publications.values()
+            for p in self.state.publications.values()
             if "Deleted" not in p["state"]
             and (not q.get("query") or q["query"] in p["name"])
             and (not q.get("hashid") or q["hashid"] == p["hashId"])
-            and (not q.get("url") or q["url"] == self.pub_url(p))
+            and (not q.get("url") or q["url"] == self.state.pub_url(p))
         ]
         return {
             "total": len(matches),
-            "publications": [publication_view(self, p) for p in matches[offset : offset + count]],
+            "publications": [publication_view(self.state, p) for p in matches[offset : offset + count]],
         }
 
     @route("GET", f"{FB}/publication/{{pid}}")
     def pub_get(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        return {"publication": publication_view(self, self.publication(pid))}
+        return {"publication": publication_view(self.state, self.state.publication(pid))}
 
     @route("POST", f"{FB}/publication")
     async def pub_create(self, request: Request, body: dict[str, Any], key: str) -> dict:
         domain = body.get("domain")
-        if self.custom_domains and domain not in self.custom_domains:
+        if self.state.custom_domains and domain not in self.state.custom_domains:
             raise FlippingBookError(
                 400, "InvalidData", "The account has custom domains: set one of them as domain"
             )
@@ -176,12 +195,12 @@ class FlippingBookEmulator(FlippingBookReader):
                 "theme": "gray",
             },
         }
-        self.publications[pid] = pub
+        self.state.publications[pid] = pub
         return await self._respond_with_source(pub, body)
 
     @route("POST", f"{FB}/publication/{{pid}}")
     async def pub_update(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        pub = self.publication(pid)
+        pub = self.state.publication(pid)
         for field_name in ("name", "description", "domain"):
             if body.get(field_name) is not None:
                 pub[field_name] = body[field_name]
@@ -194,14 +213,14 @@ class FlippingBookEmulator(FlippingBookReader):
         result = {
             "id": pub["id"],
             "hashId": pub["hashId"],
-            "url": self.pub_url(pub),
-            "links": publication_view(self, pub)["links"],
+            "url": self.state.pub_url(pub),
+            "links": publication_view(self.state, pub)["links"],
             "lastModified": iso(pub["modified"]),
         }
         if body.get("url") or body.get("data"):
-            source = await self.new_source(pub, body)
-            if source["error"] and self.options["created_source_errors"] == "report":
-                self.refuse_now(pub, source)
+            source = await self.state.new_source(pub, body)
+            if source["error"] and self.state.options["created_source_errors"] == "report":
+                self.state.refuse_now(pub, source)
                 result["createdSource"] = {
                     "success": False,
                     "wellKnownError": "InvalidData",
@@ -218,13 +237,13 @@ class FlippingBookEmulator(FlippingBookReader):
 
     @route("DELETE", f"{FB}/publication/{{pid}}")
     def pub_delete(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        self.publication(pid)["state"] = ["Deleted"]
-        self.outbox.fire("deleted", "publication", pid, pid, {"publicationId": pid})
+        self.state.publication(pid)["state"] = ["Deleted"]
+        self.state.outbox.fire("deleted", "publication", pid, pid, {"publicationId": pid})
         return {}
 
     @route("POST", f"{FB}/publication/{{pid}}/customize")
     def pub_customize(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        pub = self.publication(pid)
+        pub = self.state.publication(pid)
         options = pub["customization"]
         if body.get("hardCover") is not None:
             options["hardcoverEnabled"] = bool(body["hardCover"])
@@ -243,37 +262,44 @@ class FlippingBookEmulator(FlippingBookReader):
             length = int(body.get("generatePasswordLength") or 8)
             alphabet = "0123456789" if mode == "numeric" else "abcdefghjkmnpqrstuvwxyz23456789"
             options["password"] = "".join(secrets.choice(alphabet) for _ in range(length))
-        return {"publication": publication_view(self, pub)}
+        return {"publication": publication_view(self.state, pub)}
 
     @route("GET", f"{FB}/publication/{{pid}}/source")
     def src_list(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        return {"sources": [source_view(self, self.sources[s]) for s in self.publication(pid)["sources"]]}
+        return {
+            "sources": [
+                source_view(self.state, self.state.sources[s]) for s in self.state.publication(pid)["sources"]
+            ]
+        }
 
     @route("GET", f"{FB}/publication/{{pid}}/source/{{sid}}")
     def src_get(self, request: Request, body: dict[str, Any], key: str, pid: str, sid: str) -> dict:
-        pub = self.publication(pid)
+        pub = self.state.publication(pid)
         if sid not in pub["sources"]:
             raise FlippingBookError(404, "ObjectNotFound", "Source not found")
-        return {"source": source_view(self, self.sources[sid])}
+        return {"source": source_view(self.state, self.state.sources[sid])}
 
     @route("POST", f"{FB}/publication/{{pid}}/source")
     async def src_add(self, request: Request, body: dict[str, Any], key: str, pid: str) -> dict:
-        pub = self.publication(pid)
+        pub = self.state.publication(pid)
         if not (body.get("url") or body.get("data")):
             raise FlippingBookError(400, "InvalidData", "Either url or data is required")
-        source = await self.new_source(pub, body)
-        if source["error"] and self.options["created_source_errors"] == "report":
-            self.refuse_now(pub, source)
+        source = await self.state.new_source(pub, body)
+        if source["error"] and self.state.options["created_source_errors"] == "report":
+            self.state.refuse_now(pub, source)
             raise FlippingBookError(400, "InvalidData", f"Invalid source: {source['error']}")
         return {"id": source["id"]}
 
     @route("GET", f"{FB}/custom-domains")
     def domains(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        return {"customDomainsEnabled": bool(self.custom_domains), "customDomains": list(self.custom_domains)}
+        return {
+            "customDomainsEnabled": bool(self.state.custom_domains),
+            "customDomains": list(self.state.custom_domains),
+        }
 
     @route("GET", f"{FB}/folders")
     def folder_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        return {"folders": list(self.folders)}
+        return {"folders": list(self.state.folders)}
 
     @route("POST", f"{FB}/triggers")
     @route("POST", f"{FB}/triggers/{{tid}}")
@@ -281,22 +307,22 @@ class FlippingBookEmulator(FlippingBookReader):
         trigger = body.get("trigger")
         if not isinstance(trigger, dict) or not trigger.get("endpoint") or not trigger.get("events"):
             raise FlippingBookError(400, "InvalidData", "trigger.endpoint and trigger.events are required")
-        if tid is not None and tid not in self.triggers:
+        if tid is not None and tid not in self.state.triggers:
             raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
         tid = tid or f"tr_{secrets.token_hex(4)}"
-        self.triggers[tid] = trigger
-        self.outbox.start()
+        self.state.triggers[tid] = trigger
+        self.state.outbox.start()
         return {"id": tid}
 
     @route("DELETE", f"{FB}/triggers/{{tid}}")
     def trigger_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
-        if self.triggers.pop(tid, None) is None:
+        if self.state.triggers.pop(tid, None) is None:
             raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
         return {"id": tid}
 
     @route("GET", f"{FB}/webhook")
     def webhook_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        return {"webhooks": list(self.webhooks.values())}
+        return {"webhooks": list(self.state.webhooks.values())}
 
     @route("POST", f"{FB}/webhook")
     @route("POST", f"{FB}/webhook/{{tid}}")
@@ -304,15 +330,15 @@ class FlippingBookEmulator(FlippingBookReader):
         if not body.get("events"):
             raise FlippingBookError(400, "InvalidData", "events is required")
         tid = tid or f"wh_{secrets.token_hex(4)}"
-        self.webhooks[tid] = {
+        self.state.webhooks[tid] = {
             "name": body.get("name"),
             "endpoint": body.get("endpoint"),
             "events": body["events"],
         }
-        self.outbox.start()
+        self.state.outbox.start()
         return {"id": tid}
 
     @route("DELETE", f"{FB}/webhook/{{tid}}")
     def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
-        self.webhooks.pop(tid, None)
+        self.state.webhooks.pop(tid, None)
         return {"id": tid}

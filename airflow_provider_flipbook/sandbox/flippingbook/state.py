@@ -1,33 +1,41 @@
 """FlippingBook Online's objects: API keys, publications and their sources (converting on the vendor
-clock), tracked links, triggers, webhooks, folders and custom domains.
+clock), tracked links, triggers, webhooks, folders and custom domains; the lookups the routes share.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flipbook.sandbox.core.emulator import VendorEmulator
+from airflow_provider_flipbook.sandbox.core.emulator import VendorState
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
 from airflow_provider_flipbook.sandbox.flippingbook.answers import FlippingBookError
 from airflow_provider_flipbook.sandbox.flippingbook.webhooks import WebhookOutbox
+
+if TYPE_CHECKING:
+    from starlette.datastructures import QueryParams
+
+    from airflow_provider_flipbook.sandbox.core.state import SandboxState
 
 MAX_PAGES, MAX_BYTES, MAX_REQUEST, MAX_KEYS = 2000, 500 * 1024 * 1024, 1_000_000, 10
 API = "/api/v1"
 FB = "/api/v1/fbonline"
 
 
-class FlippingBookState(VendorEmulator):
-    """FlippingBook's stored objects and their life cycle (the routes live in :mod:`.routes`)."""
+class FlippingBookState(VendorState):
+    """FlippingBook's stored objects and their life cycle, held by the emulator (:mod:`.routes`) and
+    its route groups; the registered triggers fire through :attr:`outbox`.
+    """
 
-    name = "flippingbook"
+    def __init__(self, shared: SandboxState, public: str) -> None:
+        self.outbox = WebhookOutbox(self)
+        super().__init__(shared, public)
 
     def reset(self) -> None:
-        self.keys: list[str] = [self.credential("key")]
+        self.keys: list[str] = [self.shared.credentials.flippingbook_key]
         self.publications: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, Any]] = {}
         self.links: dict[str, dict[str, Any]] = {}
@@ -44,8 +52,6 @@ class FlippingBookState(VendorEmulator):
             "webhook_timeout": 5.0,
             "extra_pages": 0,
         }
-        if not hasattr(self, "outbox"):
-            self.outbox = WebhookOutbox(self)
         self.outbox.reset()
 
     def counts(self) -> dict[str, int]:
@@ -58,10 +64,6 @@ class FlippingBookState(VendorEmulator):
             "api_keys": len(self.keys),
         }
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
-        return FlippingBookError(status, code, "Injected fault").body(), "application/json"
-
     def publication(self, pid: str) -> dict[str, Any]:
         pub = self.publications.get(pid)
         if pub is not None:
@@ -69,6 +71,34 @@ class FlippingBookState(VendorEmulator):
         if pub is None or "Deleted" in pub["state"]:
             raise FlippingBookError(404, "ObjectNotFound", "Publication not found")
         return pub
+
+    def resolve_publication(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The live publication a tracked-link body names (by uid, hash id or URL), else 404."""
+        hash_id = body.get("publicationHashId") or body.get("publicationHashid")
+        for pub in self.publications.values():
+            if "Deleted" in pub["state"]:
+                continue
+            if (
+                pub["id"] == body.get("publicationUid")
+                or (hash_id and pub["hashId"] == str(hash_id))
+                or (
+                    body.get("publicationUrl")
+                    and body["publicationUrl"].rstrip("/") == self.pub_url(pub).rstrip("/")
+                )
+            ):
+                return pub
+        raise FlippingBookError(404, "ObjectNotFound", "Publication not found")
+
+    def tracked_link(self, lid: str) -> dict[str, Any]:
+        link = self.links.get(lid)
+        if link is None or "Deleted" in link["state"]:
+            raise FlippingBookError(404, "ObjectNotFound", "Tracked link not found")
+        return link
+
+    def viewed(self, hash_id: str) -> dict[str, Any] | None:
+        """The live publication a reader opens by its hash id, if any."""
+        pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
+        return None if pub is None or "Deleted" in pub["state"] else pub
 
     def pub_url(self, pub: dict[str, Any]) -> str:
         """The canonical URL: on the publication's custom domain, if it has one."""
@@ -164,6 +194,11 @@ class FlippingBookState(VendorEmulator):
         self.outbox.fire("convertationFailed", "publication", pub["id"], pub["id"], info)
 
 
+def paging(query: QueryParams) -> tuple[int, int]:
+    """A listing's ``count`` (1 to 1000, default 10) and ``offset`` (default 0) from its query."""
+    return _int(query.get("count"), 10, 1, 1000), _int(query.get("offset"), 0, 0, None)
+
+
 def _int(value: str | None, default: int, low: int, high: int | None) -> int:
     try:
         number = int(value) if value is not None else default
@@ -171,22 +206,3 @@ def _int(value: str | None, default: int, low: int, high: int | None) -> int:
         raise FlippingBookError(400, "InvalidData", f"not a number: {value!r}") from None
     number = max(number, low)
     return min(number, high) if high is not None else number
-
-
-def _until(value: Any) -> str:
-    """``onNotOpenedUntil``: an ISO 8601 date-time string, kept as the vendor echoes it in ``until``."""
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-            return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    raise FlippingBookError(
-        400, "InvalidData", f"onNotOpenedUntil must be an ISO 8601 date/time, got {value!r}"
-    )
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

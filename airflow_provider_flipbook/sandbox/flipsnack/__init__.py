@@ -25,5 +25,6 @@ what ``collection.getList``'s ``query`` searches (``text``, the default: title a
 getList answers, whatever range was asked (a silent cap).
 
 Modules: :mod:`.state` (collections, items, packages), :mod:`.answers` (codes, envelope, signature,
-views), :mod:`.routes` (the checks and one handler per action).
+views), :mod:`.routes` (the emulator: the checks and one handler per action) and :mod:`.replay` (its
+variants from a recording).
 """

@@ -6,30 +6,27 @@ import asyncio
 import hashlib
 import json
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
-from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.flipsnack.answers import MESSAGES, FlipsnackError, envelope, signature
 from airflow_provider_flipbook.sandbox.flipsnack.state import MONTHLY_UPLOADS, FlipsnackState
-
-if TYPE_CHECKING:
-    from collections import Counter
 
 LIMITS = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))  # per key: codes 31 and 32
 
 
-class FlipsnackEmulator(VendorEmulator):
+class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
     """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST); the
     objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "flipsnack"
+    state_class = FlipsnackState
     credentials = (
         Credential("key", lambda: token("fsk").upper(), secret=False),
         Credential("secret", lambda: token("fss").upper()),
@@ -48,29 +45,6 @@ class FlipsnackEmulator(VendorEmulator):
         upload = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         self.upload_app_routes(upload)
         return {f"{self.name}-upload": upload, self.name: self.app}
-
-    def __init__(self, shared: SandboxState) -> None:
-        self.state = FlipsnackState(shared, f"{shared.base_url}/{self.name}")
-        super().__init__(shared)
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self.state.options
-
-    @options.setter
-    def options(self, value: dict[str, Any]) -> None:
-        self.state.options = value
-
-    @property
-    def answered(self) -> Counter[int]:
-        """The codes answered so far (tests wait on them)."""
-        return self.state.answered
-
-    def reset(self) -> None:
-        self.state.reset()
-
-    def counts(self) -> dict[str, int]:
-        return self.state.counts()
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         code = 31 if status == 429 else 22
@@ -95,7 +69,7 @@ class FlipsnackEmulator(VendorEmulator):
         return action
 
     def routes(self) -> None:
-        self.actions = {r.target: r for r in declared_routes(self)}
+        self.actions = {r.target: r for r in self.declared()}
 
         @self.app.get("/v1/")
         async def api(request: Request) -> Response:

@@ -12,8 +12,8 @@ import time
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flipbook.sandbox.core.emulator import VendorState
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, fetch_url, inspect_file
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
 from airflow_provider_flipbook.sandbox.flipsnack.answers import FlipsnackError, collection_view
 
 if TYPE_CHECKING:
@@ -22,14 +22,8 @@ if TYPE_CHECKING:
 MAX_PAGES, MAX_BYTES, MONTHLY_UPLOADS = 1000, 500 * 1024 * 1024, 1000
 
 
-class FlipsnackState:
-    """Flipsnack's stored objects and their life cycle, a plain object the emulator in :mod:`.routes`
-    holds.
-    """
-
-    def __init__(self, shared: SandboxState, public: str) -> None:
-        self.shared, self.public = shared, public  # public: the emulator's base URL, for the URLs it gives
-        self.reset()
+class FlipsnackState(VendorState):
+    """Flipsnack's stored objects and their life cycle, held by the emulator (:mod:`.routes`)."""
 
     def reset(self) -> None:
         self.collections: dict[str, dict[str, Any]] = {}

@@ -27,5 +27,6 @@ Jobs take 2 s + 0.15 s per page on the vendor clock.
 Modules: :mod:`.answers` (the ``<result>`` envelope: successes returned, error codes and ASMX faults
 raised), :mod:`.wire` (the streaming form reader, parameters, ``xmlOptions``), :mod:`.state`
 (papers, jobs, media, custom fields), :mod:`.routes` (the ASMX transport and the Paper service),
-:mod:`.processing` (Ripper and Media), :mod:`.search` (CustomField, Search, Statistics, Link).
+:mod:`.routes_processing` (Ripper and Media), :mod:`.routes_search` (CustomField, Search, Statistics,
+Link), :mod:`.replay` (its variants from a recording).
 """

@@ -34,6 +34,8 @@ class ResultCode(VendorError):
     """A documented return code other than success (``ERROR``, ``PAPER_DOES_NOT_EXIST``...), raised to end a method."""
 
     def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
+        if code == "SUCCESS":
+            raise ValueError("a success is returned (answers.success), never raised")
         super().__init__(message)
         self.code, self.message, self.data = code, message, data
 

@@ -15,8 +15,7 @@ from lxml import etree
 from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.errors import VendorError
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
-from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.ipaper.answers import (
     Answer,
     AsmxFault,
@@ -26,21 +25,23 @@ from airflow_provider_flipbook.sandbox.ipaper.answers import (
     result_xml,
     success,
 )
-from airflow_provider_flipbook.sandbox.ipaper.processing import ProcessingService
-from airflow_provider_flipbook.sandbox.ipaper.search import SearchService
+from airflow_provider_flipbook.sandbox.ipaper.routes_processing import ProcessingRoutes
+from airflow_provider_flipbook.sandbox.ipaper.routes_search import SearchRoutes
 from airflow_provider_flipbook.sandbox.ipaper.state import MUTATING, ROOT_ID, SERVICES, SETTINGS, IPaperState
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, StreamedBase64, read_form
 
 LIMITS = (SlidingWindow(50, 60.0),)  # per login
 
 
-class IPaperEmulator(VendorEmulator):
+class IPaperEmulator(VendorEmulator[IPaperState]):
     """iPaper's Backend API (``/ipaper/V2/``) and its public viewer: the transport and the Paper
-    service here; the other services (:mod:`.search`, :mod:`.processing`) and the objects
-    (:mod:`.state`) are held, not inherited.
+    service here; the other services (:mod:`.routes_search`, :mod:`.routes_processing`) and the
+    objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "ipaper"
+    state_class = IPaperState
+    route_groups = (SearchRoutes, ProcessingRoutes)
     credentials = (
         Credential("user", lambda: "publisher@example.com", secret=False),
         Credential("password", lambda: token("ipp")),
@@ -55,25 +56,6 @@ class IPaperEmulator(VendorEmulator):
             "password": self.credential("api_key"),
             "extra": {"viewer_base_url": f"{self.public}/viewer", "pacing_speed": self.shared.speed},
         }
-
-    def __init__(self, shared: SandboxState) -> None:
-        self.state = IPaperState(shared)
-        self.search, self.processing = SearchService(self.state), ProcessingService(self.state)
-        super().__init__(shared)
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self.state.options
-
-    @options.setter
-    def options(self, value: dict[str, Any]) -> None:
-        self.state.options = value
-
-    def reset(self) -> None:
-        self.state.reset()
-
-    def counts(self) -> dict[str, int]:
-        return self.state.counts()
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         if status == 200:
@@ -106,11 +88,7 @@ class IPaperEmulator(VendorEmulator):
         return super().malformed_body(kind)
 
     def routes(self) -> None:  # noqa: C901 - one small handler per route, defined inside
-        methods = {
-            declared.target: declared.handler
-            for service in (self, self.search, self.processing)
-            for declared in declared_routes(service)
-        }
+        methods = {declared.target: declared.handler for declared in self.declared()}
 
         @self.app.api_route("/V2/{service}.asmx/{method}", methods=["GET", "POST"])
         async def asmx(service: str, method: str, request: Request) -> Response:
@@ -187,7 +165,7 @@ class IPaperEmulator(VendorEmulator):
         url = f"{parent['url']}{url_name}/"
         if any(n["url"] == url for n in self.state.nodes.values()):
             raise ResultCode("ERROR", f"The URL {url} is already in use.")
-        node = self.state._node(
+        node = self.state.new_node(
             self.state.next_id(), parent["id"], p.required("name"), url, category=category
         )
         self.state.nodes[node["id"]] = node

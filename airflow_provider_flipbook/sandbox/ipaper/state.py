@@ -12,7 +12,8 @@ from typing import Any
 
 from lxml import etree
 
-from airflow_provider_flipbook.sandbox.core.state import IdSequence, SandboxState
+from airflow_provider_flipbook.sandbox.core.emulator import VendorState
+from airflow_provider_flipbook.sandbox.core.state import IdSequence
 from airflow_provider_flipbook.sandbox.ipaper.answers import ResultCode, element, in_data
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
@@ -40,19 +41,14 @@ SETTINGS = {
 DATATYPES = {"datetime", "bool", "int", "string"}
 
 
-class IPaperState:
-    """iPaper's stored objects and their life cycle, and the lookups the services share (a plain
-    object: the emulator in :mod:`.routes` and the services in :mod:`.search` and :mod:`.processing`
-    hold it).
+class IPaperState(VendorState):
+    """iPaper's stored objects and their life cycle, and the lookups the services share (held by the
+    emulator in :mod:`.routes` and the services in :mod:`.routes_search` and :mod:`.routes_processing`).
     """
-
-    def __init__(self, shared: SandboxState) -> None:
-        self.shared = shared
-        self.reset()
 
     def reset(self) -> None:
         self.nodes: dict[int, dict[str, Any]] = {
-            ROOT_ID: self._node(ROOT_ID, None, "Account", "/", category=True)
+            ROOT_ID: self.new_node(ROOT_ID, None, "Account", "/", category=True)
         }
         self.jobs: dict[str, dict[str, Any]] = {}
         self.media: dict[int, dict[str, Any]] = {0: {"id": 0, "name": "", "parent": None, "files": {}}}
@@ -76,7 +72,8 @@ class IPaperState:
         return self.ids.next()
 
     @staticmethod
-    def _node(node_id: int, parent: int | None, name: str, url: str, *, category: bool) -> dict[str, Any]:
+    def new_node(node_id: int, parent: int | None, name: str, url: str, *, category: bool) -> dict[str, Any]:
+        """A paper or category as the tree keeps it (not yet in the tree)."""
         return {
             "id": node_id,
             "parent": parent,
@@ -138,13 +135,13 @@ class IPaperState:
         elapsed = self.shared.elapsed_real(job["created"]) - float(self.options["appear_delay"])
         return max(min(int(100 * elapsed / duration), 100), 0)
 
-    def _directory(self, p: FormParams, key: str) -> dict[str, Any]:
+    def directory(self, p: FormParams, key: str) -> dict[str, Any]:
         entry = self.media.get(p.int(key))
         if entry is None:
             raise ResultCode("ERROR", "Directory does not exist.")
         return entry
 
-    def _set_value(self, node: dict[str, Any], name: str, value: str) -> None:
+    def set_value(self, node: dict[str, Any], name: str, value: str) -> None:
         kind = self.custom_fields.get(name)
         if kind is None:
             raise ResultCode(
@@ -164,7 +161,7 @@ class IPaperState:
             )
         node["fields"][name] = value
 
-    def _below(self, root_id: int) -> list[dict[str, Any]]:
+    def below(self, root_id: int) -> list[dict[str, Any]]:
         root = self.nodes.get(root_id)
         if root is None:
             raise ResultCode("PAPER_DOES_NOT_EXIST", "The requested iPaper does not exist.")
@@ -177,7 +174,7 @@ class IPaperState:
                     frontier.append(node["id"])
         return found + ([root] if not root["category"] else [])
 
-    def _days(self, p: FormParams) -> tuple[dict[str, Any], list[date]]:
+    def days(self, p: FormParams) -> tuple[dict[str, Any], list[date]]:
         node = self.paper(p)
         try:
             start, end = date.fromisoformat(p.required("from")), date.fromisoformat(p.required("to"))
@@ -186,5 +183,5 @@ class IPaperState:
         return node, [start + timedelta(days=n) for n in range((end - start).days + 1)][:3660]
 
     @staticmethod
-    def _count(node_id: int, day: date, salt: str) -> int:
+    def daily_count(node_id: int, day: date, salt: str) -> int:
         return int(hashlib.sha256(f"{node_id}{day}{salt}".encode()).hexdigest()[:4], 16) % 120

@@ -24,7 +24,7 @@ a folder (``category``, the folder path, as peers send it, by default; ``folder_
 ``feed/post`` needs a Discussion widget on the page, as the vendor says.
 
 Modules: :mod:`.state` (subsites, pages, widgets, files, people, folders), :mod:`.answers` (the error
-answer), :mod:`.pages` (page, widget
-and attachment routes), :mod:`.routes` (the transport, search, people, folders, feed, subsites) and
-:mod:`.markdown` (the markdown-to-widgets renderer).
+answer), :mod:`.routes` (the emulator: the transport, search, people, folders, feed, subsites),
+:mod:`.routes_pages` (page, widget and attachment routes), :mod:`.markdown` (the markdown-to-widgets
+renderer) and :mod:`.replay` (its variants from a recording).
 """

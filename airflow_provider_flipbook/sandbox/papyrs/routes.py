@@ -13,23 +13,24 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, token
 from airflow_provider_flipbook.sandbox.core.limits import SlidingWindow
-from airflow_provider_flipbook.sandbox.core.routing import declared_routes, route
-from airflow_provider_flipbook.sandbox.core.state import SandboxState
+from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
-from airflow_provider_flipbook.sandbox.papyrs.pages import PagesService
+from airflow_provider_flipbook.sandbox.papyrs.routes_pages import PageRoutes
 from airflow_provider_flipbook.sandbox.papyrs.state import PapyrsState
 
 SITE_WIDE_ONLY = {"people/invite", "people/delete", "subsites/all", "subsites/create"}
 LIMITS = (SlidingWindow(6, 60.0),)  # per token
 
 
-class PapyrsEmulator(VendorEmulator):
+class PapyrsEmulator(VendorEmulator[PapyrsState]):
     """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages:
-    the transport and the site-wide routes here; the page routes (:mod:`.pages`) and the objects
-    (:mod:`.state`) are held, not inherited.
+    the transport and the site-wide routes here; the page routes (:mod:`.routes_pages`) and the
+    objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "papyrs"
+    state_class = PapyrsState
+    route_groups = (PageRoutes,)
     credentials = (Credential("token", lambda: token("pyt")),)
 
     def connection(self) -> dict[str, Any]:
@@ -40,35 +41,12 @@ class PapyrsEmulator(VendorEmulator):
             "extra": {"subsite": "home", "pacing_speed": self.shared.speed},
         }
 
-    def __init__(self, shared: SandboxState) -> None:
-        self.state = PapyrsState(shared, f"{shared.base_url}/{self.name}")
-        self.pages_service = PagesService(self.state)
-        super().__init__(shared)
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return self.state.options
-
-    @options.setter
-    def options(self, value: dict[str, Any]) -> None:
-        self.state.options = value
-
-    def reset(self) -> None:
-        self.state.reset()
-
-    def counts(self) -> dict[str, int]:
-        return self.state.counts()
-
     def error_body(self, status: int) -> tuple[bytes, str]:
         message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
         return f'{{"error": "{message}", "status": {status}}}'.encode(), "application/json"
 
     def routes(self) -> None:  # noqa: C901 - one small handler per route, defined inside
-        compiled = [
-            (r.method, re.compile(r.target + r"/?$"), r.handler)
-            for service in (self, self.pages_service)
-            for r in declared_routes(service)
-        ]
+        compiled = [(r.method, re.compile(r.target + r"/?$"), r.handler) for r in self.declared()]
 
         @self.app.get("/@{subsite}/page/{pid}/{slug}")
         async def page_view(subsite: str, pid: str, slug: str) -> HTMLResponse:

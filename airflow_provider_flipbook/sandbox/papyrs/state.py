@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.state import IdSequence, SandboxState, iso
+from airflow_provider_flipbook.sandbox.core.emulator import VendorState
+from airflow_provider_flipbook.sandbox.core.state import IdSequence, iso
 from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
 from airflow_provider_flipbook.sandbox.papyrs.markdown import sanitize
 
@@ -37,12 +38,10 @@ def vanity(size: int) -> str:
     )
 
 
-class PapyrsState:
-    """Papyrs's stored objects and the lookups the routes share (the routes live in :mod:`.routes`)."""
-
-    def __init__(self, shared: SandboxState, public: str) -> None:
-        self.shared, self.public = shared, public  # public: the emulator's base URL, for the URLs it gives
-        self.reset()
+class PapyrsState(VendorState):
+    """Papyrs's stored objects and the lookups the routes share, held by the emulator (:mod:`.routes`)
+    and its page routes (:mod:`.routes_pages`).
+    """
 
     def reset(self) -> None:
         self.subsites = {"home": {"id": "1", "title": "Home", "description": "", "url": "home"}}

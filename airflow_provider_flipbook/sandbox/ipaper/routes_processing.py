@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from airflow_provider_flipbook.sandbox.core.emulator import RouteGroup
 from airflow_provider_flipbook.sandbox.core.pdf import UnreadablePdf, inspect_file
 from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.ipaper.answers import (
@@ -22,11 +23,8 @@ from airflow_provider_flipbook.sandbox.ipaper.state import IPaperState
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams, xml_option
 
 
-class ProcessingService:
+class ProcessingRoutes(RouteGroup[IPaperState]):
     """``Ripper.asmx`` and ``Media.asmx``."""
-
-    def __init__(self, state: IPaperState) -> None:
-        self.state = state
 
     @route("POST", "Ripper/ProcessPDF")
     def Ripper_ProcessPDF(self, p: FormParams) -> Answer:
@@ -138,14 +136,14 @@ class ProcessingService:
 
     @route("POST", "Media/CreateDirectory")
     def Media_CreateDirectory(self, p: FormParams) -> Answer:
-        parent = self.state._directory(p, "parentID")
+        parent = self.state.directory(p, "parentID")
         entry = {"id": self.state.next_id(), "name": p.required("name"), "parent": parent["id"], "files": {}}
         self.state.media[entry["id"]] = entry
         return success("", in_data(element("directoryid", str(entry["id"]))))
 
     @route("POST", "Media/DeleteDirectory")
     def Media_DeleteDirectory(self, p: FormParams) -> Answer:
-        entry = self.state._directory(p, "directoryID")
+        entry = self.state.directory(p, "directoryID")
         if entry["id"] == 0:
             raise ResultCode("ERROR", "The root cannot be deleted.")
         for file_id in entry["files"].values():
@@ -163,7 +161,7 @@ class ProcessingService:
 
     @route("POST", "Media/UploadFile")
     def Media_UploadFile(self, p: FormParams) -> Answer:
-        parent, name = self.state._directory(p, "parentID"), p.required("name")
+        parent, name = self.state.directory(p, "parentID"), p.required("name")
         streamed = p.files.get("base64File")
         if streamed is None or not streamed.valid:
             raise ResultCode("ERROR", "base64File is missing or not valid base64.")

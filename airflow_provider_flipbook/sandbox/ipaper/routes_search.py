@@ -6,17 +6,15 @@ import re
 
 from lxml import etree
 
+from airflow_provider_flipbook.sandbox.core.emulator import RouteGroup
 from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.ipaper.answers import Answer, ResultCode, element, in_data, success
 from airflow_provider_flipbook.sandbox.ipaper.state import DATATYPES, IPaperState
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
 
 
-class SearchService:
+class SearchRoutes(RouteGroup[IPaperState]):
     """``CustomField.asmx``, ``Search.asmx``, ``Statistics.asmx`` and ``Link.asmx``."""
-
-    def __init__(self, state: IPaperState) -> None:
-        self.state = state
 
     @route("POST", "CustomField/AddCustomField")
     def CustomField_AddCustomField(self, p: FormParams) -> Answer:
@@ -66,7 +64,7 @@ class SearchService:
 
     @route("POST", "CustomField/SetCustomFieldValue")
     def CustomField_SetCustomFieldValue(self, p: FormParams) -> Answer:
-        self.state._set_value(
+        self.state.set_value(
             self.state.paper(p, category=False), p.required("fieldName"), p.required("value")
         )
         return success()
@@ -81,14 +79,14 @@ class SearchService:
         except etree.XMLSyntaxError:
             raise ResultCode("ERROR", "fieldsXml is not valid XML.") from None
         for field in fields.findall("field"):  # not atomic: stops at the first failure
-            self.state._set_value(node, field.get("name", ""), (field.text or "").strip())
+            self.state.set_value(node, field.get("name", ""), (field.text or "").strip())
         return success()
 
     @route("POST", "Search/SearchPapersByContent")
     def Search_SearchPapersByContent(self, p: FormParams) -> Answer:
         query = p.required("query")[:128].lower()
         results = element("results")
-        for node in self.state._below(p.int("categoryOrPaperID")):
+        for node in self.state.below(p.int("categoryOrPaperID")):
             if not node["category"] and query in node["name"].lower():
                 results.append(
                     element(
@@ -106,7 +104,7 @@ class SearchService:
     def _hierarchy(self, p: FormParams) -> Answer:
         query = p.required("query").lower()
         papers = element("papers")
-        for node in self.state._below(p.int("categoryID")):
+        for node in self.state.below(p.int("categoryID")):
             if query in node["name"].lower():
                 papers.append(
                     element(
@@ -139,7 +137,7 @@ class SearchService:
                 )
         self.state.advance_jobs()
         papers = element("papers")
-        for node in self.state._below(p.int("categoryID")):
+        for node in self.state.below(p.int("categoryID")):
             if node["category"]:
                 continue
             ok = True
@@ -170,28 +168,34 @@ class SearchService:
 
     @route("POST", "Statistics/GetNumberOfPageviewsPerDay")
     def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> Answer:
-        node, days = self.state._days(p)
+        node, days = self.state.days(p)
         views = element("pageviews")
         for day in days:
-            views.append(element("day", date=day.isoformat(), views=self.state._count(node["id"], day, "v")))
+            views.append(
+                element("day", date=day.isoformat(), views=self.state.daily_count(node["id"], day, "v"))
+            )
         return success("", in_data(views))
 
     @route("POST", "Statistics/GetNumberOfVisitorsPerDay")
     def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> Answer:
-        node, days = self.state._days(p)
+        node, days = self.state.days(p)
         visitors = element("visitors")
         for day in days:
             visitors.append(
-                element("day", date=day.isoformat(), visitors=self.state._count(node["id"], day, "s") // 3)
+                element(
+                    "day", date=day.isoformat(), visitors=self.state.daily_count(node["id"], day, "s") // 3
+                )
             )
         return success("", in_data(visitors))
 
     @route("POST", "Statistics/GetNumberOfVisitors")
     def Statistics_GetNumberOfVisitors(self, p: FormParams) -> Answer:
-        node, days = self.state._days(p)
+        node, days = self.state.days(p)
         return success(
             "",
-            in_data(element("visitors", count=sum(self.state._count(node["id"], d, "s") // 3 for d in days))),
+            in_data(
+                element("visitors", count=sum(self.state.daily_count(node["id"], d, "s") // 3 for d in days))
+            ),
         )
 
     @route("POST", "Link/GetLinks")

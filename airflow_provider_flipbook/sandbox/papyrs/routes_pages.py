@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
+from airflow_provider_flipbook.sandbox.core.emulator import RouteGroup
 from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.core.state import iso
 from airflow_provider_flipbook.sandbox.papyrs.answers import PapyrsError
@@ -16,11 +17,8 @@ from airflow_provider_flipbook.sandbox.papyrs.markdown import render_markdown
 from airflow_provider_flipbook.sandbox.papyrs.state import WIDGET_OPTIONS, PapyrsState
 
 
-class PagesService:
+class PageRoutes(RouteGroup[PapyrsState]):
     """Pages, widgets and attachments (documented per endpoint; options read from the URL only)."""
-
-    def __init__(self, state: PapyrsState) -> None:
-        self.state = state
 
     @route("GET", r"pages/all")
     async def pages_all(self, request: Request, subsite: str) -> list[dict[str, Any]]:

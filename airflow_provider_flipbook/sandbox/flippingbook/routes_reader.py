@@ -4,46 +4,55 @@ lead form, press Print. Each fires the registered triggers (:mod:`.webhooks`).
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import time
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from airflow_provider_flipbook.sandbox.core.emulator import RouteGroup
 from airflow_provider_flipbook.sandbox.core.state import iso
-from airflow_provider_flipbook.sandbox.flippingbook.links import FlippingBookLinks
-from airflow_provider_flipbook.sandbox.flippingbook.state import _esc
+from airflow_provider_flipbook.sandbox.flippingbook.state import FlippingBookState
 from airflow_provider_flipbook.sandbox.flippingbook.webhooks import SESSION_EVENTS_PER_LINK
 
 
-class FlippingBookReader(FlippingBookLinks):
+class ReaderRoutes(RouteGroup[FlippingBookState]):
     """The viewer (``/view/{hashId}/``), tracked-link redirects (``/link/{urlName}``), the lead form
     (``POST /view/{hashId}/lead``, JSON or a posted form) and the Print button (``POST /view/{hashId}/print``).
+
+    Pages a reader opens, outside the API: no key, no rate limit, no JSON envelope, so they are mounted
+    (:meth:`mount`) rather than declared.
     """
 
-    def reader_routes(self) -> None:
-        self.app.add_api_route("/view/{hash_id}/", self.viewer, methods=["GET"])
-        self.app.add_api_route("/link/{url_name}", self.follow_link, methods=["GET"])
-        self.app.add_api_route("/view/{hash_id}/lead", self.post_lead, methods=["POST"])
-        self.app.add_api_route("/view/{hash_id}/print", self.print_clicked, methods=["POST"])
+    def mount(self, app: FastAPI) -> None:
+        """Add the reader's pages to the emulator's app.
+
+        :param app: the FlippingBook emulator's app
+        """
+        app.add_api_route("/view/{hash_id}/", self.viewer, methods=["GET"])
+        app.add_api_route("/link/{url_name}", self.follow_link, methods=["GET"])
+        app.add_api_route("/view/{hash_id}/lead", self.post_lead, methods=["POST"])
+        app.add_api_route("/view/{hash_id}/print", self.print_clicked, methods=["POST"])
 
     async def viewer(self, hash_id: str) -> HTMLResponse:
-        pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
-        if pub is None or "Deleted" in pub["state"]:
+        pub = self.state.viewed(hash_id)
+        if pub is None:
             return HTMLResponse("<h1>Not found</h1>", 404)
-        self.apply_finished_sources(pub)
+        self.state.apply_finished_sources(pub)
         session = {"publicationId": pub["id"], "sessionId": secrets.token_hex(8)}
-        self.outbox.fire("session", "publication", pub["id"], pub["id"], session)
+        self.state.outbox.fire("session", "publication", pub["id"], pub["id"], session)
+        name = html.escape(pub["name"], quote=False)
         return HTMLResponse(
-            f"<html><head><title>{_esc(pub['name'])}</title></head><body>"
-            f"<h1>{_esc(pub['name'])}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>"
+            f"<html><head><title>{name}</title></head><body>"
+            f"<h1>{name}</h1><p>{pub['totalPages']} pages (sandbox viewer)</p></body></html>"
         )
 
     async def follow_link(self, url_name: str) -> Any:
-        link = next((x for x in self.links.values() if x["urlName"] == url_name), None)
+        link = next((x for x in self.state.links.values() if x["urlName"] == url_name), None)
         if link is None or "Active" not in link["state"]:
             return HTMLResponse("<h1>Link not available</h1>", 404)
         link["stats"]["visits"] += 1
@@ -56,16 +65,14 @@ class FlippingBookReader(FlippingBookLinks):
                 "sessionId": secrets.token_hex(8),
                 "visits": link["stats"]["visits"],
             }
-            self.outbox.fire("session", "trackedlink", link["id"], link["publication"], info)
-        return RedirectResponse(f"{self.public}/view/{self.publications[link['publication']]['hashId']}/")
-
-    def _viewed(self, hash_id: str) -> dict[str, Any] | None:
-        pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
-        return None if pub is None or "Deleted" in pub["state"] else pub
+            self.state.outbox.fire("session", "trackedlink", link["id"], link["publication"], info)
+        return RedirectResponse(
+            f"{self.state.public}/view/{self.state.publications[link['publication']]['hashId']}/"
+        )
 
     async def post_lead(self, hash_id: str, request: Request) -> JSONResponse:
         """The viewer's lead form (a JSON object or a posted form): fires ``lead``."""
-        pub = self._viewed(hash_id)
+        pub = self.state.viewed(hash_id)
         if pub is None:
             return JSONResponse({"error": "not found"}, 404)
         raw = await request.body()
@@ -82,14 +89,14 @@ class FlippingBookReader(FlippingBookLinks):
             "publicationId": pub["id"],
             "infoType": "lead",
         }
-        self.outbox.fire("lead", "publication", None, pub["id"], info)
+        self.state.outbox.fire("lead", "publication", None, pub["id"], info)
         return JSONResponse({"ok": True})
 
     async def print_clicked(self, hash_id: str) -> JSONResponse:
         """The viewer's Print button: fires ``print``."""
-        pub = self._viewed(hash_id)
+        pub = self.state.viewed(hash_id)
         if pub is None:
             return JSONResponse({"error": "not found"}, 404)
         info = {"publicationId": pub["id"], "sessionId": secrets.token_hex(8)}
-        self.outbox.fire("print", "publication", pub["id"], pub["id"], info)
+        self.state.outbox.fire("print", "publication", pub["id"], pub["id"], info)
         return JSONResponse({"ok": True})
