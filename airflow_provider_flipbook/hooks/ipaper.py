@@ -440,14 +440,30 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         not listed has finished, failed or is not listed yet, which only the paper itself tells
         (None: ask :meth:`conversion_status`).
 
+        The hook notes which papers the latest round left out, so the :meth:`conversion_status` that
+        follows for such a paper does not ask for the whole list again: its one request is the
+        paper's pages. (On the loop, a second request without a free pacing slot would also make the
+        whole status call start over, repeating the list call it has made.)
+
         :param entry: the paper's job as the processing list gives it (None: not listed)
         :param publication_id: the paper id
         :param version_id: the job GUID or upload marker (the list holds no job ids)
         :param new_publication: unused
         """
         if entry is None:
+            self._unlisted.add(str(publication_id))
             return None
+        self._unlisted.discard(str(publication_id))
         return {"state": "running", "detail": f"progress {entry.get('progress')}% (processing list)"}
+
+    @cached_property
+    def _unlisted(self) -> set[str]:
+        """Papers the account poll's latest round did not list (see :meth:`listed_conversion_status`)."""
+        return set()
+
+    def _jobs_unless_unlisted(self, paper_id: int) -> list[dict[str, str]]:
+        """The paper's running jobs; none, without a request, when the latest listed round left it out."""
+        return [] if str(paper_id) in self._unlisted else self._jobs_on(paper_id)
 
     def paper_free_status(self, paper_id: int | str) -> ConversionStatus:
         """Whether an earlier job still runs on the paper (iPaper runs one per paper): ``success`` when
@@ -497,7 +513,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         if job_guid and not marker:
             status = self.get_processing_status(job_guid)
             if status == "Pending":
-                progress = next((p.get("progress") for p in self._jobs_on(paper_id)), None)
+                progress = next((p.get("progress") for p in self._jobs_unless_unlisted(paper_id)), None)
                 return {"state": "running", "detail": f"Pending {progress or ''}%".strip()}
             if status == "Failed":
                 return {
@@ -507,7 +523,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
             if not summary:
                 return {"state": "success", "detail": status}
             return {"state": "success", "detail": status, "publication": self.paper_summary(paper_id)}
-        running = self._jobs_on(paper_id)
+        running = self._jobs_unless_unlisted(paper_id)
         if running:
             return {"state": "running", "detail": f"progress {running[0].get('progress')}%"}
         structure = self.get_paper_structure(paper_id)

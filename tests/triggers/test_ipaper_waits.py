@@ -1,0 +1,87 @@
+"""iPaper's conversion waits on the account poll, against the sandbox over HTTP: a paper that left
+the processing list costs one request of its own (its pages), never the list again; the round's list
+call is the only one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_flipbook.hooks.ipaper import IPaperHook
+from airflow_provider_flipbook.triggers import account_poll
+from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
+
+
+def ipaper_calls(sandbox, since: int = 0) -> list[str]:
+    return [r.path.rsplit("/", 1)[-1] for r in sandbox.requests("ipaper")[since:]]
+
+
+@pytest.fixture
+def uploads(sandbox, samples, context) -> list[dict]:
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    return [
+        UploadPdfOperator(
+            task_id=f"u{n}", conn_id="ipaper_default", pdf=str(samples["long"]), name=f"Wait paper {n}"
+        ).execute(context)
+        for n in range(3)
+    ]
+
+
+def test_a_paper_the_round_did_not_list_costs_only_its_pages(sandbox, uploads):
+    hook = IPaperHook()
+    paper, marker = uploads[0]["publication_id"], uploads[0]["version_id"]
+    assert marker.startswith("queued@")  # the documented ProcessPDF answer: no job GUID
+
+    before = len(sandbox.requests("ipaper"))
+    assert hook.listed_conversion_status(None, paper, marker) is None  # the list cannot tell
+    hook.conversion_status(paper, marker, summary=True)
+    assert ipaper_calls(sandbox, before) == ["GetPaperStructure"]  # the summary reads the same pages
+
+    # A later round lists the paper again (say, a new job): the status call asks the list itself.
+    assert hook.listed_conversion_status({"paper-id": paper, "progress": "5"}, paper, marker) is not None
+    before = len(sandbox.requests("ipaper"))
+    hook.conversion_status(paper, marker, summary=False)
+    assert ipaper_calls(sandbox, before)[0] == "GetProcessingPapers"
+
+
+def test_the_rounds_list_call_is_the_only_one(sandbox, uploads, monkeypatch):
+    polls: list[account_poll.AccountPoll] = []
+    start_poll = account_poll.AccountPoll.__init__
+
+    def recorded(poll: account_poll.AccountPoll, *args: Any) -> None:
+        start_poll(poll, *args)
+        polls.append(poll)
+
+    monkeypatch.setattr(account_poll.AccountPoll, "__init__", recorded)
+    triggers = [
+        PdfConversionTrigger(
+            conn_id="ipaper_default",
+            publication_id=u["publication_id"],
+            version_id=u["version_id"],
+            poll_interval=0.1,
+            deadline=time.time() + 60,
+            wait_first=False,
+            summary=False,
+        )
+        for u in uploads
+    ]
+    before = len(sandbox.requests("ipaper"))
+
+    async def first(trigger: PdfConversionTrigger) -> dict:
+        return [e.payload async for e in trigger.run()][0]
+
+    async def scenario() -> list[dict]:
+        return list(await asyncio.gather(*(first(t) for t in triggers)))
+
+    answers = asyncio.run(scenario())
+    assert [a["status"] for a in answers] == ["success"] * len(uploads)
+    (poll,) = polls
+    calls = ipaper_calls(sandbox, before)
+    # One per round at most (a round cut short by the last wait leaving sent none): none per paper
+    # that left the list.
+    assert calls.count("GetProcessingPapers") <= poll.rounds
+    assert calls.count("GetPaperStructure") >= len(uploads)
