@@ -4,12 +4,11 @@ tracked links.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.errors import SuccessRaised, VendorError
 from airflow_provider_flipbook.sandbox.core.state import iso
 
 if TYPE_CHECKING:
@@ -18,21 +17,22 @@ if TYPE_CHECKING:
 FB = "/api/v1/fbonline"
 
 
+def error_envelope(code: str, message: str) -> dict[str, Any]:
+    """The README's error envelope: ``{"success": false, "error": {"wellKnownError", "message"}}``."""
+    return {"success": False, "error": {"wellKnownError": code, "message": message}}
+
+
 class FlippingBookError(VendorError):
-    """``{"success": false, "error": {"wellKnownError", "message"}}`` with an HTTP 4xx/5xx status."""
+    """:func:`error_envelope` with an HTTP 4xx/5xx status."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
+        if status < 400:
+            raise SuccessRaised(status)
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
 
-    def payload(self) -> dict[str, Any]:
-        return {"success": False, "error": {"wellKnownError": self.code, "message": self.message}}
-
-    def body(self) -> bytes:
-        return json.dumps(self.payload()).encode()
-
     def response(self) -> JSONResponse:
-        return JSONResponse(self.payload(), self.status)
+        return JSONResponse(error_envelope(self.code, self.message), self.status)
 
 
 def publication_view(fb: FlippingBookState, pub: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from airflow_provider_flipbook.sandbox.core.routing import answered, route
 from airflow_provider_flipbook.sandbox.core.state import iso
 from airflow_provider_flipbook.sandbox.flippingbook.answers import (
     FlippingBookError,
+    error_envelope,
     publication_view,
     source_view,
 )
@@ -61,7 +62,7 @@ class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
 
     def error_body(self, status: int) -> tuple[bytes, str]:
         code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
-        return FlippingBookError(status, code, "Injected fault").body(), "application/json"
+        return json.dumps(error_envelope(code, "Injected fault")).encode(), "application/json"
 
     async def guard(self, request: Request) -> tuple[str, Any]:
         header = request.headers.get("authorization")

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.errors import SuccessRaised, VendorError
 
 MESSAGES = {
     20: "OK",
@@ -54,6 +54,8 @@ class FlipsnackError(VendorError):
     """A documented Flipsnack status code other than 20 (OK)."""
 
     def __init__(self, code: int) -> None:
+        if code == 20:
+            raise SuccessRaised(code)
         super().__init__(MESSAGES[code])
         self.code = code
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.responses import Response
 from lxml import etree
 
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.errors import SuccessRaised, VendorError
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ResultCode(VendorError):
 
     def __init__(self, code: str, message: str = "", data: etree._Element | None = None) -> None:
         if code == "SUCCESS":
-            raise ValueError("a success is returned (answers.success), never raised")
+            raise SuccessRaised(code)
         super().__init__(message)
         self.code, self.message, self.data = code, message, data
 
@@ -47,6 +47,8 @@ class AsmxFault(VendorError):
     """An ASP.NET web service fault: plain text with HTTP ``status`` (500 for binding errors, 404)."""
 
     def __init__(self, status: int, text: str) -> None:
+        if status < 400:
+            raise SuccessRaised(status)
         super().__init__(text)
         self.status, self.text = status, text
 

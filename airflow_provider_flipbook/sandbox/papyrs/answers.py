@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi.responses import JSONResponse
 
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.errors import SuccessRaised, VendorError
 
 
 class PapyrsError(VendorError):
     """The documented error answer: ``{"error": message, "status": status}`` with that HTTP status."""
 
     def __init__(self, status: int, message: str) -> None:
+        if status < 400:
+            raise SuccessRaised(status)
         super().__init__(message)
         self.status, self.message = status, message
 
