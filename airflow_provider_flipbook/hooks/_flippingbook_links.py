@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flipbook.exceptions import NotFoundError, VendorApiError
-from airflow_provider_flipbook.hooks._flippingbook_wire import FB, drop_none, iso8601
+from airflow_provider_flipbook.exceptions import NotFoundError
+from airflow_provider_flipbook.hooks._flippingbook_wire import FB, HookPart, drop_none, iso8601
 from airflow_provider_flipbook.utils.paging import paged
 
 if TYPE_CHECKING:
@@ -15,27 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
 
-class TrackedLinks:
+class TrackedLinks(HookPart):
     """The tracked-link calls, on the hook's ``call``."""
-
-    if TYPE_CHECKING:  # what these calls use of FlippingBookHook
-        vendor: ClassVar[str]
-        create_once: Any
-
-        def call(
-            self,
-            method: str,
-            path: str,
-            *,
-            operation: str | None = None,
-            params: dict | None = None,
-            json: Any = None,
-            creates: bool = False,
-        ) -> dict[str, Any]: ...
-
-        def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError: ...
-
-        def _field(self, body: dict[str, Any], key: str, operation: str, kind: type = dict) -> Any: ...
 
     def iter_tracked_links(
         self,

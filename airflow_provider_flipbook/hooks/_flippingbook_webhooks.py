@@ -6,12 +6,11 @@ this module share where it lives and what it records to.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook._compat import mask_secret
 from airflow_provider_flipbook.exceptions import InvalidInputError, NotFoundError
-from airflow_provider_flipbook.hooks._flippingbook_wire import FB
+from airflow_provider_flipbook.hooks._flippingbook_wire import FB, HookPart
 
 #: Where the API server mounts the webhook receiver.
 WEBHOOK_URL_PREFIX = "/flipbook-webhooks"
@@ -66,24 +65,8 @@ LINK_TRIGGER_EVENTS = {
 }
 
 
-class WebhookTriggers:
+class WebhookTriggers(HookPart):
     """The trigger calls and the webhook registration, on the hook's ``call``."""
-
-    if TYPE_CHECKING:  # what these calls use of FlippingBookHook
-        conn_id: str
-
-        def setting(self, name: str) -> Any: ...
-
-        def call(
-            self,
-            method: str,
-            path: str,
-            *,
-            operation: str | None = None,
-            params: dict | None = None,
-            json: Any = None,
-            creates: bool = False,
-        ) -> dict[str, Any]: ...
 
     def create_trigger(
         self, endpoint: str, events: list[str], trigger_on: list[str], limit_to: dict[str, str] | None = None

@@ -5,17 +5,35 @@ publication summary, tracked-link URLs, ISO 8601 dates and the 1 MB request limi
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.exceptions import VendorApiError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from airflow_provider_flipbook.hooks.publishing import PublicationSummary
 
 FB = "/api/v1/fbonline"  # the FlippingBook Online endpoints
 REQUEST_LIMIT_BYTES = 1_000_000  # documented total request size
 DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
+
+
+class HookPart:
+    """Base of the hook's parts in sibling modules (tracked links, webhook triggers): what they use of
+    :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which defines it and mixes
+    them in.
+    """
+
+    if TYPE_CHECKING:
+        conn_id: str
+        vendor: ClassVar[str]
+        call: Callable[..., dict[str, Any]]
+        create_once: Callable[..., Any]
+        setting: Callable[[str], Any]
+        error: Callable[..., VendorApiError]
+        _field: Callable[..., Any]
 
 
 def error_fields(body: Any) -> tuple[str | None, str | None]:
