@@ -35,12 +35,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from types import ModuleType
 
+    from airflow_provider_flipbook.doctor.recording import ResponseLog
+
 HOLDS, DIFFERS, NOT_CHECKED, ERROR = "holds", "differs", "not checked", "error"
 RATE_HEADER = re.compile(r"^(x-)?rate-?limit|^retry-after$", re.IGNORECASE)
 LIMIT_HEADER = re.compile(r"^(x-)?rate-?limit-?limit$", re.IGNORECASE)
 
 T = TypeVar("T")
 A = TypeVar("A")
+H = TypeVar("H")
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,17 @@ class answer(Generic[A, T]):  # noqa: N801 - used like ``functools.cached_proper
         if ok:
             return value
         raise value if isinstance(value, Blocked) else Blocked(self.name, value)  # the root cause
+
+
+class AccountAnswers(Generic[H]):
+    """Base of a vendor's ``Account``: the hook its answers come from and the log that records them.
+
+    :param hook: the vendor's hook on the checked connection
+    :param log: every answer, for ``--record``
+    """
+
+    def __init__(self, hook: H, log: ResponseLog) -> None:
+        self.hook, self.log = hook, log
 
 
 def keys(value: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_flipbook.doctor.checks import (
+    AccountAnswers,
     NotChecked,
     Outcome,
     announced_limits,
@@ -22,17 +23,11 @@ from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks import flippingbook as wire
 from airflow_provider_flipbook.hooks.flippingbook import FB, SOURCE_STATES, FlippingBookHook
 
-if TYPE_CHECKING:
-    from airflow_provider_flipbook.doctor.recording import ResponseLog
-
 PAGE_SIZE = 100  # what iter_publications and iter_tracked_links ask for
 
 
-class Account:
+class Account(AccountAnswers[FlippingBookHook]):
     """The answers the checks read, each fetched once, at first use."""
-
-    def __init__(self, hook: FlippingBookHook, log: ResponseLog) -> None:
-        self.hook, self.log = hook, log
 
     def publications_page(self, count: int, offset: int) -> dict[str, Any]:
         """One page of ``publication.list``, the body as answered."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.doctor.checks import (
+    AccountAnswers,
     NotChecked,
     Outcome,
     announced_limits,
@@ -23,17 +24,11 @@ from airflow_provider_flipbook.doctor.checks import (
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.flipsnack import ITEM_KEYS, ITEM_STATUSES, OK, FlipsnackHook
 
-if TYPE_CHECKING:
-    from airflow_provider_flipbook.doctor.recording import ResponseLog
-
 PAGE_SIZE = 50  # what iter_collections asks for
 
 
-class Account:
+class Account(AccountAnswers[FlipsnackHook]):
     """The answers the checks read, each fetched once, at first use."""
-
-    def __init__(self, hook: FlipsnackHook, log: ResponseLog) -> None:
-        self.hook, self.log = hook, log
 
     def collections(self, start: int, end: int, **filters: Any) -> Any:
         """``collection.getList`` from ``start`` to ``end`` (inclusive), ``data`` as answered."""

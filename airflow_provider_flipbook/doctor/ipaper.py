@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
 from airflow_provider_flipbook.doctor.checks import (
+    AccountAnswers,
     NotChecked,
     Outcome,
     announced_limits,
@@ -22,9 +23,6 @@ from airflow_provider_flipbook.doctor.checks import (
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.ipaper import _JOB_GUID, IPaperHook, parse_xml
 
-if TYPE_CHECKING:
-    from airflow_provider_flipbook.doctor.recording import ResponseLog
-
 REFUSED_CODES = {"LOGIN_SECURITY_VIOLATION"}
 TWO_FACTOR_HINT = (
     "iPaper refuses users with two-factor authentication on its API: only the API-key mode works for "
@@ -33,11 +31,8 @@ TWO_FACTOR_HINT = (
 )
 
 
-class Account:
+class Account(AccountAnswers[IPaperHook]):
     """The answers the checks read, each fetched once, at first use."""
-
-    def __init__(self, hook: IPaperHook, log: ResponseLog) -> None:
-        self.hook, self.log = hook, log
 
     @answer
     def root_lookup(self) -> tuple[int | None, bytes]:

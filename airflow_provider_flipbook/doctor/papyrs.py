@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_flipbook.doctor.checks import (
+    AccountAnswers,
     NotChecked,
     Outcome,
     announced_limits,
@@ -19,9 +20,6 @@ from airflow_provider_flipbook.doctor.checks import (
 )
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.papyrs import PapyrsHook, created_at, page_widgets
-
-if TYPE_CHECKING:
-    from airflow_provider_flipbook.doctor.recording import ResponseLog
 
 PAGE_SIZE = 250  # what iter_records asks for
 MARKDOWN = "# flipbook-doctor\n\nA paragraph written by the doctor's write test."
@@ -41,11 +39,8 @@ class Written:
     post: dict[str, Any] | VendorApiError | None
 
 
-class Account:
+class Account(AccountAnswers[PapyrsHook]):
     """The answers the checks read, each fetched once, at first use."""
-
-    def __init__(self, hook: PapyrsHook, log: ResponseLog) -> None:
-        self.hook, self.log = hook, log
 
     def records(self, page_id: str, number: int, size: int) -> Any:
         """One page of ``pages/records``, as answered."""
