@@ -15,9 +15,7 @@ from airflow_provider_flipbook.vendors import VENDORS
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "airflow_provider_flipbook"
 REGISTRIES = {"vendors.py", "sandbox/emulators.py"}
-# Left to the sandbox's reshaping (issue 23 item 3): the shared credentials know that Flipsnack's key,
-# a public key id, travels in URLs, so the echo fault repeats it.
-LEFT = {"flipsnack": {"sandbox/core/state.py"}}
+LEFT: dict[str, set[str]] = {}  # none left: every vendor is named only in its own modules and the registries
 
 
 def _script():

@@ -36,12 +36,15 @@ def token(prefix: str) -> str:
 class Credential:
     """One credential an emulator accepts, drawn afresh by ``make`` for each run (``flipbook-sandbox
     --<vendor>-<name>`` sets it). ``secret`` ones never show in the request log, and tests scan logs
-    for them; a public one (an API key id, a user name) may.
+    for them; a public one (an API key id, a user name) may. A public one the vendor's design sends
+    in URLs (``in_urls``) is still hidden wherever a careless answer could repeat it (the ``echo``
+    fault repeats it, redaction must hide it).
     """
 
     name: str
     make: Callable[[], str]
     secret: bool = True
+    in_urls: bool = False
 
 
 class VendorState:

@@ -40,9 +40,12 @@ class Credentials:
 
     _values: dict[str, str]
     _public: frozenset[str]
+    _in_urls: frozenset[str]
 
-    def __init__(self, values: dict[str, str], public: Iterable[str] = ()) -> None:
-        self.__dict__.update(_values=dict(values), _public=frozenset(public))
+    def __init__(
+        self, values: dict[str, str], public: Iterable[str] = (), in_urls: Iterable[str] = ()
+    ) -> None:
+        self.__dict__.update(_values=dict(values), _public=frozenset(public), _in_urls=frozenset(in_urls))
 
     @classmethod
     def generate(cls, emulators: Iterable[type[VendorEmulator]]) -> Credentials:
@@ -52,7 +55,9 @@ class Credentials:
         """
         declared = [(f"{e.name}_{c.name}", c) for e in emulators for c in e.credentials]
         return cls(
-            {key: c.make() for key, c in declared}, public=[key for key, c in declared if not c.secret]
+            {key: c.make() for key, c in declared},
+            public=[key for key, c in declared if not c.secret],
+            in_urls=[key for key, c in declared if c.in_urls],
         )
 
     def __getitem__(self, key: str) -> str:
@@ -78,8 +83,8 @@ class Credentials:
         return [v for k, v in self._values.items() if k not in self._public]
 
     def all_secrets(self) -> list[str]:
-        """Every secret, the Flipsnack key (sent in URLs by the vendor's design) included."""
-        return [*self.values(), self.flipsnack_key]
+        """Every secret, the key ids a vendor's design sends in URLs included (an echo must not show them)."""
+        return [*self.values(), *(v for k, v in self._values.items() if k in self._in_urls)]
 
 
 @dataclass

@@ -28,7 +28,7 @@ class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
     name = "flipsnack"
     state_class = FlipsnackState
     credentials = (
-        Credential("key", lambda: token("fsk").upper(), secret=False),
+        Credential("key", lambda: token("fsk").upper(), secret=False, in_urls=True),
         Credential("secret", lambda: token("fss").upper()),
     )
 
