@@ -298,14 +298,48 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         :param options: ``xmlOptions`` elements, as iPaper names them.
         :param password: the PDF's password.
         """
+        return self._queue_job_once(
+            "Ripper.ProcessPDF",
+            paper_id,
+            lambda: self.call(
+                "Ripper.ProcessPDF",
+                paperID=paper_id,
+                xmlOptions=ripper_options(options, password),
+                stream_field=("base64Pdf", open_file),
+                creates=True,
+            ),
+        )
+
+    def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> str:
+        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents),
+        and queued once as well: a lost answer is reconciled through the paper's job or pages.
+
+        :param paper_id: the paper.
+        :param options: ``xmlOptions`` elements, as iPaper names them.
+        """
+        return self._queue_job_once(
+            "Ripper.ReprocessPaper",
+            paper_id,
+            lambda: self.call(
+                "Ripper.ReprocessPaper",
+                paperID=paper_id,
+                xmlOptions=ripper_options(options, None),
+                creates=True,
+            ),
+        )
+
+    def _queue_job_once(self, method: str, paper_id: int, send: Callable[[], etree._Element]) -> str:
+        """Send a call that queues a processing job on the paper, so that it takes effect once, also
+        when its answer is lost; returns the job GUID or the ``queued@`` marker.
+
+        What such a call leaves: a job of the paper (iPaper runs one per paper at a time, so a new job
+        is ours) or, once the job has finished, the paper's pages rewritten.
+        """
         structure = self._structure_before(paper_id)
         before = self._pages_digest(structure)
         queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._now()))
 
         def traces() -> list[tuple[str, ...]]:
-            """What a ProcessPDF leaves: a job of this paper (one runs at a time, so a new one is ours),
-            or, once it has finished, the paper's pages rewritten.
-            """
             jobs: list[tuple[str, ...]] = [
                 ("job", job.get("created") or "") for job in self._jobs_on(paper_id)
             ]
@@ -314,20 +348,14 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         describe = f"processing traces of paper {paper_id}"
         # A retry of a task that died awaiting this answer compares against the pages from before that
         # try, and counts the wait for the job from when that try queued it.
-        if (earlier := self.journaled("Ripper.ProcessPDF", describe)) is not None:
+        if (earlier := self.journaled(method, describe)) is not None:
             traces_before = [json.loads(key) for key in earlier.known]
             before = next((trace[1] for trace in traces_before if trace[:1] == ["pages"]), before)
             if earlier.started is not None:
                 queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(earlier.started))
         data = self.create_once(
-            "Ripper.ProcessPDF",
-            lambda: self.call(
-                "Ripper.ProcessPDF",
-                paperID=paper_id,
-                xmlOptions=ripper_options(options, password),
-                stream_field=("base64Pdf", open_file),
-                creates=True,
-            ),
+            method,
+            send,
             lookup=traces,
             identity=lambda trace: trace,
             adopt=lambda found: None,
@@ -338,19 +366,8 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
                 ("pages", before),
             ],
         )
-        guid = self._job_guid(data, "Ripper.ProcessPDF") if data is not None else None  # None: adopted
+        guid = self._job_guid(data, method) if data is not None else None  # None: adopted
         return guid or f"queued@{queued}/{before}"
-
-    def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> str:
-        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents).
-
-        :param paper_id: the paper.
-        :param options: ``xmlOptions`` elements, as iPaper names them.
-        """
-        before = self._pages_digest(self._structure_before(paper_id))
-        queued = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        data = self.call("Ripper.ReprocessPaper", paperID=paper_id, xmlOptions=ripper_options(options, None))
-        return self._job_guid(data, "Ripper.ReprocessPaper") or f"queued@{queued}/{before}"
 
     def _job_guid(self, data: etree._Element, method: str) -> str | None:
         if data.tag != "data":

@@ -5,6 +5,8 @@ came may be logged late). A call with a natural key adopts what was made; one wi
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from airflow_provider_flipbook.exceptions import OutcomeUnknownError
@@ -56,3 +58,29 @@ def test_a_papyrs_folder_copy_is_not_resent_after_its_answer_is_lost(sandbox, fa
         hook.copy_folder(source={"copy_path": "Source"}, target={"target_path": "Target"})
 
     assert [p["category"] for p in hook.list_pages()].count("Target/Source") == 1
+
+
+@pytest.mark.parametrize("lost_as", LOST_AS)
+def test_an_ipaper_reprocess_is_queued_once(sandbox, fast, samples, lost_as):
+    """iPaper queued the job and the answer was lost: the job (or, once it ran, the paper's new pages)
+    is the trace of the call, adopted instead of queueing a second job."""
+    hook = IPaperHook(fast["ipaper"])
+    paper = hook.create_paper(hook.root_paper_id, "Reprocessed", "reprocessed")
+    converted = hook.process_pdf(paper, lambda: samples["small"].open("rb"))
+    for _ in range(200):  # the sandbox converts 4 pages in a few hundredths of a second
+        if hook.conversion_status(paper, converted, summary=False)["state"] != "running":
+            break
+        time.sleep(0.02)
+    sandbox.fault("ipaper", kind="lost_answer", route="ReprocessPaper", lost_as=lost_as)
+
+    version = hook.reprocess_paper(paper)
+
+    jobs = [job for job in sandbox.state_store.vendors["ipaper"].state.jobs.values() if job["paper"] == paper]
+    assert len(jobs) == 2, "the paper was reprocessed twice"  # its first processing, one reprocess
+    assert not sandbox.state_store.faults, "the fault was never hit"
+    for _ in range(200):
+        status = hook.conversion_status(paper, version, summary=False)
+        if status["state"] != "running":
+            break
+        time.sleep(0.02)
+    assert status["state"] == "success", status  # the version returned follows the adopted job
