@@ -8,7 +8,10 @@ A vendor module (``doctor/<vendor>.py``) declares:
 * ``CHECKS``: the checks, in the order they are reported, each a plain function
   ``check(account) -> Outcome``; its name is the assumption id of ``docs/vendor-conformance.md``;
 * ``WRITE_CHECKS``: those of them that create something (run only with ``--write-test``);
-* ``credentials_refused(error)``: advice when an error means the credential was refused, else None.
+* ``credentials_refused(error)``: advice when an error means the credential was refused, else None;
+* ``account_refused(error, accepted)``: advice when an error is the account's own refusal (a plan or
+  licence limit, a feature not enabled, a user without rights: the wire worked, the account said no),
+  else None; ``accepted`` tells whether the credential was accepted by an earlier call.
 
 :func:`run_checks` runs them: a refused credential or an unreachable vendor is reported once, by the
 check that met it, and every later check says "not checked" with that reason; a check whose input
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_flipbook.doctor.recording import ResponseLog
 
-HOLDS, DIFFERS, NOT_CHECKED, ERROR = "holds", "differs", "not checked", "error"
+HOLDS, DIFFERS, NOT_CHECKED, ERROR, REFUSED = "holds", "differs", "not checked", "error", "refused"
 RATE_HEADER = re.compile(r"^(x-)?rate-?limit|^retry-after$", re.IGNORECASE)
 LIMIT_HEADER = re.compile(r"^(x-)?rate-?limit-?limit$", re.IGNORECASE)
 
@@ -207,15 +210,21 @@ def run_checks(vendor: ModuleType, hook: Any, log: Any, *, write_test: bool) -> 
             outcome = not_checked(f"needs {blocked.name}, which failed (see {where})")
         except Exception as error:
             reported[id(error)] = check_id
-            outcome, stopped = diagnose_error(vendor, hook, error, check_id)
+            accepted = any(r.status in (HOLDS, DIFFERS, REFUSED) for r in results)
+            outcome, stopped = diagnose_error(vendor, hook, error, check_id, accepted=accepted)
         results.append(Check(check_id, outcome.status, outcome.seen))
     return results
 
 
 def diagnose_error(
-    vendor: ModuleType, hook: Any, error: BaseException, check_id: str
+    vendor: ModuleType, hook: Any, error: BaseException, check_id: str, *, accepted: bool = False
 ) -> tuple[Outcome, str | None]:
-    """One failure as one line with its advice; and, for a cause that stops every later check, why."""
+    """One failure as one line with its advice; and, for a cause that stops every later check, why.
+
+    :param accepted: an earlier call of this account got an answer (the credential is good)
+    """
+    if isinstance(error, VendorApiError) and (advice := vendor.account_refused(error, accepted)):
+        return Outcome(REFUSED, f"the account refused: {str(error).rstrip('.')}. {advice}"), None
     if isinstance(error, VendorApiError) and (advice := vendor.credentials_refused(error)):
         return Outcome(
             ERROR, f"credentials refused: {str(error).rstrip('.')}. {advice}"

@@ -8,7 +8,7 @@ Usage::
 Each connection is loaded the way tasks load it (so ``AIRFLOW_CONN_*`` variables work) and probed
 with read-only calls through the hook's own transport (pacing, redaction), but failing fast: one
 retry, ``--timeout`` seconds per call (default 10), so an unreachable vendor is told within seconds.
-Every check reports ``holds``, ``differs``, ``not checked`` or ``error`` with the shape it saw: keys,
+Every check reports ``holds``, ``differs``, ``refused``, ``not checked`` or ``error`` with the shape it saw: keys,
 element names and counts, never values. One cause gives one line: a refused credential or an
 unreachable vendor is reported by the check that met it, and every later check says "not checked"
 with the reason.
@@ -24,8 +24,17 @@ markdown widget and one discussion post, in a folder the subsite already has).
 their enumerations; no credential, host, id or other value unless ``--record-values``): the sandbox
 replays it (``flipbook-sandbox --replay FILE``).
 
-Exit status: 0 when everything checked holds, 2 when an assumption differs, 1 on an error (unknown
-connection, refused credential, unreachable or failing vendor, a bug).
+Every check reports ``holds``, ``differs`` (the account answered, not as the code assumes: our wire
+assumption is wrong), ``refused`` (the account itself said no: a plan or licence limit, a feature not
+enabled, a user without the rights; the line names the vendor's code and what to do), ``not checked``
+or ``error``.
+
+Exit status, the first that applies:
+
+* 2: an assumption differs (report it: the provider reads this account wrongly);
+* 1: an error (unknown connection, refused credential, unreachable or failing vendor, a bug);
+* 3: the account refused something (change the account or the connection, not the provider);
+* 0: everything checked holds.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from airflow_provider_flipbook.doctor.checks import (
     ERROR,
     HOLDS,
     NOT_CHECKED,
+    REFUSED,
     Check,
     Report,
     run_checks,
@@ -109,9 +119,9 @@ def diagnose(
 
 
 def exit_code(reports: Sequence[Report]) -> int:
-    """2 if an assumption differs, else 1 if something could not be checked for an error, else 0."""
+    """2 if an assumption differs, else 1 for an error, else 3 if the account refused something, else 0."""
     statuses = {check.status for report in reports for check in report.checks}
-    return 2 if DIFFERS in statuses else 1 if ERROR in statuses else 0
+    return 2 if DIFFERS in statuses else 1 if ERROR in statuses else 3 if REFUSED in statuses else 0
 
 
 def render(reports: Sequence[Report]) -> str:
@@ -123,7 +133,8 @@ def render(reports: Sequence[Report]) -> str:
         width = max(len(c.id) for c in report.checks)
         lines += [f"  {c.id:<{width}}  {c.status:<11}  {c.seen}" for c in report.checks]
     counts = {
-        s: sum(c.status == s for r in reports for c in r.checks) for s in (HOLDS, DIFFERS, NOT_CHECKED, ERROR)
+        s: sum(c.status == s for r in reports for c in r.checks)
+        for s in (HOLDS, DIFFERS, REFUSED, NOT_CHECKED, ERROR)
     }
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
     return "\n".join(lines)

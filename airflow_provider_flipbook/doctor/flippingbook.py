@@ -89,6 +89,24 @@ def credentials_refused(error: VendorApiError) -> str | None:
     return None
 
 
+def account_refused(error: VendorApiError, accepted: bool) -> str | None:
+    """Advice when the account refused (HTTP 403 with any code but ``InvalidApiKey``), else None.
+
+    The documents name no code for a plan limit, a feature outside the plan or a key without rights:
+    every such 403 is read as one, whatever its code.
+
+    :param error: what the call raised
+    :param accepted: an earlier call was answered
+    """
+    if error.status == 403 and error.code != "InvalidApiKey":
+        return (
+            f"FlippingBook refused this for the account (code {error.code or 'none'}): the plan or the "
+            "key's rights do not include it. Check the subscription and the API key's rights, or ask "
+            "FlippingBook support to enable it."
+        )
+    return None
+
+
 def auth(account: Account) -> Outcome:
     """The API key is accepted as ``Authorization: Bearer``; ``auth/me`` answers an object with ``id``."""
     me = account.me

@@ -58,11 +58,31 @@ class Account(AccountAnswers[FlipsnackHook]):
 def credentials_refused(error: VendorApiError) -> str | None:
     """Advice when ``error`` means the key or the signature was refused (codes 41, 44), else None."""
     if error.code == 41:
-        return "Set the connection's login to your Flipsnack API key."
+        return (
+            "Set the connection's login to your Flipsnack API key (a key stops working when the "
+            "account's Enterprise subscription ends)."
+        )
     if error.code == 44:
         return (
             "The signature was refused: set the connection's password to the API secret that goes with "
             "the key (if it is right, the vendor signs differently than documented: report it)."
+        )
+    return None
+
+
+UPLOADS_USED_UP = 33
+
+
+def account_refused(error: VendorApiError, accepted: bool) -> str | None:
+    """Advice when the account refused: code 33 (uploads per month exceeded), else None.
+
+    :param error: what the call raised
+    :param accepted: an earlier call was answered
+    """
+    if error.code == UPLOADS_USED_UP:
+        return (
+            f"The account's API uploads for this month are used up (code {error.code}): wait for next "
+            "month or ask Flipsnack to raise the limit (user.getStats shows the uploads left)."
         )
     return None
 

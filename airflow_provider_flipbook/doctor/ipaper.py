@@ -96,6 +96,23 @@ def credentials_refused(error: VendorApiError) -> str | None:
     return TWO_FACTOR_HINT if error.code in REFUSED_CODES else None
 
 
+def account_refused(error: VendorApiError, accepted: bool) -> str | None:
+    """Advice when the account refused: ``LICENSE_DOES_NOT_ALLOW_PROCESSING``, or
+    ``LOGIN_SECURITY_VIOLATION`` ("auth or permission failure") after the login was accepted; else None.
+
+    :param error: what the call raised
+    :param accepted: an earlier call was answered (so the login itself is good)
+    """
+    if error.code == "LICENSE_DOES_NOT_ALLOW_PROCESSING":
+        return "The iPaper licence allows no further PDF processing: upgrade it with iPaper."
+    if error.code in REFUSED_CODES and accepted:
+        return (
+            "The login was accepted by an earlier call, so the user lacks the rights for this one: give "
+            "the API user full rights in the iPaper admin, or use the API-key mode (login 'APIKey')."
+        )
+    return None
+
+
 def auth(account: Account) -> Outcome:
     """The login and password, in the form fields ``credential_fields`` names, are accepted."""
     account.root_lookup  # noqa: B018 - the call is the check: a refusal raises

@@ -110,6 +110,21 @@ def credentials_refused(error: VendorApiError) -> str | None:
     return None
 
 
+def account_refused(error: VendorApiError, accepted: bool) -> str | None:
+    """Advice when the account refused: HTTP 403 after the token was accepted (its user lacks the
+    rights for this call in the subsite), else None.
+
+    :param error: what the call raised
+    :param accepted: an earlier call was answered (so the token itself is good)
+    """
+    if error.status == 403 and accepted:
+        return (
+            "The token was accepted by an earlier call, so its user lacks the rights for this one: make "
+            "them an Editor or Admin of the subsite."
+        )
+    return None
+
+
 def auth(account: Account) -> Outcome:
     """The token is accepted as ``X-Auth-Token`` on the subsite's URL."""
     account.pages  # noqa: B018 - the call is the check: a refusal raises

@@ -6,7 +6,8 @@ Flipsnack's upload host). Control API:
 
 * ``GET  /_sandbox/health``            speed and uptime
 * ``POST /_sandbox/faults``            queue a fault: ``{"vendor", "kind", "route", "status", "retry_after",
-  "delay", "body", "count"}``; kinds ``status`` (500/502/503/429...), ``slow`` (answer after
+  "delay", "body", "count", "code"}``; kinds ``status`` (500/502/503/429...; ``code``: the vendor's own
+  error code in its envelope, e.g. an account's refusal), ``slow`` (answer after
   ``delay`` s; nothing is processed if the client gave up), ``drop`` (connection cut mid-answer),
   ``malformed`` (``body``: truncated, html, empty; iPaper also nocode, xxe, lol), ``lost_answer``
   (the vendor does the work, then the client gets ``lost_as``: a 502 or 504 page, a cut

@@ -116,8 +116,8 @@ def test_an_empty_listing_and_a_refused_listing_are_told_apart(sandbox, capsys):
     sandbox.fault("flippingbook", "status", status=403, route=r"^GET /api/v1/fbonline/publication\?", count=5)
     code, output = run(capsys, "--conn-id", "flippingbook_default", "--json")
     refused = results(output)
-    assert code == 2, output
-    assert refused["flippingbook.envelope"]["status"] == "differs"
+    assert code == 3, output  # the account refused (exit 3), not a wire assumption that differs (2)
+    assert refused["flippingbook.envelope"]["status"] == "refused"
     assert "publication.list failed (HTTP 403" in refused["flippingbook.envelope"]["seen"]
     for check in ("publication_fields", "paging", "page_size", "source_fields"):
         assert refused[f"flippingbook.{check}"] == {

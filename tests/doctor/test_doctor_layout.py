@@ -38,3 +38,4 @@ def test_every_vendor_of_the_registry_has_its_checks():
         assert module.__name__ == VENDORS[name].doctor
         assert module.CHECKS and all(callable(check) for check in module.CHECKS)
         assert callable(module.credentials_refused) and isinstance(module.Account, type)
+        assert callable(module.account_refused)

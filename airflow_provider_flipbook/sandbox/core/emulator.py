@@ -141,8 +141,10 @@ class VendorEmulator(Generic[StateT]):
         """Wire :meth:`declared` (and any route outside the API) to :attr:`app` through the transport."""
         raise NotImplementedError
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        """Body of an injected HTTP error in the vendor's own envelope."""
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        """Body of an injected HTTP error in the vendor's own envelope (``code``: the vendor's error
+        code to answer, when the fault names one).
+        """
         raise NotImplementedError
 
     def malformed_body(self, kind: str) -> tuple[bytes, str]:

@@ -29,6 +29,7 @@ class Fault:
     delay: float = 5.0  # for "slow"
     body: str = "truncated"  # for "malformed": truncated | html | empty | nocode
     lost_as: str = "502"  # for "lost_answer", after the vendor did the work: 502 | 504 | cut | timeout
+    code: str = ""  # for "status": the vendor's own error code in its envelope (e.g. an account's refusal)
     count: int = 1
     id: int = 0
 
@@ -122,6 +123,8 @@ class FaultMiddleware:
             body, content_type = emulator.malformed_body(fault.body)
         elif fault.status in (502, 503, 504):
             body, content_type = gateway_page(fault.status), "text/html"
+        elif fault.code:
+            body, content_type = emulator.error_body(fault.status, fault.code)
         else:
             body, content_type = emulator.error_body(fault.status)
         if fault.retry_after is not None:

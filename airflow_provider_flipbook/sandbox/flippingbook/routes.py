@@ -60,8 +60,8 @@ class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         return list(self.state.outbox.deliveries)
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        code = {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        code = code or {429: "RateLimitExceeded", 200: "InternalError"}.get(status, "InternalError")
         return json.dumps(error_envelope(code, "Injected fault")).encode(), "application/json"
 
     async def guard(self, request: Request) -> tuple[str, Any]:

@@ -46,9 +46,9 @@ class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
         self.upload_app_routes(upload)
         return {f"{self.name}-upload": upload, self.name: self.app}
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        code = 31 if status == 429 else 22
-        return json.dumps({"code": code, "status": MESSAGES[code]}).encode(), "application/json"
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        number = int(code) if code else 31 if status == 429 else 22
+        return json.dumps({"code": number, "status": MESSAGES[number]}).encode(), "application/json"
 
     def check(self, params: dict[str, str], method: str, upload_host: bool) -> str:
         if not all(params.get(k) for k in ("apiKey", "signature", "action")):

@@ -57,7 +57,9 @@ class IPaperEmulator(VendorEmulator[IPaperState]):
             "extra": {"viewer_base_url": f"{self.public}/viewer", "pacing_speed": self.shared.speed},
         }
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        if code:
+            return result_xml(code, "Injected fault"), "text/xml; charset=utf-8"
         if status == 200:
             return result_xml("SUCCESS", "List of papers retrieved."), "text/xml; charset=utf-8"
         return result_xml("ERROR", "Injected fault"), "text/xml; charset=utf-8"

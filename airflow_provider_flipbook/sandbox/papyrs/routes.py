@@ -41,8 +41,8 @@ class PapyrsEmulator(VendorEmulator[PapyrsState]):
             "extra": {"subsite": "home", "pacing_speed": self.shared.speed},
         }
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        message = "Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error"
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        message = code or ("Rate limit exceeded: 6 requests/60 seconds" if status == 429 else "Server error")
         return f'{{"error": "{message}", "status": {status}}}'.encode(), "application/json"
 
     def routes(self) -> None:  # noqa: C901 - one small handler per route, defined inside
