@@ -127,7 +127,11 @@ _FLIPPINGBOOK = Vendor(
     modules={
         "operators": (f"{PACKAGE}.operators.upload", f"{PACKAGE}.operators.flippingbook"),
         "sensors": (f"{PACKAGE}.sensors.conversion",),
-        "triggers": (f"{PACKAGE}.triggers.conversion",),
+        "triggers": (
+            f"{PACKAGE}.triggers.conversion",
+            f"{PACKAGE}.triggers.watchers",
+            f"{PACKAGE}.triggers.flippingbook",
+        ),
     },
     plugins={"flipbook_webhooks": f"{PACKAGE}.plugins.flippingbook.FlipbookWebhooksPlugin"},
 )

@@ -40,6 +40,37 @@ def test_airflow_discovers_the_four_connection_types():
         assert hooks[conn_type].hook_class_name == vendor.hook
 
 
+PACKAGE = Path(__file__).resolve().parents[1] / "airflow_provider_flipbook"
+
+
+def test_every_vendor_module_of_a_listed_layer_is_in_its_registry_line():
+    """A vendor's own operator, sensor or trigger module (``<layer>/<conn type>.py``) is listed to
+    Airflow under its integration: the registry line names it."""
+    for conn_type, vendor in VENDORS.items():
+        for section in ("operators", "sensors", "triggers"):
+            if (PACKAGE / section / f"{conn_type}.py").exists():
+                module = f"airflow_provider_flipbook.{section}.{conn_type}"
+                assert module in vendor.modules.get(section, ()), (
+                    f"{module}: not in vendors.py's {conn_type} line"
+                )
+
+
+def test_everything_the_provider_info_names_imports():
+    """Every module, class and plugin the provider info lists exists (Airflow imports them by name)."""
+    from importlib import import_module
+
+    info = get_provider_info()
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        for entry in info[section]:
+            for module in entry["python-modules"]:
+                import_module(module)
+    classes = [*info["notifications"], *info["extra-links"], *(p["plugin-class"] for p in info["plugins"])]
+    classes += [c["hook-class-name"] for c in info["connection-types"]]
+    for path in classes:
+        module, _, name = path.rpartition(".")
+        assert isinstance(getattr(import_module(module), name), type), path
+
+
 def test_connection_forms_declare_fields_and_placeholders():
     types = {c["connection-type"]: c for c in get_provider_info()["connection-types"]}
     assert (
