@@ -33,7 +33,8 @@ from airflow_provider_flipbook.hooks.publishing import (
     PublishRequest,
 )
 from airflow_provider_flipbook.sandbox.core.emulator import Credential, VendorEmulator, VendorState, token
-from airflow_provider_flipbook.sandbox.core.errors import VendorError
+from airflow_provider_flipbook.sandbox.core.errors import SuccessRaised, VendorError
+from airflow_provider_flipbook.sandbox.core.routing import answered, route
 from airflow_provider_flipbook.sandbox.emulators import EMULATORS
 from airflow_provider_flipbook.sandbox.server import SandboxServer
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
@@ -174,7 +175,11 @@ SCHEME = AssetScheme("acme", kinds=("flipbook",))
 
 
 class AcmeError(VendorError):
+    """answers.py: Acme's error answer, ``{"error": message}`` with a 4xx/5xx status."""
+
     def __init__(self, status: int, message: str) -> None:
+        if status < 400:
+            raise SuccessRaised(status)
         super().__init__(message)
         self.status, self.message = status, message
 
@@ -183,7 +188,7 @@ class AcmeError(VendorError):
 
 
 class AcmeState(VendorState):
-    """Acme's objects: flipbooks, converting for a second of the vendor's clock."""
+    """state.py: Acme's objects, flipbooks converting for a second of the vendor's clock."""
 
     def reset(self) -> None:
         self.flipbooks: dict[str, dict[str, Any]] = {}
@@ -204,7 +209,7 @@ class AcmeState(VendorState):
 
 
 class AcmeEmulator(VendorEmulator[AcmeState]):
-    """Acme's API at ``/acme``: the transport and the routes over the state it holds."""
+    """routes.py: Acme's API at ``/acme``, its bearer-token transport and its routes over its state."""
 
     name = "acme"
     state_class = AcmeState
@@ -222,62 +227,56 @@ class AcmeEmulator(VendorEmulator[AcmeState]):
         return json.dumps({"error": "server error"}).encode(), "application/json"
 
     def routes(self) -> None:
-        state = self.state
+        for declared in self.declared():
+            self.app.add_api_route(
+                declared.target, self.transport(declared.handler), methods=[declared.method]
+            )
 
-        def guard(request: Request) -> None:
+    def transport(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
             if request.headers.get("authorization") != f"Bearer {self.credential('token')}":
-                raise AcmeError(401, "bad token")
+                return AcmeError(401, "bad token").response()
+            result = await answered(handler, request, **request.path_params)
+            return result if isinstance(result, Response) else JSONResponse(result)
 
-        async def answer(request: Request, work: Any) -> Response:
-            try:
-                guard(request)
-                return JSONResponse(await work())
-            except AcmeError as error:
-                return error.response()
+        return endpoint
 
-        @self.app.get("/me")
-        async def me(request: Request) -> Response:
-            return await answer(request, lambda: _now({"account": "acme-sandbox"}))
+    @route("GET", "/me")
+    def me(self, request: Request) -> dict[str, Any]:
+        return {"account": "acme-sandbox"}
 
-        @self.app.get("/flipbooks")
-        async def listed(request: Request, name: str = "") -> Response:
-            chosen = [state.view(f) for f in state.flipbooks.values() if f["name"] == name or not name]
-            return await answer(request, lambda: _now({"flipbooks": chosen}))
+    @route("GET", "/flipbooks")
+    def listed(self, request: Request) -> dict[str, Any]:
+        name = request.query_params.get("name", "")
+        return {
+            "flipbooks": [
+                self.state.view(f) for f in self.state.flipbooks.values() if f["name"] == name or not name
+            ]
+        }
 
-        @self.app.post("/flipbooks")
-        async def create(request: Request) -> Response:
-            async def work() -> dict[str, Any]:
-                flipbook_id = str(self.shared.next_id())
-                body = await request.json()
-                state.flipbooks[flipbook_id] = {"id": flipbook_id, "name": body["name"], "state": "empty"}
-                return {"id": flipbook_id}
+    @route("POST", "/flipbooks")
+    async def create(self, request: Request) -> dict[str, Any]:
+        flipbook_id, body = str(self.shared.next_id()), await request.json()
+        self.state.flipbooks[flipbook_id] = {"id": flipbook_id, "name": body["name"], "state": "empty"}
+        return {"id": flipbook_id}
 
-            return await answer(request, work)
+    @route("PUT", "/flipbooks/{flipbook_id}/pdf")
+    async def upload(self, request: Request, flipbook_id: str) -> dict[str, Any]:
+        flipbook, pdf = self.state.found(flipbook_id), await request.body()
+        if not pdf.startswith(b"%PDF"):
+            raise AcmeError(400, "not a PDF")
+        flipbook.update(
+            state="converting",
+            since=self.shared.now(),
+            pages=pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"),
+            version=flipbook.get("version", 0) + 1,
+            url=f"{self.public}/view/{flipbook_id}",
+        )
+        return {"version": flipbook["version"], "url": flipbook["url"]}
 
-        @self.app.put("/flipbooks/{flipbook_id}/pdf")
-        async def upload(flipbook_id: str, request: Request) -> Response:
-            async def work() -> dict[str, Any]:
-                flipbook, pdf = state.found(flipbook_id), await request.body()
-                if not pdf.startswith(b"%PDF"):
-                    raise AcmeError(400, "not a PDF")
-                flipbook.update(
-                    state="converting",
-                    since=self.shared.now(),
-                    pages=pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"),
-                    version=flipbook.get("version", 0) + 1,
-                    url=f"{self.public}/view/{flipbook_id}",
-                )
-                return {"version": flipbook["version"], "url": flipbook["url"]}
-
-            return await answer(request, work)
-
-        @self.app.get("/flipbooks/{flipbook_id}")
-        async def one(flipbook_id: str, request: Request) -> Response:
-            return await answer(request, lambda: _now(state.view(state.found(flipbook_id))))
-
-
-async def _now(value: Any) -> Any:
-    return value
+    @route("GET", "/flipbooks/{flipbook_id}")
+    def one(self, request: Request, flipbook_id: str) -> dict[str, Any]:
+        return self.state.view(self.state.found(flipbook_id))
 
 
 # -- registered only for these tests --------------------------------------------------------------------
