@@ -108,15 +108,7 @@ class FaultMiddleware:
         if fault.kind == "echo":
             return await self.echo(fault, scope, body, send)
         if fault.kind == "drop":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-            return None  # uvicorn closes the connection: the client sees it cut mid-answer
+            return await cut_mid_answer(send)
         headers = []
         code = 200 if fault.kind == "malformed" else fault.status
         if fault.kind == "malformed":
@@ -161,14 +153,7 @@ class FaultMiddleware:
         if fault.lost_as == "timeout":
             await wait_or_disconnect(receive, 3600)  # no answer until the client gives up
         elif fault.lost_as == "cut":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+            await cut_mid_answer(send)
         else:
             body = gateway_page(int(fault.lost_as))
             await send(
@@ -182,6 +167,20 @@ class FaultMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+
+
+async def cut_mid_answer(send: Any) -> None:
+    """Start a 200 answer of 4096 bytes and send a few: uvicorn then closes the connection, so the
+    client sees it cut mid-answer.
+    """
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
 
 
 async def read_body(receive: Any) -> bytes:

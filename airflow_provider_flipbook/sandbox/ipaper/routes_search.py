@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -11,6 +12,10 @@ from airflow_provider_flipbook.sandbox.core.routing import route
 from airflow_provider_flipbook.sandbox.ipaper.answers import Answer, ResultCode, element, in_data, success
 from airflow_provider_flipbook.sandbox.ipaper.state import DATATYPES, IPaperState
 from airflow_provider_flipbook.sandbox.ipaper.wire import FormParams
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
 
 
 class SearchRoutes(RouteGroup[IPaperState]):
@@ -168,35 +173,28 @@ class SearchRoutes(RouteGroup[IPaperState]):
 
     @route("POST", "Statistics/GetNumberOfPageviewsPerDay")
     def Statistics_GetNumberOfPageviewsPerDay(self, p: FormParams) -> Answer:
-        node, days = self.state.days(p)
-        views = element("pageviews")
-        for day in days:
-            views.append(
-                element("day", date=day.isoformat(), views=self.state.daily_count(node["id"], day, "v"))
-            )
-        return success("", in_data(views))
+        return success("", in_data(self.per_day(p, "pageviews", "views", self.state.pageviews)))
 
     @route("POST", "Statistics/GetNumberOfVisitorsPerDay")
     def Statistics_GetNumberOfVisitorsPerDay(self, p: FormParams) -> Answer:
-        node, days = self.state.days(p)
-        visitors = element("visitors")
-        for day in days:
-            visitors.append(
-                element(
-                    "day", date=day.isoformat(), visitors=self.state.daily_count(node["id"], day, "s") // 3
-                )
-            )
-        return success("", in_data(visitors))
+        return success("", in_data(self.per_day(p, "visitors", "visitors", self.state.visitors)))
 
     @route("POST", "Statistics/GetNumberOfVisitors")
     def Statistics_GetNumberOfVisitors(self, p: FormParams) -> Answer:
         node, days = self.state.days(p)
         return success(
-            "",
-            in_data(
-                element("visitors", count=sum(self.state.daily_count(node["id"], d, "s") // 3 for d in days))
-            ),
+            "", in_data(element("visitors", count=sum(self.state.visitors(node["id"], d) for d in days)))
         )
+
+    def per_day(
+        self, p: FormParams, tag: str, attribute: str, count: Callable[[int, date], int]
+    ) -> etree._Element:
+        """``<tag><day date=... attribute=.../>...</tag>`` for each day the request asks for."""
+        node, days = self.state.days(p)
+        counted = element(tag)
+        for day in days:
+            etree.SubElement(counted, "day", date=day.isoformat()).set(attribute, str(count(node["id"], day)))
+        return counted
 
     @route("POST", "Link/GetLinks")
     def Link_GetLinks(self, p: FormParams) -> Answer:

@@ -182,6 +182,14 @@ class IPaperState(VendorState):
             raise ResultCode("ERROR", "Dates must be YYYY-MM-DD.") from None
         return node, [start + timedelta(days=n) for n in range((end - start).days + 1)][:3660]
 
+    def pageviews(self, node_id: int, day: date) -> int:
+        """A paper's page views on a day: made up, the same on every call."""
+        return self._daily_count(node_id, day, "v")
+
+    def visitors(self, node_id: int, day: date) -> int:
+        """A paper's visitors on a day: made up, the same on every call."""
+        return self._daily_count(node_id, day, "s") // 3
+
     @staticmethod
-    def daily_count(node_id: int, day: date, salt: str) -> int:
+    def _daily_count(node_id: int, day: date, salt: str) -> int:
         return int(hashlib.sha256(f"{node_id}{day}{salt}".encode()).hexdigest()[:4], 16) % 120
