@@ -223,8 +223,8 @@ class AcmeEmulator(VendorEmulator[AcmeState]):
             "extra": {"pacing_speed": self.shared.speed},
         }
 
-    def error_body(self, status: int) -> tuple[bytes, str]:
-        return json.dumps({"error": "server error"}).encode(), "application/json"
+    def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
+        return json.dumps({"error": code or "server error"}).encode(), "application/json"
 
     def routes(self) -> None:
         for declared in self.declared():

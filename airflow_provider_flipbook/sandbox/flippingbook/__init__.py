@@ -29,8 +29,9 @@ end page, as a vendor may), so its page count differs from the uploader's own.
 
 Modules: :mod:`.state` (publications, sources and their conversion, links, triggers), :mod:`.answers`
 (the error envelope and the views), :mod:`.routes` (the emulator: the transport and the account,
-publication, source, folder, trigger and webhook routes), :mod:`.routes_links` (tracked-link routes),
-:mod:`.routes_reader` (the viewer, tracked-link redirect, lead form and Print button),
+publication, source and folder routes), :mod:`.routes_links` (tracked-link routes),
+:mod:`.routes_triggers` (trigger and legacy webhook registrations), :mod:`.routes_reader` (the viewer,
+tracked-link redirect, lead form and Print button),
 :mod:`.webhooks` (trigger calls: see there for the ``webhook_*`` options), :mod:`.replay` (its variants
 from a recording).
 """

@@ -1,5 +1,5 @@
 """FlippingBook's transport (bearer key, rate limit, body size, JSON) and its account, publication,
-source, folder, trigger and webhook routes, the viewer and the tracked-link redirect.
+source and folder routes.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from airflow_provider_flipbook.sandbox.flippingbook.answers import (
 )
 from airflow_provider_flipbook.sandbox.flippingbook.routes_links import LinkRoutes
 from airflow_provider_flipbook.sandbox.flippingbook.routes_reader import ReaderRoutes
+from airflow_provider_flipbook.sandbox.flippingbook.routes_triggers import TriggerRoutes
 from airflow_provider_flipbook.sandbox.flippingbook.state import (
     API,
     FB,
@@ -39,14 +40,14 @@ LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
 
 class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
     """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects:
-    the transport and the account, publication, source, folder, trigger and webhook routes here; the
-    tracked-link routes (:mod:`.routes_links`), the reader's pages (:mod:`.routes_reader`) and the
-    objects (:mod:`.state`) are held, not inherited.
+    the transport and the account, publication, source and folder routes here; the tracked-link
+    routes (:mod:`.routes_links`), the trigger routes (:mod:`.routes_triggers`), the reader's pages
+    (:mod:`.routes_reader`) and the objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "flippingbook"
     state_class = FlippingBookState
-    route_groups = (LinkRoutes,)
+    route_groups = (LinkRoutes, TriggerRoutes)
     credentials = (Credential("key", lambda: token("fbk")),)
 
     def connection(self) -> dict[str, Any]:
@@ -301,45 +302,3 @@ class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
     @route("GET", f"{FB}/folders")
     def folder_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
         return {"folders": list(self.state.folders)}
-
-    @route("POST", f"{FB}/triggers")
-    @route("POST", f"{FB}/triggers/{{tid}}")
-    def trigger_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
-        trigger = body.get("trigger")
-        if not isinstance(trigger, dict) or not trigger.get("endpoint") or not trigger.get("events"):
-            raise FlippingBookError(400, "InvalidData", "trigger.endpoint and trigger.events are required")
-        if tid is not None and tid not in self.state.triggers:
-            raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
-        tid = tid or f"tr_{secrets.token_hex(4)}"
-        self.state.triggers[tid] = trigger
-        self.state.outbox.start()
-        return {"id": tid}
-
-    @route("DELETE", f"{FB}/triggers/{{tid}}")
-    def trigger_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
-        if self.state.triggers.pop(tid, None) is None:
-            raise FlippingBookError(404, "ObjectNotFound", "Trigger not found")
-        return {"id": tid}
-
-    @route("GET", f"{FB}/webhook")
-    def webhook_list(self, request: Request, body: dict[str, Any], key: str) -> dict:
-        return {"webhooks": list(self.state.webhooks.values())}
-
-    @route("POST", f"{FB}/webhook")
-    @route("POST", f"{FB}/webhook/{{tid}}")
-    def webhook_save(self, request: Request, body: dict[str, Any], key: str, tid: str | None = None) -> dict:
-        if not body.get("events"):
-            raise FlippingBookError(400, "InvalidData", "events is required")
-        tid = tid or f"wh_{secrets.token_hex(4)}"
-        self.state.webhooks[tid] = {
-            "name": body.get("name"),
-            "endpoint": body.get("endpoint"),
-            "events": body["events"],
-        }
-        self.state.outbox.start()
-        return {"id": tid}
-
-    @route("DELETE", f"{FB}/webhook/{{tid}}")
-    def webhook_delete(self, request: Request, body: dict[str, Any], key: str, tid: str) -> dict:
-        self.state.webhooks.pop(tid, None)
-        return {"id": tid}
