@@ -94,8 +94,9 @@ READS_CONN_FIELDS: bool = AIRFLOW_V_3_2_PLUS
 
 
 def deadline_alert(*, reference: str, interval: Any, callback: Any, kwargs: dict[str, Any]) -> Any:
-    """A ``DeadlineAlert`` whose callback runs ``callback(**kwargs)`` in the triggerer, or None where
-    Airflow has no deadline alerts (``DAG(deadline=None)`` is then a no-op).
+    """Build a ``DeadlineAlert`` whose callback runs ``callback(**kwargs)`` in the triggerer.
+
+    None where Airflow has no deadline alerts (``DAG(deadline=None)`` is then a no-op).
 
     :param reference: a ``DeadlineReference`` attribute name, e.g. ``DAGRUN_LOGICAL_DATE``
     :param interval: the ``timedelta`` after the reference
@@ -112,13 +113,15 @@ def deadline_alert(*, reference: str, interval: Any, callback: Any, kwargs: dict
 
 
 def task_state_store(context: Any) -> Any:
-    """The task state store where Airflow has one (3.3+), else ``None``: no resume on retry there."""
+    """Return the task state store where Airflow has one (3.3+), else ``None``: no resume on retry there."""
     return context.get("task_state_store") if HAS_TASK_STATE_STORE else None
 
 
 def hook_lineage_collector() -> Any:
-    """Airflow's hook-level lineage collector (AIP-62); a no-op unless a lineage reader (the
-    OpenLineage provider) is installed. ``airflow.sdk.lineage`` from 3.2, core's module on 3.1.
+    """Return Airflow's hook-level lineage collector (AIP-62).
+
+    A no-op unless a lineage reader (the OpenLineage provider) is installed. ``airflow.sdk.lineage``
+    from 3.2, core's module on 3.1.
     """
     try:
         from airflow.sdk.lineage import get_hook_lineage_collector
@@ -128,7 +131,7 @@ def hook_lineage_collector() -> Any:
 
 
 def asset_state_accessors(store: Any) -> list[Any]:
-    """The per-asset accessors of a watcher trigger's ``asset_state_store`` (3.3+; None before: []).
+    """Return the per-asset accessors of a watcher trigger's ``asset_state_store`` (3.3+; before: []).
 
     Identical watcher triggers share one trigger row, so one trigger may serve several assets, and
     3.3.2's accessors offer no iteration (apache/airflow#71460 was closed unmerged) while their
@@ -158,7 +161,7 @@ class TriggererOutbox:
 
     @classmethod
     def of_caller(cls) -> TriggererOutbox | None:
-        """The outbox of the triggerer running the caller, or None outside a triggerer (tests)."""
+        """Return the outbox of the triggerer running the caller, or None outside a triggerer (tests)."""
         frame = sys._getframe(1)
         while frame is not None:
             runner = frame.f_locals.get("self") if frame.f_code.co_name == "run_trigger" else None
@@ -181,7 +184,7 @@ class TriggererOutbox:
 
 
 async def aget_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
-    """The connection and its extras (secrets masked), fetched without blocking the event loop.
+    """Fetch the connection and its extras (secrets masked) without blocking the event loop.
 
     3.3.2+: ``aget_connection`` and ``aextra_dejson``. Before: both in a worker thread, where the
     synchronous masking call to the supervisor is safe; ``sync_to_async`` (not ``asyncio.to_thread``)

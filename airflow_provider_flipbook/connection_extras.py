@@ -65,8 +65,10 @@ def unknown(conn_type: str, extras: Mapping[str, Any]) -> list[str]:
 
 
 def form_fields(conn_type: str) -> dict[str, Any]:
-    """The ``conn-fields`` of the provider info: no ``default`` (the form would save and pin it), the
-    default as the suggestion (``examples``) and in the description; choices without ``null``.
+    """Return the ``conn-fields`` of the provider info.
+
+    No ``default`` (the form would save and pin it): the default is the suggestion (``examples``) and
+    is in the description; choices without ``null``.
     """
     fields = {}
     for extra in declared(conn_type).values():
@@ -87,8 +89,10 @@ def form_fields(conn_type: str) -> dict[str, Any]:
 
 
 def form_help(extra: Extra) -> str:
-    """An extra's help text in the form, ending with its default (or an example where it has none):
-    the one place every version of the form shows it (a box left empty means the default).
+    """Return an extra's help text in the form, ending with its default (or an example where it has none).
+
+    The help text is the one place every version of the form shows the default (a box left empty means
+    the default).
     """
     if extra.default not in (None, ""):
         return f"{extra.help} Default: {_shown(extra.default)}."
@@ -102,7 +106,7 @@ def _shown(value: Any) -> str:
 
 
 def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
-    """The ``ui-field-behaviour`` of the provider info: the vendor's labels for the standard fields."""
+    """Return the ``ui-field-behaviour`` of the provider info: the vendor's labels for the standard fields."""
     form = vendor(conn_type).form
     return {
         "hidden-fields": list(form.hidden),
@@ -117,9 +121,11 @@ def ui_field_behaviour(conn_type: str) -> dict[str, Any]:
 
 
 def form_widgets(conn_type: str) -> dict[str, Any]:
-    """:func:`form_fields` as the wtforms fields Airflow 3.1 draws: label, help text (with the default)
-    and the choices. Airflow 3.1 asks for them only where wtforms imports (this provider depends on
-    it) and swaps in its own stand-ins for these names; no FAB widget or translation is needed.
+    """Return :func:`form_fields` as the wtforms fields Airflow 3.1 draws.
+
+    Each has its label, help text (with the default) and choices. Airflow 3.1 asks for them only where
+    wtforms imports (this provider depends on it) and swaps in its own stand-ins for these names; no
+    FAB widget or translation is needed.
 
     :param conn_type: the hook's connection type
     """
@@ -137,8 +143,9 @@ def form_widgets(conn_type: str) -> dict[str, Any]:
 
 
 def field_behaviour(conn_type: str) -> dict[str, Any]:
-    """:func:`ui_field_behaviour` as Airflow 3.1 asks for it (its form places these on the standard
-    fields only; the extras' defaults are in their help text).
+    """Return :func:`ui_field_behaviour` as Airflow 3.1 asks for it.
+
+    Its form places these on the standard fields only; the extras' defaults are in their help text.
 
     :param conn_type: the hook's connection type
     """
@@ -151,7 +158,7 @@ def field_behaviour(conn_type: str) -> dict[str, Any]:
 
 
 def markdown_table() -> str:
-    """The README's table of extras (a test keeps the README equal to it)."""
+    """Return the README's table of extras (a test keeps the README equal to it)."""
     rows = ["| Extra | Types | Type | Default | What |", "|---|---|---|---|---|"]
     owners: dict[str, list[str]] = {}
     for spec in VENDORS.values():

@@ -1,5 +1,7 @@
-"""Vendor events as this provider hands them to DAGs: one vocabulary for the polling watchers
-(:mod:`.triggers.watchers`) and the webhook receivers (:mod:`.plugins`).
+"""Vendor events as this provider hands them to DAGs.
+
+One vocabulary for the polling watchers (:mod:`.triggers.watchers`) and the webhook receivers
+(:mod:`.plugins`).
 
 A DAG scheduled on a watched asset reads ``triggering_asset_events[asset][i].extra["payload"]``:
 
@@ -34,7 +36,7 @@ def utc_now_iso() -> str:
 
 
 def event_id(*parts: Any) -> str:
-    """A stable id of one transition from what identifies it (vendor, object, event, version marks)."""
+    """Derive a stable id of one transition from what identifies it (vendor, object, event, version marks)."""
     text = json.dumps([str(p) if p is not None else None for p in parts], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -61,7 +63,7 @@ def event_item(
 
 
 def batch_payload(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The one asset event's payload for the transitions seen together (see the module docstring)."""
+    """Build the one asset event's payload for the transitions seen together (see the module docstring)."""
     if not items:
         raise ValueError("a batch needs at least one event")
     first = items[0]
@@ -77,7 +79,7 @@ def batch_payload(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def payload_events(payload: Any) -> list[dict[str, Any]]:
-    """The items of a payload this provider recorded (for DAG code): ``payload["events"]``, checked."""
+    """Return the items of a payload this provider recorded (for DAG code): ``payload["events"]``, checked."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("events"), list):
         raise ValueError(f"not a flipbook event payload (keys seen: {sorted(payload or {})})")
     return [dict(item) for item in payload["events"]]

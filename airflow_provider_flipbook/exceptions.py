@@ -67,8 +67,10 @@ class TransientApiError(VendorApiError):
 
 
 class OutcomeUnknownError(TransientApiError):
-    """A creating call may have taken effect, but its answer was lost (timeout after sending, a cut
-    answer, a gateway error, another 5xx): look at what the vendor now holds before sending it again.
+    """A creating call may have taken effect, but its answer was lost.
+
+    Lost means a timeout after sending, a cut answer, a gateway error or another 5xx: look at what the
+    vendor now holds before sending it again.
     """
 
     retryable = False

@@ -18,7 +18,7 @@ SECTIONS = ("operators", "sensors", "triggers")  # by integration; "notification
 
 
 def get_provider_info() -> dict[str, Any]:
-    """What Airflow's ProvidersManager reads: integrations, modules, extra links, connection types."""
+    """Return what Airflow's ProvidersManager reads: integrations, modules, extra links, connection types."""
     vendors = list(VENDORS.values())
     names = ", ".join(v.name.split()[0] for v in vendors)
     return {

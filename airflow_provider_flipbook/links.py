@@ -1,5 +1,7 @@
-"""Extra links shown on task instances. In Airflow 3 they are computed on the worker when the task
-finishes, from XCom alone. A vendor's own link lives beside its operator (``operators/<conn type>.py``).
+"""Extra links shown on task instances.
+
+In Airflow 3 they are computed on the worker when the task finishes, from XCom alone. A vendor's own
+link lives beside its operator (``operators/<conn type>.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ class XComLink(BaseOperatorLink):
     key = ""
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        """The URL from XCom if it is absolute; otherwise none (a relative one opens Airflow's 404)."""
+        """Return the URL from XCom if it is absolute; otherwise none (a relative one opens Airflow's 404)."""
         return public_url(XCom.get_value(key=self.key, ti_key=ti_key)) or ""
 
 

@@ -48,8 +48,9 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
     from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
     class VendorRetryPolicy(RetryPolicy):
-        """Retry after the vendor's Retry-After, fail refusals and bad input at once, leave the rest
-        to the task's ``retries``.
+        """Retry after the vendor's Retry-After; fail refusals and bad input at once.
+
+        The rest is left to the task's ``retries``.
 
         :param max_delay_seconds: the longest wait a vendor's Retry-After may ask for.
         """
@@ -83,12 +84,12 @@ if HAS_RETRY_POLICY:  # Airflow 3.3+; below there is no base class to build on
             return RetryDecision.default()
 
         def serialize(self) -> dict[str, Any]:
-            """The policy's arguments, as JSON."""
+            """Return the policy's arguments, as JSON."""
             return {"max_delay_seconds": self.max_delay_seconds}
 
         @classmethod
         def deserialize(cls, data: dict[str, Any]) -> VendorRetryPolicy:
-            """The policy :meth:`serialize` describes.
+            """Rebuild the policy :meth:`serialize` describes.
 
             :param data: what :meth:`serialize` returned.
             """

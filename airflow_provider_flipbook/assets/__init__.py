@@ -17,12 +17,12 @@ SCHEMES = tuple(VENDORS)
 
 
 def scheme(vendor: str) -> Any:
-    """The :class:`~.base.AssetScheme` of a vendor (its connection type)."""
+    """Return the :class:`~.base.AssetScheme` of a vendor (its connection type)."""
     return importlib.import_module(f"{__name__}.{vendor}").SCHEME
 
 
 def asset_uri_entries() -> list[dict[str, Any]]:
-    """The provider info's ``asset-uris``: one entry per scheme."""
+    """Return the provider info's ``asset-uris``: one entry per scheme."""
     return [
         {
             "schemes": [vendor],

@@ -87,7 +87,7 @@ class AssetScheme:
         return uri._replace(netloc=host, path=path)
 
     def uri(self, *, host: str, kind: str, object_id: Any, subsite: str | None = None) -> str:
-        """The normalised URI of one object.
+        """Return the normalised URI of one object.
 
         :param host: the API host (``host[:port]``) or the whole API base URL
         :param kind: one of :attr:`kinds`
@@ -110,7 +110,7 @@ class AssetScheme:
         name: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> Asset:
-        """The ``Asset`` of one object (the ``factory`` Airflow calls for hook-level lineage).
+        """Return the ``Asset`` of one object (the ``factory`` Airflow calls for hook-level lineage).
 
         :param host: the API host or base URL
         :param kind: one of :attr:`kinds`
@@ -125,7 +125,7 @@ class AssetScheme:
         return Asset(uri=uri, name=name or uri, extra=extra or {})
 
     def convert_asset_to_openlineage(self, asset: Asset, lineage_context: Any = None) -> Any:
-        """The OpenLineage dataset of an asset: namespace ``<scheme>://<host>``, name = the path.
+        """Return the OpenLineage dataset of an asset: namespace ``<scheme>://<host>``, name = the path.
 
         :param asset: an asset of this scheme
         :param lineage_context: unused (the OpenLineage provider passes its context)

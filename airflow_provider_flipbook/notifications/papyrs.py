@@ -38,8 +38,10 @@ _pool_lock = threading.Lock()
 
 
 def notify_pool() -> ThreadPoolExecutor:
-    """This provider's own threads for notifications in the triggerer: a paced post may wait there
-    for its turn, and must not hold a thread of asyncio's default pool, which every trigger shares.
+    """Return this provider's own threads for notifications in the triggerer.
+
+    A paced post may wait there for its turn, and must not hold a thread of asyncio's default pool,
+    which every trigger shares.
     """
     global _pool
     with _pool_lock:
@@ -94,6 +96,7 @@ class PapyrsNotifier(BaseNotifier):
 
     async def async_notify(self, context: Any) -> None:
         """Post the message (async: deadline alerts in the triggerer), in this provider's own threads.
+
         Never raises.
 
         :param context: the deadline's simplified context (``dag_run``, ``deadline``)
@@ -171,7 +174,7 @@ def run_identity(context: Any) -> tuple[str, str] | None:
 
 
 def default_message(context: Any) -> str:
-    """What happened, from the context: a task's failure or a missed deadline.
+    """Describe what happened, from the context: a task's failure or a missed deadline.
 
     :param context: the callback's context
     """

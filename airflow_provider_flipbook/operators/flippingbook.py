@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def publication_ref(publication: Any) -> dict[str, str]:
-    """The create call's identifier for an id, a hash id, a viewer URL, or UploadPdfOperator's dict."""
+    """Return the create call's identifier for an id, a hash id, a viewer URL, or UploadPdfOperator's dict."""
     if isinstance(publication, dict):
         publication = publication.get("publication_id") or publication.get("id")
     text = str(publication or "").strip()
@@ -165,7 +165,7 @@ class CreateTrackedLinkOperator(DeclaresLineage, BaseOperator):
 
 
 def tracked_link_url(link: dict[str, Any]) -> str:
-    """The full URL, right for custom domains too (see the FlippingBook hook)."""
+    """Return the full URL, right for custom domains too (see the FlippingBook hook)."""
     from airflow_provider_flipbook.hooks.flippingbook import tracked_link_url as url
 
     return url(link)

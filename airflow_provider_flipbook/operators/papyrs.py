@@ -135,7 +135,7 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
     def _to_replace(
         self, hook: PapyrsHook, title: str, pages: list[dict[str, Any]], ours: str | None
     ) -> list[str]:
-        """The ids of the pages with this title in this folder (``if_exists="replace"``)."""
+        """Return the ids of the pages with this title in this folder (``if_exists="replace"``)."""
         folder = (self.folder or "").strip("/")
         namesakes = [p for p in pages if p.get("title") == title and p["id"] != ours]
         if unplaced := [p["id"] for p in namesakes if hook.page_folder(p) is None]:
@@ -150,7 +150,7 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
     def _create_page(
         self, hook: PapyrsHook, title: str, pages: list[dict[str, Any]] | None
     ) -> dict[str, Any]:
-        """A new empty page (with a Discussion widget if a post is asked for), in the folder."""
+        """Create a new empty page (with a Discussion widget if a post is asked for), in the folder."""
         from airflow_provider_flipbook.hooks.papyrs import page_widgets
 
         columns: list[list[dict[str, Any]]] = [[]]
@@ -194,8 +194,10 @@ class PapyrsMarkdownPageOperator(DeclaresLineage, BaseOperator):
     def _post(
         self, hook: PapyrsHook, page_id: str, progress: dict[str, Any], save: Callable[[], None]
     ) -> None:
-        """The discussion post, at most once: Papyrs cannot list a discussion, so a post whose answer
-        was lost cannot be looked for; fail, naming the page to check, rather than post it twice.
+        """Post the discussion post, at most once.
+
+        Papyrs cannot list a discussion, so a post whose answer was lost cannot be looked for; fail,
+        naming the page to check, rather than post it twice.
         """
         from airflow_provider_flipbook.exceptions import OutcomeUnknownError
 

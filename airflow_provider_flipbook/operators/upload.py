@@ -245,7 +245,7 @@ class UploadPdfOperator(DeclaresLineage, BaseOperator):
         return self._converted(context, result, status, publishing_hook(self.conn_id))
 
     def _declare(self, hook: PublishingHook, result: UploadResult) -> None:
-        """What this upload wrote, for lineage (the resumed process of a deferred wait too)."""
+        """Declare what this upload wrote, for lineage (the resumed process of a deferred wait too)."""
         new = result.get("created", not self.publication_id)
         self.declare(
             hook,

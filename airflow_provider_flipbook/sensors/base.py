@@ -1,6 +1,7 @@
-"""What both sensors share: poke, reschedule and deferrable modes with one meaning of ``timeout``
-(seconds from the sensor's first poke), a first poke before deferring, and failures that raise
-with the vendor's detail.
+"""What both sensors share.
+
+Poke, reschedule and deferrable modes with one meaning of ``timeout`` (seconds from the sensor's first
+poke), a first poke before deferring, and failures that raise with the vendor's detail.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ S = TypeVar("S", bound=Mapping[str, Any])
 
 
 class StatusSensor(BaseSensorOperator):
-    """Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
+    """Wait for a vendor-side status; the base of both sensors.
+
+    Subclasses implement ``status(context)`` (a hook call returning ``{"state", "detail", ...}``),
     ``trigger(deadline)`` and ``finish(context, status)`` (the XCom value).
 
     :param deferrable: wait in the triggerer instead of a worker slot (after one poke in the task).
@@ -63,14 +66,14 @@ class StatusSensor(BaseSensorOperator):
         raise NotImplementedError
 
     def trigger(self, deadline: float) -> Any:
-        """The trigger that waits in the triggerer.
+        """Return the trigger that waits in the triggerer.
 
         :param deadline: when the wait times out (``time.time()`` seconds).
         """
         raise NotImplementedError
 
     def finish(self, context: Context, status: Mapping[str, Any]) -> Any:
-        """The sensor's XCom value once the status is a success.
+        """Return the sensor's XCom value once the status is a success.
 
         :param context: the task context.
         :param status: the successful status.
@@ -78,7 +81,7 @@ class StatusSensor(BaseSensorOperator):
         return status.get("publication") or status
 
     def waiting_for(self) -> str:
-        """What the sensor waits for, in words, for its log lines."""
+        """Describe what the sensor waits for, in words, for its log lines."""
         return self.task_id
 
     def poke(self, context: Context) -> PokeReturnValue | bool:

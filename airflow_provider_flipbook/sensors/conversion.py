@@ -56,7 +56,7 @@ class PdfConversionSensor(StatusSensor):
         self.upload = upload
 
     def hook(self) -> PublishingHook:
-        """The publishing hook of ``conn_id`` (FlippingBook, iPaper or Flipsnack)."""
+        """Return the publishing hook of ``conn_id`` (FlippingBook, iPaper or Flipsnack)."""
         from airflow_provider_flipbook.hooks import publishing_hook
 
         return publishing_hook(self.conn_id)

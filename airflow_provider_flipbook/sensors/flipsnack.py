@@ -57,7 +57,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
         self.flipsnack_conn_id = flipsnack_conn_id
 
     def hook(self) -> FlipsnackHook:
-        """The Flipsnack hook of ``flipsnack_conn_id``."""
+        """Return the Flipsnack hook of ``flipsnack_conn_id``."""
         from airflow_provider_flipbook.hooks import hook_for
 
         return cast("FlipsnackHook", hook_for(self.flipsnack_conn_id, vendors=("flipsnack",)))
@@ -121,8 +121,10 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
 
 
 def download_to(hook: FlipsnackHook, url: str, destination: Any, default_name: str) -> tuple[str, int]:
-    """Stream ``url`` to ``destination``; local targets are written to ``.part`` and renamed, so a
-    broken download never leaves a file that looks complete.
+    """Stream ``url`` to ``destination``.
+
+    Local targets are written to ``.part`` and renamed, so a broken download never leaves a file that
+    looks complete.
     """
     from airflow_provider_flipbook.utils.files import storage_path
 

@@ -33,7 +33,7 @@ class PdfSource:
     _tempdir: str | None = field(default=None, repr=False)
 
     def signed_url(self, expires_in: int = 3600) -> str | None:
-        """A short-lived URL of an object-store file, where its filesystem can sign one (s3, gcs)."""
+        """Return a short-lived URL of an object-store file, where its filesystem can sign one (s3, gcs)."""
         if self.storage_path is None:
             return None
         try:
@@ -47,7 +47,7 @@ class PdfSource:
 
 
 def storage_path(location: Any) -> Any:
-    """An ObjectStoragePath for a path, a URI (s3://, gs://, file://...) or an ObjectStoragePath."""
+    """Return an ObjectStoragePath for a path, a URI (s3://, gs://, file://...) or an ObjectStoragePath."""
     from airflow.sdk import ObjectStoragePath
 
     if isinstance(location, ObjectStoragePath):
@@ -107,14 +107,15 @@ def _download(url: str, timeout: float) -> PdfSource:
 
 
 def _safe(url: str) -> str:
-    """A URL without its query string (signed URLs carry credentials there)."""
+    """Return a URL without its query string (signed URLs carry credentials there)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 def check_pdf(source: PdfSource, limits: PdfLimits, vendor: str, password: str | None = None) -> PdfFacts:
-    """Everything that can be known locally, checked against the vendor's documented limits before
-    any remote call.
+    """Check a PDF against the vendor's documented limits before any remote call; return its facts.
+
+    Everything that can be known locally is checked.
     """
     if password and not limits.accepts_password:
         raise InvalidInputError(f"{vendor} does not take PDF passwords; upload an unencrypted PDF")

@@ -1,5 +1,6 @@
-"""What an operator created or replaced, kept as a small JSON record and reported to Airflow's
-hook-level lineage (AIP-62: the asset and the vendor's ids).
+"""What an operator created or replaced, kept as a small JSON record.
+
+The record is reported to Airflow's hook-level lineage (AIP-62: the asset and the vendor's ids).
 
 The record is also what :mod:`airflow_provider_flipbook.utils.openlineage` turns into OpenLineage
 datasets and facets; it imports nothing of OpenLineage, so operators stay the same without it.
@@ -39,7 +40,7 @@ class LineageRecord(TypedDict):
 
 
 def source_uri(location: Any) -> str | None:
-    """A credential-free URI for a PDF or markdown location, or None for inline text.
+    """Return a credential-free URI for a PDF or markdown location, or None for inline text.
 
     :param location: a path, a URI, an http(s) URL or an ObjectStoragePath
     """
@@ -91,7 +92,7 @@ class DeclaresLineage:
         report(hook, record)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """The inputs, outputs and facets of this run (called by the OpenLineage provider only).
+        """Return the inputs, outputs and facets of this run (called by the OpenLineage provider only).
 
         :param task_instance: the finished task instance, whose ``task`` is the operator that ran
         """
@@ -117,7 +118,7 @@ def record(
     external_id: Any = None,
     previous: list[Any] = (),  # type: ignore[assignment]
 ) -> LineageRecord:
-    """A :class:`LineageRecord` for one object of a vendor (its asset URI built by :mod:`..assets`).
+    """Build a :class:`LineageRecord` for one object of a vendor (its asset URI built by :mod:`..assets`).
 
     :param vendor: the connection type (= the URI scheme)
     :param host: the hook's API base URL

@@ -38,7 +38,7 @@ class OnceStore:
         return sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
 
     def claim(self, key: str, ttl: float) -> bool:
-        """True for the one caller that may act on ``key`` now.
+        """Claim ``key``: True for the one caller that may act on it now.
 
         :param key: what must happen once
         :param ttl: seconds after which an unfinished claim is taken over

@@ -50,7 +50,7 @@ def dataset_name(uri: str) -> tuple[str, str]:
 
 
 def operator_lineage(record: LineageRecord | None) -> OperatorLineage:
-    """The ``OperatorLineage`` of one operator run; empty when it wrote nothing (failed early).
+    """Return the ``OperatorLineage`` of one operator run; empty when it wrote nothing (failed early).
 
     :param record: what the operator recorded in ``execute``
     """

@@ -1,5 +1,7 @@
-"""Unpacking download packages safely: no member may leave the target folder (zip-slip), and the
-total size is capped (zip bombs), counted on the bytes actually written, not on the headers.
+"""Unpacking download packages safely.
+
+No member may leave the target folder (zip-slip), and the total size is capped (zip bombs), counted on
+the bytes actually written, not on the headers.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ def unpack_package(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_members: int = DEFAULT_MAX_MEMBERS,
 ) -> list[str]:
-    """Extract ``archive`` into ``target``; return the member names. Nothing is written if a member
-    name is unsafe; a size or count over the cap stops and removes what was written.
+    """Extract ``archive`` into ``target``; return the member names.
+
+    Nothing is written if a member name is unsafe; a size or count over the cap stops and removes what
+    was written.
     """
     target = Path(target)
     with zipfile.ZipFile(archive) as package:

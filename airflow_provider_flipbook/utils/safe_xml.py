@@ -1,6 +1,7 @@
-"""The one safe XML parser for vendor answers (iPaper's, and the doctor's recordings of any vendor):
-no entities resolved, no DTD loaded, no network, and any DOCTYPE or entity declaration refused
-outright (XXE, "billion laughs").
+"""The one safe XML parser for vendor answers (iPaper's, and the doctor's recordings of any vendor).
+
+No entities resolved, no DTD loaded, no network, and any DOCTYPE or entity declaration refused outright
+(XXE, "billion laughs").
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 
 
 def public_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL with a host; otherwise None (a relative path would
-    open on the Airflow UI's own host, as its 404 page).
+    """Return ``url`` if it is an absolute http(s) URL with a host; otherwise None.
+
+    A relative path would open on the Airflow UI's own host, as its 404 page.
     """
     if not isinstance(url, str):
         return None
