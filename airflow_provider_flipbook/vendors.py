@@ -177,6 +177,13 @@ _FLIPSNACK = Vendor(
             3600.0,
             "Give up waiting for a converting collection after this many seconds.",
         ),
+        Extra(
+            "list_page_size",
+            int,
+            50,
+            "Collections per collection.getList request (the vendor documents no size; "
+            "flipbook-doctor checks that a page of this size is not cut shorter).",
+        ),
     ),
     modules={"sensors": (f"{PACKAGE}.sensors.flipsnack",), "triggers": (f"{PACKAGE}.triggers.flipsnack",)},
 )

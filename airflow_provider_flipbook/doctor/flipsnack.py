@@ -24,8 +24,6 @@ from airflow_provider_flipbook.doctor.checks import (
 from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.hooks.flipsnack import ITEM_KEYS, ITEM_STATUSES, OK, FlipsnackHook
 
-PAGE_SIZE = 50  # what iter_collections asks for
-
 
 class Account(AccountAnswers[FlipsnackHook]):
     """The answers the checks read, each fetched once, at first use."""
@@ -128,14 +126,53 @@ def paging(account: Account) -> Outcome:
 
 
 def page_size(account: Account) -> Outcome:
-    """A range of 50 (what the hooks ask for) is not cut shorter: lists end at the first short page."""
-    count = account.listing.get("collectionCount")
+    """A range of ``list_page_size`` collections (the extra; what the hooks ask for) is not cut
+    shorter: lists end at the first short page.
+    """
+    count, asked = account.listing.get("collectionCount"), account.hook.list_page_size
     return page_not_capped(
         lambda offset, size: (account.collections(offset, offset + size - 1) or {}).get("collections") or [],
-        PAGE_SIZE,
-        "collection.getList",
+        asked,
+        "collection.getList (extra list_page_size)",
         count if isinstance(count, int) else None,
-        lambda cap: account.log.observe("flipsnack.page_size", {"asked": PAGE_SIZE, "answered": cap}),
+        lambda cap: account.log.observe("flipsnack.page_size", {"asked": asked, "answered": cap}),
+    )
+
+
+def list_count(account: Account) -> Outcome:
+    """``collection.getList``'s ``collectionCount`` counts every collection listed, not the range
+    asked: ``from=0,to=0`` answers more than 1 when the account has two. The account poll then stops
+    at the last page; otherwise it asks for one page more each round (nothing is missed).
+    """
+    if not (account.collections(1, 1) or {}).get("collections"):
+        raise NotChecked("fewer than two collections")
+    count = (account.collections(0, 0) or {}).get("collectionCount")
+    counts = "absent" if count is None else "total" if isinstance(count, int) and count > 1 else "range"
+    account.log.observe("flipsnack.list_count", {"counts": counts})
+    if counts == "total":
+        return holds(f"from=0,to=0 answered collectionCount {count}: the whole list's length")
+    return differs(
+        f"from=0,to=0 answered collectionCount {count!r}: not the whole list's length, so it is not "
+        "read; lists end at the first short page (the account poll asks one page more each round)"
+    )
+
+
+def list_items(account: Account) -> Outcome:
+    """``collection.getList`` lists each collection's items with their status, as getCollection does:
+    the account poll reads conversions from the list (without them, every wait asks getCollection).
+    """
+    first = account.first
+    key = next((k for k in ITEM_KEYS if isinstance(first.get(k), list)), None)
+    account.log.observe("flipsnack.list_items", {"listed": key is not None})
+    if key is None:
+        return differs(
+            f"collection.getList entries {keys(first)}: no item list under {' or '.join(ITEM_KEYS)}; "
+            "every conversion wait asks collection.getCollection each round"
+        )
+    statuses = {str(item.get("status", "")).lower() for item in first[key] if isinstance(item, dict)}
+    ok = bool(statuses) and statuses <= ITEM_STATUSES
+    return verdict(
+        ok, f"collection.getList entries carry {key} {keys(first[key])}; statuses {sorted(statuses)}"
     )
 
 
@@ -147,7 +184,9 @@ def query(account: Account) -> Outcome:
     title = first.get("collectionTitle")
     if not title:
         raise NotChecked("the first collection has no title")
-    found = (account.collections(0, PAGE_SIZE - 1, query=title) or {}).get("collections") or []
+    found = (account.collections(0, account.hook.list_page_size - 1, query=title) or {}).get(
+        "collections"
+    ) or []
     finds_title = any(c.get("collectionHash") == first.get("collectionHash") for c in found)
     if not finds_title:
         account.log.observe("flipsnack.query", {"finds_title": False})
@@ -224,8 +263,10 @@ CHECKS = (
     list_fields,
     paging,
     page_size,
+    list_count,
     query,
     items,
+    list_items,
     upload_host,
     rate_limit,
     write_test,

@@ -78,8 +78,11 @@ async def call_on_loop(hook: FlipbookBaseHook, function: Callable[[], T]) -> T:
 async def apaged(
     fetch: Callable[[int, int], Awaitable[Sequence[T]]], page_size: int, *, max_pages: int = 10_000
 ) -> AsyncIterator[Sequence[T]]:
-    """:func:`~airflow_provider_flipbook.hooks.base.paged` for async code, one page at a time: a short
-    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning.
+    """:func:`~airflow_provider_flipbook.utils.paging.paged` for async code, one page at a time: a short
+    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning. A page
+    that says how long the whole list is (:class:`~airflow_provider_flipbook.utils.paging.Page`)
+    ends it once that many entries are read (no empty page is asked for), and a short page does
+    not end it while the total says more follow (a vendor capping pages below ``page_size``).
     """
     offset, previous = 0, None
     for _ in range(max_pages):
@@ -92,9 +95,12 @@ async def apaged(
             )
             return
         yield page
-        if len(page) < page_size:
-            return
+        total = getattr(page, "total", None)
         offset, previous = offset + len(page), page
+        if not page or (total is not None and offset >= total):
+            return
+        if len(page) < page_size and total is None:
+            return
     log.warning("Paging stopped after %s pages of %s: the list may be incomplete", max_pages, page_size)
 
 
@@ -108,12 +114,15 @@ class Listing:
         with ``page_size`` 0 (the vendor answers with the whole list), ``() -> list[dict]``
     :param key: the entry field that identifies an object (``id``)
     :param page_size: entries per page, or 0
+    :param page_size_from: the name of a hook attribute that gives the page size instead (where the
+        vendor documents none, it is a connection extra)
     """
 
     name: str
     page: str
     key: str
     page_size: int = 0
+    page_size_from: str = ""
 
     async def fetch(self, hook: FlipbookBaseHook) -> list[dict[str, Any]]:
         """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop).
@@ -121,10 +130,11 @@ class Listing:
         :param hook: the account's hook.
         """
         method = getattr(hook, self.page)
-        if not self.page_size:
+        page_size = int(getattr(hook, self.page_size_from)) if self.page_size_from else self.page_size
+        if not page_size:
             return list(await hook.acall(method))
         entries: list[dict[str, Any]] = []
-        async for page in apaged(lambda offset, count: hook.acall(method, offset, count), self.page_size):
+        async for page in apaged(lambda offset, count: hook.acall(method, offset, count), page_size):
             entries.extend(page)
         return entries
 

@@ -19,7 +19,9 @@ processing state", api-status-codes) means "not yet": the package status reads i
 
 Where the docs are cut off: collection items are read from ``items`` (or ``flipbooks``), each with
 ``status`` processing/complete/failed (FS-HELP); any other shape fails at once with the keys seen.
-``collection.getList`` ranges are sent as ``from`` and ``to`` (inclusive end index).
+``collection.getList`` ranges are sent as ``from`` and ``to`` (inclusive end index), ``list_page_size``
+(extra, default 50) collections a request; its ``collectionCount`` is read as the whole list's length
+only where it cannot be this range's own (it exceeds the range's length): see :meth:`collections_page`.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     Published,
     PublishRequest,
 )
-from airflow_provider_flipbook.utils.paging import paged
+from airflow_provider_flipbook.utils.paging import Page, paged
 from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 from airflow_provider_flipbook.utils.urls import origin
 
@@ -337,28 +339,45 @@ class FlipsnackHook(FlipbookBaseHook):
         """
         return self.call("collection.getCollection", collectionHash=collection_hash)
 
+    @property
+    def list_page_size(self) -> int:
+        """Collections asked for per ``collection.getList`` request (extra ``list_page_size``): the
+        page that documents the range is cut off, so the size is ours to choose and the doctor's to check.
+        """
+        size = self.setting("list_page_size")
+        if size < 1:
+            raise AirflowException(
+                f"Connection {self.conn_id!r}: extra 'list_page_size' must be at least 1, got {size}"
+            )
+        return int(size)
+
     def iter_collections(
-        self, *, collection_status: str | None = None, query: str | None = None, page_size: int = 50
+        self, *, collection_status: str | None = None, query: str | None = None, page_size: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """``collection.getList``, paged by ``from``/``to``: the account's collections.
 
         :param collection_status: only collections in this status.
         :param query: collections whose title contains it.
-        :param page_size: collections per request.
+        :param page_size: collections per request; None: the extra ``list_page_size``.
         """
         return iter(  # a short page ends it; a repeated page or the cap warns
             paged(
                 lambda start, count: self.collections_page(
                     start, count, collection_status=collection_status, query=query
                 ),
-                page_size,
+                page_size or self.list_page_size,
             )
         )
 
     def collections_page(
         self, start: int, count: int, *, collection_status: str | None = None, query: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> Page[dict[str, Any]]:
         """One page of ``collection.getList`` (one request): the account poll's status listing.
+
+        ``collectionCount`` (seen in peer code, not on the cut-off page) is taken as the whole list's
+        length only where it exceeds this page's length, which a count of the range itself never
+        does; then the poll asks for no empty page after the last one. Anything else (absent, not an
+        integer, or no larger than the page) is not read, and paging ends at the first short page.
 
         :param start: entries to skip (``from``)
         :param count: entries to return
@@ -379,7 +398,9 @@ class FlipsnackHook(FlipbookBaseHook):
             raise self.error(
                 "collection.getList", f"expected a 'collections' list (keys seen: {_keys(data)})"
             )
-        return page
+        listed = data.get("collectionCount")
+        known = isinstance(listed, int) and not isinstance(listed, bool) and listed > len(page)
+        return Page(page, cast("int", listed) if known else None)
 
     def update_collection(self, collection_hash: str, **fields: Any) -> dict[str, Any]:
         """Fields: title, description, collectionWidth, collectionHeight, collectionStatus.
@@ -549,7 +570,7 @@ class FlipsnackHook(FlipbookBaseHook):
 
     #: ``collection.getList`` carries each collection's items and their statuses, as getCollection does.
     status_listing: ClassVar[Listing | None] = Listing(
-        "collections", "collections_page", "collectionHash", 50
+        "collections", "collections_page", "collectionHash", page_size_from="list_page_size"
     )
 
     def listed_conversion_status(

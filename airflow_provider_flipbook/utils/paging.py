@@ -12,6 +12,20 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+class Page(list[T]):
+    """One page of an offset-paged list, with the vendor's count of the whole list where it gives one
+    (``total``; None when it gives none, or none that can be told from this page's own length). With
+    a total, paging stops once that many entries are read, instead of asking for an empty page.
+
+    :param entries: the page's entries
+    :param total: the whole list's length as the vendor counts it, or None
+    """
+
+    def __init__(self, entries: Iterable[T] = (), total: int | None = None) -> None:
+        super().__init__(entries)
+        self.total = total
+
+
 def paged(
     fetch: Callable[[int, int], Sequence[T]], page_size: int, *, max_pages: int = 10_000
 ) -> Iterable[T]:

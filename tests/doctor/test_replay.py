@@ -23,7 +23,13 @@ from tests.doctor.helpers import CONN_IDS, results, run, seed
 # Not the documents' defaults: each one changes what some hook reads.
 VARIANTS = {
     "flippingbook": {"progress_key": "progress", "link_url": True},
-    "flipsnack": {"items_key": "flipbooks", "list_query": "ignored", "list_cap": 1},
+    "flipsnack": {
+        "items_key": "flipbooks",
+        "list_query": "ignored",
+        "list_cap": 1,
+        "list_count": "absent",
+        "list_items": False,
+    },
     "ipaper": {"job_guid": True, "page_ids": "kept", "custom_field_value": "attribute"},
     "papyrs": {"page_folder_field": "none"},  # the write test stops at the folder: no widget observed
 }

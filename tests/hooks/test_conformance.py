@@ -306,9 +306,11 @@ def test_every_field_a_row_says_is_read_is_read_by_its_methods():
 
 
 def test_the_read_check_would_catch_a_claimed_field():
-    """Guards the check itself: ``collectionCount`` (once claimed, never read) is caught."""
-    claimed = TABLE.read_text().replace("| `collections` |", "| `collections`, `collectionCount` |", 1)
-    assert claimed_but_not_read(claimed) == {"Flipsnack collection.getList": ["collectionCount"]}
+    """Guards the check itself: ``thumbnailUrl`` (never read) claimed on the getList row is caught."""
+    claimed = TABLE.read_text().replace(
+        "| `collections`, `collectionCount`;", "| `collections`, `thumbnailUrl`;", 1
+    )
+    assert claimed_but_not_read(claimed) == {"Flipsnack collection.getList": ["thumbnailUrl"]}
 
 
 def test_the_doctor_checks_exactly_the_listed_assumptions():

@@ -21,8 +21,11 @@ getCollection answers (``items``, the default, or ``flipbooks``; the page is cut
 ``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
 end page, as a vendor may), so its page count differs from the uploader's own; ``list_query`` says
 what ``collection.getList``'s ``query`` searches (``text``, the default: title and description;
-``description`` only; ``ignored``), and ``list_cap`` (default none) is the most collections one
-getList answers, whatever range was asked (a silent cap).
+``description`` only; ``ignored``), ``list_cap`` (default none) is the most collections one
+getList answers, whatever range was asked (a silent cap), and ``list_count`` what getList's
+``collectionCount`` (known from peer code only) counts: ``total`` (the default: every match,
+whatever the range), ``range`` (this answer's collections) or ``absent`` (left out); with
+``list_items`` false (default true), getList's entries leave out the item list getCollection gives.
 
 Modules: :mod:`.state` (collections, items, packages), :mod:`.answers` (codes, envelope, signature,
 views), :mod:`.routes` (the emulator: the checks and one handler per action) and :mod:`.replay` (its

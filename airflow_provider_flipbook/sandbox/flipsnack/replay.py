@@ -1,4 +1,6 @@
-"""Flipsnack's variants from a recording (see :mod:`..core.replay`): the key of a collection's items."""
+"""Flipsnack's variants from a recording (see :mod:`..core.replay`): the key of a collection's items,
+what getList's query, range, count and entries do.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             options["list_query"] = "description"
         else:
             options["list_query"] = "text" if query.get("narrows", True) else "ignored"
+    count = observed.get("flipsnack.list_count")
+    if isinstance(count, dict) and count.get("counts") in ("total", "range", "absent"):
+        options["list_count"] = count["counts"]
+    items = observed.get("flipsnack.list_items")
+    if isinstance(items, dict) and isinstance(items.get("listed"), bool):
+        options["list_items"] = items["listed"]
     cap = observed.get("flipsnack.page_size")
     if isinstance(cap, dict) and isinstance(cap.get("answered"), int):
         options["list_cap"] = cap["answered"]

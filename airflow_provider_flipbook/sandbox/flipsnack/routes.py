@@ -155,10 +155,15 @@ class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
         end = int(p["to"]) + 1 if p.get("to") else start + int(p.get("count") or 20)
         if self.options["list_cap"]:  # a vendor answering fewer than asked, silently
             end = min(end, start + int(self.options["list_cap"]))
-        return {
-            "collectionCount": len(matches),
-            "collections": [self.state.view(c) for c in matches[start:end]],
-        }
+        listed = [self.state.view(c) for c in matches[start:end]]
+        if not self.options["list_items"]:
+            items_key = self.options["items_key"]
+            listed = [{k: v for k, v in c.items() if k != items_key} for c in listed]
+        answer: dict[str, Any] = {"collections": listed}
+        if self.options["list_count"] != "absent":
+            counted = len(matches) if self.options["list_count"] == "total" else len(answer["collections"])
+            answer["collectionCount"] = counted
+        return answer
 
     @route("GET", "collection.getCollection")
     async def get_collection(self, p: dict[str, str]) -> dict[str, Any]:

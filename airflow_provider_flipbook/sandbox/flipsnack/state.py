@@ -37,6 +37,10 @@ class FlipsnackState(VendorState):
             "extra_pages": 0,
             "list_query": "text",
             "list_cap": None,
+            # collection.getList's collectionCount (seen in peer code only): the matches' count
+            # ("total"), this answer's own ("range"), or left out ("absent")
+            "list_count": "total",
+            "list_items": True,  # getList's entries carry the items, as getCollection's answer does
         }
 
     def counts(self) -> dict[str, int]:
