@@ -1,5 +1,7 @@
-"""The sandbox's vendors, declared once: the server mounts, the state counts, the CLI takes the
-credentials of, and ``/_sandbox/connections`` lists every emulator here, in this order.
+"""The sandbox's vendors, declared once.
+
+The server mounts, the state counts, the CLI takes the credentials of, and ``/_sandbox/connections``
+lists every emulator here, in this order.
 
 A vendor's emulator declares the rest itself (:class:`~.core.emulator.VendorEmulator`): its name, the
 credentials it accepts, the Airflow connection that points at it and the apps it serves.

@@ -44,8 +44,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class SandboxHandle:
-    """What tests get from ``flipbook_sandbox``: the URL, the connections, the control API as methods,
-    the running server (:attr:`server`) and its state (:attr:`state_store`).
+    """What tests get from ``flipbook_sandbox``.
+
+    The URL, the connections, the control API as methods, the running server (:attr:`server`) and its
+    state (:attr:`state_store`).
     """
 
     def __init__(self, server: Any) -> None:
@@ -74,8 +76,9 @@ class SandboxHandle:
         self.state_store.reset()
 
     def replay(self, path: str | os.PathLike[str]) -> list[str]:
-        """Play the variants a recording of a real account shows, kept across resets; returns what
-        cannot be played.
+        """Play the variants a recording of a real account shows, kept across resets.
+
+        Returns what cannot be played.
 
         :param path: a file written by ``flipbook-doctor --record``
         """

@@ -1,8 +1,7 @@
-"""One server for every emulator (:mod:`.emulators`), the fault-injection middleware and the
-``/_sandbox/`` control API.
+"""One server for every emulator, the fault-injection middleware and the ``/_sandbox/`` control API.
 
-Each emulator is mounted at its own prefixes (``/<vendor>``, and any second host it plays, such as
-Flipsnack's upload host). Control API:
+The emulators are declared in :mod:`.emulators`. Each is mounted at its own prefixes (``/<vendor>``,
+and any second host it plays, such as Flipsnack's upload host). Control API:
 
 * ``GET  /_sandbox/health``            speed and uptime
 * ``POST /_sandbox/faults``            queue a fault: ``{"vendor", "kind", "route", "status", "retry_after",
@@ -122,7 +121,7 @@ def create_app(state: SandboxState) -> Any:  # noqa: C901 - one small handler pe
 
     @control.get("/webhooks")
     async def webhook_deliveries() -> list:
-        """The vendors' webhook calls (FlippingBook's triggers): event, body, attempts (tokens masked)."""
+        """List the vendors' webhook calls (FlippingBook's triggers): event, body, attempts, tokens masked."""
         return [delivery for emulator in state.vendors.values() for delivery in emulator.webhook_deliveries()]
 
     @control.get("/connections")
@@ -144,8 +143,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class QueryRedactingAccessLog(logging.Filter):
-    """Keep request query strings (Flipsnack's ``apiKey`` and ``signature`` travel there) out of uvicorn's
-    access log.
+    """Keep request query strings out of uvicorn's access log.
+
+    Flipsnack's ``apiKey`` and ``signature`` travel there.
 
     The sandbox asks for no access log, but uvicorn decides per connection from the shared
     ``uvicorn.access`` logger: once anything else in the process configures it (another uvicorn
@@ -164,8 +164,9 @@ class QueryRedactingAccessLog(logging.Filter):
 
 
 def redact_access_log_queries() -> None:
-    """Install :class:`QueryRedactingAccessLog` on ``uvicorn.access`` once (a logger keeps its filters
-    through ``logging.config.dictConfig``).
+    """Install :class:`QueryRedactingAccessLog` on ``uvicorn.access`` once.
+
+    A logger keeps its filters through ``logging.config.dictConfig``.
     """
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, QueryRedactingAccessLog) for f in access.filters):

@@ -28,17 +28,18 @@ if TYPE_CHECKING:
 
 
 def token(prefix: str) -> str:
-    """A fresh random credential, recognisable by its prefix."""
+    """Draw a fresh random credential, recognisable by its prefix."""
     return f"{prefix}-{secrets.token_hex(12)}"
 
 
 @dataclass(frozen=True)
 class Credential:
-    """One credential an emulator accepts, drawn afresh by ``make`` for each run (``flipbook-sandbox
-    --<vendor>-<name>`` sets it). ``secret`` ones never show in the request log, and tests scan logs
-    for them; a public one (an API key id, a user name) may. A public one the vendor's design sends
-    in URLs (``in_urls``) is still hidden wherever a careless answer could repeat it (the ``echo``
-    fault repeats it, redaction must hide it).
+    """One credential an emulator accepts, drawn afresh by ``make`` for each run.
+
+    ``flipbook-sandbox --<vendor>-<name>`` sets it. ``secret`` ones never show in the request log, and
+    tests scan logs for them; a public one (an API key id, a user name) may. A public one the vendor's
+    design sends in URLs (``in_urls``) is still hidden wherever a careless answer could repeat it (the
+    ``echo`` fault repeats it, redaction must hide it).
     """
 
     name: str
@@ -118,15 +119,15 @@ class VendorEmulator(Generic[StateT]):
         return self.state.counts()
 
     def declared(self) -> list[Route]:
-        """The ``@route`` handlers of this emulator and of its route groups."""
+        """Return the ``@route`` handlers of this emulator and of its route groups."""
         return [declared for owner in (self, *self.groups) for declared in declared_routes(owner)]
 
     def credential(self, name: str) -> str:
-        """This run's value of one of :attr:`credentials`."""
+        """Return this run's value of one of :attr:`credentials`."""
         return self.shared.credentials[f"{self.name}_{name}"]
 
     def connection(self) -> dict[str, Any]:
-        """The Airflow connection (``AIRFLOW_CONN_*`` JSON) that points a hook at this emulator."""
+        """Return the Airflow connection (``AIRFLOW_CONN_*`` JSON) that points a hook at this emulator."""
         raise NotImplementedError
 
     def apps(self) -> dict[str, Any]:
@@ -134,7 +135,7 @@ class VendorEmulator(Generic[StateT]):
         return {self.name: self.app}
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:
-        """The calls this vendor made to registered webhooks (``GET /_sandbox/webhooks``)."""
+        """Return the calls this vendor made to registered webhooks (``GET /_sandbox/webhooks``)."""
         return []
 
     def routes(self) -> None:
@@ -142,8 +143,9 @@ class VendorEmulator(Generic[StateT]):
         raise NotImplementedError
 
     def error_body(self, status: int, code: str = "") -> tuple[bytes, str]:
-        """Body of an injected HTTP error in the vendor's own envelope (``code``: the vendor's error
-        code to answer, when the fault names one).
+        """Return the body of an injected HTTP error in the vendor's own envelope.
+
+        ``code``: the vendor's error code to answer, when the fault names one.
         """
         raise NotImplementedError
 

@@ -1,5 +1,6 @@
-"""Fault injection: the queued :class:`Fault` kinds and the ASGI middleware that applies them (and
-writes the request log) before an emulator sees a request.
+"""Fault injection: the queued :class:`Fault` kinds and the ASGI middleware that applies them.
+
+The middleware applies them (and writes the request log) before an emulator sees a request.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Fault:
 
 
 def gateway_page(status: int) -> bytes:
-    """The HTML page a gateway in front of the vendor answers with (502, 503, 504)."""
+    """Return the HTML page a gateway in front of the vendor answers with (502, 503, 504)."""
     reason = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "Error")
     return (
         f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>".encode()
@@ -127,8 +128,10 @@ class FaultMiddleware:
         return None
 
     async def echo(self, fault: Fault, scope: dict, body: bytes, send: Any) -> None:
-        """Answer ``fault.status`` with a plain-text error that repeats the credentials the request
-        carried (header, query or form), as a careless vendor or gateway might.
+        """Answer ``fault.status`` with a plain-text error that repeats the request's credentials.
+
+        It repeats the credentials the request carried (header, query or form), as a careless vendor or
+        gateway might.
         """
         sent = " ".join(
             [
@@ -144,7 +147,7 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": text})
 
     async def lose_answer(self, fault: Fault, scope: dict, receive: Any, send: Any) -> None:
-        """The vendor does the work and commits it; its answer never reaches the client."""
+        """Let the vendor do the work and commit it; its answer never reaches the client."""
 
         async def swallow(message: dict) -> None:
             return None
@@ -170,8 +173,9 @@ class FaultMiddleware:
 
 
 async def cut_mid_answer(send: Any) -> None:
-    """Start a 200 answer of 4096 bytes and send a few: uvicorn then closes the connection, so the
-    client sees it cut mid-answer.
+    """Start a 200 answer of 4096 bytes and send a few.
+
+    uvicorn then closes the connection, so the client sees it cut mid-answer.
     """
     await send(
         {

@@ -1,6 +1,8 @@
-"""PDF intake for the emulators, written once: fetch a file by URL as the vendors do, and read it
-(pages, encryption, XFA) with pypdf directly. A referee that judged uploads with the package's own
-reader (``utils.pdf``) would agree with that reader's bugs, so this one shares no code with it.
+"""PDF intake for the emulators, written once.
+
+Fetch a file by URL as the vendors do, and read it (pages, encryption, XFA) with pypdf directly. A
+referee that judged uploads with the package's own reader (``utils.pdf``) would agree with that
+reader's bugs, so this one shares no code with it.
 """
 
 from __future__ import annotations
@@ -64,8 +66,10 @@ def inspect_file(path: Path, name: str, password: str | None = None) -> PdfFile:
 
 
 async def fetch_url(url: str, path: Path) -> str | None:
-    """Fetch a PDF by URL as the vendors do (redirects followed, any 200 body taken as the file);
-    return an error text, or None. Loopback URLs work, so tests can serve files.
+    """Fetch a PDF by URL as the vendors do; return an error text, or None.
+
+    Redirects are followed and any 200 body is taken as the file. Loopback URLs work, so tests can serve
+    files.
     """
     try:
         async with httpx.AsyncClient(follow_redirects=True, timeout=60) as client:

@@ -35,7 +35,7 @@ VERSIONS = {1}
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A recording from a file; ``ValueError`` naming what is wrong with it.
+    """Load a recording from a file; ``ValueError`` naming what is wrong with it.
 
     :param path: the file ``flipbook-doctor --record`` wrote
     """
@@ -46,7 +46,7 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def check_recording(recording: Any) -> dict[str, Any]:
-    """The recording itself if it is one this sandbox reads; ``ValueError`` naming what is wrong.
+    """Return the recording itself if it is one this sandbox reads; ``ValueError`` naming what is wrong.
 
     :param recording: a recording's parsed JSON
     """
@@ -83,7 +83,7 @@ def replay(state: SandboxState, recording: dict[str, Any]) -> list[str]:
 
 
 def answers(part: dict[str, Any], method: str, path: str, action: str = "") -> Iterator[dict[str, Any]]:
-    """The recorded answers of one request: ``path`` is a regular expression over the recorded path.
+    """Return the recorded answers of one request: ``path`` is a regular expression over the recorded path.
 
     :param part: one vendor's part of a recording
     :param method: the HTTP method
@@ -101,7 +101,7 @@ def answers(part: dict[str, Any], method: str, path: str, action: str = "") -> I
 
 
 def at(shape: dict[str, Any] | None, *keys: str) -> dict[str, Any] | None:
-    """The shape under ``keys``: object properties, stepping into a list's items where one is met."""
+    """Return the shape under ``keys``: object properties, stepping into a list's items where one is met."""
     for key in keys:
         shape = item(shape)
         if shape is None:
@@ -111,14 +111,14 @@ def at(shape: dict[str, Any] | None, *keys: str) -> dict[str, Any] | None:
 
 
 def item(shape: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The shape of a list's items, or the shape itself when it is not a list."""
+    """Return the shape of a list's items, or the shape itself when it is not a list."""
     if shape is not None and (shape.get("type") == "array" or "array" in shape.get("type", [])):
         return shape.get("items")
     return shape
 
 
 def child(shape: dict[str, Any] | None, *tags: str) -> dict[str, Any] | None:
-    """The XML shape under ``tags`` (children by tag)."""
+    """Return the XML shape under ``tags`` (children by tag)."""
     for tag in tags:
         if shape is None:
             return None
@@ -127,7 +127,9 @@ def child(shape: dict[str, Any] | None, *tags: str) -> dict[str, Any] | None:
 
 
 def keep_recorded(part: dict[str, Any]) -> list[tuple[str, re.Pattern[str], str, int, dict[str, Any]]]:
-    """The recorded answers as ``(method, path pattern, action, status, shape)``, for :class:`RecordedShapes`.
+    """Return the recorded answers as ``(method, path pattern, action, status, shape)``.
+
+    For :class:`RecordedShapes`.
 
     :param part: one vendor's part of a recording
     """
@@ -175,9 +177,11 @@ def prune_xml(element: Any, shape: dict[str, Any] | None) -> None:
 
 
 class RecordedShapes:
-    """ASGI middleware: while a recording is replayed, an answer to a read the recording holds loses
-    the keys (JSON) and attributes (XML) the account never sent there, so the hooks meet the account's
-    own shapes. Writes, and reads the recording does not hold, pass through untouched.
+    """ASGI middleware that gives the hooks the account's own shapes while a recording is replayed.
+
+    An answer to a read the recording holds loses the keys (JSON) and attributes (XML) the account never
+    sent there, so the hooks meet the account's own shapes. Writes, and reads the recording does not
+    hold, pass through untouched.
 
     :param app: the sandbox's app
     :param state: its state (:attr:`~..state.SandboxState.replayed_answers`)

@@ -1,5 +1,7 @@
-"""The sandbox state shared by the four emulators: clock and speed, credentials, ids, the request
-log, fault queue, rate counters, on-disk file storage and the vendors' option switches.
+"""The sandbox state shared by the four emulators.
+
+Clock and speed, credentials, ids, the request log, fault queue, rate counters, on-disk file storage
+and the vendors' option switches.
 
 Everything is in memory for one run (files go to a temporary folder that is removed at exit).
 ``speed`` divides every time constant: conversion durations, rate-limit windows, URL expiry.
@@ -33,9 +35,10 @@ REDACTED_PARAMS = {"apikey", "signature", "auth_token", "accesstoken", "password
 
 
 class Credentials:
-    """The credentials the emulators accept, fresh for each run: ``<vendor>_<name>`` -> value, read as
-    ``credentials.papyrs_token`` or ``credentials["papyrs_token"]``. Each emulator declares its own
-    (:attr:`~.emulator.VendorEmulator.credentials`).
+    """The credentials the emulators accept, fresh for each run.
+
+    ``<vendor>_<name>`` -> value, read as ``credentials.papyrs_token`` or ``credentials["papyrs_token"]``.
+    Each emulator declares its own (:attr:`~.emulator.VendorEmulator.credentials`).
     """
 
     _values: dict[str, str]
@@ -49,7 +52,7 @@ class Credentials:
 
     @classmethod
     def generate(cls, emulators: Iterable[type[VendorEmulator]]) -> Credentials:
-        """A fresh set for these emulators.
+        """Draw a fresh set for these emulators.
 
         :param emulators: the emulator classes, each with its ``credentials``
         """
@@ -79,7 +82,7 @@ class Credentials:
         return list(self._values)
 
     def values(self) -> list[str]:
-        """The secret ones (not the public key ids and user names)."""
+        """Return the secret ones (not the public key ids and user names)."""
         return [v for k, v in self._values.items() if k not in self._public]
 
     def all_secrets(self) -> list[str]:
@@ -113,7 +116,7 @@ class IdSequence:
 
 
 def iso(ts: float) -> str:
-    """A wall-clock timestamp as the vendors write it: ISO 8601, UTC, seconds."""
+    """Format a wall-clock timestamp as the vendors write it: ISO 8601, UTC, seconds."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 

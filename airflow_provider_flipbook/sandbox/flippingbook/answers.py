@@ -1,5 +1,6 @@
-"""FlippingBook's answers: the README's error envelope and the views of publications, sources and
-tracked links.
+"""FlippingBook's answers.
+
+The README's error envelope and the views of publications, sources and tracked links.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ FB = "/api/v1/fbonline"
 
 
 def error_envelope(code: str, message: str) -> dict[str, Any]:
-    """The README's error envelope: ``{"success": false, "error": {"wellKnownError", "message"}}``."""
+    """Build the README's error envelope: ``{"success": false, "error": {"wellKnownError", "message"}}``."""
     return {"success": False, "error": {"wellKnownError": code, "message": message}}
 
 

@@ -1,5 +1,6 @@
-"""FlippingBook's variants from a recording (see :mod:`..core.replay`): the source's progress key and
-whether tracked links carry a full ``url``.
+"""FlippingBook's variants from a recording (see :mod:`..core.replay`).
+
+The source's progress key and whether tracked links carry a full ``url``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ SOURCE_STATES = {
 
 
 def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The options this account's answers call for, and what the sandbox cannot play.
+    """Return the options this account's answers call for, and what the sandbox cannot play.
 
     :param part: FlippingBook's part of a recording
     """

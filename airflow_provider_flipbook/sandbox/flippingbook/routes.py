@@ -1,5 +1,6 @@
-"""FlippingBook's transport (bearer key, rate limit, body size, JSON) and its account, publication,
-source and folder routes.
+"""FlippingBook's transport and its account, publication, source and folder routes.
+
+The transport: bearer key, rate limit, body size, JSON.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ LIMITS = (TokenBucket(10, 1.0),)  # per key: a burst of 10, then 1/s
 
 
 class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
-    """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects:
-    the transport and the account, publication, source and folder routes here; the tracked-link
+    """FlippingBook Online's API at ``/flippingbook/api/v1/``, its viewer and tracked-link redirects.
+
+    The transport and the account, publication, source and folder routes here; the tracked-link
     routes (:mod:`.routes_links`), the trigger routes (:mod:`.routes_triggers`), the reader's pages
     (:mod:`.routes_reader`) and the objects (:mod:`.state`) are held, not inherited.
     """

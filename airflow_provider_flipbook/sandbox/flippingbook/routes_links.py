@@ -80,7 +80,7 @@ class LinkRoutes(RouteGroup[FlippingBookState]):
 
 
 def apply_link_fields(link: dict[str, Any], body: dict[str, Any]) -> None:
-    """A tracked link's title and triggers from a create or update body."""
+    """Apply a tracked link's title and triggers from a create or update body."""
     if body.get("title"):
         link["title"] = body["title"]
     until = body.get("onNotOpenedUntil")

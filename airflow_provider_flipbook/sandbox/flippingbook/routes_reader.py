@@ -1,5 +1,7 @@
-"""What FlippingBook's readers do: open the viewer or a tracked link (views are counted), post the
-lead form, press Print. Each fires the registered triggers (:mod:`.webhooks`).
+"""What FlippingBook's readers do.
+
+Open the viewer or a tracked link (views are counted), post the lead form, press Print. Each fires the
+registered triggers (:mod:`.webhooks`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from airflow_provider_flipbook.sandbox.flippingbook.webhooks import SESSION_EVEN
 
 
 class ReaderRoutes(RouteGroup[FlippingBookState]):
-    """The viewer (``/view/{hashId}/``), tracked-link redirects (``/link/{urlName}``), the lead form
+    """The pages a reader opens: viewer, tracked-link redirects, lead form and Print button.
+
+    The viewer (``/view/{hashId}/``), tracked-link redirects (``/link/{urlName}``), the lead form
     (``POST /view/{hashId}/lead``, JSON or a posted form) and the Print button (``POST /view/{hashId}/print``).
 
     Pages a reader opens, outside the API: no key, no rate limit, no JSON envelope, so they are mounted
@@ -71,7 +75,7 @@ class ReaderRoutes(RouteGroup[FlippingBookState]):
         )
 
     async def post_lead(self, hash_id: str, request: Request) -> JSONResponse:
-        """The viewer's lead form (a JSON object or a posted form): fires ``lead``."""
+        """Take the viewer's lead form (a JSON object or a posted form): fires ``lead``."""
         pub = self.state.viewed(hash_id)
         if pub is None:
             return JSONResponse({"error": "not found"}, 404)
@@ -93,7 +97,7 @@ class ReaderRoutes(RouteGroup[FlippingBookState]):
         return JSONResponse({"ok": True})
 
     async def print_clicked(self, hash_id: str) -> JSONResponse:
-        """The viewer's Print button: fires ``print``."""
+        """Press the viewer's Print button: fires ``print``."""
         pub = self.state.viewed(hash_id)
         if pub is None:
             return JSONResponse({"error": "not found"}, 404)

@@ -1,5 +1,7 @@
-"""FlippingBook's trigger routes: ``/triggers`` (scoped by ``limitTo``) and the legacy account-wide
-``/webhook`` registrations; what fires them is :mod:`.webhooks`.
+"""FlippingBook's trigger routes.
+
+``/triggers`` (scoped by ``limitTo``) and the legacy account-wide ``/webhook`` registrations; what
+fires them is :mod:`.webhooks`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from airflow_provider_flipbook.sandbox.flippingbook.state import FB, FlippingBoo
 
 
 class TriggerRoutes(RouteGroup[FlippingBookState]):
-    """Registering and removing triggers; registering one starts the vendor's clock
-    (:meth:`~.webhooks.WebhookOutbox.start`).
+    """Registering and removing triggers.
+
+    Registering one starts the vendor's clock (:meth:`~.webhooks.WebhookOutbox.start`).
     """
 
     @route("POST", f"{FB}/triggers")

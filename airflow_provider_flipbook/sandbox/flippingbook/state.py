@@ -1,5 +1,7 @@
-"""FlippingBook Online's objects: API keys, publications and their sources (converting on the vendor
-clock), tracked links, triggers, webhooks, folders and custom domains; the lookups the routes share.
+"""FlippingBook Online's objects and the lookups the routes share.
+
+API keys, publications and their sources (converting on the vendor clock), tracked links, triggers,
+webhooks, folders and custom domains.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ FB = "/api/v1/fbonline"
 
 
 class FlippingBookState(VendorState):
-    """FlippingBook's stored objects and their life cycle, held by the emulator (:mod:`.routes`) and
-    its route groups; the registered triggers fire through :attr:`outbox`.
+    """FlippingBook's stored objects and their life cycle.
+
+    Held by the emulator (:mod:`.routes`) and its route groups; the registered triggers fire through
+    :attr:`outbox`.
     """
 
     def __init__(self, shared: SandboxState, public: str) -> None:
@@ -73,7 +77,7 @@ class FlippingBookState(VendorState):
         return pub
 
     def resolve_publication(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The live publication a tracked-link body names (by uid, hash id or URL), else 404."""
+        """Return the live publication a tracked-link body names (by uid, hash id or URL), else 404."""
         hash_id = body.get("publicationHashId") or body.get("publicationHashid")
         for pub in self.publications.values():
             if "Deleted" in pub["state"]:
@@ -96,12 +100,12 @@ class FlippingBookState(VendorState):
         return link
 
     def viewed(self, hash_id: str) -> dict[str, Any] | None:
-        """The live publication a reader opens by its hash id, if any."""
+        """Return the live publication a reader opens by its hash id, if any."""
         pub = next((p for p in self.publications.values() if p["hashId"] == hash_id), None)
         return None if pub is None or "Deleted" in pub["state"] else pub
 
     def pub_url(self, pub: dict[str, Any]) -> str:
-        """The canonical URL: on the publication's custom domain, if it has one."""
+        """Return the canonical URL: on the publication's custom domain, if it has one."""
         root = f"https://{pub['domain']}" if pub["domain"] in self.custom_domains else self.public
         return f"{root}/view/{pub['hashId']}/"
 
@@ -185,7 +189,10 @@ class FlippingBookState(VendorState):
                 self.outbox.fire("convertationFailed", "publication", pub["id"], pub["id"], info)
 
     def refuse_now(self, pub: dict[str, Any], source: dict[str, Any]) -> None:
-        """The ``report`` variant: the source is erroneous at once; an only source takes its publication along."""
+        """Refuse the source now (the ``report`` variant).
+
+        The source is erroneous at once; an only source takes its publication along.
+        """
         source["applied"] = True
         source["refused"] = True
         if source["first"] and "CompletedAllStages" not in pub["state"]:
@@ -195,7 +202,7 @@ class FlippingBookState(VendorState):
 
 
 def paging(query: QueryParams) -> tuple[int, int]:
-    """A listing's ``count`` (1 to 1000, default 10) and ``offset`` (default 0) from its query."""
+    """Read a listing's ``count`` (1 to 1000, default 10) and ``offset`` (default 0) from its query."""
     return _int(query.get("count"), 10, 1, 1000), _int(query.get("offset"), 0, 0, None)
 
 

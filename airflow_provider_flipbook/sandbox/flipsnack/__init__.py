@@ -1,5 +1,7 @@
-"""Flipsnack emulator: ``/flipsnack/v1/`` (GET, signed query) and ``/flipsnack-upload/v1/``
-(multipart POST for ``collection.create``).
+"""Flipsnack emulator: ``/flipsnack/v1/`` and ``/flipsnack-upload/v1/``.
+
+``/flipsnack/v1/`` takes GET with a signed query, ``/flipsnack-upload/v1/`` a multipart POST for
+``collection.create``.
 
 Every answer is HTTP 200 with ``{"code", "status"[, "data"]}`` (the vendor documents no HTTP
 error statuses). Checks, in order: mandatory parameters (30), API key (41), signature (44),

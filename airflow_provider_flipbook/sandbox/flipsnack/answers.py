@@ -1,5 +1,7 @@
-"""Flipsnack's answers: the documented status codes, the ``{"code", "status", "data"}`` envelope,
-the request signature (from the vendor's page) and the collection view.
+"""Flipsnack's answers.
+
+The documented status codes, the ``{"code", "status", "data"}`` envelope, the request signature (from
+the vendor's page) and the collection view.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ MESSAGES = {
 
 
 def signature(secret: str, params: dict[str, str]) -> str:
-    """From developers.flipsnack.com/how-to-sign-a-request: sort the parameters by name, leaving out
-    ``signature`` and ``file``; concatenate the secret, then each name followed by its value; MD5.
+    """Sign a request as developers.flipsnack.com/how-to-sign-a-request says.
+
+    Sort the parameters by name, leaving out ``signature`` and ``file``; concatenate the secret, then
+    each name followed by its value; MD5.
     """
     text = secret + "".join(
         name + params[name] for name in sorted(params) if name not in ("signature", "file")
@@ -64,7 +68,7 @@ class FlipsnackError(VendorError):
 
 
 def collection_view(c: dict[str, Any], public: str, items_key: str, status_of: Any) -> dict[str, Any]:
-    """A collection as ``getCollection`` answers it (``status_of`` gives each item's status)."""
+    """Return a collection as ``getCollection`` answers it (``status_of`` gives each item's status)."""
     return {
         "collectionHash": c["hash"],
         "collectionTitle": c["title"],

@@ -1,5 +1,6 @@
-"""Flipsnack's variants from a recording (see :mod:`..core.replay`): the key of a collection's items,
-what getList's query, range, count and entries do.
+"""Flipsnack's variants from a recording (see :mod:`..core.replay`).
+
+The key of a collection's items, what getList's query, range, count and entries do.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ ITEM_STATUSES = {"processing", "complete", "failed"}
 
 
 def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The options this account's answers call for, and what the sandbox cannot play.
+    """Return the options this account's answers call for, and what the sandbox cannot play.
 
     :param part: Flipsnack's part of a recording
     """

@@ -21,8 +21,9 @@ LIMITS = (SlidingWindow(5, 1.0), SlidingWindow(60, 60.0))  # per key: codes 31 a
 
 
 class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
-    """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST); the
-    objects (:mod:`.state`) are held, not inherited.
+    """Flipsnack's API: ``action`` routes on the API host (GET) and the upload host (POST).
+
+    The objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "flipsnack"
@@ -198,7 +199,7 @@ class FlipsnackEmulator(VendorEmulator[FlipsnackState]):
         return stats
 
     def converted(self, p: dict[str, str]) -> dict[str, Any]:
-        """The collection named in the request, once no item is converting (else code 38)."""
+        """Return the collection named in the request, once no item is converting (else code 38)."""
         collection = self.state.collection(p.get("collectionHash"))
         if self.state.processing(collection):
             raise FlipsnackError(38)

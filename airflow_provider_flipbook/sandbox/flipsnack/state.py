@@ -1,5 +1,7 @@
-"""Flipsnack's objects: collections and their items (converting on the vendor clock), retired
-hashes, HTML packages, the monthly upload count.
+"""Flipsnack's objects.
+
+Collections and their items (converting on the vendor clock), retired hashes, HTML packages, the
+monthly upload count.
 """
 
 from __future__ import annotations
@@ -60,8 +62,9 @@ class FlipsnackState(VendorState):
         return self.collections[collection_hash]
 
     def matches_query(self, collection: dict[str, Any], query: str) -> bool:
-        """``collection.getList``'s ``query`` as the option ``list_query`` plays it (the page is cut off
-        before it says what it searches).
+        """Match ``collection.getList``'s ``query`` as the option ``list_query`` plays it.
+
+        The page is cut off before it says what it searches.
         """
         mode = self.options["list_query"]
         if not query or mode == "ignored":
@@ -138,7 +141,7 @@ class FlipsnackState(VendorState):
         return self.collections[collection_hash]
 
     def publish(self, c: dict[str, Any]) -> None:
-        """Publishing an editable collection makes its hash final: the temporary one is retired."""
+        """Publish an editable collection: its hash becomes final and the temporary one is retired."""
         self.retired_hashes.add(c["hash"])
         del self.collections[c["hash"]]
         c["hash"] = secrets.token_hex(4)

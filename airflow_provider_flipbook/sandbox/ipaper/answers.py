@@ -1,5 +1,7 @@
-"""iPaper's answers, written from its per-method pages: the ``<result>`` envelope with a documented
-return code, a method's successful answer (returned), its error codes and ASMX faults (raised).
+"""iPaper's answers, written from its per-method pages.
+
+The ``<result>`` envelope with a documented return code, a method's successful answer (returned), its
+error codes and ASMX faults (raised).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class Answer:
 
 
 def success(message: str = "", data: etree._Element | None = None) -> Answer:
-    """The ``SUCCESS`` answer a method returns."""
+    """Return the ``SUCCESS`` answer a method returns."""
     return Answer("SUCCESS", message, data)
 
 
@@ -57,7 +59,7 @@ class AsmxFault(VendorError):
 
 
 def result_xml(code: str, message: str = "", data: etree._Element | None = None) -> bytes:
-    """The documented ``<result>`` envelope: code and message in (padded) CDATA, then ``data``."""
+    """Write the documented ``<result>`` envelope: code and message in (padded) CDATA, then ``data``."""
     data_xml = etree.tostring(data, encoding="unicode") if data is not None else ""
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<result>\n  <code>\n    <![CDATA[ {code} ]]>\n  </code>\n'
@@ -66,7 +68,7 @@ def result_xml(code: str, message: str = "", data: etree._Element | None = None)
 
 
 def element(tag: str, text: str | None = None, **attrs: Any) -> etree._Element:
-    """An XML element as iPaper writes them: text in CDATA, ``_`` in attribute names as ``-``, no Nones."""
+    """Build an XML element as iPaper writes it: text in CDATA, ``_`` in attribute names as ``-``, no None."""
     node = etree.Element(tag, {k.replace("_", "-"): str(v) for k, v in attrs.items() if v is not None})
     if text is not None:
         node.text = etree.CDATA(text)

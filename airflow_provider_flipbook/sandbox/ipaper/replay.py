@@ -1,5 +1,7 @@
-"""iPaper's variants from a recording (see :mod:`..core.replay`): a job GUID in ProcessPDF's answer,
-the shape of GetCustomFieldValue, and what the doctor saw of the root's URL and a rerun's page ids.
+"""iPaper's variants from a recording (see :mod:`..core.replay`).
+
+A job GUID in ProcessPDF's answer, the shape of GetCustomFieldValue, and what the doctor saw of the
+root's URL and a rerun's page ids.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ JOB_GUID = re.compile(r"job.?guid", re.IGNORECASE)
 
 
 def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The options this account's answers call for, and what the sandbox cannot play.
+    """Return the options this account's answers call for, and what the sandbox cannot play.
 
     :param part: iPaper's part of a recording
     """

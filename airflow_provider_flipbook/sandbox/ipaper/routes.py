@@ -1,5 +1,7 @@
-"""iPaper's ASMX transport (``/V2/<Service>.asmx/<Method>``: form or query, credentials, rate limit,
-read-only mode) and its Paper service.
+"""iPaper's ASMX transport and its Paper service.
+
+The transport: ``/V2/<Service>.asmx/<Method>``, form or query, credentials, rate limit, read-only
+mode.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ LIMITS = (SlidingWindow(50, 60.0),)  # per login
 
 
 class IPaperEmulator(VendorEmulator[IPaperState]):
-    """iPaper's Backend API (``/ipaper/V2/``) and its public viewer: the transport and the Paper
-    service here; the other services (:mod:`.routes_search`, :mod:`.routes_processing`) and the
-    objects (:mod:`.state`) are held, not inherited.
+    """iPaper's Backend API (``/ipaper/V2/``) and its public viewer.
+
+    The transport and the Paper service here; the other services (:mod:`.routes_search`,
+    :mod:`.routes_processing`) and the objects (:mod:`.state`) are held, not inherited.
     """
 
     name = "ipaper"

@@ -1,5 +1,7 @@
-"""iPaper's objects: the paper and category tree, processing jobs (on the vendor clock), the media
-directories and files, custom field definitions; the lookups the services share.
+"""iPaper's objects and the lookups the services share.
+
+The paper and category tree, processing jobs (on the vendor clock), the media directories and files,
+custom field definitions.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ DATATYPES = {"datetime", "bool", "int", "string"}
 
 
 class IPaperState(VendorState):
-    """iPaper's stored objects and their life cycle, and the lookups the services share (held by the
-    emulator in :mod:`.routes` and the services in :mod:`.routes_search` and :mod:`.routes_processing`).
+    """iPaper's stored objects and their life cycle, and the lookups the services share.
+
+    Held by the emulator in :mod:`.routes` and the services in :mod:`.routes_search` and
+    :mod:`.routes_processing`.
     """
 
     def reset(self) -> None:
@@ -68,12 +72,12 @@ class IPaperState(VendorState):
         }
 
     def next_id(self) -> int:
-        """A fresh id for a paper, category or media entry (numbers from 1001)."""
+        """Return a fresh id for a paper, category or media entry (numbers from 1001)."""
         return self.ids.next()
 
     @staticmethod
     def new_node(node_id: int, parent: int | None, name: str, url: str, *, category: bool) -> dict[str, Any]:
-        """A paper or category as the tree keeps it (not yet in the tree)."""
+        """Build a paper or category as the tree keeps it (not yet in the tree)."""
         return {
             "id": node_id,
             "parent": parent,
@@ -183,11 +187,11 @@ class IPaperState(VendorState):
         return node, [start + timedelta(days=n) for n in range((end - start).days + 1)][:3660]
 
     def pageviews(self, node_id: int, day: date) -> int:
-        """A paper's page views on a day: made up, the same on every call."""
+        """Return a paper's page views on a day: made up, the same on every call."""
         return self._daily_count(node_id, day, "v")
 
     def visitors(self, node_id: int, day: date) -> int:
-        """A paper's visitors on a day: made up, the same on every call."""
+        """Return a paper's visitors on a day: made up, the same on every call."""
         return self._daily_count(node_id, day, "s") // 3
 
     @staticmethod

@@ -1,6 +1,7 @@
-"""The iPaper emulator's wire format, written from iPaper's documents: the ``<result>`` envelope,
-a streaming ``application/x-www-form-urlencoded`` reader (big base64 fields go straight to disk),
-form parameters with ASMX-style errors, and the ``xmlOptions`` reader.
+"""The iPaper emulator's wire format, written from iPaper's documents.
+
+The ``<result>`` envelope, a streaming ``application/x-www-form-urlencoded`` reader (big base64 fields
+go straight to disk), form parameters with ASMX-style errors, and the ``xmlOptions`` reader.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class StreamedBase64:
 
 
 async def read_form(request: Request, new_file) -> tuple[dict[str, str], dict[str, StreamedBase64]]:  # noqa: C901 - a byte-level state machine, clearer in one piece
-    """A streaming ``application/x-www-form-urlencoded`` reader (big base64 fields go to disk)."""
+    """Read an ``application/x-www-form-urlencoded`` body as a stream (big base64 fields go to disk)."""
     fields: dict[str, str] = {}
     files: dict[str, StreamedBase64] = {}
     name, value = bytearray(), bytearray()

@@ -1,5 +1,7 @@
-"""Papyrs's variants from a recording (see :mod:`..core.replay`): which field puts a new page in a
-folder, and whether a Discussion widget is kept, as the doctor's write test saw them.
+"""Papyrs's variants from a recording (see :mod:`..core.replay`).
+
+Which field puts a new page in a folder, and whether a Discussion widget is kept, as the doctor's
+write test saw them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ DOCUMENTED_WIDGETS = ("Paragraph", "Heading", "Attachment")  # Text box, Heading
 
 
 def options_from(part: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The options this account's answers call for, and what the sandbox cannot play.
+    """Return the options this account's answers call for, and what the sandbox cannot play.
 
     :param part: Papyrs's part of a recording
     """

@@ -1,5 +1,6 @@
-"""Papyrs's transport (token, rate limit, site-wide or ``@subsite`` URLs, the declared routes) and
-its search, people, folder, feed and subsite routes.
+"""Papyrs's transport and its search, people, folder, feed and subsite routes.
+
+The transport: token, rate limit, site-wide or ``@subsite`` URLs, the declared routes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ LIMITS = (SlidingWindow(6, 60.0),)  # per token
 
 
 class PapyrsEmulator(VendorEmulator[PapyrsState]):
-    """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages:
-    the transport and the site-wide routes here; the page routes (:mod:`.routes_pages`) and the
+    """Papyrs's API at ``/papyrs/api/v1/`` and ``/papyrs/@<subsite>/api/v1/``, and its public pages.
+
+    The transport and the site-wide routes here; the page routes (:mod:`.routes_pages`) and the
     objects (:mod:`.state`) are held, not inherited.
     """
 

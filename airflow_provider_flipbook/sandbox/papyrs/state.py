@@ -1,5 +1,6 @@
-"""Papyrs's objects: subsites, pages and their widgets, attached files, people, folders, feed posts
-and records, with the lookups the routes share.
+"""Papyrs's objects, with the lookups the routes share.
+
+Subsites, pages and their widgets, attached files, people, folders, feed posts and records.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def vanity(size: int) -> str:
 
 
 class PapyrsState(VendorState):
-    """Papyrs's stored objects and the lookups the routes share, held by the emulator (:mod:`.routes`)
-    and its page routes (:mod:`.routes_pages`).
+    """Papyrs's stored objects and the lookups the routes share.
+
+    Held by the emulator (:mod:`.routes`) and its page routes (:mod:`.routes_pages`).
     """
 
     def reset(self) -> None:
@@ -87,7 +89,7 @@ class PapyrsState(VendorState):
         }
 
     def next_id(self) -> str:
-        """A fresh id for any Papyrs object (numbers from 8001, as strings)."""
+        """Return a fresh id for any Papyrs object (numbers from 8001, as strings)."""
         return str(self.ids.next())
 
     @staticmethod
@@ -244,7 +246,7 @@ class PapyrsState(VendorState):
         }
 
     def unsuccessful(self, message: str) -> JSONResponse:
-        """The people calls' documented failure: ``success`` false and the message in ``error``."""
+        """Answer the people calls' documented failure: ``success`` false and the message in ``error``."""
         return JSONResponse({"success": False, "error": message}, int(self.options["failure_status"]))
 
     def person(self, uid: str) -> dict[str, Any]:
