@@ -10,9 +10,12 @@ As a deadline alert (run by the triggerer)::
     deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(hours=4),
                            callback=AsyncCallback(PapyrsNotifier, kwargs={"page": "Data status"}))
 
-Once per DAG run: a storm (40 mapped tasks failing) posts one message. The first caller on this
-host claims the run in a shared file (:class:`~airflow_provider_flipbook.utils.once.OnceStore`);
-the others see the claim and stay silent. The key is the Papyrs site, page, DAG run and the message
+Once per DAG run: a storm (40 mapped tasks failing) posts one message. The first caller claims the
+run (:func:`~airflow_provider_flipbook.utils.once.once_store`) and the others see the claim and stay
+silent. The claim has the scope of the connection's pacing (``pacing_scope``): ``host`` (default) is
+a file every process of one host shares, ``redis`` a key on the deployment's Redis server
+(``pacing_redis_conn_id``) that every host shares: workers on several hosts need it, as their pacing
+does. (Airflow runs a DAG-level ``on_failure_callback`` once per DAG run by itself.) The key is the Papyrs site, page, DAG run and the message
 *template*, so a failure notifier and a deadline notifier of the same run each post once. The post
 is paced with every other Papyrs call of the credential (6 per 60 s). The notifier never raises:
 a Papyrs outage is logged and the task keeps the state it had; the claim is given up so that a
@@ -118,9 +121,13 @@ class PapyrsNotifier(BaseNotifier):
             hook = PapyrsHook(str(self.conn_id), subsite=self.subsite, connection=connection)
             run = run_identity(context)
             if self.once_per_run and run is not None:
-                from airflow_provider_flipbook.utils.once import OnceStore
+                from airflow_provider_flipbook.utils.once import once_store
 
-                claims = OnceStore("papyrs-notifications")
+                claims = once_store(
+                    "papyrs-notifications",
+                    str(hook.setting("pacing_scope")),
+                    str(hook.setting("pacing_redis_conn_id")),
+                )
                 key = self._key(hook, run)
                 if not claims.claim(key, CLAIM_TTL):
                     self.log.info("PapyrsNotifier: %s/%s was already reported on %s", *run, self.page)
