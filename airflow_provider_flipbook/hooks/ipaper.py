@@ -404,9 +404,12 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
 
     def _pages_digest(self, structure: etree._Element | None) -> str:
         """Page ids, numbers and image sizes: what a finished processing run rewrites."""
+        # iterfind, not an XPath per page: a 2,500-page paper's digest takes a third of the time (it
+        # runs in the triggerer for every paper that left the processing list). Markers of uploads in
+        # flight carry this digest: its text must not change.
         parts = [
             f"{p.get('id')}:{p.get('number')}:"
-            + ",".join(i.get("file-size", "") for i in p.xpath("images/image"))
+            + ",".join(i.get("file-size", "") for i in p.iterfind("images/image"))
             for p in self._pages(structure)
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

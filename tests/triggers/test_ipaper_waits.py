@@ -85,3 +85,21 @@ def test_the_rounds_list_call_is_the_only_one(sandbox, uploads, monkeypatch):
     # that left the list.
     assert calls.count("GetProcessingPapers") <= poll.rounds
     assert calls.count("GetPaperStructure") >= len(uploads)
+
+
+def test_the_pages_digest_keeps_its_text():
+    """Upload markers of waits in flight (``queued@<time>/<digest>``) carry this digest: computed
+    another way, an unchanged paper would read as processed. Pinned to the value of the first
+    implementation (an XPath per page)."""
+    from lxml import etree
+
+    structure = etree.fromstring(
+        b'<data><paper id="1120" name="D" url="/d/"><pages>'
+        b'<page id="58367" number="1" part-of-index="False"><images>'
+        b'<image file-size="300" type="Zoom" url="u"/><image file-size="90" type="Normal" url="u"/>'
+        b'<image file-size="6" type="Thumb" url="u"/></images></page>'
+        b'<page id="58368" number="2"><images><image type="Zoom" url="u"/></images></page>'
+        b'<page id="58369"/>'
+        b"</pages></paper></data>"
+    )
+    assert IPaperHook()._pages_digest(structure) == "2c326064c7b920cc"
