@@ -58,12 +58,12 @@ class Outcome:
 
 
 def holds(seen: str) -> Outcome:
-    """The assumption holds on this account."""
+    """Report that the assumption holds on this account."""
     return Outcome(HOLDS, seen)
 
 
 def differs(seen: str) -> Outcome:
-    """The account answered, not as the code assumes."""
+    """Report that the account answered, not as the code assumes."""
     return Outcome(DIFFERS, seen)
 
 
@@ -73,7 +73,7 @@ def not_checked(seen: str) -> Outcome:
 
 
 def verdict(ok: bool, seen: str) -> Outcome:
-    """``holds`` if ``ok`` else ``differs``, with the same description."""
+    """Return ``holds`` if ``ok`` else ``differs``, with the same description."""
     return Outcome(HOLDS if ok else DIFFERS, seen)
 
 
@@ -109,8 +109,10 @@ class Blocked(Exception):
 
 
 class answer(Generic[A, T]):  # noqa: N801 - used like ``functools.cached_property``
-    """A vendor answer on an ``Account``: fetched at first use and kept; a failure is kept as well,
-    so a second check that needs it is told "blocked" instead of asking (and failing) again.
+    """A vendor answer on an ``Account``: fetched at first use and kept.
+
+    A failure is kept as well, so a second check that needs it is told "blocked" instead of asking (and
+    failing) again.
     """
 
     def __init__(self, fetch: Callable[[A], T]) -> None:
@@ -153,7 +155,7 @@ class AccountAnswers(Generic[H]):
 
 
 def keys(value: Any) -> str:
-    """The shape of a JSON value: sorted keys of an object, or the length and item keys of a list."""
+    """Describe the shape of a JSON value: sorted keys of an object, or the length and item keys of a list."""
     if isinstance(value, dict):
         return "{" + ", ".join(sorted(map(str, value))) + "}"
     if isinstance(value, list):
@@ -173,7 +175,10 @@ def missing(present: Any, required: set[str]) -> str:
 
 
 def is_unreachable(error: BaseException) -> bool:
-    """The vendor did not answer usably even after the doctor's one retry: nothing can be learnt."""
+    """Tell whether the vendor did not answer usably even after the doctor's one retry.
+
+    Then nothing can be learnt.
+    """
     return isinstance(error, (TransientApiError, RateLimitError)) and not isinstance(
         error, MalformedResponseError
     )
@@ -287,8 +292,10 @@ def page_not_capped(
     total: int | None = None,
     observe: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """A page of the size the hooks ask for is not silently cut shorter: the hooks end a list at the
-    first short page, so a vendor capping pages below that size would make every list look shorter.
+    """Check that a page of the size the hooks ask for is not silently cut shorter.
+
+    The hooks end a list at the first short page, so a vendor capping pages below that size would make
+    every list look shorter.
 
     :param fetch: ``fetch(offset, count)``, one page
     :param size: the page size the hook asks for
@@ -320,7 +327,7 @@ def page_not_capped(
 
 @contextmanager
 def tiny_pdf() -> Iterator[str]:
-    """A one-page PDF in a temporary folder, removed afterwards."""
+    """Write a one-page PDF in a temporary folder, removed afterwards."""
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
     with tempfile.TemporaryDirectory(prefix="flipbook-doctor-") as folder:

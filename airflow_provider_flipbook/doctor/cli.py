@@ -76,8 +76,10 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def fail_fast(timeout: float) -> dict[str, Any]:
-    """Transport extras for the doctor: one quick retry instead of the tasks' five back-offs, and no call
-    longer than ``timeout`` seconds, so an unreachable vendor is found in about ``timeout`` seconds.
+    """Return the transport extras for the doctor: fail fast.
+
+    One quick retry instead of the tasks' five back-offs, and no call longer than ``timeout`` seconds,
+    so an unreachable vendor is found in about ``timeout`` seconds.
 
     :param timeout: seconds to wait for each answer, and for a call with its retry
     """
@@ -125,7 +127,7 @@ def exit_code(reports: Sequence[Report]) -> int:
 
 
 def render(reports: Sequence[Report]) -> str:
-    """The reports as a table, one line per check, and a count of each status."""
+    """Render the reports as a table, one line per check, and a count of each status."""
     lines = []
     for report in reports:
         where = f", {report.base_url}" if report.base_url else ""
@@ -141,7 +143,7 @@ def render(reports: Sequence[Report]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``flipbook-doctor`` command; returns the exit status.
+    """Run the ``flipbook-doctor`` command; return the exit status.
 
     :param argv: the arguments (default: the command line)
     """

@@ -45,12 +45,12 @@ class Account(AccountAnswers[FlippingBookHook]):
 
     @answer
     def listing(self) -> dict[str, Any]:
-        """The first two publications, as ``publication.list`` answers them."""
+        """Fetch the first two publications, as ``publication.list`` answers them."""
         return self.publications_page(2, 0)
 
     @answer
     def publication(self) -> dict[str, Any]:
-        """The first publication, as ``publication.get`` answers it (what the hooks read)."""
+        """Fetch the first publication, as ``publication.get`` answers it (what the hooks read)."""
         first = self.listing.get("publications") or []
         if not first:
             raise NotChecked("the account has no publication")
@@ -58,7 +58,7 @@ class Account(AccountAnswers[FlippingBookHook]):
 
     @answer
     def source(self) -> dict[str, Any]:
-        """The first publication's newest source, as ``source.get`` answers it."""
+        """Fetch the first publication's newest source, as ``source.get`` answers it."""
         publication_id = self.publication["id"]
         sources = self.hook.list_sources(publication_id)
         if not sources:
@@ -73,7 +73,7 @@ class Account(AccountAnswers[FlippingBookHook]):
 
     @answer
     def link(self) -> dict[str, Any]:
-        """The first tracked link."""
+        """Fetch the first tracked link."""
         links = self.hook.call(
             "GET", f"{FB}/tracked_links", params={"count": 1, "offset": 0}, operation="tracked_link.list"
         ).get("links")
@@ -108,7 +108,7 @@ def account_refused(error: VendorApiError, accepted: bool) -> str | None:
 
 
 def auth(account: Account) -> Outcome:
-    """The API key is accepted as ``Authorization: Bearer``; ``auth/me`` answers an object with ``id``."""
+    """Check that the API key is accepted as ``Authorization: Bearer``; ``auth/me`` answers an ``id``."""
     me = account.me
     return verdict("id" in me, f"auth/me {keys(me)}")
 
@@ -144,7 +144,7 @@ def paging(account: Account) -> Outcome:
 
 
 def page_size(account: Account) -> Outcome:
-    """A page of 100 (what the hooks ask for) is not cut shorter: lists end at the first short page."""
+    """Check that a page of 100 (what the hooks ask for) is not cut shorter: lists end at a short page."""
     total = account.listing.get("total")
     return page_not_capped(
         lambda offset, count: account.publications_page(count, offset).get("publications") or [],
@@ -155,8 +155,9 @@ def page_size(account: Account) -> Outcome:
 
 
 def source_fields(account: Account) -> Outcome:
-    """``source.get`` carries ``id`` and a ``state`` among the page's six; ``stage`` and ``Progress``
-    (or ``progress``) are shown while running if present (optional).
+    """Check that ``source.get`` carries ``id`` and a ``state`` among the page's six.
+
+    ``stage`` and ``Progress`` (or ``progress``) are shown while running if present (optional).
     """
     source = account.source
     state = source.get("state")
@@ -179,8 +180,9 @@ def custom_domain(account: Account) -> Outcome:
 
 
 def tracked_link_url(account: Account) -> Outcome:
-    """A tracked link's URL: the vendor's ``url``, else ``urlName`` under the host of the link's
-    publication; with custom domains on, that host is one of them (or FlippingBook's own).
+    """Check a tracked link's URL: the vendor's ``url``, else ``urlName`` under its publication's host.
+
+    With custom domains on, that host is one of them (or FlippingBook's own).
     """
     link = account.link
     if link.get("url"):
@@ -206,7 +208,10 @@ def rate_limit(account: Account) -> Outcome:
 
 
 def write_test(account: Account) -> Outcome:
-    """A publication without a source can be created and deleted (the vendor keeps it "deleted" a while)."""
+    """Check that a publication without a source can be created and deleted.
+
+    The vendor keeps it "deleted" a while.
+    """
     created = account.hook.create_publication(name="flipbook-doctor write test")
     account.hook.delete_publication(created["id"])
     return holds(

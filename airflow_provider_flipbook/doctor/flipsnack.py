@@ -40,13 +40,13 @@ class Account(AccountAnswers[FlipsnackHook]):
 
     @answer
     def listing(self) -> dict[str, Any]:
-        """The first two collections, ``data`` of ``collection.getList``."""
+        """Fetch the first two collections, ``data`` of ``collection.getList``."""
         data = self.collections(0, 1)
         return data if isinstance(data, dict) else {}
 
     @answer
     def first(self) -> dict[str, Any]:
-        """The first collection of the list."""
+        """Return the first collection of the list."""
         collections = self.listing.get("collections") or []
         if not collections:
             raise NotChecked("the account has no collection")
@@ -86,7 +86,10 @@ def account_refused(error: VendorApiError, accepted: bool) -> str | None:
 
 
 def auth(account: Account) -> Outcome:
-    """The key (login) and secret (password) sign requests as documented: ``user.getStats`` answers 20."""
+    """Check that the key (login) and secret (password) sign requests as documented.
+
+    ``user.getStats`` answers 20.
+    """
     account.stats  # noqa: B018 - the call is the check: a refusal raises
     return holds(f"user.getStats answered code {OK}")
 
@@ -105,8 +108,10 @@ def user_stats(account: Account) -> Outcome:
 
 
 def list_fields(account: Account) -> Outcome:
-    """``collection.getList`` answers a ``collections`` list of objects with ``collectionHash`` and
-    ``collectionTitle`` (lookups by title read both); ``collectionCount`` is not read.
+    """Check that ``collection.getList`` answers a ``collections`` list of objects.
+
+    The objects carry ``collectionHash`` and ``collectionTitle`` (lookups by title read both);
+    ``collectionCount`` is not read.
     """
     data = account.listing
     collections = data.get("collections")
@@ -126,8 +131,9 @@ def paging(account: Account) -> Outcome:
 
 
 def page_size(account: Account) -> Outcome:
-    """A range of ``list_page_size`` collections (the extra; what the hooks ask for) is not cut
-    shorter: lists end at the first short page.
+    """Check that a range of ``list_page_size`` collections is not cut shorter.
+
+    ``list_page_size`` is the extra, what the hooks ask for; lists end at the first short page.
     """
     count, asked = account.listing.get("collectionCount"), account.hook.list_page_size
     return page_not_capped(
@@ -140,9 +146,10 @@ def page_size(account: Account) -> Outcome:
 
 
 def list_count(account: Account) -> Outcome:
-    """``collection.getList``'s ``collectionCount`` counts every collection listed, not the range
-    asked: ``from=0,to=0`` answers more than 1 when the account has two. The account poll then stops
-    at the last page; otherwise it asks for one page more each round (nothing is missed).
+    """Check whether ``collection.getList``'s ``collectionCount`` counts every collection listed.
+
+    Not the range asked: ``from=0,to=0`` answers more than 1 when the account has two. The account poll
+    then stops at the last page; otherwise it asks for one page more each round (nothing is missed).
     """
     if not (account.collections(1, 1) or {}).get("collections"):
         raise NotChecked("fewer than two collections")
@@ -158,8 +165,10 @@ def list_count(account: Account) -> Outcome:
 
 
 def list_items(account: Account) -> Outcome:
-    """``collection.getList`` lists each collection's items with their status, as getCollection does:
-    the account poll reads conversions from the list (without them, every wait asks getCollection).
+    """Check whether ``collection.getList`` lists each collection's items with their status.
+
+    As getCollection does: the account poll reads conversions from the list (without them, every wait
+    asks getCollection).
     """
     first = account.first
     key = next((k for k in ITEM_KEYS if isinstance(first.get(k), list)), None)
@@ -177,8 +186,10 @@ def list_items(account: Account) -> Outcome:
 
 
 def query(account: Account) -> Outcome:
-    """``query`` finds a collection by its title (a lost upload is looked up that way, so a quota is
-    never spent twice); whether it also narrows the list is reported (if not, lookups read it all).
+    """Check that ``query`` finds a collection by its title.
+
+    A lost upload is looked up that way, so a quota is never spent twice. Whether it also narrows the
+    list is reported (if not, lookups read it all).
     """
     first = account.first
     title = first.get("collectionTitle")
@@ -208,8 +219,9 @@ def query(account: Account) -> Outcome:
 
 
 def items(account: Account) -> Outcome:
-    """``collection.getCollection`` lists items under ``items`` (or ``flipbooks``), each with ``status``
-    ``processing``/``complete``/``failed``.
+    """Check that ``collection.getCollection`` lists items under ``items`` (or ``flipbooks``).
+
+    Each with ``status`` ``processing``/``complete``/``failed``.
     """
     collection = account.hook.get_collection(account.first["collectionHash"])
     key = next((k for k in ITEM_KEYS if isinstance(collection.get(k), list)), None)
@@ -223,8 +235,10 @@ def items(account: Account) -> Outcome:
 
 
 def upload_host(account: Account) -> Outcome:
-    """The host uploads go to (the extra ``upload_host``, or derived from the API host) answers as a
-    Flipsnack API: an unsigned GET there creates nothing.
+    """Check that the host uploads go to answers as a Flipsnack API.
+
+    The host is the extra ``upload_host``, or derived from the API host; an unsigned GET there creates
+    nothing.
     """
     try:
         account.hook.probe_upload_host()
@@ -239,7 +253,7 @@ def rate_limit(account: Account) -> Outcome:
 
 
 def write_test(account: Account) -> Outcome:
-    """A one-page PDF uploads and the collection deletes again (uses one monthly API upload)."""
+    """Check that a one-page PDF uploads and the collection deletes again (uses one monthly API upload)."""
     with tiny_pdf() as path:
         created = account.hook.create_collection(
             open_file=lambda: open(path, "rb"),

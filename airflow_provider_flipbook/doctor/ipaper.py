@@ -43,7 +43,7 @@ class Account(AccountAnswers[IPaperHook]):
 
     @answer
     def root_id(self) -> int:
-        """The root the hooks use: the extra ``root_paper_id``, else the id of URL ``/``."""
+        """Fetch the root the hooks use: the extra ``root_paper_id``, else the id of URL ``/``."""
         configured = self.hook.setting("root_paper_id")
         if configured is not None:
             return int(configured)
@@ -59,7 +59,8 @@ class Account(AccountAnswers[IPaperHook]):
 
     @answer
     def rerun(self) -> tuple[bytes, list[str], list[str]]:
-        """The write test: a paper under the root, the same one-page PDF processed twice, then deleted.
+        """Run the write test: a paper under the root, the same one-page PDF processed twice, then deleted.
+
         The first ProcessPDF answer as sent, and the page ids after each run.
         """
         suffix = uuid.uuid4().hex[:8]
@@ -75,8 +76,10 @@ class Account(AccountAnswers[IPaperHook]):
         return answered, first, second
 
     def _process_and_wait(self, paper_id: int, path: str, before: list[str]) -> tuple[bytes, list[str]]:
-        """ProcessPDF, then wait (2 minutes at most) until the job has left the processing list and the
-        pages changed; the ProcessPDF answer as sent and the page ids after the run.
+        """Run ProcessPDF, then wait (2 minutes at most) for the run to end.
+
+        The run has ended when the job has left the processing list and the pages changed. Returns the
+        ProcessPDF answer as sent and the page ids after the run.
         """
         self.hook.process_pdf(paper_id, lambda: open(path, "rb"))
         answered = self.log.last.content if self.log.last is not None else b""
@@ -97,8 +100,10 @@ def credentials_refused(error: VendorApiError) -> str | None:
 
 
 def account_refused(error: VendorApiError, accepted: bool) -> str | None:
-    """Advice when the account refused: ``LICENSE_DOES_NOT_ALLOW_PROCESSING``, or
-    ``LOGIN_SECURITY_VIOLATION`` ("auth or permission failure") after the login was accepted; else None.
+    """Return advice when the account refused, else None.
+
+    Refused: ``LICENSE_DOES_NOT_ALLOW_PROCESSING``, or ``LOGIN_SECURITY_VIOLATION`` ("auth or permission
+    failure") after the login was accepted.
 
     :param error: what the call raised
     :param accepted: an earlier call was answered (so the login itself is good)
@@ -114,7 +119,7 @@ def account_refused(error: VendorApiError, accepted: bool) -> str | None:
 
 
 def auth(account: Account) -> Outcome:
-    """The login and password, in the form fields ``credential_fields`` names, are accepted."""
+    """Check that the login and password, in the form fields ``credential_fields`` names, are accepted."""
     account.root_lookup  # noqa: B018 - the call is the check: a refusal raises
     fields = account.hook.setting("credential_fields")
     return holds(f"Paper.GetPaperIDFromUrl answered SUCCESS (credential fields: {fields})")
@@ -130,8 +135,10 @@ def envelope(account: Account) -> Outcome:
 
 
 def root_paper(account: Account) -> Outcome:
-    """The account root is the category at URL ``/``; it matches the extra ``root_paper_id`` if set.
-    Whether ``paperID=0`` is accepted is reported (the hooks never send it).
+    """Check that the account root is the category at URL ``/``; it matches ``root_paper_id`` if set.
+
+    ``root_paper_id`` is the extra. Whether ``paperID=0`` is accepted is reported (the hooks never send
+    it).
     """
     found, configured = account.root_lookup[0], account.hook.setting("root_paper_id")
     try:
@@ -176,8 +183,9 @@ def method_names(account: Account) -> Outcome:
 
 
 def search_fields(account: Account) -> Outcome:
-    """Searching by name answers ``<paper paperID name url parentID category>`` rows, ``category="True"``
-    marking categories (the hooks read ``paperID`` and skip categories).
+    """Check that searching by name answers ``<paper paperID name url parentID category>`` rows.
+
+    ``category="True"`` marks categories (the hooks read ``paperID`` and skip categories).
     """
     papers = [n for n in account.tree.iter("paper")]
     if not papers:
@@ -198,9 +206,11 @@ def search_fields(account: Account) -> Outcome:
 
 
 def custom_field_value(account: Account) -> Outcome:
-    """``GetCustomFieldValue`` answers one of the shapes the hooks read (its page's sample is a copy of
-    the definitions answer): a ``<field name>`` with its value as text or attribute, a ``<value>``, or
-    bare text; read on the first paper and the first defined field.
+    """Check that ``GetCustomFieldValue`` answers one of the shapes the hooks read.
+
+    Its page's sample is a copy of the definitions answer. The shapes: a ``<field name>`` with its value
+    as text or attribute, a ``<value>``, or bare text; read on the first paper and the first defined
+    field.
     """
     papers = list(account.tree.iter("paper"))
     if not papers:
@@ -226,8 +236,10 @@ def processing_list(account: Account) -> Outcome:
 
 
 def viewer_base_url(account: Account) -> Outcome:
-    """A paper's public page is the extra ``viewer_base_url`` followed by the path iPaper answers for it
-    (the "View flipbook" link tasks show): the first paper's page opens. Unset, tasks show no link.
+    """Check that a paper's public page is the extra ``viewer_base_url`` and the path iPaper answers.
+
+    That page is the "View flipbook" link tasks show: the first paper's page opens. Unset, tasks show no
+    link.
     """
     hook = account.hook
     if hook.viewer_base_url is None:
@@ -264,7 +276,10 @@ def job_guid(account: Account) -> Outcome:
 
 
 def page_ids(account: Account) -> Outcome:
-    """A rerun of a paper gives new page ids, so a GUID-less status tells a finished run from a failed one."""
+    """Check that a rerun of a paper gives new page ids.
+
+    So a GUID-less status tells a finished run from a failed one.
+    """
     _, first, second = account.rerun
     if not first or not second:
         return differs(

@@ -28,8 +28,10 @@ DISCUSSION = {"classname": "Discussion"}  # as the markdown page operator asks f
 
 @dataclass
 class Written:
-    """What the write test made and saw: the page as created and as listed, the markdown answer, and
-    the discussion post's (None: not tried, the page came without its Discussion widget).
+    """What the write test made and saw.
+
+    The page as created and as listed, the markdown answer, and the discussion post's (None: not tried,
+    the page came without its Discussion widget).
     """
 
     folder: str
@@ -58,17 +60,19 @@ class Account(AccountAnswers[PapyrsHook]):
 
     @answer
     def first_page(self) -> dict[str, Any]:
-        """The first page of the subsite."""
+        """Fetch the first page of the subsite."""
         if not isinstance(self.pages, list) or not self.pages:
             raise NotChecked("the subsite has no page")
         return self.pages[0]
 
     @answer
     def written(self) -> Written:
-        """The write test: a page (in an existing folder, if there is one) with a Discussion widget, as
-        the markdown page operator makes it, then one markdown widget and one discussion post, read
-        back through ``pages/all``, then deleted. The hook itself deletes a page that lands in another
-        folder than asked, and fails saying where it landed.
+        """Run the write test: a page with a Discussion widget, written, read back, then deleted.
+
+        The page (in an existing folder, if there is one) has a Discussion widget, as the markdown page
+        operator makes it, then one markdown widget and one discussion post, read back through
+        ``pages/all``, then deleted. The hook itself deletes a page that lands in another folder than
+        asked, and fails saying where it landed.
         """
         folders = [self.hook.page_folder(p) for p in self.pages if isinstance(p, dict)]
         folder = next((f for f in folders if f), "")
@@ -111,8 +115,10 @@ def credentials_refused(error: VendorApiError) -> str | None:
 
 
 def account_refused(error: VendorApiError, accepted: bool) -> str | None:
-    """Advice when the account refused: HTTP 403 after the token was accepted (its user lacks the
-    rights for this call in the subsite), else None.
+    """Return advice when the account refused, else None.
+
+    Refused: HTTP 403 after the token was accepted (its user lacks the rights for this call in the
+    subsite).
 
     :param error: what the call raised
     :param accepted: an earlier call was answered (so the token itself is good)
@@ -126,16 +132,17 @@ def account_refused(error: VendorApiError, accepted: bool) -> str | None:
 
 
 def auth(account: Account) -> Outcome:
-    """The token is accepted as ``X-Auth-Token`` on the subsite's URL."""
+    """Check that the token is accepted as ``X-Auth-Token`` on the subsite's URL."""
     account.pages  # noqa: B018 - the call is the check: a refusal raises
     status = account.log.last.status_code if account.log.last is not None else "?"
     return holds(f"pages/all answered HTTP {status}")
 
 
 def list_shape(account: Account) -> Outcome:
-    """``pages/all`` answers a bare list of objects with ``id`` and ``title``, and the folder (``category``,
-    or ``folder_id`` as the extra ``page_folder_field`` says) and ``created_at`` that
-    ``if_exists="replace"`` and a lost create are looked up by.
+    """Check that ``pages/all`` answers a bare list of objects with ``id`` and ``title``.
+
+    And with the folder (``category``, or ``folder_id`` as the extra ``page_folder_field`` says) and
+    ``created_at`` that ``if_exists="replace"`` and a lost create are looked up by.
     """
     pages = account.pages
     if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
@@ -163,7 +170,7 @@ def page_json(account: Account) -> Outcome:
 
 
 def error_envelope(account: Account) -> Outcome:
-    """An unknown page answers HTTP 404 with ``{"error", "status"}``."""
+    """Check that an unknown page answers HTTP 404 with ``{"error", "status"}``."""
     try:
         account.hook.get_page("999999999999")
     except VendorApiError as error:
@@ -192,7 +199,10 @@ def records_paging(account: Account) -> Outcome:
 
 
 def page_size(account: Account) -> Outcome:
-    """A page of 250 records (what the hooks ask for) is not cut shorter: lists end at a short page."""
+    """Check that a page of 250 records (what the hooks ask for) is not cut shorter.
+
+    Lists end at a short page.
+    """
     page_id = account.first_page["id"]
     return page_not_capped(
         lambda offset, size: account.records(page_id, offset // size, size) or [], PAGE_SIZE, "pages/records"
@@ -205,14 +215,16 @@ def rate_limit(account: Account) -> Outcome:
 
 
 def write_test(account: Account) -> Outcome:
-    """A page can be created and deleted again."""
+    """Check that a page can be created and deleted again."""
     created = account.written.created
     return holds(f"created {keys(created)} and deleted it")
 
 
 def category(account: Account) -> Outcome:
-    """A page created with ``category`` lands in that folder (else ``if_exists="replace"`` finds none
-    and duplicates): checked in a folder the subsite already has (the doctor creates none).
+    """Check that a page created with ``category`` lands in that folder.
+
+    Else ``if_exists="replace"`` finds none and duplicates. Checked in a folder the subsite already has
+    (the doctor creates none).
     """
     written = account.written
     if not written.folder:
@@ -238,8 +250,9 @@ def markdown_body(account: Account) -> Outcome:
 
 
 def discussion_widget(account: Account) -> Outcome:
-    """A page created with ``{"classname": "Discussion"}`` in its ``json`` keeps that widget (the spec
-    is undocumented; the markdown page operator asks for it to post to the page).
+    """Check that a page created with ``{"classname": "Discussion"}`` in its ``json`` keeps that widget.
+
+    The spec is undocumented; the markdown page operator asks for it to post to the page.
     """
     created = account.written.created
     kinds = sorted({str(w.get("classname")) for w in page_widgets(created)})

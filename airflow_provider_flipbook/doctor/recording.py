@@ -60,7 +60,7 @@ MAX_VALUES = 12
 
 
 def template(path: str) -> str:
-    """A path with ids and the Papyrs subsite replaced: ``/api/v1/fbonline/publication/{id}``."""
+    """Return a path with ids and the Papyrs subsite replaced: ``/api/v1/fbonline/publication/{id}``."""
     parts = []
     for segment in path.split("/"):
         if segment.startswith("@") and len(segment) > 1:
@@ -85,7 +85,7 @@ def _scalar(value: Any) -> str:
 
 
 def json_shape(value: Any, key: str = "", values: bool = False) -> dict[str, Any]:
-    """The shape of a JSON value; enumeration values where ``key`` is one, every value if ``values``."""
+    """Describe a JSON value's shape; enumeration values where ``key`` is one, every value if ``values``."""
     if isinstance(value, dict):
         return {
             "type": "object",
@@ -103,7 +103,7 @@ def json_shape(value: Any, key: str = "", values: bool = False) -> dict[str, Any
 
 
 def xml_shape(element: Any, values: bool = False) -> dict[str, Any]:
-    """The shape of an XML element: tag, attribute names (enumerations kept), children by tag, text."""
+    """Describe an XML element's shape: tag, attribute names (enumerations kept), children by tag, text."""
     shape: dict[str, Any] = {"tag": str(element.tag), "attributes": {}, "children": {}}
     for name, value in element.attrib.items():
         attribute: dict[str, Any] = {"type": "string"}
@@ -162,7 +162,7 @@ def _types(shape: dict[str, Any]) -> list[str]:
 
 
 def answer_shape(response: requests.Response, values: bool = False) -> dict[str, Any]:
-    """The shape of one answer's body: JSON, XML (lxml, no entities, no network), or its content type."""
+    """Describe an answer body's shape: JSON, XML (lxml, no entities, no network), or its content type."""
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
     if not response.content:
         return {"empty": True, "content_type": content_type}
@@ -228,7 +228,7 @@ class ResponseLog:
         entry["shape"] = merge(entry.get("shape"), answer_shape(response, self.values))
 
     def last_json(self) -> Any:
-        """The last answer's JSON body, or None if it had none."""
+        """Return the last answer's JSON body, or None if it had none."""
         try:
             return self.last.json() if self.last is not None else None
         except ValueError:
@@ -239,7 +239,7 @@ class ResponseLog:
         self.observations[assumption] = value
 
     def vendor_part(self) -> dict[str, Any]:
-        """This connection's part of a recording."""
+        """Return this connection's part of a recording."""
         return {"answers": list(self.entries.values()), "observations": dict(self.observations)}
 
 
