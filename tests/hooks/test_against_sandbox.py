@@ -2,6 +2,7 @@
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from airflow.sdk import Connection
@@ -217,7 +218,10 @@ def test_flippingbook_key_limit(sandbox):
     "items_key", ["items", "flipbooks"]
 )  # getCollection's page is cut off before the key
 def test_flipsnack_collections(sandbox, samples, items_key):
-    sandbox.state_store.vendors["flipsnack"].options["items_key"] = items_key
+    flipsnack = sandbox.state_store.vendors["flipsnack"]
+    flipsnack.options["items_key"] = items_key
+    # The conversion ends when the test says so, not after a few wall-clock milliseconds of a loaded machine.
+    flipsnack.options["conversion_seconds"] = 10**9
     hook = FlipsnackHook()
     created = hook.create_collection(
         open_file=lambda: samples["three"].open("rb"), filename="three.pdf", title="Coll"
@@ -226,10 +230,15 @@ def test_flipsnack_collections(sandbox, samples, items_key):
     assert created[items_key][0]["status"] == "processing"
     assert hook.conversion_status(collection)["state"] == "running"
     # Unavailable while processing (code 38): the hook waits for the conversion instead of failing.
-    assert hook.update_collection(collection, title="x")["collectionTitle"] == "x"
-    deadline = time.monotonic() + 10
-    while hook.conversion_status(collection)["state"] == "running" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    refused = flipsnack.state.answered[38]
+    with ThreadPoolExecutor(1) as pool:
+        update = pool.submit(hook.update_collection, collection, title="x")
+        while flipsnack.state.answered[38] == refused and not update.done():
+            time.sleep(0.01)  # until the vendor has refused the update once
+        assert flipsnack.state.answered[38] > refused, update.result()
+        for item in flipsnack.state.collections[collection]["items"]:  # the conversion ends (sandbox clock):
+            item["created"] = flipsnack.state.shared.now() - 10**9  # the waiting update goes through
+        assert update.result()["collectionTitle"] == "x"
     assert hook.conversion_status(collection)["state"] == "success"
     published = hook.update_collection(collection, collectionStatus="public")
     assert published["collectionHash"] != collection  # the hash becomes final on publishing
