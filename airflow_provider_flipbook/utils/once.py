@@ -32,7 +32,7 @@ class Claims(Protocol):
     """What a caller of :func:`once_store` uses."""
 
     def claim(self, key: str, ttl: float) -> bool:
-        """True for the one caller that may act on ``key`` now.
+        """Claim ``key``: True for the one caller that may act on it now.
 
         :param key: what must happen once
         :param ttl: seconds after which an unfinished claim is taken over
@@ -121,7 +121,7 @@ class RedisOnceStore:
         self.token = f"claimed:{uuid.uuid4().hex}"
 
     def claim(self, key: str, ttl: float) -> bool:
-        """True for the one caller, on any host, that may act on ``key`` now.
+        """Claim ``key``: True for the one caller, on any host, that may act on it now.
 
         :param key: what must happen once (a hash: keys are visible to whoever reads the server)
         :param ttl: seconds after which an unfinished claim expires and may be taken over
@@ -144,9 +144,10 @@ class RedisOnceStore:
 
 
 def once_store(name: str, scope: str = "host", redis_conn_id: str = "redis_default") -> Claims:
-    """The claims of ``scope``: ``redis`` (every host; the host's file, with a warning, when the
-    server cannot be reached) or else ``host`` (``process`` too: a claim per process would post once
-    per task).
+    """Return the claims of ``scope``: ``redis`` (every host), or else ``host``.
+
+    ``redis`` falls back to the host's file, with a warning, when the server cannot be reached; the
+    ``process`` scope claims per host too (a claim per process would post once per task).
 
     :param name: one store per purpose
     :param scope: the connection's ``pacing_scope``

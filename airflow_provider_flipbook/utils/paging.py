@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 
 class Page(list[T]):
-    """One page of an offset-paged list, with the vendor's count of the whole list where it gives one
-    (``total``; None when it gives none, or none that can be told from this page's own length). With
-    a total, paging stops once that many entries are read, instead of asking for an empty page.
+    """One page of an offset-paged list, with the vendor's count of the whole list where it gives one.
+
+    ``total`` is None when the vendor gives none, or none that can be told from this page's own length.
+    With a total, paging stops once that many entries are read, instead of asking for an empty page.
 
     :param entries: the page's entries
     :param total: the whole list's length as the vendor counts it, or None
