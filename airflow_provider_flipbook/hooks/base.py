@@ -374,8 +374,9 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
                 raise TransientApiError(
                     self.vendor, operation, f"download from {origin(url)} broke off ({type(error).__name__})"
                 ) from None
+            # the bytes on the wire (compressed when gzip-encoded); urllib3 1.x lets a cut answer end early
             expected = response.headers.get("Content-Length")
-            if expected and int(expected) != size:
+            if expected and int(expected) != response.raw.tell():
                 raise TransientApiError(
                     self.vendor,
                     operation,

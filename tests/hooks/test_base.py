@@ -7,6 +7,7 @@ import requests
 from airflow.sdk import Connection
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_flipbook.exceptions import TransientApiError, VendorApiError
 from airflow_provider_flipbook.hooks.base import parse_retry_after
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook, error_fields, inline_request_fits
 from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook, sign
@@ -337,3 +338,82 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
     assert ours.try_acquire() == 0.0
     assert 25.0 < ours.try_acquire() <= 30.01  # the other process's two calls count here too
     assert list((tmp_path / "airflow-provider-flipbook-pacing").glob("papyrs-test.sqlite"))
+
+
+# -- downloads (a raw loopback server: it can lie about its length and break off) -------------------
+
+
+@pytest.fixture
+def download_server():
+    """``/<n>`` answers n bytes; ``/short`` promises 1000 bytes, sends 10 and closes; ``/gone`` 404."""
+    import gzip
+    import socketserver
+    import threading
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            path = self.rfile.readline().split()[1].decode().split("?")[0]
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass
+            if path == "/gone":
+                head, body = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n", b""
+            elif path == "/gzip":  # a gzip-encoded answer: Content-Length counts the compressed bytes
+                body = gzip.compress(b"flipbook " * 100_000)
+                head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n" % len(body)
+            elif path == "/short":
+                head, body = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n", b"x" * 10
+            else:
+                body = bytes(range(256)) * (int(path[1:]) // 256)
+                head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(body)
+            self.wfile.write(head + b"Connection: close\r\n\r\n" + body)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def download_hook() -> FlipsnackHook:
+    extra = {"max_retries": 0, "pacing": False}
+    return FlipsnackHook(
+        connection=Connection(
+            conn_id="fs", conn_type="flipsnack", login="K", password="S", extra=json.dumps(extra)
+        )
+    )
+
+
+def test_a_download_streams_every_byte_in_1_mib_chunks(download_server):
+    size = (5 << 20) // 2  # 2.5 MiB
+    chunks: list[bytes] = []
+    assert download_hook().download(f"{download_server}/{size}", chunks.append) == size
+    assert [len(chunk) for chunk in chunks] == [1 << 20, 1 << 20, 1 << 19]
+    assert b"".join(chunks) == bytes(range(256)) * (size // 256)
+
+
+def test_a_gzip_encoded_download_is_complete_when_every_encoded_byte_came(download_server):
+    """Content-Length counts the bytes on the wire; requests hands over the decoded ones."""
+    chunks: list[bytes] = []
+    assert download_hook().download(f"{download_server}/gzip", chunks.append) == 900_000
+    assert b"".join(chunks) == b"flipbook " * 100_000
+
+
+def test_a_download_cut_short_is_a_transient_error_naming_the_host_only(download_server):
+    with pytest.raises(TransientApiError) as error:
+        download_hook().download(
+            f"{download_server}/short?Signature=Secret-Sig-42", lambda chunk: None, "get_zip"
+        )
+    assert error.value.retryable and error.value.operation == "get_zip"
+    assert f"download from {download_server} " in str(error.value)
+    assert "Secret-Sig-42" not in str(error.value) and "/short" not in str(error.value)
+
+
+def test_a_download_answering_an_error_status_names_it(download_server):
+    with pytest.raises(VendorApiError) as error:
+        download_hook().download(
+            f"{download_server}/gone?Signature=Secret-Sig-42", lambda chunk: None, "get_zip"
+        )
+    assert error.value.status == 404 and error.value.operation == "get_zip"
+    assert f"the download URL at {download_server} answered HTTP 404" in str(error.value)
+    assert "Secret-Sig-42" not in str(error.value)
