@@ -80,10 +80,10 @@ standalone: install  ## the example DAGs in the Airflow UI (scheduler, triggerer
 clean:
 	rm -rf .venv .venv-*/ $(TOOLS) .demo .e2e
 
-# Mutation testing of the guarantee modules (scripts/mutate.py names them; [tool.mutmut] in pyproject.toml
-# the tests): mutmut 3 rewrites each function, runs only the tests that reach it, and counts the mutants
-# no test catches. One module at a time, each bounded (MUTATE_MODULE_TIMEOUT s), at the lowest priority;
-# `make mutate MODULES="hooks/base.py"` runs one. About 50 minutes on a quiet machine: not in CI.
+# Mutation testing of the guarantee modules: mutmut 3 rewrites each function, runs only the tests that
+# reach it, and counts the mutants no test catches. scripts/mutate.py names the modules and, for each,
+# the tests that guard it; it runs one module at a time in its own copy (.mutate/), each bounded by
+# MUTATE_MODULE_TIMEOUT s, at the lowest priority. `make mutate MODULES=hooks/base.py` runs one. Not in CI.
 MUTMUT_ENV := $(UV) run --no-sync --with "mutmut==3.8.1"
 mutate: install
 	nice -n 19 $(MUTMUT_ENV) python scripts/mutate.py $(MODULES)
