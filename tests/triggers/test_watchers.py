@@ -171,6 +171,40 @@ def test_a_link_is_opened_when_visits_grow_and_not_opened_once_when_its_date_pas
         assert items == []
 
 
+def test_a_link_is_opened_by_a_new_visit_or_a_moved_last_view_alone():
+    _, state = links(None, {"l1": link(), "l2": link(visits=4, last="t1")})
+    items, state = links(state, {"l1": link(visits=1), "l2": link(visits=4, last="t2")})
+    assert [(i["event"], i["object_id"], i["visits"]) for i in items] == [
+        ("opened", "l1", 1),
+        ("opened", "l2", 4),
+    ]
+    assert state["l1"]["visits"] == 1 and state["l2"]["last_viewed"] == "t2"
+    items, state = links(state, {"l1": link(visits=1), "l2": link(visits=4, last="t2")})
+    assert items == []
+
+
+def test_a_visited_link_is_never_not_opened_and_existing_ones_are_reported_when_asked():
+    current = {"l1": link(visits=1, until="2026-12-03T11:00:00Z"), "l2": link(until="2026-12-03T11:00:00Z")}
+    items, _ = links(None, current, emit_existing=True)
+    assert [(i["event"], i["object_id"]) for i in items] == [("opened", "l1"), ("not_opened", "l2")]
+    items, _ = links(None, current, events=("opened",), emit_existing=True)
+    assert [(i["event"], i["object_id"]) for i in items] == [("opened", "l1")]
+
+
+def test_links_are_filtered_by_link_id_publication_and_title():
+    before = {"l1": link(publication="p1", name="To Ann"), "l2": link(publication="p2", name="To Bob")}
+    after = {"l1": link(1, publication="p1", name="To Ann"), "l2": link(1, publication="p2", name="To Bob")}
+    for filters, expected in (
+        ({"publication_id": "p2"}, ["l2"]),
+        ({"link_id": ["l2", "l9"]}, ["l2"]),
+        ({"title": "bob"}, ["l2"]),
+        ({"title": "ann"}, ["l1"]),
+    ):
+        _, state = links(None, before, filters=filters)
+        items, kept = links(state, after, filters=filters)
+        assert [i["object_id"] for i in items] == expected == list(kept), filters
+
+
 def test_the_watchers_refuse_unknown_events_and_filters_at_parse_time():
     with pytest.raises(ValueError, match="events"):
         PublicationEventTrigger(conn_id="x", events=["opened"])
