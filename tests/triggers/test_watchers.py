@@ -103,6 +103,18 @@ def test_vanishing_is_failed_before_the_first_conversion_on_flippingbook_and_del
     assert diff({"p2": pub("deleted")}, {}) == []  # gone from the list after being deleted: reported once
 
 
+def test_an_object_vanishing_while_converting_is_deleted_by_default():
+    items, _ = publication_transitions(
+        {"p1": {"state": "converting", "version": None}},
+        {},
+        vendor="flipsnack",
+        events=["deleted", "failed"],
+        filters={},
+        observed_at=NOW,
+    )
+    assert [(i["event"], i["object_id"]) for i in items] == [("deleted", "p1")]
+
+
 def test_only_watched_objects_are_kept_and_small():
     current = {"p1": pub("converted", name="Spring catalogue"), "p2": pub("converted", name="Report")}
     _, kept = publication_transitions(
@@ -189,6 +201,32 @@ def test_a_visited_link_is_never_not_opened_and_existing_ones_are_reported_when_
     assert [(i["event"], i["object_id"]) for i in items] == [("opened", "l1"), ("not_opened", "l2")]
     items, _ = links(None, current, events=("opened",), emit_existing=True)
     assert [(i["event"], i["object_id"]) for i in items] == [("opened", "l1")]
+
+
+def test_a_link_event_names_the_link_its_publication_and_when_it_was_seen():
+    _, state = links(None, {"l1": link()})
+    (item,) = links(state, {"l1": link(visits=1, last="t1", publication="p7")})[0]
+    assert {k: item[k] for k in ("event", "vendor", "object_id", "url", "observed_at", "publication_id")} == {
+        "event": "opened",
+        "vendor": "flippingbook",
+        "object_id": "l1",
+        "url": "u",
+        "observed_at": NOW,
+        "publication_id": "p7",
+    }
+
+
+@pytest.mark.parametrize(
+    "until",
+    ["2026-12-03T12:00:00Z", "2026-12-03T14:00:00+02:00", "2026-12-03T12:00:00"],  # naive: UTC
+    ids=["at-now", "other-offset", "naive"],
+)
+def test_a_not_opened_date_is_due_from_its_instant_on(until):
+    _, state = links(None, {})
+    items, _ = links(state, {"l1": link(until=until)})
+    assert [(i["event"], i["object_id"]) for i in items] == [("not_opened", "l1")]
+    items, _ = links(state, {"l1": link(until=until)}, now="2026-12-03T11:59:59+00:00")
+    assert items == []
 
 
 def test_links_are_filtered_by_link_id_publication_and_title():
