@@ -180,7 +180,7 @@ _FLIPSNACK = Vendor(
         Extra(
             "list_page_size",
             int,
-            50,
+            1000,
             "Collections per collection.getList request (the vendor documents no size; "
             "flipbook-doctor checks that a page of this size is not cut shorter).",
         ),

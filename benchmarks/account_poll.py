@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from airflow_provider_flipbook.connection_extras import declared
 from benchmarks.common import WORK, Result
 
 INTERVAL = 10.0  # vendor seconds between polls, as the operators' default
@@ -51,7 +52,16 @@ CASES = {
     "flippingbook": VendorCase(
         "flippingbook", 1.0, 1, 50, 1000, 0, ("/flippingbook/api/v1/fbonline/publication",), "me"
     ),
-    "flipsnack": VendorCase("flipsnack", 1.0, 1, 50, 50, 0, ("/flipsnack/v1/",), "user_stats"),
+    "flipsnack": VendorCase(
+        "flipsnack",
+        1.0,
+        1,
+        50,
+        declared("flipsnack")["list_page_size"].default,  # no size is documented: the extra's default
+        0,
+        ("/flipsnack/v1/",),
+        "user_stats",
+    ),
     "ipaper": VendorCase(
         "ipaper",
         50 / 60,
@@ -74,6 +84,9 @@ def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) 
     seconds from now. Returns the waits' targets with their finish times (wall clock)."""
     state = server.state_store
     emulator = state.vendors[case.vendor]
+    # Flipsnack's collections are stored as uploads (the PDF read each time): 500 of them take longer
+    # than the lead, so they are made before the clock starts, not while it runs.
+    uploads = _flipsnack_uploads(emulator, count) if case.vendor == "flipsnack" else []
     lead, now, wall = LEAD, state.now(), time.time()
     targets = []
     for n in range(count):
@@ -89,12 +102,7 @@ def _seed(server: Any, case: VendorCase, count: int, pdf: bytes, window: float) 
                 {"publication_id": answer["id"], "version_id": source["id"], "new_publication": True}
             )
         elif case.vendor == "flipsnack":
-            held = getattr(emulator, "state", emulator)  # the emulator holds its state (composition)
-            held.uploads = 0  # the monthly upload allowance does not concern a seed
-            with (WORK / "poll-seed.pdf").open("rb") as stream:
-                collection = asyncio.run(
-                    held.store_upload({"title": f"Wait {n}"}, SimpleNamespace(file=stream, filename="w.pdf"))
-                )
+            held, collection = uploads[n]
             item = collection["items"][0]
             conversion = float(held.options["conversion_seconds"]) + 0.1 * max(item["pages"], 1)
             item["created"] = now + (ends_in - conversion) / state.speed
@@ -136,6 +144,18 @@ def _timed_jobs(held: Any) -> None:
         return max(min(int(100 * elapsed / job["duration"]), 100), 0)
 
     held.job_progress = progress
+
+
+def _flipsnack_uploads(emulator: Any, count: int) -> list[tuple[Any, dict]]:
+    """``count`` collections stored as ``collection.create`` would, with the state that holds them."""
+    held = getattr(emulator, "state", emulator)  # the emulator holds its state (composition)
+    uploads = []
+    for n in range(count):
+        held.uploads = 0  # the monthly upload allowance does not concern a seed
+        with (WORK / "poll-seed.pdf").open("rb") as stream:
+            upload = SimpleNamespace(file=stream, filename="w.pdf")
+            uploads.append((held, asyncio.run(held.store_upload({"title": f"Wait {n}"}, upload))))
+    return uploads
 
 
 def _ipaper_paper(emulator: Any, n: int) -> int:
@@ -259,6 +279,9 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, An
         ended = time.time()
         process.join(timeout=60)
         log = list(server.state_store.log)
+        # Flipsnack refuses with codes 31 and 32 (per second, per minute) in an HTTP 200 answer.
+        answered = server.state_store.vendors["flipsnack"].state.answered
+        refused_codes = answered[31] + answered[32] if case.vendor == "flipsnack" else 0
     status = [r for r in log if r.path in case.status_paths and "query=" not in r.query and r.at >= started]
     if case.vendor == "flippingbook":
         status += [r for r in log if r.path.startswith(case.status_paths[0] + "/") and r.at >= started]
@@ -272,7 +295,7 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, An
         "per_interval": len(status) / intervals,
         "latency": latency,
         "unanswered": figures["unanswered"],
-        "rejected": sum(1 for r in log if r.status == 429),
+        "rejected": sum(1 for r in log if r.status == 429) + refused_codes,
         "rss_mb": figures["rss_mb"],
         "stall": figures["stall"],
         "probe": max(probes, default=0.0) * speed,
@@ -318,7 +341,13 @@ def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)
                     "vendor s after the conversion ended (worst wait)",
                     f"<= {latency:.1f} (interval + the list's and the end's calls)",
                 ),
-                Result(f"{name}_429s", ours["rejected"], base["rejected"], "429 answers", "== 0"),
+                Result(
+                    f"{name}_429s",
+                    ours["rejected"],
+                    base["rejected"],
+                    "429 answers (Flipsnack: codes 31/32)",
+                    "== 0",
+                ),
                 Result(
                     f"{name}_peak_rss_mb", round(ours["rss_mb"], 1), round(base["rss_mb"], 1), "MB", "n/a"
                 ),

@@ -20,7 +20,7 @@ processing state", api-status-codes) means "not yet": the package status reads i
 Where the docs are cut off: collection items are read from ``items`` (or ``flipbooks``), each with
 ``status`` processing/complete/failed (FS-HELP); any other shape fails at once with the keys seen.
 ``collection.getList`` ranges are sent as ``from`` and ``to`` (inclusive end index), ``list_page_size``
-(extra, default 50) collections a request; its ``collectionCount`` is read as the whole list's length
+(extra, default 1000) collections a request; its ``collectionCount`` is read as the whole list's length
 only where it cannot be this range's own (it exceeds the range's length): see :meth:`collections_page`.
 """
 

@@ -81,9 +81,9 @@ def test_a_full_last_page_costs_no_empty_page_when_the_count_is_the_total(sandbo
 
 def test_the_page_size_is_the_connection_extra(sandbox, collections, monkeypatch):
     sandbox.state_store.set_options("flipsnack", {"list_count": "absent"})
-    assert listed("flipsnack_default") == collections  # the default, 50: one request
+    assert listed("flipsnack_default") == collections  # the default, 1000: one request
     ranges = [(q["from"][0], q["to"][0]) for q in (parse_qs(r.query) for r in sandbox.requests("flipsnack"))]
-    assert ranges == [("0", "49")]
+    assert ranges == [("0", "999")]
     conn = sandbox.connections()["flipsnack"]
     monkeypatch.setenv(
         "AIRFLOW_CONN_FS_ZERO", json.dumps({**conn, "extra": {**conn["extra"], "list_page_size": 0}})
