@@ -8,9 +8,10 @@ operators never pay for lxml, pypdf or requests-toolbelt.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow_provider_flipbook.vendors import publishing_types, vendor
+from airflow_provider_flipbook.vendors import VENDORS, publishing_types, vendor
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
@@ -61,15 +62,19 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
     """
     import asyncio
 
-    from airflow_provider_flipbook._compat import aget_connection
-    from airflow_provider_flipbook.hooks.event_loop import provider_pool
+    from airflow_provider_flipbook.hooks.event_loop import provider_pool, shared_connection
 
     vendors = publishing_types() if vendors is None else vendors
-    connection, extras = await aget_connection(conn_id)
-    # The first use imports the vendor's module (lxml, pypdf...): in a thread, not on the loop.
-    cls = await asyncio.get_running_loop().run_in_executor(
-        provider_pool(), _checked_class, conn_id, connection.conn_type, vendors
-    )
+    connection, extras = await shared_connection(conn_id)
+    if (
+        connection.conn_type in VENDORS
+        and vendor(connection.conn_type).hook.rpartition(".")[0] in sys.modules
+    ):
+        cls = _checked_class(conn_id, connection.conn_type, vendors)  # imported: no thread needed
+    else:  # the first use imports the vendor's module (lxml, pypdf...): in a thread, not on the loop
+        cls = await asyncio.get_running_loop().run_in_executor(
+            provider_pool(), _checked_class, conn_id, connection.conn_type, vendors
+        )
     hook: FlipbookBaseHook = cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
     return hook
 

@@ -28,7 +28,6 @@ import requests
 import tenacity
 
 from airflow_provider_flipbook import __version__
-from airflow_provider_flipbook._compat import aget_connection
 from airflow_provider_flipbook.exceptions import (
     MalformedResponseError,
     OutcomeUnknownError,
@@ -122,8 +121,10 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
 
         :param conn_id: the Airflow connection (default: the vendor's ``*_default``)
         """
+        from airflow_provider_flipbook.hooks.event_loop import shared_connection
+
         conn_id = conn_id or cls.default_conn_name
-        connection, extras = await aget_connection(conn_id)
+        connection, extras = await shared_connection(conn_id)
         return cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
 
     async def acall(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -14,6 +14,8 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +25,7 @@ from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+    from airflow_provider_flipbook._compat import Connection
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 
 T = TypeVar("T")
@@ -42,6 +45,78 @@ def provider_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=PROVIDER_THREADS, thread_name_prefix="flipbook-loop")
         return _pool
+
+
+# A mapped upload defers hundreds of waits that the triggerer starts in one loop iteration. Each
+# fetching its own connection (Airflow's lookup, parsing and secret masking: about a millisecond on
+# the loop) held the loop for 0.2-0.6 s at 500-2000 waits. So the waits that start together share one
+# fetch per connection id, reused for a few seconds (a changed connection is seen that much later).
+CONNECTION_REUSE_SECONDS = 5.0
+# Waits let through per loop iteration (see start_turn): their first steps, hook included, then
+# take a few milliseconds per iteration however many start together.
+STARTS_PER_ITERATION = 25
+
+_connections: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Task[tuple[Connection, dict[str, Any]]]]]
+] = weakref.WeakKeyDictionary()
+_start_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StartQueue] = weakref.WeakKeyDictionary()
+
+
+async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
+    """The connection and its extras (secrets masked), fetched without blocking the loop; callers on
+    one loop within :data:`CONNECTION_REUSE_SECONDS` share one fetch (a failed fetch is not kept).
+
+    :param conn_id: the Airflow connection
+    """
+    from airflow_provider_flipbook._compat import aget_connection
+
+    loop = asyncio.get_running_loop()
+    fetches = _connections.setdefault(loop, {})
+    now = time.monotonic()
+    held = fetches.get(conn_id)
+    if held is None or now - held[0] > CONNECTION_REUSE_SECONDS or _failed(held[1]):
+        held = fetches[conn_id] = (now, loop.create_task(aget_connection(conn_id)))
+    # shield: one waiter cancelled (its trigger removed) does not cancel the others' fetch
+    connection, extras = await asyncio.shield(held[1])
+    return connection, dict(extras)
+
+
+def _failed(fetch: asyncio.Task[Any]) -> bool:
+    return fetch.done() and (fetch.cancelled() or fetch.exception() is not None)
+
+
+class _StartQueue:
+    """Futures of the waits queued to start, released :data:`STARTS_PER_ITERATION` per iteration."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop, self.waiting, self.releasing = loop, deque[asyncio.Future[None]](), False
+
+    def release(self) -> None:
+        for _ in range(min(STARTS_PER_ITERATION, len(self.waiting))):
+            turn = self.waiting.popleft()
+            if not turn.done():  # a cancelled wait left the queue
+                turn.set_result(None)
+        # call_soon from a callback runs at the next iteration: the released waits run in between
+        self.releasing = bool(self.waiting)
+        if self.releasing:
+            self.loop.call_soon(self.release)
+
+
+async def start_turn() -> None:
+    """Wait for this wait's turn to start: at most :data:`STARTS_PER_ITERATION` waits are let through
+    per loop iteration, first come, first served, so a thousand waits deferred together (a mapped
+    upload) build their hooks and join their polls over many iterations, never in one.
+    """
+    loop = asyncio.get_running_loop()
+    queue = _start_queues.get(loop)
+    if queue is None:
+        queue = _start_queues[loop] = _StartQueue(loop)
+    turn = loop.create_future()
+    queue.waiting.append(turn)
+    if not queue.releasing:
+        queue.releasing = True
+        loop.call_soon(queue.release)
+    await turn
 
 
 async def call_on_loop(hook: FlipbookBaseHook, function: Callable[[], T]) -> T:
@@ -139,4 +214,12 @@ class Listing:
         return entries
 
 
-__all__ = ["PROVIDER_THREADS", "Listing", "apaged", "call_on_loop", "provider_pool"]
+__all__ = [
+    "PROVIDER_THREADS",
+    "Listing",
+    "apaged",
+    "call_on_loop",
+    "provider_pool",
+    "shared_connection",
+    "start_turn",
+]

@@ -13,7 +13,9 @@ queue first come, first served on the account's pacer, so they are shared fairly
 Rounds: the first when the first subscriber is due, then one every ``interval`` of the most eager
 subscriber. A subscriber gets every round that starts after it joined (a late joiner is answered at
 the next round), keeps its own deadline, and leaves by leaving :func:`subscribe`'s block (a cancelled
-trigger leaves at once). The poll stops when its last subscriber leaves.
+trigger leaves at once). The poll stops when its last subscriber leaves. A subscriber that names its
+object (``key``) is woken only when that object's entry changed (or a round failed): waking two
+thousand waits every round to read an unchanged entry kept the loop busy for nothing.
 
 Watchers (``triggers/watchers.py``) subscribe the same way and read each round's full listing.
 
@@ -46,6 +48,9 @@ log = logging.getLogger(__name__)
 # hundreds of waits (each reading its entry and logging) would hold the loop past the triggerer's
 # blocked-loop threshold (0.2 s) in one iteration.
 DELIVERY_BATCH = 20
+# Subscribers looked at (entries compared) per loop iteration, woken or not.
+CHECK_BATCH = 500
+_UNSEEN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,32 @@ class Subscription:
     :param poll: the account's poll
     :param interval: seconds between the rounds this subscriber wants
     :param first_due: when its first round is due (``time.time()`` seconds)
+    :param key: the object it waits on: woken only when its entry changed; None: every round
     """
 
-    def __init__(self, poll: AccountPoll, interval: float, first_due: float) -> None:
+    def __init__(self, poll: AccountPoll, interval: float, first_due: float, key: Any = None) -> None:
         self.poll, self.interval, self.first_due = poll, interval, first_due
+        self.key = None if key is None else str(key)
+        # Set by a wait whose entry cannot tell (it asks the vendor alone): then woken every round.
+        self.every_round = key is None
         self._latest: Round | None = None
         self._seen = 0
+        self._entry: Any = _UNSEEN
         self._arrived = asyncio.Event()
+
+    def wants(self, answer: Round) -> bool:
+        """Whether this round concerns the subscriber: its first, a failed one, every one when it asked
+        for every round, else one where its object's entry changed.
+
+        :param answer: the round
+        """
+        if self.every_round or answer.error is not None:
+            return True
+        entry = answer.by_key.get(self.key)  # type: ignore[arg-type]
+        if entry == self._entry:
+            return False
+        self._entry = entry
+        return True
 
     def deliver(self, answer: Round) -> None:
         """Hand this subscriber a round's answer (the newest one wins).
@@ -170,10 +194,14 @@ class AccountPoll:
                 answer = Round(self.rounds, started, entries, by_key)
             except Exception as error:  # every subscriber of the round gets it, as a lone poll would
                 answer = Round(self.rounds, started, error=error)
-            for start in range(0, len(members), DELIVERY_BATCH):
-                for subscription in members[start : start + DELIVERY_BATCH]:
+            woken = 0
+            for checked, subscription in enumerate(members, 1):
+                if subscription.wants(answer):
                     subscription.deliver(answer)
-                await asyncio.sleep(0)  # let the woken waits run before waking more
+                    woken += 1
+                if woken == DELIVERY_BATCH or checked % CHECK_BATCH == 0:
+                    woken = 0
+                    await asyncio.sleep(0)  # let the woken waits run before waking more
 
 
 # One registry per event loop: the triggerer has one; tests and `dags test` start several in turn.
@@ -201,7 +229,12 @@ def active_polls() -> list[AccountPoll]:
 
 @asynccontextmanager
 async def subscribe(
-    hook: FlipbookBaseHook, listing: Listing, *, interval: float, first_due: float | None = None
+    hook: FlipbookBaseHook,
+    listing: Listing,
+    *,
+    interval: float,
+    first_due: float | None = None,
+    key: Any = None,
 ) -> AsyncIterator[Subscription]:
     """Join the account's poll of ``listing`` (starting it if needed) for the ``async with`` block.
 
@@ -210,22 +243,26 @@ async def subscribe(
     :param interval: seconds between rounds this subscriber wants (the poll follows the smallest)
     :param first_due: when this subscriber wants its first answer (``time.time()``; default now),
         which starts a new poll; a running poll answers at its next round
+    :param key: the object waited on (its ``listing.key``): woken only when its entry changes (and at
+        every round once the subscriber sets ``every_round``); None (a watcher): every round
     """
     polls = _polls.setdefault(asyncio.get_running_loop(), {})
-    key = account_key(hook, listing)
-    poll = polls.get(key)
+    account = account_key(hook, listing)
+    poll = polls.get(account)
     if poll is None:
-        poll = polls[key] = AccountPoll(key, hook, listing)
+        poll = polls[account] = AccountPoll(account, hook, listing)
         log.info("Account poll of %s %s started", hook.vendor, listing.name)
-    subscription = Subscription(poll, float(interval), time.time() if first_due is None else first_due)
+    subscription = Subscription(
+        poll, float(interval), time.time() if first_due is None else first_due, key=key
+    )
     poll.join(subscription)
     try:
         yield subscription
     finally:
         poll.leave(subscription)
         if not poll.subscribers:
-            if polls.get(key) is poll:
-                del polls[key]
+            if polls.get(account) is poll:
+                del polls[account]
             log.info("Account poll of %s %s stopped after %s rounds", hook.vendor, listing.name, poll.rounds)
             await poll.stop()
 

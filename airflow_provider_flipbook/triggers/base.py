@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook.hooks import ahook_for
+from airflow_provider_flipbook.hooks.event_loop import start_turn
 from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 
@@ -113,6 +114,12 @@ class StatusPollingTrigger(BaseTrigger):
         """
         return None
 
+    def listed_key(self) -> Any:
+        """The id of this wait's entry in the listing: the poll then wakes the wait only when that
+        entry changes. None: at every round (the status depends on more than the entry).
+        """
+        return None
+
     def listed_status(self, hook: Any, answer: account_poll.Round) -> dict[str, Any] | None:
         """The status read from a round of the account poll, or None when the list cannot tell.
 
@@ -132,13 +139,20 @@ class StatusPollingTrigger(BaseTrigger):
     async def _wait(self) -> dict[str, Any]:
         """Poll (alone or on the account's poll) until a terminal status or the deadline."""
         async with AsyncExitStack() as stack:
+            await start_turn()  # waits deferred together start over many loop iterations
             hook = await self.hook()
             listing = self.listing(hook)
             subscription = None
             if listing is not None:
                 first_due = time.time() + (self.poll_interval if self.wait_first else 0.0)
                 subscription = await stack.enter_async_context(
-                    account_poll.subscribe(hook, listing, interval=self.poll_interval, first_due=first_due)
+                    account_poll.subscribe(
+                        hook,
+                        listing,
+                        interval=self.poll_interval,
+                        first_due=first_due,
+                        key=self.listed_key(),
+                    )
                 )
             elif self.wait_first:
                 # Up to a tenth of an interval early, at random: waits deferred together (a mapped
@@ -158,13 +172,16 @@ class StatusPollingTrigger(BaseTrigger):
                     except asyncio.TimeoutError:
                         return timeout_event(last_detail, self.target)
                     listed = self.listed_status(hook, answer)
+                    # The list cannot tell: ask alone, and at every round from now on.
+                    subscription.every_round = subscription.every_round or listed is None
                     status = listed if listed is not None else await hook.acall(self.check, hook)
                 if status["state"] != "running":
                     return finished_event(status, self.target)
+                if status.get("detail") != last_detail:  # a change, not every round of every wait
+                    self.log.info("%s: %s", self.target, status.get("detail"))
                 last_detail = status.get("detail")
                 remaining = self.deadline - time.time()
                 if remaining <= 0:
                     return timeout_event(last_detail, self.target)
-                self.log.info("%s: %s", self.target, last_detail)
                 if subscription is None:
                     await asyncio.sleep(min(self.poll_interval, remaining))

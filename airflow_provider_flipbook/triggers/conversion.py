@@ -70,6 +70,10 @@ class PdfConversionTrigger(StatusPollingTrigger):
         return hook.status_listing
 
     @override
+    def listed_key(self) -> Any:
+        return self.target["publication_id"]
+
+    @override
     def listed_status(self, hook: Any, answer: Round) -> dict[str, Any] | None:
         publication_id = self.target["publication_id"]
         return hook.listed_conversion_status(

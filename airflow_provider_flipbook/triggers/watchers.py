@@ -253,9 +253,11 @@ class VendorEventTrigger(BaseEventTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll with the account, yield one event per poll with transitions, then save the watermark."""
         from airflow_provider_flipbook.hooks import ahook_for
+        from airflow_provider_flipbook.hooks.event_loop import start_turn
         from airflow_provider_flipbook.triggers.account_poll import subscribe
 
         outbox = TriggererOutbox.of_caller()  # while run_trigger is on the stack
+        await start_turn()  # watchers started together build their hooks over many loop iterations
         hook = await ahook_for(self.conn_id, vendors=self.vendors)
         watermark = Watermark(self, self.watermark_key())
         snapshots = await watermark.load()

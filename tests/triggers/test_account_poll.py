@@ -259,3 +259,80 @@ def test_a_round_wakes_its_subscribers_a_batch_per_loop_iteration(sandbox):
     woken = asyncio.run(scenario())
     assert sum(woken.values()) == 100
     assert max(woken.values()) <= 20  # account_poll.DELIVERY_BATCH
+
+
+def test_waits_started_together_share_one_connection_fetch_and_start_a_batch_per_iteration(
+    sandbox, publications, monkeypatch
+):
+    """A mapped upload defers its waits together and the triggerer starts them in one loop iteration:
+    they fetch the connection once between them (Airflow's lookup and masking cost about a
+    millisecond each on the loop), and at most STARTS_PER_ITERATION of them build a hook per iteration."""
+    from airflow_provider_flipbook import _compat
+    from airflow_provider_flipbook.hooks import event_loop
+    from airflow_provider_flipbook.triggers import base
+
+    fetches, built = Counter(), Counter()
+    fetch, build = _compat.aget_connection, base.ahook_for
+    iteration = [0]
+
+    async def counted_fetch(conn_id: str) -> Any:
+        fetches[conn_id] += 1
+        return await fetch(conn_id)
+
+    async def counted_build(*args: Any, **kwargs: Any) -> Any:
+        built[iteration[0]] += 1
+        return await build(*args, **kwargs)
+
+    monkeypatch.setattr(_compat, "aget_connection", counted_fetch)
+    monkeypatch.setattr(base, "ahook_for", counted_build)
+
+    async def scenario() -> list[dict]:
+        stop = asyncio.Event()
+
+        async def count_iterations() -> None:
+            while not stop.is_set():
+                iteration[0] += 1
+                await asyncio.sleep(0)
+
+        counter = asyncio.create_task(count_iterations())
+        waits = conversion_waits(publications * 5, 0.1, new_publication=True)  # 60 waits
+        answers = await events(waits)
+        stop.set()
+        await counter
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert [a["status"] for a in answers] == ["success"] * 60
+    assert fetches == {"flippingbook_default": 1}
+    assert sum(built.values()) == 60 and max(built.values()) <= event_loop.STARTS_PER_ITERATION
+
+
+def test_a_wait_is_woken_only_when_its_entry_changes(sandbox):
+    """Thousands of waits woken every round to read an unchanged entry kept the loop busy: a wait that
+    names its object is woken at its first round and when its entry changes; a watcher (no key) and
+    a wait whose entry cannot tell (``every_round``) at every round."""
+    never = FlippingBookHook().create_publication(name="Never converted")  # its entry never changes
+
+    async def scenario() -> dict[str, int]:
+        hook = await ahook_for("flippingbook_default")
+        listing = hook.status_listing
+        async with (
+            account_poll.subscribe(hook, listing, interval=0.05) as watcher,
+            account_poll.subscribe(hook, listing, interval=0.05, key=never["id"]) as keyed,
+            account_poll.subscribe(hook, listing, interval=0.05, key=never["id"]) as asks_alone,
+        ):
+            asks_alone.every_round = True
+            delivered: Counter = Counter()
+            for name, subscription in (("keyed", keyed), ("asks_alone", asks_alone)):
+                deliver = subscription.deliver
+
+                def counted(answer: Any, name: str = name, deliver: Any = deliver) -> None:
+                    delivered[name] += 1
+                    deliver(answer)
+
+                subscription.deliver = counted  # type: ignore[method-assign]
+            for _ in range(4):
+                await watcher.next()
+            return dict(delivered)
+
+    assert asyncio.run(scenario()) == {"keyed": 1, "asks_alone": 4}

@@ -194,3 +194,39 @@ def test_no_trigger_touches_a_hooks_private_attributes():
                 if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls", "super")):
                     offences.append(f"{module.name}:{node.lineno} .{node.attr}")
     assert offences == []
+
+
+class ListedButUntoldTrigger(PublicationStateTrigger):
+    """Reads the account poll, but the list never tells (like a later version's conversion): each
+    round it asks alone, ``running`` twice, then ``success``."""
+
+    answers: list[str] = []
+
+    def listing(self, hook: Any) -> Any:
+        return hook.status_listing
+
+    def listed_key(self) -> Any:
+        return self.target["publication_id"]
+
+    def listed_status(self, hook: Any, answer: Any) -> dict[str, Any] | None:
+        return None
+
+    def check(self, hook: Any) -> dict[str, Any]:
+        self.answers.append("asked")
+        done = len(self.answers) > 2
+        return {"state": "success" if done else "running", "detail": f"call {len(self.answers)}"}
+
+
+def test_a_wait_the_list_cannot_answer_asks_alone_at_every_round(sandbox):
+    """Its entry never changes (a publication never converted), yet it is woken at every round."""
+    never = FlippingBookHook().create_publication(name="Never converted")
+    event = first_event(
+        ListedButUntoldTrigger(
+            conn_id="flippingbook_default",
+            poll_interval=0.05,
+            deadline=time.time() + 20,
+            wait_first=False,
+            publication_id=never["id"],
+        )
+    )
+    assert event["status"] == "success" and ListedButUntoldTrigger.answers == ["asked"] * 3
