@@ -100,20 +100,54 @@ class Pacer:
             waited += wait
         return waited
 
+    @property
+    def slot(self) -> float:
+        """Seconds per call at the slowest limit's long-run rate: one pacing slot."""
+        return max((limit.interval for limit in self.limits), default=0.0)
+
     async def acquire_async(self, executor: Executor | None = None) -> float:
         """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,
         the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait. Waiters queue on
         an asyncio lock (first come, first served): only the head of the queue asks the bucket, so
         hundreds of waiting triggers do not all wake up for every free slot.
+
+        The loop's calls (account polls, per-wait calls) leave the key room for other callers (an
+        upload in a worker): they go out at most one :attr:`slot` apart, never in a burst that fills
+        the window so that the next free slot is a whole window away; and after its first refused try
+        a call asks again :data:`YIELD_SHARE` of a slot after its slot frees, so a caller elsewhere
+        that waits for the same slot takes it first (once: then the loop's call takes the next one,
+        or a caller using the whole rate would starve the polls).
         """
         loop = asyncio.get_running_loop()
-        locks = self.__dict__.setdefault("_async_locks", weakref.WeakKeyDictionary())
+        turns = self.__dict__.setdefault("_loop_turns", weakref.WeakKeyDictionary())
+        turn = turns.get(loop)
+        if turn is None:
+            turn = turns[loop] = _LoopTurn(asyncio.Lock())
         waited = 0.0
-        async with locks.setdefault(loop, asyncio.Lock()):
+        async with turn.lock:
+            if (early := turn.next_at - time.monotonic()) > 0:
+                await asyncio.sleep(early)
+                waited += early
+            yielded = False
             while (wait := await loop.run_in_executor(executor, self.try_acquire)) > 0:
+                if not yielded:
+                    wait, yielded = wait + YIELD_SHARE * self.slot, True
                 await asyncio.sleep(wait)
                 waited += wait
+            turn.next_at = time.monotonic() + self.slot
         return waited
+
+
+# The share of a slot the event loop waits beyond a freed slot before taking it (see acquire_async).
+YIELD_SHARE = 0.25
+
+
+@dataclass
+class _LoopTurn:
+    """One event loop's queue for a pacer, and when its next call may go out."""
+
+    lock: asyncio.Lock
+    next_at: float = 0.0
 
 
 class BucketPacer(Pacer):

@@ -417,3 +417,45 @@ def test_a_download_answering_an_error_status_names_it(download_server):
     assert error.value.status == 404 and error.value.operation == "get_zip"
     assert f"the download URL at {download_server} answered HTTP 404" in str(error.value)
     assert "Secret-Sig-42" not in str(error.value)
+
+
+def test_the_event_loops_calls_leave_the_key_room_for_other_callers():
+    """The loop's calls (account polls) go out one slot apart, never in a burst that fills the window
+    and holds another caller on the key (an upload in a worker) for a whole window; and a caller that
+    waits for a slot elsewhere takes the freed slot before the loop's queued call does."""
+    import asyncio
+    import threading
+    import time
+
+    booked: list[tuple[str, float]] = []
+    burst = BucketPacer([TokenBucket(burst=10, rate=20.0)])  # one slot: 0.05 s
+
+    async def loop_calls(pacer: BucketPacer, count: int) -> None:
+        async def one() -> None:
+            await pacer.acquire_async()
+            booked.append(("loop", time.monotonic()))
+
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    asyncio.run(loop_calls(burst, 6))
+    gaps = [b[1] - a[1] for a, b in zip(booked, booked[1:], strict=False)]
+    assert min(gaps) >= 0.9 * burst.slot  # the burst of 10 is there, but the loop does not take it
+
+    booked.clear()
+    full = BucketPacer([SlidingWindow(1, 2.0)])  # one call per 2 s; the loop yields 0.5 s of a slot
+    assert full.try_acquire() == 0.0  # the window is full now
+
+    async def race() -> None:
+        def upload_call() -> None:  # it wakes a tenth of a second late, as a busy worker may
+            full.acquire(lambda seconds: time.sleep(seconds + 0.1))
+            booked.append(("upload", time.monotonic()))
+
+        upload = threading.Thread(target=upload_call)
+        loop_call = asyncio.ensure_future(loop_calls(full, 1))
+        await asyncio.sleep(0.05)  # the loop's call is queued for the slot first
+        upload.start()
+        await loop_call
+        upload.join()
+
+    asyncio.run(race())
+    assert [who for who, _ in booked] == ["upload", "loop"]
