@@ -90,9 +90,19 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to check the code runs")
     parser.add_argument("--only", nargs="*", help="run only these benchmarks")
     parser.add_argument("--output", default=str(HERE / "results.json"))
+    parser.add_argument("--vendors", nargs="*", help="account_poll: only these vendors")
+    parser.add_argument("--sizes", nargs="*", type=int, help="account_poll: only these numbers of waits")
+    parser.add_argument("--ours-only", action="store_true", help="account_poll: skip the baseline")
     args = parser.parse_args()
     setup_airflow_env()
     sizes = SMOKE if args.smoke else FULL
+    narrowed = {
+        "vendors": args.vendors,
+        "sizes": args.sizes and tuple(args.sizes),
+        "baseline": not args.ours_only,
+    }
+    narrowed = {k: v for k, v in narrowed.items() if v is not None}
+    sizes = {**sizes, "account_poll": {**sizes["account_poll"], **narrowed}}
     results: list[Result] = []
     started = time.monotonic()
     for name, run in runners().items():
@@ -105,7 +115,7 @@ def main() -> int:
         print(f"{name}: {time.monotonic() - began:.1f} s", flush=True)
     print(table(results))
     Path(args.output).write_text(json.dumps([r.record() for r in results], indent=2) + "\n")
-    if not args.smoke and not args.only:
+    if not args.smoke and not args.only and not (args.vendors or args.sizes or args.ours_only):
         readme = HERE / "README.md"
         text = readme.read_text()
         figures = (

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -213,13 +214,15 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
     async def main() -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         done = asyncio.Event()
-        stalls = [0.0]
+        stalls, began, worst = [0.0], loop.time(), []
 
         async def ticker() -> None:
             while not done.is_set():
                 before = loop.time()
                 await asyncio.sleep(0.01)
                 stalls.append(loop.time() - before - 0.01)
+                if stalls[-1] > 0.05:
+                    worst.append((round(stalls[-1], 3), round(before - began, 2)))
 
         async def wait(target: dict) -> float | None:
             trigger = cls(
@@ -236,6 +239,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
             return time.time() - target["finished"]
 
         monitor = asyncio.create_task(ticker())
+        watcher = asyncio.create_task(profile.watch_rounds(done)) if profile else None
         tasks = [asyncio.create_task(wait(t)) for t in targets]
         finished, pending = await asyncio.wait(tasks, timeout=cap)
         for task in pending:
@@ -243,9 +247,19 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
         await asyncio.gather(*pending, return_exceptions=True)
         done.set()
         await monitor
+        if watcher:
+            await watcher
         latencies = [t.result() for t in finished]
+        if profile:
+            profile.report(worst, latencies)
         return {"latencies": latencies, "unanswered": len(pending), "stall": max(stalls)}
 
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):  # what held the loop: see benchmarks/loop_profile.py
+        from benchmarks.loop_profile import LoopProfile
+
+        profile = LoopProfile(os.environ["BENCH_PROFILE"], variant)
+        profile.start()
     figures = asyncio.run(main())
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     outbox.put(figures)
@@ -313,7 +327,19 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, An
     }
 
 
-def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)) -> list[Result]:
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def account_poll(
+    sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES), baseline: bool = True
+) -> list[Result]:
+    """The ``poll_*`` rows.
+
+    :param sizes: numbers of waits
+    :param vendors: the vendors to run (default: every flipbook vendor)
+    :param baseline: run the one-loop-per-wait baseline too (off: its figures are left empty)
+    """
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -324,7 +350,8 @@ def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)
     for vendor in vendors:
         case = CASES[vendor]
         for count in sizes:
-            ours, base = (_run(case, count, variant, pdf) for variant in ("ours", "baseline"))
+            ours = _run(case, count, "ours", pdf)
+            base = _run(case, count, "baseline", pdf) if baseline else defaultdict(lambda: None)
             slot = 1 / case.rate
             pages = -(-count // case.page_size) if case.page_size else 1
             ended_per_interval = INTERVAL * case.rate / case.calls_per_upload
@@ -340,7 +367,7 @@ def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)
                 Result(
                     f"{name}_requests_per_interval",
                     round(ours["per_interval"], 2),
-                    round(base["per_interval"], 2),
+                    _rounded(base["per_interval"], 2),
                     f"status requests per {INTERVAL:g} s",
                     f"<= {requests:.1f} (list pages + the ends' own calls)",
                     note=note,
@@ -348,7 +375,7 @@ def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)
                 Result(
                     f"{name}_latency_s",
                     round(ours["latency"], 1),
-                    round(base["latency"], 1),
+                    _rounded(base["latency"], 1),
                     "vendor s after the conversion ended (worst wait)",
                     f"<= {latency:.1f} (interval + the list's and the end's calls)",
                 ),
@@ -360,19 +387,19 @@ def account_poll(sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES)
                     "== 0",
                 ),
                 Result(
-                    f"{name}_peak_rss_mb", round(ours["rss_mb"], 1), round(base["rss_mb"], 1), "MB", "n/a"
+                    f"{name}_peak_rss_mb", round(ours["rss_mb"], 1), _rounded(base["rss_mb"], 1), "MB", "n/a"
                 ),
                 Result(
                     f"{name}_loop_stall_s",
                     round(ours["stall"], 3),
-                    round(base["stall"], 3),
+                    _rounded(base["stall"], 3),
                     "largest event-loop stall (s)",
                     "< 0.1",
                 ),
                 Result(
                     f"{name}_upload_call_wait_s",
                     round(ours["probe"], 2),
-                    round(base["probe"], 2),
+                    _rounded(base["probe"], 2),
                     "vendor s a call on the same key waited for pacing (worst)",
                     f"<= {1.1 * slot:.2f} (one pacing slot)",
                 ),
