@@ -103,6 +103,28 @@ def test_vanishing_is_failed_before_the_first_conversion_on_flippingbook_and_del
     assert diff({"p2": pub("deleted")}, {}) == []  # gone from the list after being deleted: reported once
 
 
+def test_a_listed_failure_is_failed_and_an_object_first_seen_deleted_is_not_reported():
+    assert [(i["event"], i["object_id"]) for i in diff({"p1": pub("converting")}, {"p1": pub("failed")})] == [
+        ("failed", "p1")
+    ]
+    assert diff({}, {"p9": pub("deleted")}) == []  # never seen alive: nothing of ours was deleted
+
+
+def test_each_conversion_of_a_new_version_has_its_own_id():
+    first = diff({"p1": pub("converting", "v1")}, {"p1": pub("converted", "v1")})
+    second = diff({"p1": pub("converting", "v2")}, {"p1": pub("converted", "v2")})
+    assert first[0]["event_id"] != second[0]["event_id"]  # consumers de-duplicate on it
+
+
+def test_a_deletion_has_one_id_whether_flagged_or_gone_from_the_list():
+    """Watchers of one account may see a deletion as the flag or, a round later, as the object gone."""
+    before = {"p0": pub("converted"), "p1": pub("converted")}
+    flagged = diff(before, {"p0": pub("converted"), "p1": pub("deleted", "later")})
+    gone = diff(before, {"p0": pub("converted")})  # p1 gone, looked at after p0, still listed
+    assert [(i["event"], i["object_id"]) for i in gone] == [("deleted", "p1")]
+    assert flagged[0]["event_id"] == gone[0]["event_id"]
+
+
 def test_an_object_vanishing_while_converting_is_deleted_by_default():
     items, _ = publication_transitions(
         {"p1": {"state": "converting", "version": None}},
