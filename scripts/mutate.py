@@ -68,6 +68,8 @@ MODULES: dict[str, Module] = {
         [f"{PACKAGE}.hooks.base.*"],
         [
             "tests/hooks/test_base.py",
+            "tests/hooks/test_against_sandbox.py::test_test_connection_succeeds_with_the_printed_connections",
+            "tests/hooks/test_against_sandbox.py::test_test_connection_fails_with_the_vendors_error_and_no_credential",
             "tests/triggers/test_base.py",
             "tests/reliability/test_faults.py",
             "tests/reliability/test_secrets.py",

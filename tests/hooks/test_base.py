@@ -345,7 +345,8 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
 
 @pytest.fixture
 def download_server():
-    """``/<n>`` answers n bytes; ``/short`` promises 1000 bytes, sends 10 and closes; ``/gone`` 404."""
+    """``/<n>`` answers n bytes; ``/short`` promises 1000 bytes, sends 10 and closes; ``/gone`` 404;
+    ``/busy`` 503."""
     import gzip
     import socketserver
     import threading
@@ -360,6 +361,8 @@ def download_server():
             elif path == "/gzip":  # a gzip-encoded answer: Content-Length counts the compressed bytes
                 body = gzip.compress(b"flipbook " * 100_000)
                 head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n" % len(body)
+            elif path == "/busy":
+                head, body = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n", b"busy"
             elif path == "/short":
                 head, body = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n", b"x" * 10
             else:
@@ -401,12 +404,16 @@ def test_a_gzip_encoded_download_is_complete_when_every_encoded_byte_came(downlo
 
 def test_a_download_cut_short_is_a_transient_error_naming_the_host_only(download_server):
     with pytest.raises(TransientApiError) as error:
-        download_hook().download(
-            f"{download_server}/short?Signature=Secret-Sig-42", lambda chunk: None, "get_zip"
-        )
-    assert error.value.retryable and error.value.operation == "get_zip"
-    assert f"download from {download_server} " in str(error.value)
+        download_hook().download(f"{download_server}/short?Signature=Secret-Sig-42", lambda chunk: None)
+    assert error.value.retryable and (error.value.vendor, error.value.operation) == ("Flipsnack", "download")
+    assert f"download from {download_server} broke off (ChunkedEncodingError)" in str(error.value)
     assert "Secret-Sig-42" not in str(error.value) and "/short" not in str(error.value)
+
+
+def test_a_download_refused_by_a_busy_server_names_its_operation(download_server):
+    with pytest.raises(TransientApiError) as error:
+        download_hook().download(f"{download_server}/busy", lambda chunk: None, "get_zip")
+    assert (error.value.status, error.value.operation) == (503, "get_zip")
 
 
 def test_a_download_answering_an_error_status_names_it(download_server):
@@ -414,7 +421,7 @@ def test_a_download_answering_an_error_status_names_it(download_server):
         download_hook().download(
             f"{download_server}/gone?Signature=Secret-Sig-42", lambda chunk: None, "get_zip"
         )
-    assert error.value.status == 404 and error.value.operation == "get_zip"
+    assert (error.value.status, error.value.vendor, error.value.operation) == (404, "Flipsnack", "get_zip")
     assert f"the download URL at {download_server} answered HTTP 404" in str(error.value)
     assert "Secret-Sig-42" not in str(error.value)
 

@@ -138,8 +138,30 @@ def test_acall_books_each_request_once_for_calls_sharing_one_hook(sandbox, monke
 
 
 def test_acall_needs_a_hook_made_for_the_event_loop(sandbox):
-    with pytest.raises(RuntimeError, match="on_event_loop=True"):
+    with pytest.raises(
+        RuntimeError, match=r"^FlippingBookHook\.acall needs a hook built with on_event_loop=True"
+    ):
         asyncio.run(FlippingBookHook().acall(lambda: None))
+
+
+def test_async_for_builds_a_hook_for_the_loop_whose_acall_passes_every_argument(sandbox):
+    created = FlippingBookHook().create_publication(name="Async seam")
+
+    async def scenario() -> tuple[FlippingBookHook, dict[str, Any]]:
+        hook = await FlippingBookHook.async_for()
+        found = await hook.acall(
+            lambda *, publication_id: hook.get_publication(publication_id), publication_id=created["id"]
+        )
+        return hook, found
+
+    hook, found = asyncio.run(scenario())
+    assert (hook.conn_id, hook.on_event_loop, hook.connection.conn_id) == (
+        "flippingbook_default",
+        True,
+        "flippingbook_default",
+    )
+    assert hook.extras == sandbox.connections()["flippingbook"]["extra"]
+    assert found["id"] == created["id"] and found["name"] == "Async seam"
 
 
 @pytest.fixture
