@@ -322,6 +322,26 @@ def test_a_papyrs_page_whose_answer_is_lost_is_found_after_long_backoffs(sandbox
     assert not sandbox.state_store.faults
 
 
+def test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits(sandbox, fast, monkeypatch):
+    """Four 502s the vendor did not act on: each time looked for, not found, and sent again after
+    0.01 s, 0.02 s, 0.04 s, then 0.05 s (retry_max_wait)."""
+    import json
+
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
+    from tests.reliability.conftest import environ_conn
+
+    conn = environ_conn(fast["papyrs"])
+    conn["extra"]["pacing"] = False  # the hook's sleep then waits for nothing else
+    monkeypatch.setenv("AIRFLOW_CONN_PAPYRS_UNPACED", json.dumps(conn))
+    hook, waits = PapyrsHook("papyrs_unpaced"), []
+    hook._sleep = waits.append
+    sandbox.fault("papyrs", route="pages/create", status=502, count=4)
+    page = hook.create_page("Weekly", category="Reports")
+    assert waits == [0.01, 0.02, 0.04, 0.05]
+    assert [p["id"] for p in hook.list_pages() if p["title"] == "Weekly"] == [page["id"]]
+    assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 5
+
+
 @needs_task_state_store  # the second try must know the first one sent the post
 @pytest.mark.parametrize("lost_as", ["502", "cut"])
 def test_a_lost_discussion_post_fails_naming_the_page_and_is_never_posted_twice(
