@@ -63,6 +63,7 @@ def test_each_transition_is_one_event_with_a_stable_id_and_a_steady_state_none()
         ("converted", "p1", "https://x/view/Catalogue/")
     ]
     assert diff(before, after)[0]["event_id"] == first[0]["event_id"]  # seen again: the same id
+    assert first[0]["observed_at"] == NOW
     assert set(first[0]) >= {"event", "vendor", "object_id", "url", "observed_at", "event_id"}
     state = after
     for _ in range(10):  # ten intervals of nothing new
@@ -135,6 +136,8 @@ def test_an_object_vanishing_while_converting_is_deleted_by_default():
         observed_at=NOW,
     )
     assert [(i["event"], i["object_id"]) for i in items] == [("deleted", "p1")]
+    flagged = diff({"p1": pub("converting")}, {"p1": pub("deleted")}, vendor="flipsnack")
+    assert items[0]["event_id"] == flagged[0]["event_id"]  # one deletion, one id
 
 
 def test_only_watched_objects_are_kept_and_small():
@@ -165,6 +168,10 @@ def test_filters_by_id_and_name():
     after = {"p1": pub("converted", name="Spring catalogue"), "p2": pub("converted", name="Report")}
     assert [i["object_id"] for i in diff(before, after, filters={"name": "catalogue"})] == ["p1"]
     assert [i["object_id"] for i in diff(before, after, filters={"publication_id": ["p2", "p9"]})] == ["p2"]
+    assert [i["object_id"] for i in diff(before, after, filters={"title": "Catalogue"})] == ["p1"]
+    assert (
+        diff(before, after, filters={"name": "catalogue", "publication_id": "p2"}) == []
+    )  # every filter holds
 
 
 def link(visits=0, last=None, until=None, name="To Ann", publication="p1") -> dict[str, Any]:
