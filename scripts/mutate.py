@@ -8,8 +8,9 @@ whole selection for each surviving mutant. So each module runs in its own copy o
 ``.mutate/<module>/`` with its own selection (:data:`MODULES`), bounded by ``MUTATE_MODULE_TIMEOUT``
 seconds; a module that runs out of time shows its unchecked mutants as such.
 
-Usage: ``python scripts/mutate.py [--score] [MODULE ...]``, MODULE a key of :data:`MODULES`;
-``--score`` prints the table again from the last runs.
+Usage: ``python scripts/mutate.py [--score | --resume] [MODULE ...]``, MODULE a key of :data:`MODULES`;
+``--score`` prints the table again from the last runs, ``--resume`` runs only the mutants a stopped
+run left unchecked.
 """
 
 from __future__ import annotations
@@ -97,13 +98,18 @@ MODULES: dict[str, Module] = {
 }
 
 
+def workdir(name: str) -> Path:
+    """Where one module runs."""
+    return WORK / name.replace("/", "-").removesuffix(".py")
+
+
 def project_copy(name: str) -> Path:
-    """A fresh copy of the project for one module, its pyproject choosing that module's tests."""
-    module = MODULES[name]
-    where = WORK / name.replace("/", "-").removesuffix(".py")
-    shutil.rmtree(where, ignore_errors=True)
+    """The project copied for one module (over the last copy: mutmut keeps the verdicts of unchanged
+    functions), its pyproject choosing that module's tests."""
+    module, where = MODULES[name], workdir(name)
     skip = shutil.ignore_patterns(".*", "__pycache__", "mutants", "*.egg-info")
     for part in ("airflow_provider_flipbook", "tests", "dags", "docs", "benchmarks", "scripts"):
+        shutil.rmtree(where / part, ignore_errors=True)
         shutil.copytree(ROOT / part, where / part, ignore=skip)
     for part in ("README.md", "Makefile", "uv.lock"):
         shutil.copy2(ROOT / part, where / part)
@@ -124,12 +130,30 @@ def mutmut(*args: str) -> list[str]:
     return [sys.executable, "-m", "mutmut", *args]
 
 
-def run(name: str, children: str, timeout: float) -> float:
-    """Run one module's mutants in its own copy; return the seconds it took."""
-    started, where = time.monotonic(), project_copy(name)
+def verdicts(name: str) -> dict[str, str]:
+    """The last run's verdict on each of the module's mutants (``not checked`` before any)."""
+    where = workdir(name)
+    if not (where / "mutants").is_dir():
+        return {}
+    results = subprocess.run(
+        mutmut("results", "--all", "true"), cwd=where, capture_output=True, text=True, check=True
+    )
+    status = dict(line.strip().rsplit(": ", 1) for line in results.stdout.splitlines() if ": " in line)
+    globs = MODULES[name].mutants
+    return {m: s for m, s in status.items() if any(fnmatch.fnmatchcase(m, g) for g in globs)}
+
+
+def run(name: str, children: str, timeout: float, resume: bool) -> float:
+    """Run one module's mutants in its own copy (with ``resume``, those not checked yet); return the
+    seconds it took."""
+    started = time.monotonic()
+    unchecked = [m for m, s in verdicts(name).items() if s == "not checked"] if resume else []
+    where = project_copy(name)
     # its own process group: mutmut's fork server and workers stop with it
     process = subprocess.Popen(
-        mutmut("run", "--max-children", children, *MODULES[name].mutants), cwd=where, start_new_session=True
+        mutmut("run", "--max-children", children, *(unchecked or MODULES[name].mutants)),
+        cwd=where,
+        start_new_session=True,
     )
     try:
         process.wait(timeout=timeout)
@@ -144,16 +168,10 @@ def score(names: list[str]) -> None:
     """Print caught / total per module, and every mutant not caught."""
     total = collections.Counter[str]()
     for name in names:
-        where = WORK / name.replace("/", "-").removesuffix(".py")
-        if not (where / "mutants").is_dir():
+        mine = verdicts(name)
+        if not mine:
             print(f"{name}: not run")
             continue
-        results = subprocess.run(
-            mutmut("results", "--all", "true"), cwd=where, capture_output=True, text=True, check=True
-        )
-        status = dict(line.strip().rsplit(": ", 1) for line in results.stdout.splitlines() if ": " in line)
-        globs = MODULES[name].mutants
-        mine = {m: s for m, s in status.items() if any(fnmatch.fnmatchcase(m, g) for g in globs)}
         counts = collections.Counter(mine.values())
         total.update(counts)
         print(f"{name}: {sum(counts[s] for s in CAUGHT)}/{len(mine)} caught {dict(counts)}")
@@ -171,7 +189,7 @@ def main(argv: list[str]) -> None:
         children = os.environ.get("MUTATE_CHILDREN", "2")
         timeout = float(os.environ.get("MUTATE_MODULE_TIMEOUT", "1800"))
         for name in names:
-            print(f"{name}: {run(name, children, timeout):.0f} s", flush=True)
+            print(f"{name}: {run(name, children, timeout, '--resume' in argv):.0f} s", flush=True)
     score(names)
 
 
