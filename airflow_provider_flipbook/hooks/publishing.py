@@ -177,6 +177,32 @@ class PublishingHook(Protocol):
         ...
 
 
+class WatchableHook(Protocol):
+    """What a publication watcher (``triggers/watchers.py``) reads of a publishing hook."""
+
+    conn_type: str
+    vendor: str
+    #: The publication events its listings tell.
+    publication_events: ClassVar[tuple[str, ...]]
+    #: What a publication gone from the listings while converting was (``deleted`` or ``failed``).
+    vanished_while_converting: ClassVar[str]
+
+    @property
+    def publication_watch_listings(self) -> tuple[Listing, ...]:
+        """The list calls a publication watcher subscribes to (on the account poll)."""
+        ...
+
+    def watch_publications(
+        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each listed publication as a watcher compares it: ``state``, ``version``, ``name``, ``url``.
+
+        :param rounds: this poll's answers by listing name
+        :param previous: the last poll's snapshots
+        """
+        ...
+
+
 def check_status(status: ConversionStatus, operation: str) -> ConversionStatus:
     """A status as the contract says, or an error naming what was seen (a hook bug, not a vendor's)."""
     if status.get("state") not in CONVERSION_STATES:

@@ -38,7 +38,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, Request
@@ -302,7 +302,7 @@ def find_receiver(conn_id: str) -> Receiver | None:
     from airflow_provider_flipbook.hooks import hook_for
 
     try:
-        hook: Any = hook_for(conn_id, vendors=(VENDOR,))
+        hook = cast("FlippingBookHook", hook_for(conn_id, vendors=(VENDOR,)))
         extras = hook.extras
     except Exception:  # unknown connection or another type: the same 404 as a wrong token
         return None

@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from airflow_provider_flipbook.hooks import hook_for
 
-    hook: Any = hook_for(args.conn_id, vendors=("flippingbook",))
+    hook = cast("FlippingBookHook", hook_for(args.conn_id, vendors=("flippingbook",)))
     if args.command == "register":
         trigger_id = hook.register_webhook(args.api_url, args.event, publication_id=args.publication_id)
         print(trigger_id)

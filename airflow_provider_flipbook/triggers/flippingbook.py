@@ -24,6 +24,9 @@ from airflow_provider_flipbook.triggers.watchers import Snapshots, VendorEventTr
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from airflow_provider_flipbook.hooks.event_loop import Listing
+    from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+
 VENDOR = "flippingbook"
 #: What a tracked-link watcher can be asked for.
 LINK_EVENTS = ("opened", "not_opened")
@@ -87,7 +90,7 @@ def _parse(moment: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-class TrackedLinkEventTrigger(VendorEventTrigger):
+class TrackedLinkEventTrigger(VendorEventTrigger["FlippingBookHook"]):
     """FlippingBook tracked-link events, from the account-wide link list.
 
     :param conn_id: the FlippingBook connection
@@ -103,12 +106,12 @@ class TrackedLinkEventTrigger(VendorEventTrigger):
     vendors = (VENDOR,)
 
     @override
-    def listings(self, hook: Any) -> list[Any]:
+    def listings(self, hook: FlippingBookHook) -> list[Listing]:
         return [hook.tracked_link_listing]
 
     @override
     def transitions(
-        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+        self, hook: FlippingBookHook, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
         current = hook.watch_tracked_links(rounds[hook.tracked_link_listing.name])
         return link_transitions(

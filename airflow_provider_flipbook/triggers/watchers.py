@@ -54,7 +54,7 @@ import hashlib
 import json
 import logging
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from typing_extensions import override
@@ -66,6 +66,9 @@ from airflow_provider_flipbook.vendors import publishing_types
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
+    from airflow_provider_flipbook.hooks.event_loop import Listing
+    from airflow_provider_flipbook.hooks.publishing import WatchableHook
+
 log = logging.getLogger(__name__)
 
 #: Seconds between two looks at whether the triggerer has sent a yielded event on (it does so about
@@ -74,6 +77,7 @@ HANDOVER_CHECK = 0.05
 #: Seconds a cancelled watcher waits for the save of a sent event's watermark.
 HANDOVER_SAVE_TIMEOUT = 1.0
 Snapshots = dict[str, dict[str, Any]]
+HookT = TypeVar("HookT")  # what a watcher reads of its connection's hook
 
 
 # -- the diff: pure functions --------------------------------------------------------------------
@@ -174,7 +178,7 @@ class Watermark:
 # -- the triggers ----------------------------------------------------------------------------------
 
 
-class VendorEventTrigger(BaseEventTrigger):
+class VendorEventTrigger(BaseEventTrigger, Generic[HookT]):
     """Shared by the watchers: kwargs, serialisation, the account poll and the emit-then-save loop.
 
     A watcher names its ``allowed_events``, ``allowed_filters`` and ``vendors`` (connection types), the
@@ -232,7 +236,7 @@ class VendorEventTrigger(BaseEventTrigger):
         digest = hashlib.sha256(json.dumps(self.serialize(), sort_keys=True, default=str).encode())
         return f"flipbook.watch.{digest.hexdigest()[:24]}"
 
-    def listings(self, hook: Any) -> list[Any]:
+    def listings(self, hook: HookT) -> list[Listing]:
         """The hook's listings (account-poll list calls) this watcher subscribes to.
 
         :param hook: the connection's hook
@@ -240,7 +244,7 @@ class VendorEventTrigger(BaseEventTrigger):
         raise NotImplementedError
 
     def transitions(
-        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+        self, hook: HookT, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
         """The events of one poll and the snapshots to keep.
 
@@ -258,13 +262,14 @@ class VendorEventTrigger(BaseEventTrigger):
 
         outbox = TriggererOutbox.of_caller()  # while run_trigger is on the stack
         await start_turn()  # watchers started together build their hooks over many loop iterations
-        hook = await ahook_for(self.conn_id, vendors=self.vendors)
+        connected = await ahook_for(self.conn_id, vendors=self.vendors)
+        hook = cast("HookT", connected)  # the vendors' hooks are what this watcher reads
         watermark = Watermark(self, self.watermark_key())
         snapshots = await watermark.load()
         async with AsyncExitStack() as stack:
             subscriptions = {
                 listing.name: await stack.enter_async_context(
-                    subscribe(hook, listing, interval=self.poll_interval)
+                    subscribe(connected, listing, interval=self.poll_interval)
                 )
                 for listing in self.listings(hook)
             }
@@ -310,7 +315,7 @@ class VendorEventTrigger(BaseEventTrigger):
             raise
 
 
-class PublicationEventTrigger(VendorEventTrigger):
+class PublicationEventTrigger(VendorEventTrigger["WatchableHook"]):
     """Publication events of FlippingBook, Flipsnack or iPaper (by the connection's type).
 
     :param conn_id: the vendor connection
@@ -326,12 +331,12 @@ class PublicationEventTrigger(VendorEventTrigger):
     vendors = publishing_types()
 
     @override
-    def listings(self, hook: Any) -> list[Any]:
+    def listings(self, hook: WatchableHook) -> list[Listing]:
         return list(hook.publication_watch_listings)
 
     @override
     def transitions(
-        self, hook: Any, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
+        self, hook: WatchableHook, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
         unknown = sorted(set(self.events) - set(hook.publication_events))
         if unknown:
