@@ -33,7 +33,7 @@ SMOKE = {
     "concurrency": {"processes": 2, "per_process": 6, "speed": 50},
     "pacing_two_hosts": {"per_host": 4, "speed": 300},
     "triggerer_waits": {"waits": 6, "publications": 2, "pages": 10, "speed": 100, "interval": 0.1},
-    "account_poll": {"sizes": (3,)},
+    "account_poll": {"sizes": (3,), "in_process": True},
     "memory": {"sizes": {"ipaper": (1, 2), "flipsnack": (1, 2), "download": (1, 2)}},
     "wait": {"speed": 100, "interval": 0.1},
     "parse_overhead": {"repeats": 1},

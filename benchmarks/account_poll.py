@@ -22,6 +22,8 @@ import base64
 import json
 import multiprocessing
 import os
+import queue
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -265,7 +267,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
     outbox.put(figures)
 
 
-def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, Any]:
+def _run(case: VendorCase, count: int, variant: str, pdf: bytes, in_process: bool = False) -> dict[str, Any]:
     from airflow_provider_flipbook.hooks import hook_class
     from airflow_provider_flipbook.sandbox.server import SandboxServer
 
@@ -280,11 +282,14 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes) -> dict[str, An
         for name, conn in conns.items():
             env[f"AIRFLOW_CONN_{name.upper()}_DEFAULT"] = json.dumps(conn)
         os.environ.update(env)
-        context = multiprocessing.get_context("spawn")
-        inbox, outbox = context.Queue(), context.Queue()
-        process = context.Process(
-            target=_triggerer, args=(variant, env, INTERVAL / speed, cap / speed, inbox, outbox)
-        )
+        args = (variant, env, INTERVAL / speed, cap / speed)
+        if in_process:  # the smoke run: a thread, no fresh interpreter importing Airflow for each run
+            inbox, outbox = queue.Queue(), queue.Queue()
+            process: Any = threading.Thread(target=_triggerer, args=(*args, inbox, outbox), daemon=True)
+        else:  # a fresh process: its own peak RSS, its own interpreter lock
+            context = multiprocessing.get_context("spawn")
+            inbox, outbox = context.Queue(), context.Queue()
+            process = context.Process(target=_triggerer, args=(*args, inbox, outbox))
         process.start()
         assert outbox.get(timeout=120) == "ready"
         hook = hook_class(case.vendor)(f"{case.vendor}_default")
@@ -332,13 +337,18 @@ def _rounded(value: float | None, digits: int) -> float | None:
 
 
 def account_poll(
-    sizes: tuple[int, ...], vendors: tuple[str, ...] = tuple(CASES), baseline: bool = True
+    sizes: tuple[int, ...],
+    vendors: tuple[str, ...] = tuple(CASES),
+    baseline: bool = True,
+    in_process: bool = False,
 ) -> list[Result]:
     """The ``poll_*`` rows.
 
     :param sizes: numbers of waits
     :param vendors: the vendors to run (default: every flipbook vendor)
     :param baseline: run the one-loop-per-wait baseline too (off: its figures are left empty)
+    :param in_process: run the triggerer in a thread of this process (the smoke run: it checks the
+        code runs; RSS and stall figures then mean nothing)
     """
     from airflow_provider_flipbook.utils.pdf import make_sample_pdf
 
@@ -350,8 +360,8 @@ def account_poll(
     for vendor in vendors:
         case = CASES[vendor]
         for count in sizes:
-            ours = _run(case, count, "ours", pdf)
-            base = _run(case, count, "baseline", pdf) if baseline else defaultdict(lambda: None)
+            ours = _run(case, count, "ours", pdf, in_process)
+            base = _run(case, count, "baseline", pdf, in_process) if baseline else defaultdict(lambda: None)
             slot = 1 / case.rate
             pages = -(-count // case.page_size) if case.page_size else 1
             ended_per_interval = INTERVAL * case.rate / case.calls_per_upload
