@@ -16,7 +16,7 @@ import asyncio
 import random
 import time
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -26,15 +26,16 @@ from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
     from airflow_provider_flipbook.hooks.event_loop import Listing
 
 FIRST_POLL_JITTER = 0.1
+HookT = TypeVar("HookT")  # what a trigger's status calls read of its connection's hook
 
 
-class StatusPollingTrigger(BaseTrigger):
+class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
     """Poll until the status leaves ``running`` or ``deadline`` (a ``time.time()`` timestamp, so a
     trigger moved to another triggerer keeps it) passes.
 
@@ -100,14 +101,14 @@ class StatusPollingTrigger(BaseTrigger):
         """The vendor hook, built without blocking the loop (calls go through ``hook.acall``)."""
         return await ahook_for(self.conn_id, vendors=self.vendors)
 
-    def check(self, hook: Any) -> dict[str, Any]:
+    def check(self, hook: HookT) -> Mapping[str, Any]:
         """The status, asked of the vendor for this wait alone (blocking: run through ``hook.acall``).
 
         :param hook: the trigger's hook
         """
         raise NotImplementedError
 
-    def listing(self, hook: Any) -> Listing | None:
+    def listing(self, hook: HookT) -> Listing | None:
         """The account-wide list call that carries this wait's status, or None to poll alone.
 
         :param hook: the trigger's hook
@@ -120,7 +121,7 @@ class StatusPollingTrigger(BaseTrigger):
         """
         return None
 
-    def listed_status(self, hook: Any, answer: account_poll.Round) -> dict[str, Any] | None:
+    def listed_status(self, hook: HookT, answer: account_poll.Round) -> Mapping[str, Any] | None:
         """The status read from a round of the account poll, or None when the list cannot tell.
 
         :param hook: the trigger's hook
@@ -141,7 +142,8 @@ class StatusPollingTrigger(BaseTrigger):
         async with AsyncExitStack() as stack:
             await start_turn()  # waits deferred together start over many loop iterations
             hook = await self.hook()
-            listing = self.listing(hook)
+            vendor_hook = cast("HookT", hook)  # the connection types in ``vendors`` have such hooks
+            listing = self.listing(vendor_hook)
             subscription = None
             if listing is not None:
                 first_due = time.time() + (self.poll_interval if self.wait_first else 0.0)
@@ -161,9 +163,9 @@ class StatusPollingTrigger(BaseTrigger):
                 await asyncio.sleep(max(min(first, self.deadline - time.time()), 0))
             last_detail = None
             while True:
-                status: dict[str, Any]
+                status: Mapping[str, Any]
                 if subscription is None:
-                    status = await hook.acall(self.check, hook)
+                    status = await hook.acall(self.check, vendor_hook)
                 else:
                     try:
                         answer = await asyncio.wait_for(
@@ -171,10 +173,10 @@ class StatusPollingTrigger(BaseTrigger):
                         )
                     except asyncio.TimeoutError:
                         return timeout_event(last_detail, self.target)
-                    listed = self.listed_status(hook, answer)
+                    listed = self.listed_status(vendor_hook, answer)
                     # The list cannot tell: ask alone, and at every round from now on.
                     subscription.every_round = subscription.every_round or listed is None
-                    status = listed if listed is not None else await hook.acall(self.check, hook)
+                    status = listed if listed is not None else await hook.acall(self.check, vendor_hook)
                 if status["state"] != "running":
                     return finished_event(status, self.target)
                 if status.get("detail") != last_detail:  # a change, not every round of every wait

@@ -12,10 +12,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from airflow_provider_flipbook.hooks.event_loop import Listing
+    from airflow_provider_flipbook.hooks.publishing import ConversionStatus, PublishingHook
     from airflow_provider_flipbook.triggers.account_poll import Round
 
 
-class PdfConversionTrigger(StatusPollingTrigger):
+class PdfConversionTrigger(StatusPollingTrigger["PublishingHook"]):
     """Target kwargs: ``publication_id``, ``version_id`` (source id, job GUID, or None),
     ``summary`` (read the publication's summary at the end; off when the caller knows it),
     ``new_publication`` (the upload created the publication: FlippingBook's publication list then
@@ -60,13 +61,13 @@ class PdfConversionTrigger(StatusPollingTrigger):
         )
 
     @override
-    def check(self, hook: Any) -> dict[str, Any]:
+    def check(self, hook: PublishingHook) -> ConversionStatus:
         return hook.conversion_status(
             self.target["publication_id"], self.target["version_id"], summary=self.target["summary"]
         )
 
     @override
-    def listing(self, hook: Any) -> Listing | None:
+    def listing(self, hook: PublishingHook) -> Listing | None:
         return hook.status_listing
 
     @override
@@ -74,7 +75,7 @@ class PdfConversionTrigger(StatusPollingTrigger):
         return self.target["publication_id"]
 
     @override
-    def listed_status(self, hook: Any, answer: Round) -> dict[str, Any] | None:
+    def listed_status(self, hook: PublishingHook, answer: Round) -> ConversionStatus | None:
         publication_id = self.target["publication_id"]
         return hook.listed_conversion_status(
             answer.entry(publication_id),
