@@ -150,8 +150,9 @@ class TriggererOutbox:
     shared streams only). What 3.1 to 3.3 share: ``TriggerRunner.run_trigger`` appends each event to
     the runner's ``events`` deque (``(trigger_id, event)`` pairs) before it resumes the trigger; the
     runner's loop pops that deque into one message to its supervisor, which writes the events to the
-    database before it reads its next message; a runner that stops (``stop``) sends what is still
-    queued never. A trigger finds its runner on its own call stack (``run_trigger``'s ``self``).
+    database in the same turn of its own loop (``handle_events`` after reading its socket; a
+    supervisor told to stop finishes that turn first); a runner that stops (``stop``) never sends what
+    is still queued. A trigger finds its runner on its own call stack (``run_trigger``'s ``self``).
 
     :param runner: the ``TriggerRunner`` driving the calling trigger.
     """
