@@ -1,6 +1,7 @@
 """Hook logic that needs no server: auth details, signatures, error shapes, XML hardening, URLs, pacing."""
 
 import json
+import re
 
 import pytest
 import requests
@@ -343,6 +344,16 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
 # -- downloads (a raw loopback server: it can lie about its length and break off) -------------------
 
 
+# path -> (status line and headers, body) of a server error that is not the vendor's JSON
+ERROR_PAGES = {
+    "/html": (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n", b"<html>gateway</html>"),
+    "/html-no-reason": (b"HTTP/1.1 502 \r\nContent-Type: text/html\r\n", b"<html>gateway</html>"),
+    "/empty": (b"HTTP/1.1 500 Internal Server Error\r\n", b""),
+    "/empty-no-reason": (b"HTTP/1.1 500 \r\n", b""),
+    "/text": (b"HTTP/1.1 500 Internal Server Error\r\n", b"  out of disk  \n"),
+}
+
+
 @pytest.fixture
 def download_server():
     """``/<n>`` answers n bytes; ``/short`` promises 1000 bytes, sends 10 and closes; ``/gone`` 404;
@@ -363,6 +374,9 @@ def download_server():
                 head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n" % len(body)
             elif path == "/busy":
                 head, body = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n", b"busy"
+            elif path in ERROR_PAGES:
+                head, body = ERROR_PAGES[path]
+                head += b"Content-Length: %d\r\n" % len(body)
             elif path == "/short":
                 head, body = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n", b"x" * 10
             else:
@@ -416,6 +430,24 @@ def test_a_download_refused_by_a_busy_server_names_its_operation(download_server
     assert (error.value.status, error.value.operation) == (503, "get_zip")
 
 
+@pytest.mark.parametrize(
+    "path, described",
+    [
+        ("/html", "(HTTP 502): Bad Gateway (an HTML page, not an API answer)"),
+        ("/html-no-reason", "(HTTP 502): error (an HTML page, not an API answer)"),
+        ("/empty", "(HTTP 500): Internal Server Error"),
+        ("/empty-no-reason", "(HTTP 500): server error"),
+        ("/text", "(HTTP 500): out of disk"),
+    ],
+)
+def test_a_server_error_that_is_not_the_vendors_json_is_described_by_what_came(
+    download_server, path, described
+):
+    with pytest.raises(TransientApiError) as error:
+        download_hook().download(f"{download_server}{path}", lambda chunk: None)
+    assert str(error.value).endswith(f"Flipsnack download failed {described}")
+
+
 def test_a_download_answering_an_error_status_names_it(download_server):
     with pytest.raises(VendorApiError) as error:
         download_hook().download(
@@ -466,3 +498,40 @@ def test_the_event_loops_calls_leave_the_key_room_for_other_callers():
 
     asyncio.run(race())
     assert [who for who, _ in booked] == ["upload", "loop"]
+
+
+# -- the retry rule over the sandbox -----------------------------------------------------------------
+
+
+@pytest.fixture
+def flippingbook_conn(sandbox, monkeypatch):
+    """The sandbox's FlippingBook connection with two retries, a 1 s first back-off and no pacing."""
+    conn = sandbox.connections()["flippingbook"]
+    extra = {**conn["extra"], "retry_min_wait": 1, "retry_max_wait": 10, "max_retries": 2, "pacing": False}
+    monkeypatch.setenv("AIRFLOW_CONN_FB_RETRY", json.dumps({**conn, "extra": extra}))
+    return "fb_retry"
+
+
+def test_each_retry_is_logged_with_the_error_its_number_and_its_wait(
+    sandbox, flippingbook_conn, caplog, capsys
+):
+    sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=503, count=2)
+    hook, waits = FlippingBookHook(flippingbook_conn), []
+    hook._sleep = waits.append
+    assert hook.me()
+    logged = caplog.text + capsys.readouterr().out  # Airflow's structlog loggers print
+    error = "FlippingBook auth.me failed (HTTP 503): Service Unavailable (an HTML page, not an API answer)"
+    assert len(waits) == logged.count("; retry ") == 2
+    for number, wait in enumerate(waits, start=1):
+        line = re.escape(f"{error}; retry {number} of 2 in {wait:.1f} s")
+        assert re.search(rf"(^|\] ){line}( \[|$)", logged, re.MULTILINE), logged  # the whole message
+    assert 1 <= waits[0] <= 2 <= waits[1] <= 3  # exponential from retry_min_wait, jitter up to 1 s
+
+
+def test_an_empty_answer_where_json_was_expected_says_so_with_its_status(sandbox, flippingbook_conn):
+    from airflow_provider_flipbook.exceptions import MalformedResponseError
+
+    sandbox.fault("flippingbook", kind="malformed", body="empty", route="GET /api/v1/auth/me")
+    with pytest.raises(MalformedResponseError) as error:
+        FlippingBookHook(flippingbook_conn).me()
+    assert error.value.status == 200 and "expected JSON, got an empty body" in str(error.value)
