@@ -348,6 +348,10 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
 ERROR_PAGES = {
     "/html": (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n", b"<html>gateway</html>"),
     "/html-no-reason": (b"HTTP/1.1 502 \r\nContent-Type: text/html\r\n", b"<html>gateway</html>"),
+    "/html-500": (
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n",
+        b"<html>proxy</html>",
+    ),
     "/empty": (b"HTTP/1.1 500 Internal Server Error\r\n", b""),
     "/empty-no-reason": (b"HTTP/1.1 500 \r\n", b""),
     "/text": (b"HTTP/1.1 500 Internal Server Error\r\n", b"  out of disk  \n"),
@@ -446,6 +450,31 @@ def test_a_server_error_that_is_not_the_vendors_json_is_described_by_what_came(
     with pytest.raises(TransientApiError) as error:
         download_hook().download(f"{download_server}{path}", lambda chunk: None)
     assert str(error.value).endswith(f"Flipsnack download failed {described}")
+
+
+def test_only_the_vendors_own_500_counts_as_a_repeatable_failure(download_server, sandbox, monkeypatch):
+    """A create that got the vendor's own 500 twice fails fast (``create_once``); a gateway's HTML
+    page says nothing about the vendor, so it is looked for and sent again."""
+    from airflow_provider_flipbook.hooks.exactly_once import repeatable_failure
+
+    with pytest.raises(TransientApiError) as gateway:
+        download_hook().download(f"{download_server}/html-500", lambda chunk: None)
+    assert repeatable_failure(gateway.value) is None
+    conn = sandbox.connections()["papyrs"]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PAPYRS_ONCE", json.dumps({**conn, "extra": {**conn["extra"], "max_retries": 0}})
+    )
+    sandbox.fault("papyrs", route="pages/all", status=500)
+    with pytest.raises(TransientApiError) as vendor:
+        PapyrsHook("papyrs_once").list_pages()
+    assert repeatable_failure(vendor.value) == (500, vendor.value.code, vendor.value.message)
+    assert repeatable_failure(download_error(download_server, "/busy")) is None  # not a 500
+
+
+def download_error(server: str, path: str) -> BaseException:
+    with pytest.raises(VendorApiError) as error:
+        download_hook().download(f"{server}{path}", lambda chunk: None)
+    return error.value
 
 
 def test_a_download_answering_an_error_status_names_it(download_server):

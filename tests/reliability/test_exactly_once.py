@@ -322,9 +322,9 @@ def test_a_papyrs_page_whose_answer_is_lost_is_found_after_long_backoffs(sandbox
     assert not sandbox.state_store.faults
 
 
-def test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits(sandbox, fast, monkeypatch):
-    """Four 502s the vendor did not act on: each time looked for, not found, and sent again after
-    0.01 s, 0.02 s, 0.04 s, then 0.05 s (retry_max_wait)."""
+@pytest.fixture
+def unpaced_papyrs(fast, monkeypatch):
+    """A Papyrs hook of the fast connection without pacing, whose waits are recorded, not slept."""
     import json
 
     from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
@@ -335,11 +335,33 @@ def test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits(sand
     monkeypatch.setenv("AIRFLOW_CONN_PAPYRS_UNPACED", json.dumps(conn))
     hook, waits = PapyrsHook("papyrs_unpaced"), []
     hook._sleep = waits.append
+    return hook, waits
+
+
+def test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits(sandbox, unpaced_papyrs):
+    """Four 502s the vendor did not act on: each time looked for, not found, and sent again after
+    0.01 s, 0.02 s, 0.04 s, then 0.05 s (retry_max_wait)."""
+    hook, waits = unpaced_papyrs
     sandbox.fault("papyrs", route="pages/create", status=502, count=4)
     page = hook.create_page("Weekly", category="Reports")
     assert waits == [0.01, 0.02, 0.04, 0.05]
     assert [p["id"] for p in hook.list_pages() if p["title"] == "Weekly"] == [page["id"]]
     assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 5
+
+
+def test_only_a_request_that_never_left_counts_as_never_sent():
+    import requests
+    import urllib3
+
+    from airflow_provider_flipbook.hooks.exactly_once import never_sent
+
+    refused = urllib3.exceptions.NewConnectionError(None, "refused")
+    assert never_sent(requests.ConnectTimeout("connect timed out"))
+    assert never_sent(requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", refused)))
+    assert never_sent(requests.ConnectionError(refused))  # not wrapped
+    assert not never_sent(requests.ConnectionError())  # nothing says where it stopped
+    assert not never_sent(requests.ReadTimeout("read timed out"))
+    assert not never_sent(requests.ConnectionError(urllib3.exceptions.ProtocolError("connection reset")))
 
 
 @needs_task_state_store  # the second try must know the first one sent the post
