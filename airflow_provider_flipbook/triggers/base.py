@@ -13,6 +13,7 @@ round; only where the list cannot tell does it ask the vendor alone (``check``).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from contextlib import AsyncExitStack
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook.hooks import ahook_for
-from airflow_provider_flipbook.hooks.event_loop import start_turn
+from airflow_provider_flipbook.hooks.event_loop import shared_call, start_turn
 from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 
@@ -137,6 +138,11 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
             event = error_event(error, self.target)
         yield TriggerEvent(event)
 
+    async def _ask(self, hook: FlipbookBaseHook, vendor_hook: HookT) -> Mapping[str, Any]:
+        """``check`` through ``hook.acall``, one call shared by the waits asking the same at once."""
+        asked = (type(self), self.conn_id, json.dumps(self.target, sort_keys=True, default=str))
+        return dict(await shared_call(asked, lambda: hook.acall(self.check, vendor_hook)))
+
     async def _wait(self) -> dict[str, Any]:
         """Poll (alone or on the account's poll) until a terminal status or the deadline."""
         async with AsyncExitStack() as stack:
@@ -165,7 +171,7 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
             while True:
                 status: Mapping[str, Any]
                 if subscription is None:
-                    status = await hook.acall(self.check, vendor_hook)
+                    status = await self._ask(hook, vendor_hook)
                 else:
                     try:
                         answer = await asyncio.wait_for(
@@ -176,7 +182,7 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
                     listed = self.listed_status(vendor_hook, answer)
                     # The list cannot tell: ask alone, and at every round from now on.
                     subscription.every_round = subscription.every_round or listed is None
-                    status = listed if listed is not None else await hook.acall(self.check, vendor_hook)
+                    status = listed if listed is not None else await self._ask(hook, vendor_hook)
                 if status["state"] != "running":
                     return finished_event(status, self.target)
                 if status.get("detail") != last_detail:  # a change, not every round of every wait

@@ -102,8 +102,10 @@ class Pacer:
 
     @property
     def slot(self) -> float:
-        """Seconds per call at the slowest limit's long-run rate: one pacing slot."""
-        return max((limit.interval for limit in self.limits), default=0.0)
+        """Seconds per call at the slowest limit's long-run rate as booked (whole milliseconds per
+        window, :func:`rates`), a hair more: calls this far apart never find their window full.
+        """
+        return max((r.interval / r.limit / 1000 * 1.005 for r in rates(self.limits)), default=0.0)
 
     async def acquire_async(self, executor: Executor | None = None) -> float:
         """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,

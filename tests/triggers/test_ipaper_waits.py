@@ -86,7 +86,8 @@ def test_the_rounds_list_call_is_the_only_one(sandbox, uploads, monkeypatch):
     # One per round at most (a round cut short by the last wait leaving sent none): none per paper
     # that left the list.
     assert calls.count("GetProcessingPapers") <= poll.rounds
-    assert calls.count("GetPaperStructure") >= len(uploads)
+    # One per paper: waits on the same paper and job ask together, one request between them.
+    assert calls.count("GetPaperStructure") >= len({(u["publication_id"], u["version_id"]) for u in uploads})
 
 
 def test_the_pages_digest_keeps_its_text():
