@@ -33,12 +33,14 @@ from airflow_provider_flipbook.exceptions import (
     TransientApiError,
     VendorApiError,
 )
+from airflow_provider_flipbook.utils.ratelimit import SlidingWindow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from types import ModuleType
 
     from airflow_provider_flipbook.doctor.recording import ResponseLog
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
 
 HOLDS, DIFFERS, NOT_CHECKED, ERROR, REFUSED = "holds", "differs", "not checked", "error", "refused"
 RATE_HEADER = re.compile(r"^(x-)?rate-?limit|^retry-after$", re.IGNORECASE)
@@ -184,7 +186,9 @@ def is_unreachable(error: BaseException) -> bool:
     )
 
 
-def run_checks(vendor: ModuleType, hook: Any, log: Any, *, write_test: bool) -> list[Check]:
+def run_checks(
+    vendor: ModuleType, hook: FlipbookBaseHook, log: ResponseLog, *, write_test: bool
+) -> list[Check]:
     """Run one vendor module's checks against one hook, one line per check.
 
     :param vendor: the vendor's check module (``CHECKS``, ``WRITE_CHECKS``, ``Account``,
@@ -222,7 +226,7 @@ def run_checks(vendor: ModuleType, hook: Any, log: Any, *, write_test: bool) -> 
 
 
 def diagnose_error(
-    vendor: ModuleType, hook: Any, error: BaseException, check_id: str, *, accepted: bool = False
+    vendor: ModuleType, hook: FlipbookBaseHook, error: BaseException, check_id: str, *, accepted: bool = False
 ) -> tuple[Outcome, str | None]:
     """One failure as one line with its advice; and, for a cause that stops every later check, why.
 
@@ -248,16 +252,18 @@ def diagnose_error(
 # -- checks every vendor shares -----------------------------------------------------------------------
 
 
-def announced_limits(hook: Any, headers: dict[str, str]) -> Outcome:
+def announced_limits(hook: FlipbookBaseHook, headers: dict[str, str]) -> Outcome:
     """No rate-limit header announces less than the vendor's documented limit, which we pace at.
 
     :param hook: the vendor hook (its ``default_limits`` are the documented ones)
     :param headers: the rate-limit headers of every answer so far, lower-case names
     """
     limits = hook.default_limits  # as documented, before any speed-up or extra rate_limit
-    documented = max((getattr(limit, "calls", 0) or getattr(limit, "burst", 0)) for limit in limits)
+    documented = max(limit.calls if isinstance(limit, SlidingWindow) else limit.burst for limit in limits)
     described = ", ".join(
-        f"{w.calls} per {w.period:g} s" if hasattr(w, "calls") else f"burst {w.burst} then {w.rate:g}/s"
+        f"{w.calls} per {w.period:g} s"
+        if isinstance(w, SlidingWindow)
+        else f"burst {w.burst} then {w.rate:g}/s"
         for w in limits
     )
     if not headers:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
     import requests
 
+    from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
+
 FORMAT = "flipbook-doctor-recording"
 VERSION = 1
 # JSON keys and XML names whose values are enumerations (kept when they look like words, see ENUM_VALUE).
@@ -189,7 +191,7 @@ class ResponseLog:
     :param values: keep every value in the recording, not only enumerations
     """
 
-    def __init__(self, hook: Any, bases: list[str], *, values: bool = False) -> None:
+    def __init__(self, hook: FlipbookBaseHook, bases: list[str], *, values: bool = False) -> None:
         self.last: requests.Response | None = None
         self.rate_headers: dict[str, str] = {}
         self.entries: dict[tuple[str, str, str, int], dict[str, Any]] = {}

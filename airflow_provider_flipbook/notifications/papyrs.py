@@ -30,9 +30,12 @@ import json
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_flipbook._compat import BaseNotifier, aget_connection
+
+if TYPE_CHECKING:
+    from airflow_provider_flipbook.hooks.papyrs import PapyrsHook
 
 TARGETS = ("discussion", "page")
 CLAIM_TTL = 600.0  # a claim not finished in 10 minutes (a killed process) is taken over
@@ -151,11 +154,11 @@ class PapyrsNotifier(BaseNotifier):
                 error,
             )
 
-    def _key(self, hook: Any, run: tuple[str, str]) -> str:
+    def _key(self, hook: PapyrsHook, run: tuple[str, str]) -> str:
         parts = [hook.base_url, hook.subsite, str(self.page), *run, self.target, self._message_template]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
-    def _page_id(self, hook: Any) -> str:
+    def _page_id(self, hook: PapyrsHook) -> str:
         page = str(self.page).strip()
         if page.isdigit():
             return page
