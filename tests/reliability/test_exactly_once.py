@@ -305,6 +305,30 @@ def test_a_papyrs_page_retried_long_after_its_lost_create_is_adopted(
     assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 1 + (older is not None)
 
 
+def test_the_journal_dates_the_first_attempt_so_a_late_retry_adopts_by_creation_time(
+    sandbox, fast, monkeypatch
+):
+    """A create told apart by creation time alone (no list taken before it): the journal keeps when
+    its first attempt began, so a retry much later than the skew window still adopts what it made."""
+    from airflow_provider_flipbook.hooks.papyrs import CLOCK_SKEW, PapyrsHook
+    from tests.conftest import FakeStateStore
+
+    journal = FakeStateStore()
+    sandbox.fault("papyrs", kind="lost_answer", route="pages/create", lost_as="502")
+    revive = die_on_a_lost_answer(monkeypatch)
+    hook = PapyrsHook(fast["papyrs"])
+    hook.journal = journal
+    with pytest.raises(Killed):
+        hook.create_page("Weekly", category="Reports")
+    revive()
+    (made,) = [p["id"] for p in hook.list_pages() if p["title"] == "Weekly"]
+    retry_later(monkeypatch, 5 * CLOCK_SKEW)
+    again = PapyrsHook(fast["papyrs"])
+    again.journal = journal
+    assert again.create_page("Weekly", category="Reports")["id"] == made
+    assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 1
+
+
 def test_a_papyrs_page_whose_answer_is_lost_is_found_after_long_backoffs(sandbox, fast):
     """Within one try (every Airflow version) the window's lower bound is the first attempt, however long
     the waits between the attempts are."""
