@@ -1,6 +1,7 @@
 """Hook logic that needs no server: auth details, signatures, error shapes, XML hardening, URLs, pacing."""
 
 import json
+import os
 import re
 
 import pytest
@@ -555,6 +556,23 @@ def test_each_retry_is_logged_with_the_error_its_number_and_its_wait(
         line = re.escape(f"{error}; retry {number} of 2 in {wait:.1f} s")
         assert re.search(rf"(^|\] ){line}( \[|$)", logged, re.MULTILINE), logged  # the whole message
     assert 1 <= waits[0] <= 2 <= waits[1] <= 3  # exponential from retry_min_wait, jitter up to 1 s
+
+
+def test_a_retry_waits_what_retry_after_says_and_the_back_off_stops_growing_at_its_cap(
+    sandbox, flippingbook_conn, monkeypatch
+):
+    sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=429, retry_after=3)
+    hook, waits = FlippingBookHook(flippingbook_conn), []
+    hook._sleep = waits.append
+    assert hook.me() and waits == [3.0]  # the vendor's hint, not the 1 s back-off
+    conn = json.loads(os.environ["AIRFLOW_CONN_FB_RETRY"])
+    conn["extra"].update(max_retries=3, retry_max_wait=1.5)
+    monkeypatch.setenv("AIRFLOW_CONN_FB_CAPPED", json.dumps(conn))
+    sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=503, count=3)
+    hook, waits = FlippingBookHook("fb_capped"), []
+    hook._sleep = waits.append
+    assert hook.me()
+    assert 1 <= waits[0] <= 1.5 and waits[1:] == [1.5, 1.5]  # 2-3 s and 4-5 s, capped at retry_max_wait
 
 
 def test_an_empty_answer_where_json_was_expected_says_so_with_its_status(sandbox, flippingbook_conn):
