@@ -168,6 +168,26 @@ def test_uri_and_json_connections_from_the_environment(monkeypatch):
     )
 
 
+def test_a_three_character_credential_is_redacted_shorter_ones_are_not_words_to_hide():
+    hook = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="h", password="k3y"))
+    assert hook.redact("the token k3y was refused") == "the token *** was refused"
+    short = PapyrsHook(connection=Connection(conn_id="p", conn_type="papyrs", host="h", password="ab"))
+    assert short.redact("a tab") == "a tab"
+
+
+def test_an_extra_is_read_as_declared_and_a_bad_value_names_the_connection():
+    hook = FlippingBookHook(
+        connection=Connection(
+            conn_id="fb_typo", conn_type="flippingbook", password="x", extra='{"max_retries": "many"}'
+        )
+    )
+    with pytest.raises(AirflowException, match="fb_typo") as error:
+        hook.setting("max_retries")
+    assert "many" in str(error.value)
+    with pytest.raises(KeyError, match="FlippingBookHook declares no extra 'no_such_extra'"):
+        hook.setting("no_such_extra")
+
+
 def test_constructing_a_hook_touches_no_connection(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("connection fetched in the constructor")
