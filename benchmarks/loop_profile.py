@@ -9,7 +9,7 @@ of the loop thread, for ``python -m pstats``):
 * every wake-up of the loop that came 50 ms late, with the CPU the process spent meanwhile (high: a
   thread of this process held the interpreter, e.g. a JSON page being parsed; low: the machine was busy);
 * every pause of the garbage collector over 20 ms, in any thread, and its generation;
-* every call in a pool thread over 20 ms of CPU, and what it was;
+* every call in a pool thread over 20 ms of CPU, and what it was; the calls each pool ran;
 * the tracked objects (what a full collection walks) 3 s in, and the poll's rounds each second.
 """
 
@@ -21,6 +21,7 @@ import cProfile
 import gc
 import selectors
 import sys
+import threading
 import time
 from asyncio import base_events, events
 from concurrent.futures import thread
@@ -42,6 +43,7 @@ class LoopProfile:
         self.gc_pauses: list[tuple] = []
         self.slow_pool_calls: list[tuple] = []
         self.rounds: list[list[int]] = []
+        self.pool_items: collections.Counter[str] = collections.Counter()
         self.census = ""
         self._gc_started = 0.0
         self._began = time.monotonic()
@@ -88,6 +90,7 @@ class LoopProfile:
 
         def cpu_timed(item: Any) -> None:
             before = time.thread_time()
+            profile.pool_items[threading.current_thread().name.rsplit("_", 1)[0]] += 1
             run_item(item)
             if (spent := time.thread_time() - before) > 0.02:
                 cells = [c.cell_contents for c in getattr(item.fn, "__closure__", None) or ()]
@@ -147,6 +150,7 @@ class LoopProfile:
             "late wake-ups (s late, process CPU s meanwhile)": self.late_wakeups,
             "gc pauses over 0.02 s (s, at s, generation)": self.gc_pauses,
             "pool calls over 0.02 s CPU": self.slow_pool_calls,
+            "calls run per pool (asyncio_*: the default pool every provider shares)": dict(self.pool_items),
             "latency s at 50/90/99/100 %": spread,
             "rounds at each second": self.rounds,
             "census at 3 s": self.census,

@@ -105,7 +105,15 @@ def _triggerer(variant: str, env: dict, waits_per_target: int, interval: float, 
         await asyncio.gather(*monitors)
         return {"latencies": latencies, "stall": max(stalls), "probe": max(probes)}
 
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):  # what held the loop: see benchmarks/loop_profile.py
+        from benchmarks.loop_profile import LoopProfile
+
+        profile = LoopProfile(os.environ["BENCH_PROFILE"], f"triggerer-{variant}")
+        profile.start()
     figures = asyncio.run(main())
+    if profile:
+        profile.report([], [])
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     outbox.put(figures)
 
