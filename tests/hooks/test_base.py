@@ -336,6 +336,26 @@ def test_rate_limit_override_and_pacing_speed_from_extras():
         parse_limit("fast")
 
 
+@pytest.mark.parametrize(
+    "text, window",
+    [
+        ("6/60", SlidingWindow(6, 60.0)),
+        ("6", SlidingWindow(6, 1.0)),
+        ("1/60", SlidingWindow(1, 60.0)),
+        ("5/1", SlidingWindow(5, 1.0)),
+        ("5/0.5", SlidingWindow(5, 0.5)),
+    ],
+)
+def test_a_rate_limit_override_is_calls_per_seconds_one_second_by_default(text, window):
+    assert parse_limit(text) == window
+
+
+@pytest.mark.parametrize("text", ["0/60", "6/0", "-1/60", "6/-5"])
+def test_a_rate_limit_override_must_allow_a_call_in_a_positive_period(text):
+    with pytest.raises(ValueError, match=f"at least one call in a positive period, got '{text}'"):
+        parse_limit(text)
+
+
 def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
     """The host scope: pyrate-limiter's SQLite bucket under a file lock, also used by another process."""
     import os
