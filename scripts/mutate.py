@@ -8,9 +8,9 @@ whole selection for each surviving mutant. So each module runs in its own copy o
 ``.mutate/<module>/`` with its own selection (:data:`MODULES`), bounded by ``MUTATE_MODULE_TIMEOUT``
 seconds; a module that runs out of time shows its unchecked mutants as such.
 
-Usage: ``python scripts/mutate.py [--score | --resume] [MODULE ...]``, MODULE a key of :data:`MODULES`;
-``--score`` prints the table again from the last runs, ``--resume`` runs only the mutants a stopped
-run left unchecked.
+Usage: ``python scripts/mutate.py [--score | --resume | --recheck] [MODULE ...]``, MODULE a key of
+:data:`MODULES`; ``--score`` prints the table again from the last runs, ``--resume`` runs only the
+mutants a stopped run left unchecked, ``--recheck`` those and the survivors (after new tests).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ MODULES: dict[str, Module] = {
             "tests/reliability/test_faults.py",
             "tests/reliability/test_secrets.py",
             "tests/reliability/test_exactly_once.py::test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits",
+            "tests/reliability/test_exactly_once.py::test_connection_refused_is_resent_without_a_lookup",
         ],
     ),
     "operators/upload.py": Module(  # the resume: what a retry does with the previous try's upload
@@ -143,11 +144,14 @@ def verdicts(name: str) -> dict[str, str]:
     return {m: s for m, s in status.items() if any(fnmatch.fnmatchcase(m, g) for g in globs)}
 
 
-def run(name: str, children: str, timeout: float, resume: bool) -> float:
-    """Run one module's mutants in its own copy (with ``resume``, those not checked yet); return the
-    seconds it took."""
+def run(name: str, children: str, timeout: float, resume: str | None) -> float:
+    """Run one module's mutants in its own copy; return the seconds it took.
+
+    :param resume: ``--resume``: only those not checked yet; ``--recheck``: those and the survivors.
+    """
     started = time.monotonic()
-    unchecked = [m for m, s in verdicts(name).items() if s == "not checked"] if resume else []
+    again = ("not checked", "survived") if resume == "--recheck" else ("not checked",)
+    unchecked = [m for m, s in verdicts(name).items() if s in again] if resume else []
     where = project_copy(name)
     # its own process group: mutmut's fork server and workers stop with it
     process = subprocess.Popen(
@@ -189,7 +193,8 @@ def main(argv: list[str]) -> None:
         children = os.environ.get("MUTATE_CHILDREN", "2")
         timeout = float(os.environ.get("MUTATE_MODULE_TIMEOUT", "1800"))
         for name in names:
-            print(f"{name}: {run(name, children, timeout, '--resume' in argv):.0f} s", flush=True)
+            resume = next((a for a in argv if a in ("--resume", "--recheck")), None)
+            print(f"{name}: {run(name, children, timeout, resume):.0f} s", flush=True)
     score(names)
 
 

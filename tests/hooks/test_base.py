@@ -419,6 +419,8 @@ def download_server():
                 head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n" % len(body)
             elif path == "/busy":
                 head, body = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n", b"busy"
+            elif path == "/moved":  # a redirect is never followed: a credential would go along
+                head, body = b"HTTP/1.1 302 Found\r\nLocation: /1024\r\nContent-Length: 0\r\n", b""
             elif path in ERROR_PAGES:
                 head, body = ERROR_PAGES[path]
                 head += b"Content-Length: %d\r\n" % len(body)
@@ -613,6 +615,64 @@ def test_a_retry_waits_what_retry_after_says_and_the_back_off_stops_growing_at_i
     hook._sleep = waits.append
     assert hook.me()
     assert 1 <= waits[0] <= 1.5 and waits[1:] == [1.5, 1.5]  # 2-3 s and 4-5 s, capped at retry_max_wait
+
+
+def test_a_redirect_is_not_followed(download_server):
+    with pytest.raises(VendorApiError, match="answered HTTP 302"):
+        download_hook().download(f"{download_server}/moved", lambda chunk: None)
+
+
+def test_a_bare_429_waits_one_pacing_interval(sandbox, flippingbook_conn):
+    sandbox.fault("flippingbook", route="GET /api/v1/auth/me", status=429)
+    hook, waits = FlippingBookHook(flippingbook_conn), []
+    hook._sleep = waits.append
+    assert hook.me() and waits == [max(limit.interval for limit in hook.limits)]
+
+
+def test_a_vendor_that_does_not_answer_in_time_is_a_transient_error_naming_host_and_timeout(
+    sandbox, flippingbook_conn, monkeypatch
+):
+    conn = json.loads(os.environ["AIRFLOW_CONN_FB_RETRY"])
+    conn["extra"].update(max_retries=0, timeout=0.3)
+    monkeypatch.setenv("AIRFLOW_CONN_FB_IMPATIENT", json.dumps(conn))
+    sandbox.fault("flippingbook", kind="slow", delay=3, route="GET /api/v1/auth/me")
+    hook = FlippingBookHook("fb_impatient")
+    with pytest.raises(TransientApiError) as error:
+        hook.me()
+    host = hook.base_url.split("/api")[0].rstrip("/")
+    assert (error.value.vendor, error.value.operation) == ("FlippingBook", "auth.me")
+    assert f"no answer from {origin_of(host)} within 0.3 s" in str(error.value)
+
+
+def test_a_refused_connection_names_the_host_and_the_error_and_was_never_sent():
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]  # closed again: nothing listens there
+    hook = FlippingBookHook(
+        connection=Connection(
+            conn_id="fb",
+            conn_type="flippingbook",
+            host=f"http://127.0.0.1:{port}",
+            password="x",
+            extra=json.dumps({"max_retries": 0, "pacing": False}),
+        )
+    )
+    with pytest.raises(TransientApiError) as error:
+        hook.me()
+    assert (error.value.vendor, error.value.operation, error.value.unsent) == (
+        "FlippingBook",
+        "auth.me",
+        True,
+    )
+    assert f"connection to http://127.0.0.1:{port} failed (ConnectionError)" in str(error.value)
+
+
+def origin_of(url: str) -> str:
+    from airflow_provider_flipbook.utils.urls import origin
+
+    return origin(url)
 
 
 def test_an_empty_answer_where_json_was_expected_says_so_with_its_status(sandbox, flippingbook_conn):
