@@ -8,10 +8,9 @@ operators never pay for lxml, pypdf or requests-toolbelt.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow_provider_flipbook.vendors import VENDORS, publishing_types, vendor
+from airflow_provider_flipbook.vendors import publishing_types, vendor
 
 if TYPE_CHECKING:
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
@@ -53,6 +52,13 @@ def hook_for(
     return _checked_class(conn_id, connection.conn_type, vendors)(conn_id, connection=connection)
 
 
+# Hook classes (by dotted path) whose module a thread has imported already: later waits build theirs
+# on the loop. (A
+# module that is still being imported is in sys.modules too, and importing it again from the loop
+# would block the loop on the import lock until the thread is done.)
+_loaded_hooks: dict[str, type[FlipbookBaseHook]] = {}
+
+
 async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> FlipbookBaseHook:
     """:func:`hook_for` in async code (a trigger): the connection and its extras fetched without
     blocking the event loop; call the hook's methods through its ``acall``.
@@ -66,15 +72,14 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
 
     vendors = publishing_types() if vendors is None else vendors
     connection, extras = await shared_connection(conn_id)
-    if (
-        connection.conn_type in VENDORS
-        and vendor(connection.conn_type).hook.rpartition(".")[0] in sys.modules
-    ):
-        cls = _checked_class(conn_id, connection.conn_type, vendors)  # imported: no thread needed
+    known = connection.conn_type in vendors and _loaded_hooks.get(vendor(connection.conn_type).hook)
+    if known:
+        cls: type[FlipbookBaseHook] = known
     else:  # the first use imports the vendor's module (lxml, pypdf...): in a thread, not on the loop
         cls = await asyncio.get_running_loop().run_in_executor(
             provider_pool(), _checked_class, conn_id, connection.conn_type, vendors
         )
+        _loaded_hooks[vendor(str(connection.conn_type)).hook] = cls  # checked: a known type
     hook: FlipbookBaseHook = cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
     return hook
 

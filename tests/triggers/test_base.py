@@ -280,3 +280,34 @@ def test_waits_asking_the_same_at_once_share_one_request(sandbox):
     assert [e["status"] for e in events] == ["timeout"] * 10
     polls = [r for r in sandbox.requests("flippingbook") if r.path.endswith(empty["id"])]
     assert 1 <= len(polls) <= elapsed / 0.05 + 2  # one per round, not one per wait and round
+
+
+def test_waits_never_import_or_check_a_hook_class_on_the_loop(sandbox, monkeypatch):
+    """The first wait imports the vendor's hook module in a thread; the others, even while that import
+    runs (the module is in sys.modules already, half done: importing it again would block the loop on
+    the import lock), build their hooks from the class it found."""
+    import threading
+
+    import airflow_provider_flipbook.hooks as hooks
+
+    monkeypatch.setattr(hooks, "_loaded_hooks", {})
+    on_loop: list[str] = []
+    check = hooks._checked_class
+
+    def recorded(*args: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            on_loop.append(args[0])
+        return check(*args)
+
+    monkeypatch.setattr(hooks, "_checked_class", recorded)
+    events = [
+        first_event(
+            PublicationStateTrigger(
+                conn_id=conn_id, poll_interval=0.05, deadline=time.time() + 5, publication_id="f" * 32
+            )
+        )
+        for conn_id in ("flippingbook_default", "flippingbook_default", "papyrs_default")
+    ]
+    assert [e["status"] for e in events] == ["error"] * 3  # not found twice, then the wrong type
+    assert "expected one of flippingbook" in events[2]["message"]
+    assert on_loop == []
