@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def hook_class(conn_type: str) -> type[FlipbookBaseHook]:
-    """The hook class of a connection type (imports its module).
+    """Return the hook class of a connection type (imports its module).
 
     :param conn_type: an Airflow connection type of this provider
     """
@@ -39,7 +39,7 @@ def _checked_class(conn_id: str, conn_type: str | None, vendors: tuple[str, ...]
 def hook_for(
     conn_id: str, *, vendors: tuple[str, ...] | None = None, connection: Any = None
 ) -> FlipbookBaseHook:
-    """The vendor hook for a connection id, chosen by the connection's type.
+    """Return the vendor hook for a connection id, chosen by the connection's type.
 
     :param conn_id: the Airflow connection id
     :param vendors: the connection types the caller can work with; default: the publishing ones
@@ -60,8 +60,10 @@ _loaded_hooks: dict[str, type[FlipbookBaseHook]] = {}
 
 
 async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> FlipbookBaseHook:
-    """:func:`hook_for` in async code (a trigger): the connection and its extras fetched without
-    blocking the event loop; call the hook's methods through its ``acall``.
+    """Return :func:`hook_for` in async code (a trigger).
+
+    The connection and its extras are fetched without blocking the event loop; call the hook's methods
+    through its ``acall``.
 
     :param conn_id: the Airflow connection
     :param vendors: the connection types accepted; default: the publishing ones
@@ -85,7 +87,7 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
 
 
 def publishing_hook(conn_id: str, *, connection: Any = None) -> PublishingHook:
-    """The hook of a publishing vendor (FlippingBook, iPaper, Flipsnack...) as the publishing protocol.
+    """Return the hook of a publishing vendor (FlippingBook, iPaper, Flipsnack...) as the publishing protocol.
 
     :param conn_id: the Airflow connection id
     :param connection: the connection, when the caller has fetched it already

@@ -1,5 +1,7 @@
-"""FlippingBook's tracked links: list, get, create once, update, delete (mixed into
-:class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which owns the transport).
+"""FlippingBook's tracked links: list, get, create once, update, delete.
+
+Mixed into :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which owns the
+transport.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""FlippingBook's webhook triggers: create, update and delete them, and register this connection's
-receiver for chosen events (mixed into :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`,
-which owns the transport). The receiver (:mod:`airflow_provider_flipbook.plugins.flippingbook`) and
-this module share where it lives and what it records to.
+"""FlippingBook's webhook triggers.
+
+Create, update and delete them, and register this connection's receiver for chosen events (mixed into
+:class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which owns the transport). The
+receiver (:mod:`airflow_provider_flipbook.plugins.flippingbook`) and this module share where it lives
+and what it records to.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ MIN_TOKEN_LENGTH = 32
 
 
 def webhook_path(conn_id: str, token: str) -> str:
-    """The receiver's path on the API server (append it to the server's public base URL).
+    """Return the receiver's path on the API server (append it to the server's public base URL).
 
     :param conn_id: the FlippingBook connection
     :param token: its extra ``webhook_token``
@@ -28,7 +30,7 @@ def webhook_path(conn_id: str, token: str) -> str:
 
 
 def webhook_asset_name(conn_id: str, configured: str | None = None) -> str:
-    """The asset a connection's webhook receiver records to.
+    """Name the asset a connection's webhook receiver records to.
 
     :param conn_id: the FlippingBook connection
     :param configured: its extra ``webhook_asset``; unset: ``flippingbook_webhooks.<conn id>``
@@ -114,7 +116,7 @@ class WebhookTriggers(HookPart):
     # -- webhooks into Airflow (the receiver in airflow_provider_flipbook.plugins.flippingbook) ----------
 
     def webhook_receiver_url(self, api_base_url: str) -> str:
-        """This connection's receiver URL on the Airflow API server (it holds the ``webhook_token``).
+        """Return this connection's receiver URL on the Airflow API server (it holds the ``webhook_token``).
 
         :param api_base_url: the API server's base URL as FlippingBook reaches it, e.g.
             ``https://airflow.example.com``

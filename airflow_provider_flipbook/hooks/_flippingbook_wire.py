@@ -1,5 +1,7 @@
-"""FlippingBook's answers as the hook reads them and the values it writes: the error shapes, the
-publication summary, tracked-link URLs, ISO 8601 dates and the 1 MB request limit.
+"""FlippingBook's answers as the hook reads them and the values it writes.
+
+The error shapes, the publication summary, tracked-link URLs, ISO 8601 dates and the 1 MB request
+limit.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ DEFAULT_LINK_PREFIX = "https://online.flippingbook.com/link/"
 
 
 class HookPart:
-    """Base of the hook's parts in sibling modules (tracked links, webhook triggers): what they use of
-    :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`, which defines it and mixes
-    them in.
+    """Base of the hook's parts in sibling modules (tracked links, webhook triggers).
+
+    It declares what they use of :class:`~airflow_provider_flipbook.hooks.flippingbook.FlippingBookHook`,
+    which defines it and mixes them in.
     """
 
     if TYPE_CHECKING:
@@ -63,7 +66,7 @@ def inline_request_fits(pdf_size: int, overhead: int = 2_000) -> bool:
 
 
 def publication_summary(publication: dict[str, Any]) -> PublicationSummary:
-    """The small JSON that goes to XCom: ids, URL and page count."""
+    """Build the small JSON that goes to XCom: ids, URL and page count."""
     return {
         "publication_id": publication.get("id"),
         "hash_id": publication.get("hashId"),
@@ -75,7 +78,7 @@ def publication_summary(publication: dict[str, Any]) -> PublicationSummary:
 
 
 def iso8601(value: str | dt.datetime) -> str:
-    """A date-time as the tracked-link pages describe it (ISO 8601), in UTC: ``2026-06-20T00:00:00Z``."""
+    """Format a date-time as the tracked-link pages describe it (ISO 8601, UTC): ``2026-06-20T00:00:00Z``."""
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip())
@@ -89,8 +92,10 @@ def iso8601(value: str | dt.datetime) -> str:
 
 
 def tracked_link_url(link: dict[str, Any]) -> str:
-    """The link's full URL: the vendor's own ``url`` if it gives one; else ``urlName`` under the domain of
-    the link's publication (its canonical ``publication.url``); else the documented default domain.
+    """Return the link's full URL.
+
+    The vendor's own ``url`` if it gives one; else ``urlName`` under the domain of the link's
+    publication (its canonical ``publication.url``); else the documented default domain.
     """
     if link.get("url"):
         return str(link["url"])
@@ -109,5 +114,5 @@ def tracked_link_url(link: dict[str, Any]) -> str:
 
 
 def drop_none(fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields that have a value: a None is left out of the request body."""
+    """Keep the fields that have a value: a None is left out of the request body."""
     return {k: v for k, v in fields.items() if v is not None}

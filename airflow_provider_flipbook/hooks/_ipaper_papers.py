@@ -1,7 +1,8 @@
-"""iPaper's Paper service: the account's root, the paper tree, creating papers once by URL, and
-settings, publication periods and preview tokens (mixed into
-:class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which owns the transport, the Ripper
-service and the publish flow).
+"""iPaper's Paper service.
+
+The account's root, the paper tree, creating papers once by URL, and settings, publication periods
+and preview tokens (mixed into :class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which
+owns the transport, the Ripper service and the publish flow).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class IPaperPapers:
         return found
 
     def get_all_papers(self, paper_id: int | None = None) -> etree._Element:
-        """The category/paper tree below ``paper_id`` (default: the account's root).
+        """Return the category/paper tree below ``paper_id`` (default: the account's root).
 
         :param paper_id: the category (default: the account's root).
         """
@@ -68,7 +69,7 @@ class IPaperPapers:
         return data
 
     def iter_papers(self, paper_id: int | None = None) -> Iterator[dict[str, str]]:
-        """The attributes of every ``<paper>`` below ``paper_id`` (categories left out).
+        """Yield the attributes of every ``<paper>`` below ``paper_id`` (categories left out).
 
         :param paper_id: the category (default: the account's root).
         """
@@ -98,7 +99,10 @@ class IPaperPapers:
         )
 
     def _create_once_by_url(self, method: str, parent_id: int, url_name: str, **params: Any) -> int:
-        """A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours."""
+        """Create a paper or category once, by its URL.
+
+        A paper's URL is unique in the account: after a lost answer, the paper at our URL is ours.
+        """
         url = f"{self.get_paper_url(parent_id).rstrip('/')}/{url_name}/"
 
         def at_url() -> list[int]:

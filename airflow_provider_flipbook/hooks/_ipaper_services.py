@@ -1,6 +1,8 @@
-"""iPaper's Media, CustomField, Search and Statistics services: the hook's calls beyond papers and
-processing (mixed into :class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which owns the
-transport and the Paper and Ripper services).
+"""iPaper's Media, CustomField, Search and Statistics services.
+
+The hook's calls beyond papers and processing (mixed into
+:class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which owns the transport and the Paper
+and Ripper services).
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ class IPaperServices:
         return self.call("Media.GetTree")
 
     def create_media_directory(self, parent_id: int, name: str) -> int:
-        """A new directory ``name`` under ``parent_id`` (0 = the media root); created once, also when
-        the answer is lost (the directories of that name under the parent listed before are not ours).
+        """Create a directory ``name`` under ``parent_id`` (0 = the media root), once.
+
+        Once also when the answer is lost (the directories of that name under the parent listed before
+        are not ours).
 
         :param parent_id: the parent directory (0: the media root).
         :param name: the directory's name.
@@ -126,10 +130,12 @@ class IPaperServices:
         return {f.get("name"): f.get("datatype") for f in fields}
 
     def get_custom_field_value(self, paper_id: int, field_name: str) -> str:
-        """The field's value as text. The document's sample answer is a copy of the definitions answer,
-        so every plausible shape is read: ``<field name="...">value</field>`` (alone or in ``<fields>``),
-        the value in a ``value`` attribute, a ``<value>`` element, or the bare text of ``<data>``;
-        no ``<data>`` is no value. Anything else (a list of definitions, another field) fails at once.
+        """Return the field's value as text.
+
+        The document's sample answer is a copy of the definitions answer, so every plausible shape is
+        read: ``<field name="...">value</field>`` (alone or in ``<fields>``), the value in a ``value``
+        attribute, a ``<value>`` element, or the bare text of ``<data>``; no ``<data>`` is no value.
+        Anything else (a list of definitions, another field) fails at once.
 
         :param paper_id: the paper.
         :param field_name: the field.

@@ -1,7 +1,8 @@
-"""iPaper's wire format as the hook writes and reads it: XPath text, streamed base64 form bodies of
-a known length, and the form values of options and periods (the safe XML parser is
-:mod:`airflow_provider_flipbook.utils.safe_xml`). The sandbox's own reader and writer are in
-``sandbox/ipaper/wire.py``; the two share no code.
+"""iPaper's wire format as the hook writes and reads it.
+
+XPath text, streamed base64 form bodies of a known length, and the form values of options and periods
+(the safe XML parser is :mod:`airflow_provider_flipbook.utils.safe_xml`). The sandbox's own reader and
+writer are in ``sandbox/ipaper/wire.py``; the two share no code.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ def base64_form_chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 
 class SizedBody:
-    """A streamed body whose length is known up front: ``requests`` sends it with a
-    ``Content-Length`` instead of chunked transfer encoding (it reads ``len()``).
+    """A streamed body whose length is known up front.
+
+    ``requests`` sends it with a ``Content-Length`` instead of chunked transfer encoding (it reads
+    ``len()``).
 
     :param chunks: makes a fresh iterator of the body's pieces (one per attempt).
     :param length: the body's length, counted beforehand.
@@ -57,7 +60,7 @@ class SizedBody:
 
 
 def period(start: str, end: str) -> dict[str, Any]:
-    """The statistics and publication-period parameters, whose names are Python keywords."""
+    """Build the statistics and publication-period parameters, whose names are Python keywords."""
     return {"from": start, "to": end}
 
 
@@ -69,7 +72,7 @@ def ripper_options(options: dict[str, Any] | None, password: str | None) -> str:
 
 
 def form_value(value: Any) -> str:
-    """A value as a form field or option element holds it: booleans as ``true``/``false``."""
+    """Write a value as a form field or option element holds it: booleans as ``true``/``false``."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

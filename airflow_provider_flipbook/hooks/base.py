@@ -82,7 +82,8 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
         on_event_loop: bool = False,
         **kwargs: Any,
     ) -> None:
-        """
+        """Build the hook; neither the network nor the database is touched.
+
         :param conn_id: the Airflow connection (default: the vendor's ``*_default``)
         :param connection: the connection itself, when the caller has fetched it already
         :param extras: its extras, when the caller has read them already (async code: see :meth:`async_for`)
@@ -116,8 +117,10 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
 
     @classmethod
     async def async_for(cls, conn_id: str | None = None) -> Self:
-        """The hook for async code (a trigger): the connection and its extras fetched without blocking
-        the event loop, and every call made through :meth:`acall`.
+        """Build the hook for async code (a trigger).
+
+        The connection and its extras are fetched without blocking the event loop, and every call is
+        made through :meth:`acall`.
 
         :param conn_id: the Airflow connection (default: the vendor's ``*_default``)
         """
@@ -147,7 +150,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
         return await call_on_loop(self, functools.partial(function, *args, **kwargs))
 
     def pacing_key(self) -> str:
-        """What identifies one credential (hashed: the key itself is never kept in memory maps)."""
+        """Return what identifies one credential (hashed: the key itself is never kept in memory maps)."""
         return hashlib.sha256((self.connection.password or "").encode()).hexdigest()[:16]
 
     @cached_property
@@ -182,7 +185,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
     # -- the request path -----------------------------------------------------------------
 
     def _pause(self, seconds: float) -> None:
-        """The hook's one way to wait: sleep, or on the event loop hand the wait back to it."""
+        """Wait, the hook's one way: sleep, or on the event loop hand the wait back to it."""
         if self.on_event_loop:
             raise WaitElsewhere(seconds)
         self._sleep(seconds)
@@ -191,9 +194,10 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
         return self.retry_wait(state.outcome.exception() if state.outcome else None, state.attempt_number)
 
     def retry_wait(self, error: BaseException | None, attempt: int) -> float:
-        """Seconds to wait before retrying after ``error`` on the ``attempt``-th try: the vendor's
-        ``Retry-After`` (capped by ``max_retry_after``), one pacing interval for a bare rate-limit
-        answer, else exponential back-off with jitter.
+        """Return the seconds to wait before retrying after ``error`` on the ``attempt``-th try.
+
+        The vendor's ``Retry-After`` (capped by ``max_retry_after``), one pacing interval for a bare
+        rate-limit answer, else exponential back-off with jitter.
 
         :param error: what the failed try raised
         :param attempt: 1 for the first try
@@ -340,7 +344,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
             ) from None
 
     def error(self, operation: str, message: str, **kwargs: Any) -> VendorApiError:
-        """A :class:`VendorApiError` for ``operation``, its message redacted and shortened.
+        """Build a :class:`VendorApiError` for ``operation``, its message redacted and shortened.
 
         :param operation: the operation's name (as in docs/vendor-conformance.md).
         :param message: what went wrong.
@@ -351,8 +355,9 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
     # -- downloads --------------------------------------------------------------------------
 
     def download(self, url: str, write: Callable[[bytes], Any], operation: str = "download") -> int:
-        """Stream ``url`` into ``write`` in 1 MiB chunks; return the byte count. Not retried:
-        a half-written destination cannot be replayed safely, the caller starts over instead.
+        """Stream ``url`` into ``write`` in 1 MiB chunks; return the byte count.
+
+        Not retried: a half-written destination cannot be replayed safely, the caller starts over instead.
 
         :param url: a URL the vendor handed out.
         :param write: called with each chunk.

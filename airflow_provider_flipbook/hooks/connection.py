@@ -1,5 +1,7 @@
-"""How a hook reads its Airflow connection: the base URL, the extras (typed, through
-:func:`setting`; a typo warned about), the required fields, and the secrets its messages never show.
+"""How a hook reads its Airflow connection.
+
+The base URL, the extras (typed, through :func:`setting`; a typo warned about), the required fields,
+and the secrets its messages never show.
 """
 
 from __future__ import annotations
@@ -85,8 +87,10 @@ class ConnectionSettings(BaseHook):
         return text
 
     def setting(self, name: str) -> Any:
-        """A connection extra as declared in :mod:`~airflow_provider_flipbook.connection_extras` (typed; missing, ``null`` or blank is its
-        default: Airflow's connection form saves an empty field as ``null``).
+        """Read a connection extra as declared in :mod:`~airflow_provider_flipbook.connection_extras`.
+
+        Typed; missing, ``null`` or blank is its default: Airflow's connection form saves an empty field
+        as ``null``.
 
         :param name: the extra's name.
         """

@@ -39,7 +39,7 @@ _pool_lock = threading.Lock()
 
 
 def provider_pool() -> ThreadPoolExecutor:
-    """This provider's own small thread pool for blocking calls made from an event loop."""
+    """Return this provider's own small thread pool for blocking calls made from an event loop."""
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -66,8 +66,10 @@ _start_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StartQueue]
 
 
 async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
-    """The connection and its extras (secrets masked), fetched without blocking the loop; callers on
-    one loop within :data:`CONNECTION_REUSE_SECONDS` share one fetch (a failed fetch is not kept).
+    """Fetch the connection and its extras (secrets masked) without blocking the loop.
+
+    Callers on one loop within :data:`CONNECTION_REUSE_SECONDS` share one fetch (a failed fetch is not
+    kept).
 
     :param conn_id: the Airflow connection
     """
@@ -85,9 +87,11 @@ async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
 
 
 async def shared_call(key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
-    """``await call()``, shared by every caller on this loop asking with the same ``key`` while it
-    runs: waits on one object that poll at the same moment (or queue for pacing together) cost one
-    request, not one each. The call runs to its end even if its callers are cancelled.
+    """Await ``call()``, one run shared by every caller on this loop asking with the same ``key``.
+
+    Shared while it runs: waits on one object that poll at the same moment (or queue for pacing
+    together) cost one request, not one each. The call runs to its end even if its callers are
+    cancelled.
 
     :param key: what the call asks (the trigger's class, connection and target)
     :param call: makes the call, e.g. ``lambda: hook.acall(trigger.check, hook)``
@@ -128,9 +132,11 @@ class _StartQueue:
 
 
 async def start_turn() -> None:
-    """Wait for this wait's turn to start: at most :data:`STARTS_PER_ITERATION` waits are let through
-    per loop iteration, first come, first served, so a thousand waits deferred together (a mapped
-    upload) build their hooks and join their polls over many iterations, never in one.
+    """Wait for this wait's turn to start.
+
+    At most :data:`STARTS_PER_ITERATION` waits are let through per loop iteration, first come, first
+    served, so a thousand waits deferred together (a mapped upload) build their hooks and join their
+    polls over many iterations, never in one.
     """
     loop = asyncio.get_running_loop()
     queue = _start_queues.get(loop)
@@ -145,7 +151,7 @@ async def start_turn() -> None:
 
 
 async def call_on_loop(hook: FlipbookBaseHook, function: Callable[[], T]) -> T:
-    """The body of :meth:`FlipbookBaseHook.acall` (read it there)."""
+    """Run the body of :meth:`FlipbookBaseHook.acall` (read it there)."""
     loop, pool = asyncio.get_running_loop(), provider_pool()
     pacer = await loop.run_in_executor(pool, lambda: hook.pacer)  # may open a file or reach Redis
     failures, started = 0, time.monotonic()
@@ -178,11 +184,13 @@ async def call_on_loop(hook: FlipbookBaseHook, function: Callable[[], T]) -> T:
 async def apaged(
     fetch: Callable[[int, int], Awaitable[Sequence[T]]], page_size: int, *, max_pages: int = 10_000
 ) -> AsyncIterator[Sequence[T]]:
-    """:func:`~airflow_provider_flipbook.utils.paging.paged` for async code, one page at a time: a short
-    page ends it; a page equal to the previous one, or ``max_pages``, ends it with a warning. A page
-    that says how long the whole list is (:class:`~airflow_provider_flipbook.utils.paging.Page`)
-    ends it once that many entries are read (no empty page is asked for), and a short page does
-    not end it while the total says more follow (a vendor capping pages below ``page_size``).
+    """Page through a list in async code, one page at a time.
+
+    :func:`~airflow_provider_flipbook.utils.paging.paged` for async code: a short page ends it; a page
+    equal to the previous one, or ``max_pages``, ends it with a warning. A page that says how long the
+    whole list is (:class:`~airflow_provider_flipbook.utils.paging.Page`) ends it once that many
+    entries are read (no empty page is asked for), and a short page does not end it while the total
+    says more follow (a vendor capping pages below ``page_size``).
     """
     offset, previous = 0, None
     for _ in range(max_pages):
@@ -206,8 +214,10 @@ async def apaged(
 
 @dataclass(frozen=True)
 class Listing:
-    """A vendor's list call that answers many waits at once: one request per page, shared by every
-    wait and watcher on one account (:mod:`airflow_provider_flipbook.triggers.account_poll`).
+    """A vendor's list call that answers many waits at once.
+
+    One request per page, shared by every wait and watcher on one account
+    (:mod:`airflow_provider_flipbook.triggers.account_poll`).
 
     :param name: what it lists, unique per vendor (``publications``)
     :param page: the name of the hook method that fetches one page, ``(offset, count) -> list[dict]``;

@@ -41,8 +41,10 @@ def never_sent(error: requests.RequestException) -> bool:
 
 
 def safe_to_resend(error: VendorApiError) -> bool:
-    """A creating call may be resent blindly only if the vendor provably did nothing: the request never
-    left, or the vendor refused it for its rate (429, its own rate-limit code, 503 with Retry-After).
+    """Tell whether a creating call may be resent blindly: only if the vendor provably did nothing.
+
+    That is, the request never left, or the vendor refused it for its rate (429, its own rate-limit
+    code, 503 with Retry-After).
 
     :param error: the failed attempt
     """
@@ -52,7 +54,7 @@ def safe_to_resend(error: VendorApiError) -> bool:
 
 
 def repeatable_failure(error: VendorApiError) -> tuple[Any, ...] | None:
-    """A vendor's own 500 answer (not a gateway's): the same one twice will not heal by retrying.
+    """Tell a vendor's own 500 answer (not a gateway's): the same one twice will not heal by retrying.
 
     :param error: the failed attempt
     """
@@ -65,7 +67,7 @@ class Journal(Protocol):
     """What :meth:`CreatesOnce.create_once` needs of the task state store."""
 
     def get(self, key: str) -> Any:
-        """The value stored under ``key``, or None.
+        """Return the value stored under ``key``, or None.
 
         :param key: the entry's name.
         """
@@ -86,7 +88,7 @@ class Attempt(NamedTuple):
 
 
 def _key(identity: Any) -> str:
-    """An identity as text, the same before and after a trip through the state store's JSON."""
+    """Write an identity as text, the same before and after a trip through the state store's JSON."""
     return json.dumps(identity, default=str)
 
 
@@ -100,7 +102,7 @@ class CreatesOnce:
     journal: Journal | None = None  # where create_once writes down what it is about to create
 
     def _now(self) -> float:
-        """The wall clock (epoch seconds) that dates a create's first attempt; tests swap it."""
+        """Return the wall clock (epoch seconds) that dates a create's first attempt; tests swap it."""
         return time.time()
 
     if TYPE_CHECKING:  # what it uses of the transport (FlipbookBaseHook)
@@ -238,7 +240,7 @@ class CreatesOnce:
         return result
 
     def journaled(self, operation: str, describe: str) -> Attempt | None:
-        """What an earlier try of this task wrote down before sending this call; None if nothing.
+        """Return what an earlier try of this task wrote down before sending this call; None if nothing.
 
         :param operation: the call's name, as given to :meth:`create_once`
         :param describe: the natural key, as given to :meth:`create_once`

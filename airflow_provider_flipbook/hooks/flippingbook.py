@@ -99,12 +99,12 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's labels and hidden fields for Airflow 3.1 (3.2+: the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def _auth(self) -> requests.auth.AuthBase:
@@ -314,7 +314,7 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
     def _check_created_source(
         self, answer: dict[str, Any], fields: dict[str, Any], operation: str
     ) -> dict[str, Any]:
-        """The implicit source's own result: a failed one is the user's error, not a quiet success."""
+        """Check the implicit source's own result: a failed one is the user's error, not a quiet success."""
         if not (fields.get("url") or fields.get("data")):
             return answer
         created = answer.get("createdSource", answer.get("CreatedSource"))
@@ -438,9 +438,10 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
         """
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
-        """Inline base64 while the request fits the 1 MB limit; else the PDF's http(s) URL, or a
-        short-lived signed URL of an object-store file; else a clear error. A new publication, or a
-        new source of ``request.publication_id``.
+        """Publish a PDF: a new publication, or a new source of ``request.publication_id``.
+
+        Inline base64 while the request fits the 1 MB limit; else the PDF's http(s) URL, or a
+        short-lived signed URL of an object-store file; else a clear error.
 
         :param source: the PDF, opened per attempt.
         :param facts: what the local check found (size, pages, encryption).
@@ -487,7 +488,7 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
-        """The publication's ids, URL and page count.
+        """Return the publication's ids, URL and page count.
 
         :param publication_id: the publication.
         """
@@ -514,9 +515,10 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
         *,
         new_publication: bool = False,
     ) -> ConversionStatus | None:
-        """:meth:`conversion_status` read from the publication's entry in the list, or None when the
-        list cannot tell (not listed: vanished or shifted between pages; deleted; a later version,
-        whose source only the source call shows): then ask :meth:`conversion_status`.
+        """Read :meth:`conversion_status` from the publication's entry in the list.
+
+        None when the list cannot tell (not listed: vanished or shifted between pages; deleted; a later
+        version, whose source only the source call shows): then ask :meth:`conversion_status`.
 
         :param entry: the publication as the list gives it (None: not listed)
         :param publication_id: the publication
@@ -623,9 +625,11 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
     def watch_publications(
         self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """Each listed publication as a watcher compares it: ``state`` (``converted`` once the flag
-        ``CompletedAllStages`` is set, ``deleted`` with ``Deleted``/``Trashed``, else ``converting``) and
-        ``version`` (last PDF name, page count and modification time: the list has no version field).
+        """Return each listed publication as a watcher compares it.
+
+        ``state`` (``converted`` once the flag ``CompletedAllStages`` is set, ``deleted`` with
+        ``Deleted``/``Trashed``, else ``converting``) and ``version`` (last PDF name, page count and
+        modification time: the list has no version field).
 
         :param rounds: this poll's answers by listing name
         :param previous: the last poll's snapshots (unused here)
@@ -651,9 +655,10 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
         return found
 
     def watch_tracked_links(self, links: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Each listed link as a watcher compares it: ``visits`` and ``last_viewed``
-        (``shortStats.fullStats``), ``until`` (an enabled ``triggers.onNotOpenedUntil``), ``name`` (title),
-        ``publication`` (its id) and ``url``.
+        """Return each listed link as a watcher compares it.
+
+        ``visits`` and ``last_viewed`` (``shortStats.fullStats``), ``until`` (an enabled
+        ``triggers.onNotOpenedUntil``), ``name`` (title), ``publication`` (its id) and ``url``.
 
         :param links: the link list's entries
         """

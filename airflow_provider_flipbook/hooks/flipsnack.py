@@ -78,7 +78,7 @@ class CollectionProcessingError(VendorApiError):
 
 
 def sign(secret: str, params: Mapping[str, Any]) -> str:
-    """The vendor's request signature (see module docstring)."""
+    """Compute the vendor's request signature (see module docstring)."""
     pieces = [secret] + [
         f"{name}{_value(params[name])}" for name in sorted(params) if name not in ("signature", "file")
     ]
@@ -116,7 +116,7 @@ def _items(collection: Mapping[str, Any]) -> list[Any]:
 
 
 def item_statuses(collection: Mapping[str, Any]) -> list[str]:
-    """The items' lowercase statuses, or [] when the answer has no item list we know."""
+    """Return the items' lowercase statuses, or [] when the answer has no item list we know."""
     statuses = [
         str(item.get("status", "")).lower() for item in _items(collection) if isinstance(item, Mapping)
     ]
@@ -146,22 +146,27 @@ class FlipsnackHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's labels and hidden fields for Airflow 3.1 (3.2+: the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def secrets(self) -> list[str]:
-        """The secret and the API key: the key travels in URLs by the vendor's design, never in messages."""
+        """Return the secret and the API key.
+
+        The key travels in URLs by the vendor's design, never in messages.
+        """
         return [*super().secrets(), *([self.connection.login] if self.connection.login else [])]
 
     @cached_property
     def upload_url(self) -> str:
-        """The extra ``upload_host``; unset, derived from the API host (:func:`derive_upload_url`), or
-        an error naming both before anything is sent.
+        """The upload host: the extra ``upload_host``.
+
+        Unset, derived from the API host (:func:`derive_upload_url`), or an error naming both before
+        anything is sent.
         """
         configured = self.setting("upload_host")
         if configured:
@@ -184,7 +189,9 @@ class FlipsnackHook(FlipbookBaseHook):
         return derived
 
     def signed(self, action: str, params: Mapping[str, Any]) -> dict[str, str]:
-        """The parameters to send: ``apiKey``, ``action``, the given ones (None left out) and ``signature``.
+        """Return the parameters to send: ``apiKey``, ``action``, the given ones, then ``signature``.
+
+        A None among the given ones is left out.
 
         :param action: the vendor's action, e.g. ``collection.getList``.
         :param params: the action's parameters.
@@ -253,8 +260,10 @@ class FlipsnackHook(FlipbookBaseHook):
         )
 
     def probe_upload_host(self) -> None:
-        """An unsigned GET on the upload host, which creates nothing (the vendor answers code 40, "Bad
-        request", to a GET there): proves that the host a task will upload to is a Flipsnack API.
+        """Prove that the host a task will upload to is a Flipsnack API, creating nothing.
+
+        An unsigned GET on the upload host, which creates nothing (the vendor answers code 40, "Bad
+        request", to a GET there).
         """
 
         def parse(response: requests.Response) -> None:
@@ -341,8 +350,10 @@ class FlipsnackHook(FlipbookBaseHook):
 
     @property
     def list_page_size(self) -> int:
-        """Collections asked for per ``collection.getList`` request (extra ``list_page_size``): the
-        page that documents the range is cut off, so the size is ours to choose and the doctor's to check.
+        """Collections asked for per ``collection.getList`` request (extra ``list_page_size``).
+
+        The page that documents the range is cut off, so the size is ours to choose and the doctor's to
+        check.
         """
         size = self.setting("list_page_size")
         if size < 1:
@@ -509,7 +520,7 @@ class FlipsnackHook(FlipbookBaseHook):
             )
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
-        """A streamed multipart ``collection.create``; the title defaults to the name.
+        """Publish a PDF with a streamed multipart ``collection.create``; the title defaults to the name.
 
         :param source: the PDF, opened per attempt.
         :param facts: what the local check found (size, pages, encryption).
@@ -534,14 +545,14 @@ class FlipsnackHook(FlipbookBaseHook):
         }
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
-        """The collection's hash, title, URL and page count.
+        """Return the collection's hash, title, URL and page count.
 
         :param publication_id: the collection's hash.
         """
         return collection_summary(self.get_collection(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        """Collections titled exactly ``name``.
+        """Find the collections titled exactly ``name``.
 
         :param name: the title to look for.
         """
@@ -581,8 +592,9 @@ class FlipsnackHook(FlipbookBaseHook):
         *,
         new_publication: bool = False,
     ) -> ConversionStatus | None:
-        """:meth:`conversion_status` read from the collection's entry in ``collection.getList``; None
-        when it is not listed (gone, or shifted between pages): then ask :meth:`conversion_status`.
+        """Read :meth:`conversion_status` from the collection's entry in ``collection.getList``.
+
+        None when it is not listed (gone, or shifted between pages): then ask :meth:`conversion_status`.
 
         :param entry: the collection as the list gives it (None: not listed)
         :param publication_id: the collection hash
@@ -620,7 +632,9 @@ class FlipsnackHook(FlipbookBaseHook):
         return {"state": "running", "detail": ",".join(statuses) or "processing", "publication": overview}
 
     def package_status(self, collection_hash: str) -> dict[str, Any]:
-        """The package cannot be asked for while the collection converts (code 38): that is "running" too.
+        """Return the download package's status; "running" too while the collection converts.
+
+        The package cannot be asked for while the collection converts (code 38): that is "running" too.
 
         :param collection_hash: the collection.
         """
@@ -649,8 +663,10 @@ class FlipsnackHook(FlipbookBaseHook):
     def watch_publications(
         self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """Each listed collection as a watcher compares it: ``converted`` when every item is
-        ``complete``, ``failed`` when one ``failed``, else ``converting``.
+        """Return each listed collection as a watcher compares it.
+
+        ``converted`` when every item is ``complete``, ``failed`` when one ``failed``, else
+        ``converting``.
 
         :param rounds: this poll's answers by listing name
         :param previous: the last poll's snapshots (unused here)
@@ -676,9 +692,11 @@ class FlipsnackHook(FlipbookBaseHook):
 
 
 def derive_upload_url(api_url: str) -> str | None:
-    """The upload host that goes with an API host: Flipsnack's own pair is ``api.flipsnack.com`` and
-    ``upload.flipsnack.com``, so ``api.<domain>`` gives ``upload.<domain>``; the sandbox serves its
-    upload host at ``<prefix>/flipsnack-upload`` beside ``<prefix>/flipsnack``. None for any other.
+    """Return the upload host that goes with an API host, or None.
+
+    Flipsnack's own pair is ``api.flipsnack.com`` and ``upload.flipsnack.com``, so ``api.<domain>``
+    gives ``upload.<domain>``; the sandbox serves its upload host at ``<prefix>/flipsnack-upload``
+    beside ``<prefix>/flipsnack``. None for any other.
     """
     parts = urlsplit(api_url)
     host = parts.hostname or ""
@@ -699,7 +717,7 @@ def _status(data: Any) -> Any:
 
 
 def collection_summary(collection: Mapping[str, Any]) -> PublicationSummary:
-    """The small JSON for XCom: the collection's hash, title, URL and page count (summed over items)."""
+    """Build the small JSON for XCom: the collection's hash, title, URL and page count (summed over items)."""
     items = [i for i in _items(collection) if isinstance(i, Mapping)]
     return {
         "publication_id": collection.get("collectionHash"),

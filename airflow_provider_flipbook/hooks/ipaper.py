@@ -104,16 +104,16 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's labels and hidden fields for Airflow 3.1 (3.2+: the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def credentials(self) -> dict[str, str]:
-        """The login form fields, under the names the extra ``credential_fields`` chooses."""
+        """Return the login form fields, under the names the extra ``credential_fields`` chooses."""
         login = self._require(self.connection.login, "login", "iPaper user e-mail or 'APIKey'")
         password = self._require(self.connection.password, "password", "iPaper password or API key")
         mode = self.setting("credential_fields")  # all, pl or plain: anything else is refused there
@@ -245,7 +245,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
     # -- answer shapes -------------------------------------------------------------------------
 
     def unrecognised(self, method: str, node: etree._Element, expected: str) -> MalformedResponseError:
-        """An answer whose shape we do not know: fail at once, naming what was seen.
+        """Return the error for an answer whose shape we do not know: fail at once, naming what was seen.
 
         :param method: the operation.
         :param node: the answer's element.
@@ -264,7 +264,10 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         )
 
     def _items(self, data: etree._Element, path: str, method: str) -> list[Any]:
-        """The elements at ``path`` (``container/item``); no data is an empty list, other data an error."""
+        """Return the elements at ``path`` (``container/item``).
+
+        No data is an empty list, other data an error.
+        """
         if data.tag != "data" or not len(data):
             return []
         container = path.split("/")[0]
@@ -311,8 +314,10 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         )
 
     def reprocess_paper(self, paper_id: int, options: dict[str, Any] | None = None) -> str:
-        """Like :meth:`process_pdf` with the paper's own PDF (newer API; not in the stored documents),
-        and queued once as well: a lost answer is reconciled through the paper's job or pages.
+        """Process the paper's own PDF again, like :meth:`process_pdf`.
+
+        A newer API, not in the stored documents. Queued once as well: a lost answer is reconciled
+        through the paper's job or pages.
 
         :param paper_id: the paper.
         :param options: ``xmlOptions`` elements, as iPaper names them.
@@ -329,8 +334,9 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         )
 
     def _queue_job_once(self, method: str, paper_id: int, send: Callable[[], etree._Element]) -> str:
-        """Send a call that queues a processing job on the paper, so that it takes effect once, also
-        when its answer is lost; returns the job GUID or the ``queued@`` marker.
+        """Send a call that queues a processing job on the paper; return the job GUID or ``queued@`` marker.
+
+        The call takes effect once, also when its answer is lost.
 
         What such a call leaves: a job of the paper (iPaper runs one per paper at a time, so a new job
         is ours) or, once the job has finished, the paper's pages rewritten.
@@ -384,7 +390,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return None
 
     def _structure_before(self, paper_id: int) -> etree._Element | None:
-        """The paper's structure before an upload; None if a never-processed paper has none to give."""
+        """Return the paper's structure before an upload; None if a never-processed paper has none to give."""
         try:
             return self.get_paper_structure(paper_id)
         except (NotFoundError, TransientApiError, MalformedResponseError):
@@ -427,7 +433,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return processes
 
     def _jobs_on(self, paper_id: int | str) -> list[dict[str, str]]:
-        """The processing jobs of one paper (iPaper runs one at a time per paper)."""
+        """Return the processing jobs of one paper (iPaper runs one at a time per paper)."""
         return [job for job in self.get_processing_papers() if job.get("paper-id") == str(paper_id)]
 
     def get_processing_status(self, job_guid: str) -> str:
@@ -456,9 +462,10 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         *,
         new_publication: bool = False,
     ) -> ConversionStatus | None:
-        """:meth:`conversion_status` read from the processing list: a listed paper is converting; one
-        not listed has finished, failed or is not listed yet, which only the paper itself tells
-        (None: ask :meth:`conversion_status`).
+        """Read :meth:`conversion_status` from the processing list.
+
+        A listed paper is converting; one not listed has finished, failed or is not listed yet, which
+        only the paper itself tells (None: ask :meth:`conversion_status`).
 
         The hook notes which papers the latest round left out, so the :meth:`conversion_status` that
         follows for such a paper does not ask for the whole list again: its one request is the
@@ -482,12 +489,16 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return set()
 
     def _jobs_unless_unlisted(self, paper_id: int) -> list[dict[str, str]]:
-        """The paper's running jobs; none, without a request, when the latest listed round left it out."""
+        """Return the paper's running jobs.
+
+        None, without a request, when the latest listed round left the paper out.
+        """
         return [] if str(paper_id) in self._unlisted else self._jobs_on(paper_id)
 
     def paper_free_status(self, paper_id: int | str) -> ConversionStatus:
-        """Whether an earlier job still runs on the paper (iPaper runs one per paper): ``success`` when
-        the paper is free, ``running`` while a job is listed.
+        """Tell whether an earlier job still runs on the paper (iPaper runs one per paper).
+
+        ``success`` when the paper is free, ``running`` while a job is listed.
 
         :param paper_id: the paper
         """
@@ -516,7 +527,9 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
     def conversion_status(
         self, paper_id: int | str, job_guid: str | None = None, *, summary: bool = True
     ) -> ConversionStatus:
-        """The one status call (sensor, trigger, operator). ``job_guid`` is process_pdf's version id.
+        """Return the status: the one status call (sensor, trigger, operator).
+
+        ``job_guid`` is process_pdf's version id.
 
         With a job GUID: ``Ripper.GetProcessingStatus``. Without one (the documented ProcessPDF
         answer), leaving ``Ripper.GetProcessingPapers`` is not success by itself: the paper's pages
@@ -577,7 +590,7 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return {"state": "success", "detail": detail, "publication": self._summary(paper_id, structure)}
 
     def paper_summary(self, paper_id: int) -> PublicationSummary:
-        """The paper's id, name, URL and page count (``Paper.GetPaperStructure``).
+        """Return the paper's id, name, URL and page count (``Paper.GetPaperStructure``).
 
         :param paper_id: the paper.
         """
@@ -598,7 +611,9 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
             )
 
     def publish_pdf(self, source: PdfSource, facts: PdfFacts, request: PublishRequest) -> Published:
-        """The paper at ``url_name`` (default from the name) under the parent category is reused if it
+        """Publish a PDF on a paper: reuse or create the paper, then process the PDF.
+
+        The paper at ``url_name`` (default from the name) under the parent category is reused if it
         exists (its URL is its natural key: a rerun never makes a second one) and created if not, or
         ``publication_id`` names it; then ``Ripper.ProcessPDF`` with a streamed body, once an earlier
         job on the paper has finished (iPaper runs one per paper): waited for here, or, without
@@ -653,10 +668,12 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return set()
 
     def public_url(self, relative: str, paper_id: int) -> str | None:
-        """A paper's public URL: iPaper answers only its path (``/demos/21/``), which the extra
-        ``viewer_base_url`` turns into a URL. Without it, None: a relative link would open on the
-        Airflow UI's own host. The documents give no way to learn the viewer's address (the page
-        images' hosts "may change at any point"), so it is not guessed.
+        """Return a paper's public URL, or None.
+
+        iPaper answers only its path (``/demos/21/``), which the extra ``viewer_base_url`` turns into a
+        URL. Without it, None: a relative link would open on the Airflow UI's own host. The documents
+        give no way to learn the viewer's address (the page images' hosts "may change at any point"), so
+        it is not guessed.
 
         :param relative: the paper's path, e.g. ``/demos/21/``.
         :param paper_id: the paper (named in the warning).
@@ -692,14 +709,14 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
             time.sleep(min(poll_interval, max(deadline - time.monotonic(), 0)))
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
-        """The paper's id, name, URL and page count.
+        """Return the paper's id, name, URL and page count.
 
         :param publication_id: the paper's id.
         """
         return self.paper_summary(int(publication_id))
 
     def find_publications(self, name: str) -> list[PublicationSummary]:
-        """The papers named exactly ``name`` below the account's root (categories are skipped).
+        """Find the papers named exactly ``name`` below the account's root (categories are skipped).
 
         :param name: the name to look for.
         """
@@ -738,16 +755,19 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
 
     @property
     def publication_watch_listings(self) -> tuple[Listing, ...]:
-        """The list calls a publication watcher needs: the processing list (the waits share it) and
-        the paper tree.
+        """The list calls a publication watcher needs.
+
+        The processing list (the waits share it) and the paper tree.
         """
         return (cast("Listing", self.status_listing), self.paper_listing)
 
     def watch_publications(
         self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """Each paper as a watcher compares it: ``converting`` while in the processing list,
-        ``converted`` once it left it (iPaper does not list a job's outcome there), else ``idle``.
+        """Return each paper as a watcher compares it.
+
+        ``converting`` while in the processing list, ``converted`` once it left it (iPaper does not
+        list a job's outcome there), else ``idle``.
         ``version`` is the processing entry last seen (the same job, the same version).
 
         :param rounds: this poll's answers by listing name

@@ -51,8 +51,9 @@ class _Token(requests.auth.AuthBase):
 
 
 class PapyrsHook(FlipbookBaseHook):
-    """Papyrs: pages, widgets (text, heading, attachment, markdown), search, people, folders,
-    discussions, subsites.
+    """Papyrs's pages, widgets, search, people, folders, discussions and subsites.
+
+    Widgets: text, heading, attachment, markdown.
 
     Connection: host = the site URL (``https://<site>.papyrs.com``), password = API token,
     extra ``subsite`` (leave out for site-wide calls, ``home`` is used for subsite calls).
@@ -71,12 +72,12 @@ class PapyrsHook(FlipbookBaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads conn-fields
-        """The connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's extra fields, for Airflow 3.1 (3.2+ reads the provider info)."""
         return connection_extras.form_widgets(cls.conn_type)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:  # Airflow 3.1; 3.2+ reads ui-field-behaviour
-        """The connection form's labels and hidden fields, for Airflow 3.1 (3.2+ reads the provider info)."""
+        """Return the connection form's labels and hidden fields for Airflow 3.1 (3.2+: the provider info)."""
         return connection_extras.field_behaviour(cls.conn_type)
 
     def __init__(self, conn_id: str | None = None, *, subsite: str | None = None, **kwargs: Any) -> None:
@@ -89,7 +90,7 @@ class PapyrsHook(FlipbookBaseHook):
         return (self._subsite or self.setting("subsite")).lstrip("@")
 
     def api_url(self, path: str, *, site_wide: bool = False) -> str:
-        """The URL of an API path: on the subsite, or site-wide.
+        """Return the URL of an API path: on the subsite, or site-wide.
 
         :param path: the path below ``api/v1/``, e.g. ``pages/all/``.
         :param site_wide: leave the subsite out (people invites, subsites).
@@ -98,7 +99,7 @@ class PapyrsHook(FlipbookBaseHook):
         return f"{self.base_url}{prefix}/api/v1/{path.lstrip('/')}"
 
     def site_url(self) -> str:
-        """The subsite's own URL, ``<site>/@<subsite>``."""
+        """Return the subsite's own URL, ``<site>/@<subsite>``."""
         return f"{self.base_url}/@{self.subsite}"
 
     def _auth(self) -> requests.auth.AuthBase:
@@ -222,8 +223,10 @@ class PapyrsHook(FlipbookBaseHook):
         }
 
         def ours() -> list[dict[str, Any]]:
-            """Pages with this title in this folder (the ones ``existing`` lists are not ours; without it,
-            neither is any page created before the first attempt: ``created_at``, allowing for skew).
+            """List our pages with this title in this folder.
+
+            The ones ``existing`` lists are not ours; without it, neither is any page created before the
+            first attempt (``created_at``, allowing for skew).
             """
             return [
                 page
@@ -262,7 +265,7 @@ class PapyrsHook(FlipbookBaseHook):
         return page
 
     def _folder_fields(self, folder: str) -> dict[str, Any]:
-        """The request field that puts a new page in ``folder``, as the extra ``page_folder_field`` says."""
+        """Return the field that puts a new page in ``folder``, as the extra ``page_folder_field`` says."""
         if not folder:
             return {}
         if self.setting("page_folder_field") == "category":
@@ -276,7 +279,7 @@ class PapyrsHook(FlipbookBaseHook):
         return {"folder_id": ids[0]}
 
     def page_folder(self, page: dict[str, Any]) -> str | None:
-        """The folder path a page carries (``category``, as peers read it); None if it carries none.
+        """Return the folder path a page carries (``category``, as peers read it); None if it carries none.
 
         :param page: a page as ``pages/all``, ``pages/get`` or ``pages/create`` answer it.
         """
@@ -337,8 +340,10 @@ class PapyrsHook(FlipbookBaseHook):
         heading: str | None = None,
         known_widgets: list[Any] | None = None,
     ) -> dict[str, Any]:
-        """Add a paragraph or heading widget to a page, once: after a lost answer the page's one new
-        widget is adopted (attachments are files: :meth:`create_attachment`).
+        """Add a paragraph or heading widget to a page, once.
+
+        After a lost answer the page's one new widget is adopted (attachments are files:
+        :meth:`create_attachment`).
 
         :param page_id: the page.
         :param kind: ``paragraph`` or ``heading``.
@@ -386,7 +391,7 @@ class PapyrsHook(FlipbookBaseHook):
         styleclass: str | None = None,
         heading: str | None = None,
     ) -> dict[str, Any]:
-        """Returns the widget with its new ``id`` and ``version_of_id``.
+        """Update a widget; return it with its new ``id`` and ``version_of_id``.
 
         Resend ``styleclass``: the vendor resets it otherwise. Like ``format``, they go in the URL (as
         for create). Attachments are files: :meth:`add_to_attachment`.
@@ -425,8 +430,9 @@ class PapyrsHook(FlipbookBaseHook):
     def create_markdown(
         self, page_id: str, markdown: str, *, page: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """All widgets of a markdown document in one request; always returns a list. Once only: a lost
-        answer adopts the page's new widgets.
+        """Add all widgets of a markdown document in one request; always return a list.
+
+        Once only: a lost answer adopts the page's new widgets.
 
         :param page_id: the page.
         :param markdown: the markdown source.
@@ -495,8 +501,9 @@ class PapyrsHook(FlipbookBaseHook):
         *,
         known_widgets: list[Any] | None = None,
     ) -> dict[str, Any]:
-        """Streamed multipart upload of one file as a new attachment widget, once (a lost answer adopts
-        the page's one new attachment).
+        """Upload one file as a new attachment widget (streamed multipart), once.
+
+        A lost answer adopts the page's one new attachment.
 
         :param page_id: the page.
         :param filename: the file's name.
@@ -665,8 +672,10 @@ class PapyrsHook(FlipbookBaseHook):
         return self.call("POST", "folder/delete/", json=body, operation="folder.delete")
 
     def copy_folder(self, *, source: dict[str, str], target: dict[str, str]) -> Any:
-        """Copy a folder with its pages, repeating the call with the returned ``more`` until the vendor
-        says it is done. A round that may have reached the vendor is not resent.
+        """Copy a folder with its pages.
+
+        The call is repeated with the returned ``more`` until the vendor says it is done. A round that
+        may have reached the vendor is not resent.
 
         :param source: ``{"copy_folder_id": ...}`` or ``{"copy_path": ...}``.
         :param target: ``{"target_folder_id": ...}`` or ``{"target_path": ...}``.
@@ -711,7 +720,7 @@ class PapyrsHook(FlipbookBaseHook):
 
 
 def created_at(page: dict[str, Any]) -> float | None:
-    """A page's ``created_at`` (ISO 8601, UTC, as the document says dates are) as a timestamp."""
+    """Read a page's ``created_at`` (ISO 8601, UTC, as the document says dates are) as a timestamp."""
     try:
         return datetime.fromisoformat(str(page["created_at"]).replace("Z", "+00:00")).timestamp()
     except (KeyError, ValueError):

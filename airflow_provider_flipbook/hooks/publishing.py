@@ -68,8 +68,10 @@ class Published(TypedDict):
 
 @dataclass(frozen=True)
 class PublishRequest:
-    """A publish call's inputs. Each vendor reads the fields it has and refuses the ones it cannot
-    honour in :meth:`PublishingHook.check_request`, before anything is sent.
+    """A publish call's inputs.
+
+    Each vendor reads the fields it has and refuses the ones it cannot honour in
+    :meth:`PublishingHook.check_request`, before anything is sent.
     """
 
     name: str
@@ -87,8 +89,10 @@ class PublishRequest:
 
 
 class PublicationBusy(Exception):
-    """``publish_pdf`` with ``wait_in_task=False`` found the vendor busy with an earlier job on the
-    publication (iPaper runs one per paper): nothing was sent yet; wait, then publish again.
+    """The vendor is busy with an earlier job on the publication: wait, then publish again.
+
+    Raised by ``publish_pdf`` with ``wait_in_task=False`` (iPaper runs one job per paper); nothing was
+    sent yet.
 
     :param publication_id: the busy publication.
     :param detail: what the vendor is busy with.
@@ -152,8 +156,10 @@ class PublishingHook(Protocol):
         *,
         new_publication: bool = False,
     ) -> ConversionStatus | None:
-        """:meth:`conversion_status` read from the publication's entry in ``status_listing`` (None: not
-        listed), or None when the list cannot tell: then ask :meth:`conversion_status`.
+        """Read :meth:`conversion_status` from the publication's entry in ``status_listing``.
+
+        The entry is None when not listed. Return None when the list cannot tell: then ask
+        :meth:`conversion_status`.
 
         :param entry: the publication's entry in the listing, or None when it is not listed.
         :param publication_id: the publication.
@@ -163,7 +169,7 @@ class PublishingHook(Protocol):
         ...
 
     def publication_summary(self, publication_id: str) -> PublicationSummary:
-        """The publication's ids, URL and page count.
+        """Return the publication's ids, URL and page count.
 
         :param publication_id: the publication.
         """
@@ -204,7 +210,7 @@ class WatchableHook(Protocol):
 
 
 def check_status(status: ConversionStatus, operation: str) -> ConversionStatus:
-    """A status as the contract says, or an error naming what was seen (a hook bug, not a vendor's)."""
+    """Return a status as the contract says, or raise naming what was seen (a hook bug, not a vendor's)."""
     if status.get("state") not in CONVERSION_STATES:
         raise ValueError(f"{operation}: status {status!r} has no state in {CONVERSION_STATES}")
     return status
