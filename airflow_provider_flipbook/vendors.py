@@ -34,7 +34,7 @@ class Extra:
     example: Any = None  # the form's suggestion where there is no default
 
     def parse(self, raw: Any, conn_id: str) -> Any:
-        """The extra's value from a connection's JSON, typed; ``ValueError`` naming it if unusable.
+        """Read the extra's value from a connection's JSON, typed; ``ValueError`` naming it if unusable.
 
         :param raw: the value as the connection's extras hold it (missing, ``null`` and blank: the default)
         :param conn_id: the connection's id, for the message
@@ -288,7 +288,7 @@ VENDORS: dict[str, Vendor] = {v.conn_type: v for v in (_FLIPPINGBOOK, _FLIPSNACK
 
 
 def vendor(conn_type: str) -> Vendor:
-    """The vendor of a connection type; ``ValueError`` naming the known ones otherwise.
+    """Return the vendor of a connection type; ``ValueError`` naming the known ones otherwise.
 
     :param conn_type: an Airflow connection type
     """
@@ -298,5 +298,5 @@ def vendor(conn_type: str) -> Vendor:
 
 
 def publishing_types() -> tuple[str, ...]:
-    """The connection types whose hooks implement the publishing protocol."""
+    """Return the connection types whose hooks implement the publishing protocol."""
     return tuple(conn_type for conn_type, spec in VENDORS.items() if spec.publishing)

@@ -111,9 +111,11 @@ def _text(value: Any) -> str | None:
 
 
 def read_call(headers: Mapping[str, str], body: Any) -> Call:
-    """Read a call in any plausible shape: ``flat`` (``{scope, objectId, event, additionalInfo}``),
-    ``header`` (the name only in ``X-FlippingBook-Event``; link calls with ``id``/``linkId``) or
-    ``envelope`` (the 2019 ``{Trigger, EventData}``, any casing). Unknown: event ``unknown``.
+    """Read a call in any plausible shape.
+
+    ``flat`` (``{scope, objectId, event, additionalInfo}``), ``header`` (the name only in
+    ``X-FlippingBook-Event``; link calls with ``id``/``linkId``) or ``envelope`` (the 2019
+    ``{Trigger, EventData}``, any casing). Unknown: event ``unknown``.
     """
     header = _text({k.lower(): v for k, v in headers.items()}.get("x-flippingbook-event"))
     top = _lower_keys(body)
@@ -151,8 +153,9 @@ class Verdict:
 
 
 def verify(hook: FlippingBookHook, call: Call) -> Verdict:
-    """Read the event's object back through the API (blocking). A vendor error other than "not found"
-    propagates: the caller answers 503 and the vendor retries.
+    """Read the event's object back through the API (blocking).
+
+    A vendor error other than "not found" propagates: the caller answers 503 and the vendor retries.
     """
     from airflow_provider_flipbook.exceptions import NotFoundError
     from airflow_provider_flipbook.hooks.flippingbook import tracked_link_url
@@ -230,8 +233,9 @@ def already_recorded(name: str, eid: str) -> bool:
 
 
 def record(name: str, items: list[dict[str, Any]]) -> list[bool]:
-    """Record the items not yet recorded (by event id) as one asset event; per item, whether it was
-    recorded (False: a duplicate).
+    """Record the items not yet recorded (by event id) as one asset event.
+
+    Return, per item, whether it was recorded (False: a duplicate).
     """
     from airflow.assets.manager import AssetManager
     from airflow.models.asset import AssetModel
@@ -298,7 +302,7 @@ class Receiver:
 
 
 def find_receiver(conn_id: str) -> Receiver | None:
-    """The receiver of a FlippingBook connection with a usable ``webhook_token``, else None."""
+    """Find the receiver of a FlippingBook connection with a usable ``webhook_token``, else None."""
     from airflow_provider_flipbook.hooks import hook_for
 
     try:
@@ -319,7 +323,7 @@ def find_receiver(conn_id: str) -> Receiver | None:
 
 
 def event_for(call: Call, verdict: Verdict, eid: str) -> dict[str, Any]:
-    """The call as one item of the payload (:mod:`airflow_provider_flipbook.events`)."""
+    """Return the call as one item of the payload (:mod:`airflow_provider_flipbook.events`)."""
     return {
         "event": call.event,
         "vendor": VENDOR,

@@ -64,7 +64,7 @@ class Round:
     error: BaseException | None = None
 
     def entry(self, key: Any) -> dict[str, Any] | None:
-        """The entry of the object ``key`` (its first, if listed twice), or None when not listed.
+        """Return the entry of the object ``key`` (its first, if listed twice), or None when not listed.
 
         :param key: the object's id (compared as text)
         """
@@ -91,8 +91,10 @@ class Subscription:
         self._arrived = asyncio.Event()
 
     def wants(self, answer: Round) -> bool:
-        """Whether this round concerns the subscriber: its first, a failed one, every one when it asked
-        for every round, else one where its object's entry changed.
+        """Tell whether this round concerns the subscriber.
+
+        Its first, a failed one, every one when it asked for every round, else one where its object's
+        entry changed.
 
         :param answer: the round
         """
@@ -113,7 +115,7 @@ class Subscription:
         self._arrived.set()
 
     async def next(self) -> Round:
-        """The next round after the last one returned (the newest, if several came meanwhile).
+        """Wait for the next round after the last one returned (the newest, if several came meanwhile).
 
         :raises: the round's error, when its list call failed after the hook's retries
         """
@@ -211,8 +213,10 @@ _polls: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, ...
 
 
 def account_key(hook: FlipbookBaseHook, listing: Listing) -> tuple[str, ...]:
-    """What makes two waits share a poll: vendor, base URL, listing, and a hash of the credential and
-    the extras (two connections that differ in pacing or retries do not share one hook's settings).
+    """Return what makes two waits share a poll.
+
+    Vendor, base URL, listing, and a hash of the credential and the extras (two connections that
+    differ in pacing or retries do not share one hook's settings).
 
     :param hook: a hook whose connection is fetched already
     :param listing: the list call
@@ -223,7 +227,7 @@ def account_key(hook: FlipbookBaseHook, listing: Listing) -> tuple[str, ...]:
 
 
 def active_polls() -> list[AccountPoll]:
-    """The account polls running on this event loop (for tests and benchmarks)."""
+    """Return the account polls running on this event loop (for tests and benchmarks)."""
     return list(_polls.get(asyncio.get_running_loop(), {}).values())
 
 

@@ -37,8 +37,9 @@ HookT = TypeVar("HookT")  # what a trigger's status calls read of its connection
 
 
 class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
-    """Poll until the status leaves ``running`` or ``deadline`` (a ``time.time()`` timestamp, so a
-    trigger moved to another triggerer keeps it) passes.
+    """Poll until the status leaves ``running`` or ``deadline`` passes.
+
+    ``deadline`` is a ``time.time()`` timestamp, so a trigger moved to another triggerer keeps it.
 
     Subclasses implement ``check(hook)`` (a blocking status call of the hook, run through
     ``hook.acall``), and may implement ``listing(hook)`` with ``listed_status(hook, round)`` to read
@@ -86,7 +87,7 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
         self.wait_first = wait_first  # the task has just checked: the first check here waits one interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """The class path and the keyword arguments that rebuild this trigger."""
+        """Return the class path and the keyword arguments that rebuild this trigger."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -99,31 +100,33 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
         )
 
     async def hook(self) -> FlipbookBaseHook:
-        """The vendor hook, built without blocking the loop (calls go through ``hook.acall``)."""
+        """Build the vendor hook without blocking the loop (calls go through ``hook.acall``)."""
         return await ahook_for(self.conn_id, vendors=self.vendors)
 
     def check(self, hook: HookT) -> Mapping[str, Any]:
-        """The status, asked of the vendor for this wait alone (blocking: run through ``hook.acall``).
+        """Ask the vendor for the status of this wait alone (blocking: run through ``hook.acall``).
 
         :param hook: the trigger's hook
         """
         raise NotImplementedError
 
     def listing(self, hook: HookT) -> Listing | None:
-        """The account-wide list call that carries this wait's status, or None to poll alone.
+        """Return the account-wide list call that carries this wait's status, or None to poll alone.
 
         :param hook: the trigger's hook
         """
         return None
 
     def listed_key(self) -> Any:
-        """The id of this wait's entry in the listing: the poll then wakes the wait only when that
-        entry changes. None: at every round (the status depends on more than the entry).
+        """Return the id of this wait's entry in the listing.
+
+        The poll then wakes the wait only when that entry changes. None: at every round (the status
+        depends on more than the entry).
         """
         return None
 
     def listed_status(self, hook: HookT, answer: account_poll.Round) -> Mapping[str, Any] | None:
-        """The status read from a round of the account poll, or None when the list cannot tell.
+        """Read the status from a round of the account poll, or None when the list cannot tell.
 
         :param hook: the trigger's hook
         :param answer: the round

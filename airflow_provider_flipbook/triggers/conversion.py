@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 
 class PdfConversionTrigger(StatusPollingTrigger["PublishingHook"]):
-    """Target kwargs: ``publication_id``, ``version_id`` (source id, job GUID, or None),
+    """Wait until a PDF upload's conversion ends.
+
+    Target kwargs: ``publication_id``, ``version_id`` (source id, job GUID, or None),
     ``summary`` (read the publication's summary at the end; off when the caller knows it),
     ``new_publication`` (the upload created the publication: FlippingBook's publication list then
     tells when it is converted) and ``upload`` (UploadPdfOperator's result, handed back in the event).

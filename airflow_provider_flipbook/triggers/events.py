@@ -26,25 +26,28 @@ class StatusEvent(TypedDict):
 
 
 def finished_event(status: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
-    """The hook's status left ``running``: success or failure, with the status as the result."""
+    """Build the event for a status that left ``running``: success or failure, the status as the result."""
     outcome: EventStatus = "success" if status["state"] == "success" else "failed"
     return {**target, "status": outcome, "message": str(status.get("detail", "")), "result": dict(status)}
 
 
 def timeout_event(last_detail: Any, target: Mapping[str, Any]) -> dict[str, Any]:
-    """The deadline passed while the status was still ``running``."""
+    """Build the event for a deadline that passed while the status was still ``running``."""
     return {**target, "status": "timeout", "message": f"still {last_detail} at the deadline"}
 
 
 def error_event(error: BaseException, target: Mapping[str, Any]) -> dict[str, Any]:
-    """The trigger failed (an error the hook gave up on, a bug): named, never a crashed trigger."""
+    """Build the event of a failed trigger: named, never a crashed trigger.
+
+    The failure: an error the hook gave up on, or a bug.
+    """
     return {**target, "status": "error", "message": f"{type(error).__name__}: {error}"}
 
 
 def validate_event(
     event: Mapping[str, Any] | None, what: str, *, on_timeout: type[Exception] = AirflowException
 ) -> dict[str, Any]:
-    """The result of a successful event; otherwise raise, naming ``what`` and the trigger's message.
+    """Return the result of a successful event; otherwise raise, naming ``what`` and the trigger's message.
 
     A timeout raises ``on_timeout`` (a sensor passes its timeout or skip exception); anything that
     does not follow the contract raises at once with what was seen.

@@ -42,9 +42,11 @@ def link_transitions(
     now: dt.datetime,
     emit_existing: bool = False,
 ) -> tuple[list[dict[str, Any]], Snapshots]:
-    """The tracked-link events between two polls, and what to keep (it remembers which not-opened
-    dates were reported). ``current``: ``{id: {"visits", "last_viewed", "until", "name",
-    "publication", "url"}}``; only the links passing ``filters`` are watched and kept.
+    """Return the tracked-link events between two polls, and what to keep.
+
+    What is kept remembers which not-opened dates were reported. ``current``: ``{id: {"visits",
+    "last_viewed", "until", "name", "publication", "url"}}``; only the links passing ``filters`` are
+    watched and kept.
     """
     found: list[tuple[str, str, dict[str, Any], Sequence[Any]]] = []
     kept: Snapshots = {}

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 class FlipsnackDownloadPackageTrigger(StatusPollingTrigger["FlipsnackHook"]):
     """Waits until a collection's HTML download package is ready (``collection.downloadHTML``).
+
     Built with the base's keywords (``conn_id``, ``poll_interval``, ``deadline``, ``wait_first``) and
     ``collection_hash``: the collection.
     """

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 
 class IPaperPaperFreeTrigger(StatusPollingTrigger["IPaperHook"]):
-    """Succeeds once the paper is no longer in ``Ripper.GetProcessingPapers``; read from the
-    account's shared poll of that list, like the conversion waits. Built with the base's keywords
-    (``conn_id``, ``poll_interval``, ``deadline``, ``wait_first``) and ``paper_id``: the paper an
-    earlier job runs on.
+    """Succeeds once the paper is no longer in ``Ripper.GetProcessingPapers``.
+
+    Read from the account's shared poll of that list, like the conversion waits. Built with the base's
+    keywords (``conn_id``, ``poll_interval``, ``deadline``, ``wait_first``) and ``paper_id``: the paper
+    an earlier job runs on.
     """
 
     vendors = ("ipaper",)

@@ -107,7 +107,7 @@ def publication_transitions(
     emit_existing: bool = False,
     vanished_while_converting: str = "deleted",
 ) -> tuple[list[dict[str, Any]], Snapshots]:
-    """The publication events between two polls (``previous`` None: the baseline), and what to keep.
+    """Return the publication events between two polls (``previous`` None: the baseline), and what to keep.
 
     ``current``: every listed object, ``{id: {"state": converting|converted|failed|deleted|idle,
     "version", "name", "url"}}``. Only the objects passing ``filters`` are watched and kept, as
@@ -159,7 +159,7 @@ class Watermark:
         self.key = key
 
     async def load(self) -> Snapshots | None:
-        """The snapshots saved by the last round, or None before the first."""
+        """Load the snapshots saved by the last round, or None before the first."""
         for accessor in self.accessors:
             value = await accessor.aget(self.key)
             if isinstance(value, dict) and isinstance(value.get("objects"), dict):
@@ -219,7 +219,7 @@ class VendorEventTrigger(BaseEventTrigger, Generic[HookT]):
         self.emit_existing, self.filters = bool(emit_existing), dict(filters)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """The class path and the kwargs that rebuild this watcher (its filters among them)."""
+        """Return the class path and the kwargs that rebuild this watcher (its filters among them)."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -232,12 +232,12 @@ class VendorEventTrigger(BaseEventTrigger, Generic[HookT]):
         )
 
     def watermark_key(self) -> str:
-        """The state-store key: the same for the same watcher, different for different kwargs."""
+        """Return the state-store key: the same for the same watcher, different for different kwargs."""
         digest = hashlib.sha256(json.dumps(self.serialize(), sort_keys=True, default=str).encode())
         return f"flipbook.watch.{digest.hexdigest()[:24]}"
 
     def listings(self, hook: HookT) -> list[Listing]:
-        """The hook's listings (account-poll list calls) this watcher subscribes to.
+        """Return the hook's listings (account-poll list calls) this watcher subscribes to.
 
         :param hook: the connection's hook
         """
@@ -246,7 +246,7 @@ class VendorEventTrigger(BaseEventTrigger, Generic[HookT]):
     def transitions(
         self, hook: HookT, previous: Snapshots | None, rounds: dict[str, list[dict[str, Any]]]
     ) -> tuple[list[dict[str, Any]], Snapshots]:
-        """The events of one poll and the snapshots to keep.
+        """Return the events of one poll and the snapshots to keep.
 
         :param hook: the connection's hook (it reads its listings into snapshots)
         :param previous: the snapshots kept by the last poll; None before the first (the baseline)
