@@ -43,8 +43,10 @@ _pacers_lock = threading.Lock()
 
 
 def paced_limits(documented: Sequence[Limit], rate_limit: str | None, speed: float) -> tuple[Limit, ...]:
-    """The limits a hook paces to: the vendor's documented ones, or the connection's ``rate_limit``
-    override (``"calls/seconds"``), sped up by ``pacing_speed`` and slowed by :data:`PACING_MARGIN`.
+    """Return the limits a hook paces to.
+
+    The vendor's documented ones, or the connection's ``rate_limit`` override (``"calls/seconds"``),
+    sped up by ``pacing_speed`` and slowed by :data:`PACING_MARGIN`.
 
     :param documented: the vendor's documented limits.
     :param rate_limit: the connection's override, or None.
@@ -55,8 +57,9 @@ def paced_limits(documented: Sequence[Limit], rate_limit: str | None, speed: flo
 
 
 def host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
-    """pyrate-limiter's SQLite bucket in the temp directory, booked under a file lock: every process on
-    this host shares it.
+    """Make a pacer on pyrate-limiter's SQLite bucket in the temp directory, booked under a file lock.
+
+    Every process on this host shares it.
 
     :param name: the file's name (a hash of the credential, never the credential).
     :param limits: the limits to pace to.
@@ -73,8 +76,10 @@ def host_pacer(name: str, limits: Sequence[Limit]) -> Pacer:
 
 
 def redis_pacer(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Pacer:
-    """pyrate-limiter's Redis bucket on the server of an Airflow Redis connection (the Redis provider),
-    booked under a Redis lock (redis-py's) so that every host's clock reading and booking are ordered.
+    """Make a pacer on pyrate-limiter's Redis bucket on the server of an Airflow Redis connection.
+
+    The Redis provider's connection; booked under a Redis lock (redis-py's) so that every host's clock
+    reading and booking are ordered.
 
     :param name: the key's suffix (a hash of the credential, never the credential).
     :param limits: the limits to pace to.
@@ -96,7 +101,7 @@ def redis_pacer(name: str, limits: Sequence[Limit], redis_conn_id: str) -> Pacer
 def shared_pacer(
     key: tuple, limits: Sequence[Limit], scope: str = "host", redis_conn_id: str = "redis_default"
 ) -> Pacer:
-    """The one pacer of this process for ``key`` and ``scope``, made on first use.
+    """Return the one pacer of this process for ``key`` and ``scope``, made on first use.
 
     :param key: vendor, endpoint, a hash of the credential, the limits; files and Redis keys are named
         by a hash of it.
@@ -128,7 +133,7 @@ def hook_pacer(
     scope: str = "host",
     redis_conn_id: str = "redis_default",
 ) -> HookPacer:
-    """The shared pacer for ``key`` seen through one hook, which waits with ``sleep``.
+    """Return the shared pacer for ``key`` seen through one hook, which waits with ``sleep``.
 
     :param key: see :func:`shared_pacer`.
     :param limits: the limits to pace to.

@@ -102,16 +102,20 @@ class Pacer:
 
     @property
     def slot(self) -> float:
-        """Seconds per call at the slowest limit's long-run rate as booked (whole milliseconds per
-        window, :func:`rates`), a hair more: calls this far apart never find their window full.
+        """Seconds per call at the slowest limit's long-run rate as booked, a hair more.
+
+        As booked: whole milliseconds per window (:func:`rates`). Calls this far apart never find their
+        window full.
         """
         return max((r.interval / r.limit / 1000 * 1.005 for r in rates(self.limits)), default=0.0)
 
     async def acquire_async(self, executor: Executor | None = None) -> float:
-        """``acquire`` for the event loop: the booking (file or network I/O) runs in ``executor``,
-        the waiting is ``asyncio.sleep``, so cancelling the caller cancels the wait. Waiters queue on
-        an asyncio lock (first come, first served): only the head of the queue asks the bucket, so
-        hundreds of waiting triggers do not all wake up for every free slot.
+        """Book one call from the event loop (``acquire`` for the event loop); return the seconds waited.
+
+        The booking (file or network I/O) runs in ``executor``, the waiting is ``asyncio.sleep``, so
+        cancelling the caller cancels the wait. Waiters queue on an asyncio lock (first come, first
+        served): only the head of the queue asks the bucket, so hundreds of waiting triggers do not all
+        wake up for every free slot.
 
         The loop's calls (account polls, per-wait calls) leave the key room for other callers (an
         upload in a worker): they go out at most one :attr:`slot` apart, never in a burst that fills
@@ -196,8 +200,10 @@ class BucketPacer(Pacer):
 
 
 class RedisPacer(Pacer):
-    """The Redis scope: a pacer on a Redis bucket that, when Redis cannot be reached, paces with the
-    host scope instead (one warning per process) and tries Redis again after ``retry_after`` s.
+    """The Redis scope: a pacer on a Redis bucket, falling back to the host scope.
+
+    When Redis cannot be reached, it paces with the host scope instead (one warning per process) and
+    tries Redis again after ``retry_after`` s.
     """
 
     warned = False
@@ -247,8 +253,10 @@ class RedisPacer(Pacer):
 
 
 class WaitElsewhere(Exception):
-    """Raised by a hook on the event loop instead of sleeping (in a worker thread of
-    :meth:`FlipbookBaseHook.acall`): the loop does the waiting, then runs the call again.
+    """Raised by a hook on the event loop instead of sleeping.
+
+    Raised in a worker thread of :meth:`FlipbookBaseHook.acall`: the loop does the waiting, then runs
+    the call again.
     """
 
     def __init__(self, seconds: float, pacing: bool = False) -> None:
@@ -257,8 +265,9 @@ class WaitElsewhere(Exception):
 
 
 class HookPacer:
-    """A shared pacer seen through one hook: ``acquire()`` waits with the hook's sleep policy,
-    ``acquire_async()`` on the event loop.
+    """A shared pacer seen through one hook.
+
+    ``acquire()`` waits with the hook's sleep policy, ``acquire_async()`` on the event loop.
     """
 
     def __init__(self, shared: Pacer, sleep: Callable[[float], None]) -> None:
@@ -267,8 +276,9 @@ class HookPacer:
 
     @contextmanager
     def booked_ahead(self) -> Iterator[None]:
-        """The calling thread's next ``acquire()`` takes a slot already booked elsewhere (on the event
-        loop, by :meth:`FlipbookBaseHook.acall`) instead of booking another.
+        """Let the calling thread's next ``acquire()`` take a slot already booked elsewhere.
+
+        Booked on the event loop, by :meth:`FlipbookBaseHook.acall`, instead of booking another.
         """
         self._ahead.slots = 1
         try:
@@ -295,8 +305,9 @@ class HookPacer:
         return waited
 
     async def acquire_async(self, executor: Executor | None = None) -> float:
-        """Book one call from the event loop: the waiting is ``asyncio.sleep`` (cancellable), the
-        booking runs in ``executor``. Return the seconds spent waiting.
+        """Book one call from the event loop; return the seconds spent waiting.
+
+        The waiting is ``asyncio.sleep`` (cancellable), the booking runs in ``executor``.
 
         :param executor: where the booking's file or network I/O runs (None: the loop's default).
         """
