@@ -373,6 +373,17 @@ def test_a_create_whose_outcome_stays_unknown_is_resent_after_growing_waits(sand
     assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 5
 
 
+def test_a_create_gives_up_after_max_retries_resends_naming_the_unknown_outcome(sandbox, unpaced_papyrs):
+    from airflow_provider_flipbook.exceptions import OutcomeUnknownError
+
+    hook, waits = unpaced_papyrs
+    sandbox.fault("papyrs", route="pages/create", status=502, count=5)
+    with pytest.raises(OutcomeUnknownError, match="the vendor may have done it"):
+        hook.create_page("Weekly", category="Reports")
+    assert len(creating_calls(sandbox, "papyrs", "pages/create")) == 5 and len(waits) == 4  # max_retries 4
+    assert not [p for p in hook.list_pages() if p["title"] == "Weekly"]
+
+
 def test_only_a_request_that_never_left_counts_as_never_sent():
     import requests
     import urllib3
