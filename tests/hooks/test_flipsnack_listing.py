@@ -119,5 +119,9 @@ def test_waits_end_from_the_list_or_else_ask_for_their_collection(sandbox, colle
 
     assert [e["status"] for e in asyncio.run(events())] == ["success"] * COLLECTIONS
     calls = actions(sandbox)
-    assert calls.count("collection.getList") == 3  # one round
+    # A loaded machine may start a second round while the last waits join or ask alone; every round
+    # is the list's three pages, never more, and a wait asks alone only where the list cannot tell.
+    rounds = [parse_qs(r.query).get("from") for r in sandbox.requests("flipsnack")].count(["0"])
+    assert rounds >= 1
+    assert calls.count("collection.getList") == 3 * rounds
     assert calls.count("collection.getCollection") == (0 if list_items else COLLECTIONS)
