@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from airflow_provider_flipbook._compat import Connection
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
@@ -59,9 +59,6 @@ STARTS_PER_ITERATION = 25
 _connections: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Task[tuple[Connection, dict[str, Any]]]]]
 ] = weakref.WeakKeyDictionary()
-_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, asyncio.Task[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
 _start_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StartQueue] = weakref.WeakKeyDictionary()
 
 
@@ -84,30 +81,6 @@ async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
     # shield: one waiter cancelled (its trigger removed) does not cancel the others' fetch
     connection, extras = await asyncio.shield(held[1])
     return connection, dict(extras)
-
-
-async def shared_call(key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
-    """Await ``call()``, one run shared by every caller on this loop asking with the same ``key``.
-
-    Shared while it runs: waits on one object that poll at the same moment (or queue for pacing
-    together) cost one request, not one each. The call runs to its end even if its callers are
-    cancelled.
-
-    :param key: what the call asks (the trigger's class, connection and target)
-    :param call: makes the call, e.g. ``lambda: hook.acall(trigger.check, hook)``
-    """
-    loop = asyncio.get_running_loop()
-    running = _in_flight.setdefault(loop, {})
-    task = running.get(key)
-    if task is None:
-        task = running[key] = loop.create_task(call())  # type: ignore[arg-type]
-
-        def forget(done: asyncio.Task[Any]) -> None:
-            if running.get(key) is done:
-                del running[key]
-
-        task.add_done_callback(forget)
-    return await asyncio.shield(task)
 
 
 def _failed(fetch: asyncio.Task[Any]) -> bool:
@@ -255,7 +228,6 @@ __all__ = [
     "apaged",
     "call_on_loop",
     "provider_pool",
-    "shared_call",
     "shared_connection",
     "start_turn",
 ]

@@ -254,34 +254,6 @@ def test_a_wait_the_list_cannot_answer_asks_alone_at_every_round(sandbox):
     assert event["status"] == "success" and ListedButUntoldTrigger.answers == ["asked"] * 3
 
 
-def test_waits_asking_the_same_at_once_share_one_request(sandbox):
-    """Ten waits on one publication, polling alone, ask together each round: one request a round."""
-    empty = FlippingBookHook().create_publication(name="Never converted")
-    waits = [
-        PublicationStateTrigger(
-            conn_id="flippingbook_default",
-            poll_interval=0.05,
-            deadline=time.time() + 0.5,
-            wait_first=False,
-            publication_id=empty["id"],
-        )
-        for _ in range(10)
-    ]
-
-    async def run_all() -> list[dict]:
-        async def one(trigger: StatusPollingTrigger) -> dict:
-            return [event.payload async for event in trigger.run()][0]
-
-        return list(await asyncio.gather(*(one(t) for t in waits)))
-
-    started = time.monotonic()
-    events = asyncio.run(run_all())
-    elapsed = time.monotonic() - started
-    assert [e["status"] for e in events] == ["timeout"] * 10
-    polls = [r for r in sandbox.requests("flippingbook") if r.path.endswith(empty["id"])]
-    assert 1 <= len(polls) <= elapsed / 0.05 + 2  # one per round, not one per wait and round
-
-
 def test_waits_never_import_or_check_a_hook_class_on_the_loop(sandbox, monkeypatch):
     """The first wait imports the vendor's hook module in a thread; the others, even while that import
     runs (the module is in sys.modules already, half done: importing it again would block the loop on
