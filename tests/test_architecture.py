@@ -105,3 +105,24 @@ def test_the_checker_sees_relative_and_lazy_imports(tmp_path):
     assert "hooks" in {target for target, _ in imports(lazy)}  # imported inside execute()
     example = PACKAGE / "sandbox" / "__init__.py"
     assert {target for target, _ in imports(example)} == {"sandbox"}  # its lazy server import
+
+
+# Issue 23's size limits: a module of the package has one job, the transport stays the transport
+# alone, and the doctor's checks stay plain functions (no class grows into a dispatcher again).
+MODULE_LINES, TRANSPORT_LINES, DOCTOR_CLASS_LINES = 800, 400, 200
+
+
+def test_modules_stay_within_their_size_limits():
+    sizes = {path: len(path.read_text().splitlines()) for path in PACKAGE.rglob("*.py")}
+    assert {str(p.relative_to(ROOT)): n for p, n in sizes.items() if n > MODULE_LINES} == {}
+    assert sizes[PACKAGE / "hooks" / "base.py"] <= TRANSPORT_LINES
+
+
+def test_no_doctor_class_over_its_limit():
+    too_long = {
+        f"{path.name}:{node.name}": node.end_lineno - node.lineno + 1
+        for path in (PACKAGE / "doctor").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > DOCTOR_CLASS_LINES
+    }
+    assert too_long == {}

@@ -6,8 +6,8 @@ A vendor hook declares its defaults (base URL, rate limits) and implements ``_pa
 Retries use tenacity. Retried: connection errors, timeouts, dropped connections, HTTP 5xx and
 rate-limit answers (HTTP 429 or a vendor's own rate-limit code). A ``Retry-After`` header wins over
 the exponential backoff, capped by ``max_retry_after``; a rate-limit answer without one waits one
-pacing interval of the vendor's limit. Every request is paced first, so a
-well-behaved client rarely sees a 429 at all.
+pacing interval of the vendor's limit. Every request is paced first, so a well-behaved client rarely
+sees a 429 at all.
 
 The connection extras every hook understands (timeouts, retries, pacing) are declared in
 :data:`airflow_provider_flipbook.connection_extras.TRANSPORT`. A creating call is resent only when it
@@ -16,7 +16,6 @@ provably never reached the vendor; :mod:`.exactly_once` holds that rule and ``cr
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import hashlib
 import time
@@ -26,6 +25,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import requests
 import tenacity
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from airflow_provider_flipbook import __version__
 from airflow_provider_flipbook.exceptions import (
@@ -53,19 +54,14 @@ MAX_ERROR_TEXT = 300
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
+    """Read ``Retry-After`` as seconds (delta-seconds or an HTTP date, as urllib3 reads it); None if unreadable.
+
+    :param value: the header's value, if any
+    """
     try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return float(Retry().parse_retry_after(value)) if value else None
+    except InvalidHeader:
         return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
