@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import override
 
+from airflow_provider_flipbook.exceptions import VendorApiError
 from airflow_provider_flipbook.sensors.base import StatusSensor
 
 if TYPE_CHECKING:
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 
+#: What the package's storage answers for an expired signed URL: S3-style 403, or 404/410 elsewhere.
+EXPIRED_URL_STATUSES = frozenset({403, 404, 410})
+
 
 class FlipsnackDownloadPackageSensor(StatusSensor):
     """Starts and polls ``collection.downloadHTML`` until COMPLETE (success) or FAILED (failure).
@@ -23,7 +27,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
     gets ``<collection_hash>.zip``) the ZIP is streamed there at once. With ``unpack_to`` (a local
     folder) a local package is also unpacked there, refusing members that would land outside it and
     capping the total at ``max_unpacked_bytes``. The vendor's URL expires after
-    60 s, so the sensor always asks for a fresh one right before downloading (also after deferral).
+    60 s: after deferral the sensor asks for a fresh one, and asks again once if storage refuses it.
 
     :param collection_hash: the collection's hash, or UploadPdfOperator's result (templated).
     :param destination: where to write the ZIP: a path, URI or ObjectStoragePath (templated; none:
@@ -98,14 +102,7 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
             "size": None,
         }
         if self.destination:
-            hook = self.hook()
-            url = status.get("resource_url")
-            if not url:  # after deferral: the trigger never carries the signed URL
-                fresh = hook.package_status(self._hash())
-                if fresh["state"] != "success":
-                    raise RuntimeError(f"the package is no longer complete: {fresh.get('detail')}")
-                url = fresh["resource_url"]
-            target, size = download_to(hook, url, self.destination, f"{self._hash()}.zip")
+            target, size = self._download(self.hook(), status.get("resource_url"))
             self.log.info("Package saved to %s (%s bytes)", target, size)
             result.update(destination=target, size=size)
             if self.unpack_to:
@@ -118,6 +115,32 @@ class FlipsnackDownloadPackageSensor(StatusSensor):
         else:
             self.log.info("The HTML package of collection %s is ready (no destination given)", self._hash())
         return result
+
+    def _download(self, hook: FlipsnackHook, url: str | None) -> tuple[str, int]:
+        """Download the package, asking once for a fresh URL if the one at hand was refused.
+
+        The signed URL lives 60 s; a Retry-After or a busy worker between the status call and the
+        download can outlast it, and the storage then answers 403 (or 404/410).
+        """
+        for attempt in (1, 2):
+            if not url:  # after deferral the trigger never carries the signed URL; or it expired
+                url = self._fresh_url(hook)
+            try:
+                return download_to(hook, url, self.destination, f"{self._hash()}.zip")
+            except VendorApiError as error:
+                if attempt == 2 or error.status not in EXPIRED_URL_STATUSES:
+                    raise
+                self.log.warning(
+                    "The package URL was refused (HTTP %s, expired?): asking for a fresh one", error.status
+                )
+                url = None
+        raise AssertionError("unreachable")
+
+    def _fresh_url(self, hook: FlipsnackHook) -> str:
+        fresh = hook.package_status(self._hash())
+        if fresh["state"] != "success":
+            raise RuntimeError(f"the package is no longer complete: {fresh.get('detail')}")
+        return str(fresh["resource_url"])
 
 
 def download_to(hook: FlipsnackHook, url: str, destination: Any, default_name: str) -> tuple[str, int]:

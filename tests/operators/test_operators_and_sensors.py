@@ -388,6 +388,31 @@ def test_download_after_the_url_would_have_expired(sandbox, samples, context, tm
     assert final["size"] == (tmp_path / "pkg.zip").stat().st_size
 
 
+@pytest.mark.parametrize("refusals, succeeds", [(1, True), (2, False)])
+def test_a_refused_package_url_is_asked_for_again_once(
+    sandbox, samples, context, tmp_path, refusals, succeeds
+):
+    """Storage refusing the signed URL (expired: a Retry-After or a busy worker outlasted its 60 s)."""
+    result = upload("flipsnack", samples["three"], wait_for_conversion=True).execute(context)
+    sandbox.fault("flipsnack", route="_packages", status=403, count=refusals)
+    waiting = FlipsnackDownloadPackageSensor(
+        task_id="pkg",
+        collection_hash=result["publication_id"],
+        destination=str(tmp_path) + "/",
+        poke_interval=0.2,
+    )
+    if succeeds:
+        assert waiting.execute(context)["size"] > 0
+    else:
+        with pytest.raises(AirflowException, match="HTTP 403") as refused:
+            waiting.execute(context)
+        assert refused.value.status == 403
+        assert not list(tmp_path.iterdir())
+    downloads = [e for e in sandbox.requests("flipsnack") if "/_packages/" in e.path]
+    assert [e.status for e in downloads] == [403] * refusals + ([200] if succeeds else [])
+    assert len({e.path for e in downloads}) == len(downloads)  # each try with a freshly signed URL
+
+
 def test_flippingbook_large_object_store_pdf_goes_by_signed_url(sandbox, samples, context, pdf_server):
     """An object store that can sign URLs (s3, gcs) lets FlippingBook fetch a PDF over the 1 MB inline limit."""
     import fsspec
