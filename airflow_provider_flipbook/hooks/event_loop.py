@@ -18,12 +18,12 @@ import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 
     from airflow_provider_flipbook._compat import Connection
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
@@ -60,6 +60,9 @@ _connections: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Task[tuple[Connection, dict[str, Any]]]]]
 ] = weakref.WeakKeyDictionary()
 _start_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StartQueue] = weakref.WeakKeyDictionary()
+_in_flight: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, _SharedCall]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
@@ -81,6 +84,44 @@ async def shared_connection(conn_id: str) -> tuple[Connection, dict[str, Any]]:
     # shield: one waiter cancelled (its trigger removed) does not cancel the others' fetch
     connection, extras = await asyncio.shield(held[1])
     return connection, dict(extras)
+
+
+@dataclass
+class _SharedCall:
+    task: asyncio.Task[Any]
+    callers: int = 0
+
+
+async def shared_call(key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
+    """``await call()``, one call shared by every caller on this loop asking with the same ``key``.
+
+    Waits on one object that poll at the same moment (or queue for pacing together) cost one request,
+    not one each. One caller cancelled leaves the call to the others; the last caller cancelled
+    cancels it, so no back-off or pacing wait outlives the triggers that asked.
+
+    :param key: what the call asks (the trigger's class, connection and target).
+    :param call: makes the call, e.g. ``lambda: hook.acall(trigger.check, vendor_hook)``.
+    """
+    loop = asyncio.get_running_loop()
+    running = _in_flight.setdefault(loop, {})
+    shared = running.get(key)
+    if shared is None:
+        shared = running[key] = _SharedCall(loop.create_task(call()))  # type: ignore[arg-type]
+        shared.task.add_done_callback(lambda done: _forget(running, key, done))
+    shared.callers += 1
+    try:
+        return cast("T", await asyncio.shield(shared.task))
+    finally:
+        shared.callers -= 1
+        if not shared.callers and not shared.task.done():  # the last caller was cancelled
+            shared.task.cancel()
+            _forget(running, key, shared.task)
+
+
+def _forget(running: dict[Hashable, _SharedCall], key: Hashable, task: asyncio.Task[Any]) -> None:
+    """Drop ``key``'s entry if it is still ``task``'s: later callers start a new call."""
+    if key in running and running[key].task is task:
+        del running[key]
 
 
 def _failed(fetch: asyncio.Task[Any]) -> bool:
@@ -228,6 +269,7 @@ __all__ = [
     "apaged",
     "call_on_loop",
     "provider_pool",
+    "shared_call",
     "shared_connection",
     "start_turn",
 ]

@@ -13,6 +13,7 @@ round; only where the list cannot tell does it ask the vendor alone (``check``).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from contextlib import AsyncExitStack
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flipbook.hooks import ahook_for
-from airflow_provider_flipbook.hooks.event_loop import start_turn
+from airflow_provider_flipbook.hooks.event_loop import shared_call, start_turn
 from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.events import error_event, finished_event, timeout_event
 
@@ -141,8 +142,13 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
         yield TriggerEvent(event)
 
     async def _ask(self, hook: FlipbookBaseHook, vendor_hook: HookT) -> Mapping[str, Any]:
-        """``check`` through ``hook.acall``: the vendor asked for this wait alone."""
-        return await hook.acall(self.check, vendor_hook)
+        """``check`` through ``hook.acall``: one request shared by the waits asking the same at once.
+
+        :param hook: the hook as the transport (pacing and back-off on the loop).
+        :param vendor_hook: the same hook as the vendor's, passed to ``check``.
+        """
+        asked = (type(self), self.conn_id, json.dumps(self.target, sort_keys=True, default=str))
+        return dict(await shared_call(asked, lambda: hook.acall(self.check, vendor_hook)))
 
     async def _wait(self) -> dict[str, Any]:
         """Poll (alone or on the account's poll) until a terminal status or the deadline."""

@@ -283,3 +283,68 @@ def test_waits_never_import_or_check_a_hook_class_on_the_loop(sandbox, monkeypat
     assert [e["status"] for e in events] == ["error"] * 3  # not found twice, then the wrong type
     assert "expected one of flippingbook" in events[2]["message"]
     assert on_loop == []
+
+
+def test_waits_asking_the_same_at_once_share_one_request(sandbox):
+    """Ten waits on one publication, polling alone, ask together each round: one request a round."""
+    empty = FlippingBookHook().create_publication(name="Never converted")
+    waits = [
+        PublicationStateTrigger(
+            conn_id="flippingbook_default",
+            poll_interval=0.05,
+            deadline=time.time() + 0.5,
+            wait_first=False,
+            publication_id=empty["id"],
+        )
+        for _ in range(10)
+    ]
+
+    async def run_all() -> list[dict]:
+        async def one(trigger: StatusPollingTrigger) -> dict:
+            return [event.payload async for event in trigger.run()][0]
+
+        return list(await asyncio.gather(*(one(t) for t in waits)))
+
+    started = time.monotonic()
+    events = asyncio.run(run_all())
+    elapsed = time.monotonic() - started
+    assert [e["status"] for e in events] == ["timeout"] * 10
+    polls = [r for r in sandbox.requests("flippingbook") if r.path.endswith(empty["id"])]
+    assert 1 <= len(polls) <= elapsed / 0.05 + 2  # one per round, not one per wait and round
+
+
+def test_a_shared_call_outlives_a_cancelled_caller_but_not_the_last_one():
+    """One of two callers cancelled: the other still gets the answer; both cancelled: the call stops."""
+    from airflow_provider_flipbook.hooks.event_loop import shared_call
+
+    async def scenario() -> tuple[str, bool, int]:
+        started, release = [], asyncio.Event()
+
+        async def call() -> str:
+            started.append(1)
+            await release.wait()
+            return "answer"
+
+        first = asyncio.ensure_future(shared_call("k", call))
+        second = asyncio.ensure_future(shared_call("k", call))
+        await asyncio.sleep(0)
+        first.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        answer = await second
+
+        release.clear()
+        third = asyncio.ensure_future(shared_call("k", call))
+        fourth = asyncio.ensure_future(shared_call("k", call))
+        await asyncio.sleep(0)
+        third.cancel()
+        fourth.cancel()
+        await asyncio.gather(third, fourth, return_exceptions=True)
+        await asyncio.sleep(0)
+        # the shared task was cancelled: no task is left waiting on `release`
+        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return answer, first.cancelled(), len(started) * 10 + len(leftover)
+
+    answer, first_cancelled, counts = asyncio.run(scenario())
+    assert answer == "answer" and first_cancelled
+    assert counts == 20  # two calls made (one per burst), nothing left running
