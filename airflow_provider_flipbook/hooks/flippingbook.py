@@ -63,7 +63,7 @@ from airflow_provider_flipbook.hooks.publishing import (
     Published,
     PublishRequest,
 )
-from airflow_provider_flipbook.utils.paging import paged
+from airflow_provider_flipbook.utils.paging import Page, paged
 from airflow_provider_flipbook.utils.ratelimit import TokenBucket
 
 API = "/api/v1"
@@ -218,8 +218,13 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
             )
         )
 
-    def publications_page(self, offset: int, count: int, **filters: str) -> list[dict[str, Any]]:
+    def publications_page(self, offset: int, count: int, **filters: str) -> Page[dict[str, Any]]:
         """One page of the publication list (one request): the account poll's status listing.
+
+        The page carries the answer's ``total`` ("the total number of publications matching your
+        request, disregarding offset/count"), so a round stops after the last page instead of asking
+        for an empty one (2000 publications: two requests, not three). Without an integer ``total``,
+        paging ends at the first short page.
 
         :param offset: entries to skip
         :param count: entries to return (at most 1000)
@@ -231,7 +236,9 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
             operation="publication.list",
             params={**filters, "count": count, "offset": offset},
         )
-        return body.get("publications", [])
+        total = body.get("total")
+        known = isinstance(total, int) and not isinstance(total, bool)
+        return Page(body.get("publications", []), total if known else None)
 
     def get_publication(self, publication_id: str) -> dict[str, Any]:
         """``GET /fbonline/publication/{id}``: the publication object (``id``, ``hashId``, ``state``...).

@@ -181,6 +181,22 @@ def test_a_subscriber_reads_every_rounds_full_listing(sandbox, publications):
     assert len(fb_requests(sandbox)[0]) == 2 * 3  # 12 entries in pages of 5, twice
 
 
+@pytest.mark.parametrize("page_size, requests", [(6, 2), (12, 1), (5, 3), (13, 1)])
+def test_a_round_asks_for_no_page_after_the_total(sandbox, publications, page_size, requests):
+    """The list's documented ``total`` ends a round at its last page: 12 publications in pages of 6
+    are two requests, never a third, empty one."""
+
+    async def one_round() -> account_poll.Round:
+        hook = await ahook_for("flippingbook_default")
+        listing = Listing("publications", "publications_page", "id", page_size=page_size)
+        async with account_poll.subscribe(hook, listing, interval=5) as watcher:
+            return await watcher.next()
+
+    answer = asyncio.run(one_round())
+    assert {e["id"] for e in answer.entries} == {p["id"] for p in publications}
+    assert len(fb_requests(sandbox)[0]) == requests
+
+
 def test_a_failed_list_call_reaches_every_wait_of_the_round(sandbox, publications):
     sandbox.fault("flippingbook", route="GET /api/v1/fbonline/publication", status=400, count=1)
     triggers = [
