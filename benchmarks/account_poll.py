@@ -15,6 +15,13 @@ detection latency after a conversion ended, 429 answers, the triggerer's peak RS
 event-loop stall (a 10 ms ticker), and the longest wait of a call on the same credential. Times are
 in the vendor's seconds (the sandbox's ``--speed`` shrinks them); a run is cut off after ``cap``
 vendor seconds, and a wait not answered by then counts with the cap as its latency.
+
+The speed shrinks the vendor's clock, not the CPU: a status call's round trip (the sandbox building
+a 1000-publication page, our client decoding it) takes as many real milliseconds at any speed, so
+counted at the speed's scale it would weigh 50 times what it weighs against the real vendor (at
+speed 50, a 30 ms page counted as 1.5 vendor s; FlippingBook at 500 waits: 14.5 vendor s at speed
+50, 10.9 at speed 10). A wait's latency therefore counts the time its status calls were in flight
+(:func:`_in_flight`) at 1x and the rest at the speed's scale.
 """
 
 from __future__ import annotations
@@ -205,6 +212,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
             return None
 
     cls = PdfConversionTrigger if variant == "ours" else AloneTrigger
+    calls = _timed_status_calls(env["BENCH_VENDOR"])
 
     async def warm_up() -> None:  # a long-lived triggerer has its imports and first connection behind it
         from airflow_provider_flipbook.hooks import ahook_for
@@ -229,7 +237,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
                 if stalls[-1] > 0.05:
                     worst.append((round(stalls[-1], 3), round(before - began, 2)))
 
-        async def wait(target: dict) -> float | None:
+        async def wait(target: dict) -> tuple[float, float]:
             trigger = cls(
                 conn_id=f"{target['vendor']}_default",
                 publication_id=target["publication_id"],
@@ -241,7 +249,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
             )
             async for event in trigger.run():
                 assert event.payload["status"] == "success", event.payload
-            return time.time() - target["finished"]
+            return target["finished"], time.time()
 
         monitor = asyncio.create_task(ticker())
         watcher = asyncio.create_task(profile.watch_rounds(done)) if profile else None
@@ -254,20 +262,81 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
         await monitor
         if watcher:
             await watcher
-        latencies = [t.result() for t in finished]
+        latencies = []
+        for ended, answered in (t.result() for t in finished):
+            flight = _in_flight(calls, ended, answered)
+            # Once multiplied by the speed, vendor seconds: the status calls' flight at 1x, the rest scaled.
+            latencies.append(answered - ended - flight + flight / speed)
         if profile:
             profile.report(worst, latencies)
         return {"latencies": latencies, "unanswered": len(pending), "stall": max(stalls)}
 
+    speed = float(env["BENCH_SPEED"])
     profile = None
     if os.environ.get("BENCH_PROFILE"):  # what held the loop: see benchmarks/loop_profile.py
         from benchmarks.loop_profile import LoopProfile
 
         profile = LoopProfile(os.environ["BENCH_PROFILE"], variant)
         profile.start()
-    figures = asyncio.run(main())
+    try:
+        figures = asyncio.run(main())
+    finally:
+        calls.restore()
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     outbox.put(figures)
+
+
+class _TimedCalls(list[tuple[float, float]]):
+    """The wall-clock spans of the status calls' round trips, and how to stop recording them."""
+
+    def __init__(self, owner: type, originals: dict[str, Any]) -> None:
+        super().__init__()
+        self.owner, self.originals = owner, originals
+
+    def restore(self) -> None:
+        for name, method in self.originals.items():
+            if method is None:  # inherited
+                delattr(self.owner, name)
+            else:
+                setattr(self.owner, name, method)
+
+
+def _timed_status_calls(vendor: str) -> _TimedCalls:
+    """Record each status call's round trip: the list's page and a wait's own status call.
+
+    The hook's methods run in the provider's pool after the pacer let them through, so their spans
+    hold no pacing wait (vendor time), only the request, the sandbox's answer and our decoding.
+    """
+    from airflow_provider_flipbook.hooks import hook_class
+
+    owner = hook_class(vendor)
+    names = {"conversion_status"} | ({owner.status_listing.page} if owner.status_listing else set())
+    calls = _TimedCalls(owner, {name: owner.__dict__.get(name) for name in names})
+
+    def timed(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            began = time.time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                calls.append((began, time.time()))
+
+        return call
+
+    for name in names:
+        setattr(owner, name, timed(getattr(owner, name)))
+    return calls
+
+
+def _in_flight(calls: list[tuple[float, float]], since: float, until: float) -> float:
+    """Seconds within ``[since, until]`` when at least one status call was in flight (spans merged)."""
+    spans = sorted((max(a, since), min(b, until)) for a, b in list(calls) if b > since and a < until)
+    total, reached = 0.0, since
+    for began, ended in spans:
+        if ended > reached:
+            total += ended - max(began, reached)
+            reached = ended
+    return total
 
 
 def _run(case: VendorCase, count: int, variant: str, pdf: bytes, in_process: bool = False) -> dict[str, Any]:
@@ -282,6 +351,7 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes, in_process: boo
         conns = server.connections()
         env = {k: v for k, v in os.environ.items() if k.startswith(("AIRFLOW", "PATH"))}
         env["BENCH_CONN_ID"] = f"{case.vendor}_default"
+        env["BENCH_VENDOR"], env["BENCH_SPEED"] = case.vendor, str(speed)
         for name, conn in conns.items():
             env[f"AIRFLOW_CONN_{name.upper()}_DEFAULT"] = json.dumps(conn)
         os.environ.update(env)
