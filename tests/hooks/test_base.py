@@ -3,6 +3,7 @@
 import json
 import os
 import re
+from typing import Any
 
 import pytest
 import requests
@@ -380,6 +381,31 @@ def test_host_pacer_shares_one_budget_between_processes(tmp_path, monkeypatch):
     assert ours.try_acquire() == 0.0
     assert 25.0 < ours.try_acquire() <= 30.01  # the other process's two calls count here too
     assert list((tmp_path / "airflow-provider-flipbook-pacing").glob("papyrs-test.sqlite"))
+
+
+def test_a_host_booking_that_finds_the_lock_held_asks_again_within_a_millisecond(tmp_path, monkeypatch):
+    """A booking holds the host's lock about a millisecond; filelock asks again for a held lock every
+    50 ms by default, so a process whose booking met another's (the triggerer's poll and an upload)
+    slept fifty times too long (5 vendor s at the benchmarks' speed)."""
+    import tempfile
+
+    import filelock
+
+    from airflow_provider_flipbook.utils.pacing import host_pacer
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    polls: list[float | None] = []
+    acquire = filelock.BaseFileLock.acquire
+
+    def recorded(lock: filelock.BaseFileLock, *args: Any, **kwargs: Any) -> Any:
+        if str(lock.lock_file).endswith(".booking.lock"):
+            polls.append(kwargs.get("poll_interval"))
+        return acquire(lock, *args, **kwargs)
+
+    monkeypatch.setattr(filelock.BaseFileLock, "acquire", recorded)
+    pacer = host_pacer("papyrs-test", [SlidingWindow(3, 30.0)])
+    assert pacer.try_acquire() == 0.0 and pacer.try_acquire() == 0.0
+    assert len(polls) == 2 and all(poll is not None and poll <= 0.001 for poll in polls), polls
 
 
 # -- downloads (a raw loopback server: it can lie about its length and break off) -------------------
