@@ -1,20 +1,21 @@
 """iPaper's Paper service.
 
-The account's root, the paper tree, creating papers once by URL, and settings, publication periods
-and preview tokens (mixed into :class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which
+The account's root, the paper tree, creating papers once by URL, settings, publication periods,
+preview tokens, and what the asset watchers read of the listings (mixed into :class:`~airflow_provider_flipbook.hooks.ipaper.IPaperHook`, which
 owns the transport, the Ripper service and the publish flow).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
 
 from airflow_provider_flipbook._compat import AirflowException
 from airflow_provider_flipbook.hooks._ipaper_wire import period, text
+from airflow_provider_flipbook.hooks.event_loop import Listing
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     from lxml import etree
 
@@ -40,6 +41,10 @@ class IPaperPapers:
         def _items(self, data: etree._Element, path: str, method: str) -> list[Any]: ...
 
         def _int_at(self, data: etree._Element, path: str, method: str) -> int: ...
+
+        status_listing: ClassVar[Listing | None]
+
+        def public_url(self, relative: str, paper_id: int) -> str | None: ...
 
     @cached_property
     def root_paper_id(self) -> int:
@@ -220,3 +225,62 @@ class IPaperPapers:
         :param value: its new value (booleans sent as ``true``/``false``).
         """
         self.call("Paper.SetSetting", paperID=paper_id, setting=setting, value=value)
+
+    # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
+
+    #: The publication events its listings tell (the processing list does not say whether a job
+    #: failed: a paper leaving it is ``converted``), and what a paper gone while converting was.
+    publication_events: ClassVar[tuple[str, ...]] = ("converted", "deleted")
+    vanished_while_converting: ClassVar[str] = "deleted"
+
+    #: The account's paper tree, whole (one request): to see papers leave it.
+    paper_listing: ClassVar[Listing] = Listing("papers", "list_papers", "id")
+
+    def list_papers(self) -> list[dict[str, str]]:
+        """Every paper below the account's root, as attribute dicts (one request)."""
+        return list(self.iter_papers())
+
+    @property
+    def publication_watch_listings(self) -> tuple[Listing, ...]:
+        """The list calls a publication watcher needs.
+
+        The processing list (the waits share it) and the paper tree.
+        """
+        return (cast("Listing", self.status_listing), self.paper_listing)
+
+    def watch_publications(
+        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Return each paper as a watcher compares it.
+
+        ``converting`` while in the processing list, ``converted`` once it left it (iPaper does not
+        list a job's outcome there), else ``idle``.
+        ``version`` is the processing entry last seen (the same job, the same version).
+
+        :param rounds: this poll's answers by listing name
+        :param previous: the last poll's snapshots (which papers were converting)
+        """
+        processing = {
+            str(p["paper-id"]): p
+            for p in rounds[cast("Listing", self.status_listing).name]
+            if p.get("paper-id")
+        }
+        found = {}
+        for paper in rounds[self.paper_listing.name]:
+            pid = str(paper.get("id"))
+            before = (previous or {}).get(pid) or {}
+            if pid in processing:  # a job seen for the first time counts one more version
+                counted = before.get("version") if before.get("state") == "converting" else None
+                state, version = "converting", counted or str(int(before.get("version") or 0) + 1)
+            elif before.get("state") in ("converting", "converted"):
+                state, version = "converted", before.get("version")
+            else:
+                state, version = "idle", before.get("version")
+            url = paper.get("url")
+            found[pid] = {
+                "state": state,
+                "version": version,
+                "name": paper.get("name"),
+                "url": self.public_url(url, int(pid)) if url else None,
+            }
+        return found

@@ -240,6 +240,8 @@ class Listing:
     :param page_size: entries per page, or 0
     :param page_size_from: the name of a hook attribute that gives the page size instead (where the
         vendor documents none, it is a connection extra)
+    :param volatile: entry fields that change while the object's state does not (a progress figure):
+        a wait is not woken when only they changed (:mod:`~airflow_provider_flipbook.triggers.account_poll`)
     """
 
     name: str
@@ -247,6 +249,7 @@ class Listing:
     key: str
     page_size: int = 0
     page_size_from: str = ""
+    volatile: tuple[str, ...] = ()
 
     async def fetch(self, hook: FlipbookBaseHook) -> list[dict[str, Any]]:
         """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop).

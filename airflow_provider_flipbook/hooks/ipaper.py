@@ -27,7 +27,7 @@ import json
 import re
 import time
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
@@ -452,7 +452,10 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         return status
 
     #: ``Ripper.GetProcessingPapers`` lists every running job of the account in one answer (no paging).
-    status_listing: ClassVar[Listing | None] = Listing("processing", "get_processing_papers", "paper-id")
+    #: A wait is not woken for a new ``progress`` alone (every job's, every round).
+    status_listing: ClassVar[Listing | None] = Listing(
+        "processing", "get_processing_papers", "paper-id", volatile=("progress",)
+    )
 
     def listed_conversion_status(
         self,
@@ -482,6 +485,15 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
             return None
         self._unlisted.discard(str(publication_id))
         return {"state": "running", "detail": f"progress {entry.get('progress')}% (processing list)"}
+
+    @cached_property
+    def _ended_jobs(self) -> dict[str, str]:
+        """Each job's final status once seen (it never changes).
+
+        On the loop, a status call whose summary found no free slot runs again once one is booked
+        (``acall``): the rerun spends that slot on the summary, not on asking the status again.
+        """
+        return {}
 
     @cached_property
     def _unlisted(self) -> set[str]:
@@ -544,7 +556,9 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
         paper_id = int(paper_id)
         marker = _MARKER.match(job_guid or "")
         if job_guid and not marker:
-            status = self.get_processing_status(job_guid)
+            status = self._ended_jobs.get(job_guid) or self.get_processing_status(job_guid)
+            if status != "Pending":
+                self._ended_jobs[job_guid] = status
             if status == "Pending":
                 progress = next((p.get("progress") for p in self._jobs_unless_unlisted(paper_id)), None)
                 return {"state": "running", "detail": f"Pending {progress or ''}%".strip()}
@@ -738,62 +752,3 @@ class IPaperHook(IPaperPapers, IPaperServices, FlipbookBaseHook):
             "url": self.public_url(text(structure, "paper/@url"), paper_id),
             "total_pages": len(pages) or None,
         }
-
-    # -- watching: what the asset watchers read from the listings (triggers/watchers.py) ---------
-
-    #: The publication events its listings tell (the processing list does not say whether a job
-    #: failed: a paper leaving it is ``converted``), and what a paper gone while converting was.
-    publication_events: ClassVar[tuple[str, ...]] = ("converted", "deleted")
-    vanished_while_converting: ClassVar[str] = "deleted"
-
-    #: The account's paper tree, whole (one request): to see papers leave it.
-    paper_listing: ClassVar[Listing] = Listing("papers", "list_papers", "id")
-
-    def list_papers(self) -> list[dict[str, str]]:
-        """Every paper below the account's root, as attribute dicts (one request)."""
-        return list(self.iter_papers())
-
-    @property
-    def publication_watch_listings(self) -> tuple[Listing, ...]:
-        """The list calls a publication watcher needs.
-
-        The processing list (the waits share it) and the paper tree.
-        """
-        return (cast("Listing", self.status_listing), self.paper_listing)
-
-    def watch_publications(
-        self, rounds: Mapping[str, list[dict[str, Any]]], previous: Mapping[str, Any] | None = None
-    ) -> dict[str, dict[str, Any]]:
-        """Return each paper as a watcher compares it.
-
-        ``converting`` while in the processing list, ``converted`` once it left it (iPaper does not
-        list a job's outcome there), else ``idle``.
-        ``version`` is the processing entry last seen (the same job, the same version).
-
-        :param rounds: this poll's answers by listing name
-        :param previous: the last poll's snapshots (which papers were converting)
-        """
-        processing = {
-            str(p["paper-id"]): p
-            for p in rounds[cast("Listing", self.status_listing).name]
-            if p.get("paper-id")
-        }
-        found = {}
-        for paper in rounds[self.paper_listing.name]:
-            pid = str(paper.get("id"))
-            before = (previous or {}).get(pid) or {}
-            if pid in processing:  # a job seen for the first time counts one more version
-                counted = before.get("version") if before.get("state") == "converting" else None
-                state, version = "converting", counted or str(int(before.get("version") or 0) + 1)
-            elif before.get("state") in ("converting", "converted"):
-                state, version = "converted", before.get("version")
-            else:
-                state, version = "idle", before.get("version")
-            url = paper.get("url")
-            found[pid] = {
-                "state": state,
-                "version": version,
-                "name": paper.get("name"),
-                "url": self.public_url(url, int(pid)) if url else None,
-            }
-        return found

@@ -14,8 +14,9 @@ Rounds: the first when the first subscriber is due, then one every ``interval`` 
 subscriber. A subscriber gets every round that starts after it joined (a late joiner is answered at
 the next round), keeps its own deadline, and leaves by leaving :func:`subscribe`'s block (a cancelled
 trigger leaves at once). The poll stops when its last subscriber leaves. A subscriber that names its
-object (``key``) is woken only when that object's entry changed (or a round failed): waking two
-thousand waits every round to read an unchanged entry kept the loop busy for nothing.
+object (``key``) is woken only when that object's entry changed (or a round failed), fields the
+listing calls volatile (iPaper's progress) aside: waking two thousand waits every round to read an
+entry whose state had not changed kept the loop busy for nothing.
 
 Watchers (``triggers/watchers.py``) subscribe the same way and read each round's full listing.
 
@@ -101,10 +102,19 @@ class Subscription:
         if self.every_round or answer.error is not None:
             return True
         entry = answer.by_key.get(self.key)  # type: ignore[arg-type]
-        if entry == self._entry:
+        if entry == self._entry or self._same_state(entry):
             return False
         self._entry = entry
         return True
+
+    def _same_state(self, entry: dict[str, Any] | None) -> bool:
+        """Tell whether ``entry`` differs from the last one woken for only in the listing's volatile fields."""
+        before, volatile = self._entry, self.poll.listing.volatile
+        if not volatile or not isinstance(entry, dict) or not isinstance(before, dict):
+            return False
+        return entry.keys() == before.keys() and all(
+            value == before[name] for name, value in entry.items() if name not in volatile
+        )
 
     def deliver(self, answer: Round) -> None:
         """Hand this subscriber a round's answer (the newest one wins).

@@ -1,15 +1,19 @@
 """iPaper's conversion waits on the account poll, against the sandbox over HTTP: a paper that left
 the processing list costs one request of its own (its pages), never the list again; the round's list
-call is the only one."""
+call is the only one; a wait is not woken for each new progress figure; a job's status, once final,
+is not asked again when the summary after it had to wait for a pacing slot."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections import Counter
 from typing import Any
 
 import pytest
 
+from airflow_provider_flipbook.hooks import ahook_for
 from airflow_provider_flipbook.hooks.ipaper import IPaperHook
 from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
@@ -88,6 +92,75 @@ def test_the_rounds_list_call_is_the_only_one(sandbox, uploads, monkeypatch):
     assert calls.count("GetProcessingPapers") <= poll.rounds
     # One per paper: waits on the same paper and job ask together, one request between them.
     assert calls.count("GetPaperStructure") >= len({(u["publication_id"], u["version_id"]) for u in uploads})
+
+
+def test_a_wait_is_woken_when_its_paper_leaves_the_list_not_for_each_new_progress(sandbox, samples, context):
+    """Every listed job's progress changes every round: waking every wait for it (2000 waits, each
+    logging its new figure) held the loop so long that the rounds fell behind and the end checks
+    queued (500 waits: rounds 15 vendor s apart instead of 10). A wait is woken at its first round and
+    when its paper leaves the list."""
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    upload = UploadPdfOperator(  # 400 pages: a job of 62 vendor s, over a second at the sandbox's speed
+        task_id="u", conn_id="ipaper_default", pdf=str(samples["long"]), name="Progress paper"
+    ).execute(context)
+    paper = upload["publication_id"]
+
+    async def scenario() -> tuple[list[str], Counter]:
+        hook = await ahook_for("ipaper_default")
+        listing = hook.status_listing
+        seen: list[str] = []
+        delivered: Counter = Counter()
+        async with (
+            account_poll.subscribe(hook, listing, interval=0.05) as watcher,
+            account_poll.subscribe(hook, listing, interval=0.05, key=paper) as wait,
+        ):
+            deliver = wait.deliver
+
+            def counted(answer: Any) -> None:
+                delivered["wait"] += 1
+                deliver(answer)
+
+            wait.deliver = counted  # type: ignore[method-assign]
+            while (entry := (await watcher.next()).entry(paper)) is not None:
+                seen.append(entry["progress"])
+        return seen, delivered
+
+    progress, delivered = asyncio.run(scenario())
+    assert len(set(progress)) >= 3, progress  # the list told a new progress at several rounds
+    assert delivered == {"wait": 2}  # its first round, and the round its paper was no longer listed
+
+
+def test_a_final_job_status_is_not_asked_again_when_the_summary_waited_for_a_slot(
+    sandbox, samples, context, monkeypatch
+):
+    """With a job GUID the status call is two requests: the job's status, then the paper's summary.
+    On the loop, the second one finding no free pacing slot runs the call again once a slot is
+    booked; asking the status again spent that slot, so with one call per window the summary never
+    found one (the call went round forever). The final status is kept: the rerun asks the summary."""
+    from airflow_provider_flipbook.operators import UploadPdfOperator
+
+    sandbox.state_store.vendors["ipaper"].options["job_guid"] = True  # ProcessPDF answers a jobGuid
+    upload = UploadPdfOperator(
+        task_id="u", conn_id="ipaper_default", pdf=str(samples["three"]), name="Job paper"
+    ).execute(context)
+    paper, job = upload["publication_id"], upload["version_id"]
+    assert not job.startswith("queued@")
+    while IPaperHook().get_processing_status(job) == "Pending":
+        time.sleep(0.05)
+    conn = sandbox.connections()["ipaper"]  # one call per 10 vendor s (0.2 s at the sandbox's speed)
+    extra = {**conn["extra"], "pacing_scope": "process", "rate_limit": "1/10"}
+    monkeypatch.setenv("AIRFLOW_CONN_IPAPER_ONE_SLOT", json.dumps({**conn, "extra": extra}))
+
+    async def scenario() -> dict[str, Any]:
+        hook = await ahook_for("ipaper_one_slot")
+        status = hook.acall(hook.conversion_status, paper, job, summary=True)
+        return dict(await asyncio.wait_for(status, 20))
+
+    before = len(sandbox.requests("ipaper"))
+    status = asyncio.run(scenario())
+    assert status["state"] == "success" and status["publication"]["publication_id"] == paper
+    assert ipaper_calls(sandbox, before) == ["GetProcessingStatus", "GetPaperStructure"]
 
 
 def test_the_pages_digest_keeps_its_text():
