@@ -10,6 +10,7 @@ import json
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -352,3 +353,42 @@ def test_a_wait_is_woken_only_when_its_entry_changes(sandbox):
             return dict(delivered)
 
     assert asyncio.run(scenario()) == {"keyed": 1, "asks_alone": 4}
+
+
+@pytest.mark.parametrize("order, asked_alone", [("created", 0), ("newest", 0), ("modified", 1)])
+def test_a_publication_that_moves_to_a_page_already_read_is_still_answered(
+    sandbox, publications, monkeypatch, order, asked_alone
+):
+    """The list's order is not documented (the sandbox plays three). In pages of 5, a conversion on the
+    last page ends while the round reads its first page: where the order puts the last modified first,
+    the publication moves to the page already read and the round does not see it. The wait still ends
+    (asked alone, one request), never waits on a publication the list lost."""
+    fb = sandbox.state_store.vendors["flippingbook"].state
+    sandbox.state_store.set_options("flippingbook", {"list_order": order})
+    sources = {p["id"]: fb.sources[p["createdSource"]["id"]] for p in publications}
+    for pid, source in sources.items():  # converting until the test ends it
+        source.update(created=sandbox.state_store.now() + 1e6, applied=False)
+        fb.publications[pid].update(state=["Empty"], modified=fb.publications[pid]["created"])
+    moved = FlippingBookHook().publications_page(10, 5)[0]["id"]  # on the last page of three
+    sandbox.state_store.log.clear()
+    monkeypatch.setattr(
+        FlippingBookHook, "status_listing", Listing("publications", "publications_page", "id", 5)
+    )
+    read_page = FlippingBookHook.publications_page
+
+    def page_then_end(hook: FlippingBookHook, offset: int, count: int, **filters: str) -> Any:
+        answer = read_page(hook, offset, count, **filters)
+        if offset == 0:  # its conversion ends between the round's first and second page
+            sources[moved]["created"] = sandbox.state_store.now() - 1e6
+        return answer
+
+    monkeypatch.setattr(FlippingBookHook, "publications_page", page_then_end)
+    (wait,) = conversion_waits(
+        [p for p in publications if p["id"] == moved], interval=0.2, deadline=20, new_publication=True
+    )
+    wait.wait_first = False
+    (event,) = asyncio.run(events([wait]))
+    assert event["status"] == "success"
+    lists, alone = fb_requests(sandbox)
+    assert [parse_qs(r.query)["offset"] for r in lists] == [["0"], ["5"], ["10"]]  # one round
+    assert len(alone) == asked_alone

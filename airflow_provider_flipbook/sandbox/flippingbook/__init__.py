@@ -25,7 +25,11 @@ source is accepted and ends CompletedWithErrors) or ``report`` (at once, in ``cr
 full ``url`` to tracked links, as some accounts may see; ``progress_key`` names a source's progress
 field: ``Progress`` (the default: so the source page writes it, against its own camelCase) or
 ``progress``; ``extra_pages`` (default 0) makes the vendor count that many pages beyond the PDF's (a cover, an
-end page, as a vendor may), so its page count differs from the uploader's own.
+end page, as a vendor may), so its page count differs from the uploader's own. ``list_order``: the
+publication list's order, which its page does not document: ``created`` (the default: oldest first;
+a deletion moves the later ones one place forward), ``newest`` (newest first: a creation moves every
+one a place back) or ``modified`` (the last modified first: a conversion's end moves its publication
+to the front, so it can leave a page not yet read for one already read).
 
 Modules: :mod:`.state` (publications, sources and their conversion, links, triggers), :mod:`.answers`
 (the error envelope and the views), :mod:`.routes` (the emulator: the transport and the account,

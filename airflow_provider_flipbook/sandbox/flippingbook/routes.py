@@ -159,6 +159,9 @@ class FlippingBookEmulator(VendorEmulator[FlippingBookState]):
             and (not q.get("hashid") or q["hashid"] == p["hashId"])
             and (not q.get("url") or q["url"] == self.state.pub_url(p))
         ]
+        order = self.state.options["list_order"]  # the page documents no order: see the module
+        if order != "created":
+            matches.sort(key=lambda p: p["modified" if order == "modified" else "created"], reverse=True)
         return {
             "total": len(matches),
             "publications": [publication_view(self.state, p) for p in matches[offset : offset + count]],

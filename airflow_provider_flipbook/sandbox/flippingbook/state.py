@@ -55,6 +55,7 @@ class FlippingBookState(VendorState):
             "webhook_retries": 4,
             "webhook_timeout": 5.0,
             "extra_pages": 0,
+            "list_order": "created",
         }
         self.outbox.reset()
 
