@@ -253,7 +253,10 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
 
         monitor = asyncio.create_task(ticker())
         watcher = asyncio.create_task(profile.watch_rounds(done)) if profile else None
-        tasks = [asyncio.create_task(wait(t)) for t in targets]
+        tasks = []
+        for target in targets:  # as Airflow's TriggerRunner.create_triggers: it yields before each one
+            await asyncio.sleep(0)
+            tasks.append(asyncio.create_task(wait(target)))
         finished, pending = await asyncio.wait(tasks, timeout=cap)
         for task in pending:
             task.cancel()

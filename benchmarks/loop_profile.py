@@ -10,7 +10,10 @@ of the loop thread, for ``python -m pstats``):
   thread of this process held the interpreter, e.g. a JSON page being parsed; low: the machine was busy);
 * every pause of the garbage collector over 20 ms, in any thread, and its generation;
 * every call in a pool thread over 20 ms of CPU, and what it was; the calls each pool ran;
-* the tracked objects (what a full collection walks) 3 s in, and the poll's rounds each second.
+* the tracked objects (what a full collection walks): by type 3 s in (and what the waits added), and
+  counted every 5 s (a count takes about 10 ms of the loop; a growing count is what the rounds keep
+  alive; the census at 3 s takes about 0.1 s: a stall there is the census's own);
+* the collections of each generation, and the poll's rounds, each second.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class LoopProfile:
         self.gc_pauses: list[tuple] = []
         self.slow_pool_calls: list[tuple] = []
         self.rounds: list[list[int]] = []
+        self.collections: list[list[int]] = []
+        self.tracked: list[tuple[int, int]] = []
         self.pool_items: collections.Counter[str] = collections.Counter()
         self.census = ""
         self._gc_started = 0.0
@@ -122,15 +127,19 @@ class LoopProfile:
         """
         from airflow_provider_flipbook.triggers.account_poll import active_polls
 
-        seconds = 0
+        seconds, before = 0, collections.Counter(type(o).__name__ for o in gc.get_objects())
         while not done.is_set():
             await asyncio.sleep(1)
             seconds += 1
             self.rounds.append([p.rounds for p in active_polls()])
+            self.collections.append([generation["collections"] for generation in gc.get_stats()])
+            if seconds % 5 == 0:
+                self.tracked.append((seconds, len(gc.get_objects())))
             if seconds == 3:
-                objects = gc.get_objects()
-                top = collections.Counter(type(o).__name__ for o in objects).most_common(8)
-                self.census = f"{len(objects)} tracked objects: {top}"
+                kinds = collections.Counter(type(o).__name__ for o in gc.get_objects())
+                # No list of every object kept in this frame: it held each later round alive (600 MB).
+                self.census = f"{kinds.total()} tracked objects: {kinds.most_common(8)}"
+                self.census += f"; added since the waits began: {(kinds - before).most_common(16)}"
 
     def report(self, stalls: list[tuple[float, float]], latencies: list[float]) -> None:
         """Stop the cProfile (written to ``path.label``) and print the report to stderr.
@@ -153,6 +162,8 @@ class LoopProfile:
             "calls run per pool (asyncio_*: the default pool every provider shares)": dict(self.pool_items),
             "latency s at 50/90/99/100 %": spread,
             "rounds at each second": self.rounds,
+            "collections of generations 0/1/2 at each second": self.collections,
+            "tracked objects (at s, count)": self.tracked,
             "census at 3 s": self.census,
         }
         for name, value in lines.items():
