@@ -38,6 +38,7 @@ from airflow_provider_flipbook.exceptions import (
 )
 from airflow_provider_flipbook.hooks.connection import ConnectionSettings
 from airflow_provider_flipbook.hooks.exactly_once import CreatesOnce, never_sent, safe_to_resend
+from airflow_provider_flipbook.utils.listing_json import decode_body
 from airflow_provider_flipbook.utils.pacing import hook_pacer, paced_limits
 from airflow_provider_flipbook.utils.ratelimit import HookPacer, Limit, WaitElsewhere
 from airflow_provider_flipbook.utils.urls import origin
@@ -329,7 +330,7 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
 
     def _json(self, response: requests.Response, operation: str) -> Any:
         try:
-            return response.json()
+            return decode_body(response.content, response.json)  # a listing's entries: left as JSON
         except ValueError:
             described = "an empty body" if not response.content else self._text_excerpt(response)
             raise MalformedResponseError(

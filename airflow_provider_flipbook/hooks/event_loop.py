@@ -11,6 +11,7 @@ sleeping (see ``FlipbookBaseHook.on_event_loop``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from airflow_provider_flipbook.utils.listing_json import decode_entry, entries_at, key_reader
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 if TYPE_CHECKING:
@@ -242,6 +244,9 @@ class Listing:
         vendor documents none, it is a connection extra)
     :param volatile: entry fields that change while the object's state does not (a progress figure):
         a wait is not woken when only they changed (:mod:`~airflow_provider_flipbook.triggers.account_poll`)
+    :param entries_at: the keys from a page's JSON body down to its array of entries: those entries are
+        kept undecoded until read, out of the garbage collector's reach
+        (:mod:`~airflow_provider_flipbook.utils.listing_json`); empty: decoded as usual
     """
 
     name: str
@@ -250,20 +255,47 @@ class Listing:
     page_size: int = 0
     page_size_from: str = ""
     volatile: tuple[str, ...] = ()
+    entries_at: tuple[str, ...] = ()
 
-    async def fetch(self, hook: FlipbookBaseHook) -> list[dict[str, Any]]:
+    async def fetch(self, hook: FlipbookBaseHook) -> list[Any]:
         """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop).
+
+        Entries at ``entries_at`` come back undecoded (``msgspec.Raw``): read them with :meth:`key_of`
+        and :meth:`decoded`.
 
         :param hook: the account's hook.
         """
         method = getattr(hook, self.page)
+        if self.entries_at:
+            method = functools.partial(_entries_left_undecoded, self.entries_at, method)
         page_size = int(getattr(hook, self.page_size_from)) if self.page_size_from else self.page_size
         if not page_size:
             return list(await hook.acall(method))
-        entries: list[dict[str, Any]] = []
+        entries: list[Any] = []
         async for page in apaged(lambda offset, count: hook.acall(method, offset, count), page_size):
             entries.extend(page)
         return entries
+
+    def key_of(self, entry: Any) -> str:
+        """Return an entry's ``key`` field as text (``"None"`` when it has none), decoded or not.
+
+        :param entry: an entry :meth:`fetch` returned
+        """
+        return key_reader(self.key)(entry)
+
+    @staticmethod
+    def decoded(entry: Any) -> Any:
+        """Return an entry as a dict, decoding it now if its page left it as JSON (``entries_at``).
+
+        :param entry: an entry :meth:`fetch` returned, or None
+        """
+        return decode_entry(entry)
+
+
+def _entries_left_undecoded(path: tuple[str, ...], method: Callable[..., T], *args: Any) -> T:
+    """Call a listing's page method (in a pool thread) with its entries at ``path`` left as JSON."""
+    with entries_at(path):
+        return method(*args)
 
 
 __all__ = [

@@ -512,7 +512,9 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
 
     #: Every publication's ``state`` in pages of 1000: it carries a *first* conversion (the flag
     #: ``CompletedAllStages``: "at least one source converted"), not a later version's.
-    status_listing: ClassVar[Listing | None] = Listing("publications", "publications_page", "id", 1000)
+    status_listing: ClassVar[Listing | None] = Listing(
+        "publications", "publications_page", "id", 1000, entries_at=("publications",)
+    )
 
     def listed_conversion_status(
         self,

@@ -581,7 +581,11 @@ class FlipsnackHook(FlipbookBaseHook):
 
     #: ``collection.getList`` carries each collection's items and their statuses, as getCollection does.
     status_listing: ClassVar[Listing | None] = Listing(
-        "collections", "collections_page", "collectionHash", page_size_from="list_page_size"
+        "collections",
+        "collections_page",
+        "collectionHash",
+        page_size_from="list_page_size",
+        entries_at=("data", "collections"),
     )
 
     def listed_conversion_status(

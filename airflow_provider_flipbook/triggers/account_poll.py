@@ -38,11 +38,12 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flipbook.hooks.event_loop import Listing
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from airflow_provider_flipbook.hooks.base import FlipbookBaseHook
-    from airflow_provider_flipbook.hooks.event_loop import Listing
 
 log = logging.getLogger(__name__)
 # Subscribers woken per loop iteration: a round answers them all at once, and woken together,
@@ -56,20 +57,29 @@ _UNSEEN: Any = object()
 
 @dataclass(frozen=True)
 class Round:
-    """One round's answer: the listing's entries (and by key), or the error that ended the round."""
+    """One round's answer: the listing's entries (and by key), or the error that ended the round.
+
+    A JSON listing's entries are kept as JSON (``listed``, ``by_key``: objects the garbage collector
+    does not track, see :mod:`~airflow_provider_flipbook.utils.listing_json`) and decoded when read.
+    """
 
     number: int
     started: float  # time.time() when the list call began: the answer is at least this fresh
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    listed: list[Any] = field(default_factory=list)
+    by_key: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry of the round, decoded (a watcher's read; a wait reads its own :meth:`entry`)."""
+        return [Listing.decoded(entry) for entry in self.listed]
 
     def entry(self, key: Any) -> dict[str, Any] | None:
         """Return the entry of the object ``key`` (its first, if listed twice), or None when not listed.
 
         :param key: the object's id (compared as text)
         """
-        return self.by_key.get(str(key))
+        return Listing.decoded(self.by_key.get(str(key)))
 
 
 class Subscription:
@@ -132,7 +142,7 @@ class Subscription:
         while self._latest is None or self._latest.number <= self._seen:
             self._arrived.clear()
             await self._arrived.wait()
-        answer = self._latest
+        answer, self._latest = self._latest, None  # a round holds every entry: keep none past its use
         self._seen = answer.number
         if answer.error is not None:
             raise answer.error
@@ -200,9 +210,9 @@ class AccountPoll:
             self._last_start, self.rounds = started, self.rounds + 1
             try:
                 entries = await self.listing.fetch(self.hook)
-                by_key: dict[str, dict[str, Any]] = {}
+                by_key: dict[str, Any] = {}
                 for entry in entries:
-                    by_key.setdefault(str(entry.get(self.listing.key)), entry)
+                    by_key.setdefault(self.listing.key_of(entry), entry)
                 answer = Round(self.rounds, started, entries, by_key)
             except Exception as error:  # every subscriber of the round gets it, as a lone poll would
                 answer = Round(self.rounds, started, error=error)

@@ -187,6 +187,7 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
                     except asyncio.TimeoutError:
                         return timeout_event(last_detail, self.target)
                     listed = self.listed_status(vendor_hook, answer)
+                    del answer  # the round holds the account's whole listing: not across the waits below
                     # The list cannot tell: ask alone, and at every round from now on.
                     subscription.every_round = subscription.every_round or listed is None
                     status = listed if listed is not None else await self._ask(hook, vendor_hook)

@@ -47,7 +47,7 @@ def collections(sandbox, samples, monkeypatch) -> list[str]:
 def listed(conn_id: str = "flipsnack_paged") -> list[str]:
     async def fetch() -> list[str]:
         hook = await ahook_for(conn_id)
-        return [e["collectionHash"] for e in await hook.status_listing.fetch(hook)]
+        return [hook.status_listing.key_of(e) for e in await hook.status_listing.fetch(hook)]
 
     return asyncio.run(fetch())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import time
 from collections import Counter
@@ -14,9 +15,10 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from airflow_provider_flipbook.hooks import ahook_for
+from airflow_provider_flipbook.hooks import ahook_for, hook_class
 from airflow_provider_flipbook.hooks.event_loop import Listing
 from airflow_provider_flipbook.hooks.flippingbook import FlippingBookHook
+from airflow_provider_flipbook.hooks.flipsnack import FlipsnackHook
 from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
@@ -392,3 +394,63 @@ def test_a_publication_that_moves_to_a_page_already_read_is_still_answered(
     lists, alone = fb_requests(sandbox)
     assert [parse_qs(r.query)["offset"] for r in lists] == [["0"], ["5"], ["10"]]  # one round
     assert len(alone) == asked_alone
+
+
+@pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack"])
+def test_a_rounds_json_listing_stays_out_of_the_collectors_reach(sandbox, samples, vendor):
+    """Decoded as dicts and lists, each round of a 2000-entry list moved thousands of objects into
+    the collector's oldest generation, and every few seconds that set off a full collection of the
+    triggerer's whole heap (about 0.1 s with the loop held): a round keeps its entries as JSON
+    (objects the collector does not track), decoded when a wait reads its own."""
+    if vendor == "flippingbook":
+        data = base64.b64encode(samples["three"].read_bytes()).decode()
+        ids = [FlippingBookHook().create_publication(name=f"Kept {n}", data=data)["id"] for n in range(2)]
+    else:
+        ids = [
+            FlipsnackHook().create_collection(
+                open_file=lambda: samples["three"].open("rb"), title=f"Kept {n}"
+            )["collectionHash"]
+            for n in range(2)
+        ]
+
+    async def first_round() -> account_poll.Round:
+        hook = await ahook_for(f"{vendor}_default")
+        async with account_poll.subscribe(hook, hook.status_listing, interval=5) as subscription:
+            return await subscription.next()
+
+    answer = asyncio.run(first_round())
+    assert sorted(answer.by_key) == sorted(str(i) for i in ids)
+    assert not gc.is_tracked(answer.by_key)
+    assert not any(gc.is_tracked(entry) for entry in answer.listed)
+    key = hook_class(vendor).status_listing.key  # type: ignore[union-attr]
+    for listed_id in ids:  # read back as the dicts the vendor's answer holds
+        entry = answer.entry(listed_id)
+        assert isinstance(entry, dict) and str(entry[key]) == str(listed_id)
+    assert [str(e[key]) for e in answer.entries] == [str(i) for i in ids]
+
+
+def test_a_wait_keeps_no_round_once_it_has_read_it(sandbox):
+    """A wait whose entry does not change sleeps for many rounds: holding the round it last read (every
+    entry of the account) kept one whole listing alive per wait."""
+    never = FlippingBookHook().create_publication(name="Never converted")  # its entry never changes
+
+    async def rounds_alive() -> tuple[list[int], int]:
+        wait = PdfConversionTrigger(
+            conn_id="flippingbook_default",
+            publication_id=never["id"],
+            poll_interval=0.05,
+            deadline=time.time() + 30,
+            new_publication=True,
+        )
+        waiting = asyncio.create_task(wait.run().__anext__())
+        hook = await ahook_for("flippingbook_default")
+        async with account_poll.subscribe(hook, hook.status_listing, interval=0.05) as watcher:
+            for _ in range(6):
+                latest = (await watcher.next()).number
+            alive = sorted(o.number for o in gc.get_objects() if isinstance(o, account_poll.Round))
+        assert not waiting.done()  # still waiting on its unchanged entry
+        waiting.cancel()
+        return alive, latest
+
+    alive, latest = asyncio.run(rounds_alive())
+    assert alive and min(alive) >= latest - 1  # the poll's latest round (and the next, if begun) only
