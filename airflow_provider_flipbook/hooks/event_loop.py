@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from airflow_provider_flipbook.utils.listing_json import decode_entry, entries_at, key_reader
+from airflow_provider_flipbook.utils.paging import Page
 from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
 
 if TYPE_CHECKING:
@@ -257,11 +258,12 @@ class Listing:
     volatile: tuple[str, ...] = ()
     entries_at: tuple[str, ...] = ()
 
-    async def fetch(self, hook: FlipbookBaseHook) -> list[Any]:
+    async def fetch(self, hook: FlipbookBaseHook) -> Page[Any]:
         """Every entry, one :meth:`~FlipbookBaseHook.acall` per page (each paced on the loop).
 
         Entries at ``entries_at`` come back undecoded (``msgspec.Raw``): read them with :meth:`key_of`
-        and :meth:`decoded`.
+        and :meth:`decoded`. The answer's ``total`` is the list's length when every page gave the same
+        one (None when the vendor gives none, or the list grew or shrank between the round's pages).
 
         :param hook: the account's hook.
         """
@@ -270,11 +272,13 @@ class Listing:
             method = functools.partial(_entries_left_undecoded, self.entries_at, method)
         page_size = int(getattr(hook, self.page_size_from)) if self.page_size_from else self.page_size
         if not page_size:
-            return list(await hook.acall(method))
+            return Page(await hook.acall(method))
         entries: list[Any] = []
+        totals = set()
         async for page in apaged(lambda offset, count: hook.acall(method, offset, count), page_size):
             entries.extend(page)
-        return entries
+            totals.add(getattr(page, "total", None))
+        return Page(entries, totals.pop() if len(totals) == 1 else None)
 
     def key_of(self, entry: Any) -> str:
         """Return an entry's ``key`` field as text (``"None"`` when it has none), decoded or not.

@@ -515,6 +515,10 @@ class FlippingBookHook(TrackedLinks, WebhookTriggers, FlipbookBaseHook):
     status_listing: ClassVar[Listing | None] = Listing(
         "publications", "publications_page", "id", 1000, entries_at=("publications",)
     )
+    #: A publication a steady round (its length unchanged) did not list moved between the round's pages
+    #: by a change of its own (the list's order is not documented): a wait looks again next round
+    #: before asking alone (``PdfConversionTrigger.listed_status``).
+    unlisted_in_steady_list_moved: ClassVar[bool] = True
 
     def listed_conversion_status(
         self,

@@ -61,6 +61,10 @@ class Round:
 
     A JSON listing's entries are kept as JSON (``listed``, ``by_key``: objects the garbage collector
     does not track, see :mod:`~airflow_provider_flipbook.utils.listing_json`) and decoded when read.
+
+    ``steady``: every page of the round gave the list's length, the same as the last round's. Then no
+    object was created or deleted meanwhile, so none was skipped by the others moving between pages;
+    an object the round did not list moved by a change of its own (an order by modification).
     """
 
     number: int
@@ -68,6 +72,7 @@ class Round:
     listed: list[Any] = field(default_factory=list)
     by_key: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+    steady: bool = False
 
     @property
     def entries(self) -> list[dict[str, Any]]:
@@ -162,6 +167,7 @@ class AccountPoll:
         self.subscribers: list[Subscription] = []
         self.rounds = 0
         self._last_start: float | None = None
+        self._last_total: int | None = None  # the list's length at the last round, where the vendor gives it
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -213,7 +219,10 @@ class AccountPoll:
                 by_key: dict[str, Any] = {}
                 for entry in entries:
                     by_key.setdefault(self.listing.key_of(entry), entry)
-                answer = Round(self.rounds, started, entries, by_key)
+                total = getattr(entries, "total", None)
+                steady = total is not None and total == self._last_total
+                self._last_total = total
+                answer = Round(self.rounds, started, entries, by_key, steady=steady)
             except Exception as error:  # every subscriber of the round gets it, as a lone poll would
                 answer = Round(self.rounds, started, error=error)
             woken = 0

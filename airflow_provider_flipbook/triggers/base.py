@@ -187,9 +187,10 @@ class StatusPollingTrigger(BaseTrigger, Generic[HookT]):
                     except asyncio.TimeoutError:
                         return timeout_event(last_detail, self.target)
                     listed = self.listed_status(vendor_hook, answer)
+                    unlisted = subscription.key not in answer.by_key
                     del answer  # the round holds the account's whole listing: not across the waits below
-                    # The list cannot tell: ask alone, and at every round from now on.
-                    subscription.every_round = subscription.every_round or listed is None
+                    # The list cannot tell (ask alone) or does not list it: woken at every round from now on.
+                    subscription.every_round = subscription.every_round or listed is None or unlisted
                     status = listed if listed is not None else await self._ask(hook, vendor_hook)
                 if status["state"] != "running":
                     return finished_event(status, self.target)

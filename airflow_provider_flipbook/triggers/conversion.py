@@ -61,6 +61,7 @@ class PdfConversionTrigger(StatusPollingTrigger["PublishingHook"]):
             **({"new_publication": True} if new_publication else {}),
             **({"upload": upload} if upload is not None else {}),
         )
+        self._unlisted_last_round = False
 
     @override
     def check(self, hook: PublishingHook) -> ConversionStatus:
@@ -79,8 +80,17 @@ class PdfConversionTrigger(StatusPollingTrigger["PublishingHook"]):
     @override
     def listed_status(self, hook: PublishingHook, answer: Round) -> ConversionStatus | None:
         publication_id = self.target["publication_id"]
+        entry = answer.entry(publication_id)
+        # Not listed in a steady round (nothing created or deleted): it moved between the round's pages
+        # by a change of its own (FlippingBook's list order is not documented), so the next round
+        # lists it, one interval after that change. Not listed twice running: ask alone.
+        moved = entry is None and answer.steady and getattr(hook, "unlisted_in_steady_list_moved", False)
+        if moved and not self._unlisted_last_round:
+            self._unlisted_last_round = True
+            return {"state": "running", "detail": "not in this round's list (moved between its pages)"}
+        self._unlisted_last_round = entry is None
         return hook.listed_conversion_status(
-            answer.entry(publication_id),
+            entry,
             publication_id,
             self.target["version_id"],
             new_publication=self.target.get("new_publication", False),

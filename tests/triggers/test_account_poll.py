@@ -23,6 +23,7 @@ from airflow_provider_flipbook.triggers import account_poll
 from airflow_provider_flipbook.triggers.conversion import PdfConversionTrigger
 
 FB_LIST = "/flippingbook/api/v1/fbonline/publication"
+FB = "/api/v1/fbonline"
 
 
 def fb_requests(sandbox) -> tuple[list, list]:
@@ -357,43 +358,89 @@ def test_a_wait_is_woken_only_when_its_entry_changes(sandbox):
     assert asyncio.run(scenario()) == {"keyed": 1, "asks_alone": 4}
 
 
-@pytest.mark.parametrize("order, asked_alone", [("created", 0), ("newest", 0), ("modified", 1)])
-def test_a_publication_that_moves_to_a_page_already_read_is_still_answered(
-    sandbox, publications, monkeypatch, order, asked_alone
-):
-    """The list's order is not documented (the sandbox plays three). In pages of 5, a conversion on the
-    last page ends while the round reads its first page: where the order puts the last modified first,
-    the publication moves to the page already read and the round does not see it. The wait still ends
-    (asked alone, one request), never waits on a publication the list lost."""
+def hold_conversions(sandbox, publications) -> dict[str, dict]:
+    """Every publication converting until the test ends it: its source, by publication id."""
     fb = sandbox.state_store.vendors["flippingbook"].state
-    sandbox.state_store.set_options("flippingbook", {"list_order": order})
     sources = {p["id"]: fb.sources[p["createdSource"]["id"]] for p in publications}
-    for pid, source in sources.items():  # converting until the test ends it
+    for pid, source in sources.items():
         source.update(created=sandbox.state_store.now() + 1e6, applied=False)
         fb.publications[pid].update(state=["Empty"], modified=fb.publications[pid]["created"])
+    return sources
+
+
+def wait_on(publications: list[dict], publication_id: str) -> PdfConversionTrigger:
+    (wait,) = conversion_waits(
+        [p for p in publications if p["id"] == publication_id],
+        interval=0.2,
+        deadline=20,
+        new_publication=True,
+    )
+    wait.wait_first = False
+    return wait
+
+
+@pytest.mark.parametrize("order, rounds", [("created", 2), ("newest", 2), ("modified", 3)])
+def test_a_publication_that_moves_to_a_page_already_read_is_answered_at_the_next_round(
+    sandbox, publications, monkeypatch, order, rounds
+):
+    """The list's order is not documented (the sandbox plays three). In pages of 5, a conversion on the
+    last page ends while the second round reads its first page: where the order puts the last modified
+    first, the publication moves to the page already read and that round does not list it. The round
+    is steady (12 publications, as before), so the wait looks again at the next round, which lists it
+    first, instead of asking alone: no request beyond the list's."""
+    sandbox.state_store.set_options("flippingbook", {"list_order": order})
+    sources = hold_conversions(sandbox, publications)
     moved = FlippingBookHook().publications_page(10, 5)[0]["id"]  # on the last page of three
     sandbox.state_store.log.clear()
     monkeypatch.setattr(
         FlippingBookHook, "status_listing", Listing("publications", "publications_page", "id", 5)
     )
-    read_page = FlippingBookHook.publications_page
+    read_page, first_pages = FlippingBookHook.publications_page, []
 
     def page_then_end(hook: FlippingBookHook, offset: int, count: int, **filters: str) -> Any:
         answer = read_page(hook, offset, count, **filters)
-        if offset == 0:  # its conversion ends between the round's first and second page
+        first_pages.append(offset == 0)
+        if sum(first_pages) == 2 and offset == 0:  # between the second round's first and second page
             sources[moved]["created"] = sandbox.state_store.now() - 1e6
         return answer
 
     monkeypatch.setattr(FlippingBookHook, "publications_page", page_then_end)
-    (wait,) = conversion_waits(
-        [p for p in publications if p["id"] == moved], interval=0.2, deadline=20, new_publication=True
-    )
-    wait.wait_first = False
-    (event,) = asyncio.run(events([wait]))
+    (event,) = asyncio.run(events([wait_on(publications, moved)]))
     assert event["status"] == "success"
     lists, alone = fb_requests(sandbox)
-    assert [parse_qs(r.query)["offset"] for r in lists] == [["0"], ["5"], ["10"]]  # one round
-    assert len(alone) == asked_alone
+    assert [parse_qs(r.query)["offset"] for r in lists] == [["0"], ["5"], ["10"]] * rounds
+    assert alone == []
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+def test_a_publication_gone_from_the_list_is_asked_for_alone(sandbox, publications, monkeypatch, replaced):
+    """Deleted between two rounds (as a failed first conversion deletes it): the list got shorter, so
+    the wait asks at once. Deleted while another publication was created (the same length: a steady
+    round), it looks once more at the next round and then asks: never waits on a publication the list
+    lost."""
+    hold_conversions(sandbox, publications)
+    gone = publications[3]["id"]
+    monkeypatch.setattr(
+        FlippingBookHook, "status_listing", Listing("publications", "publications_page", "id", 5)
+    )
+    read_page, first_pages = FlippingBookHook.publications_page, []
+
+    def page_then_delete(hook: FlippingBookHook, offset: int, count: int, **filters: str) -> Any:
+        answer = read_page(hook, offset, count, **filters)
+        first_pages.append(offset == 0)
+        if offset == 10 and sum(first_pages) == 1:  # after the first round, by another client
+            other = FlippingBookHook()
+            other.delete_publication(gone)
+            if replaced:
+                other.call("POST", f"{FB}/publication", operation="publication.create", json={"name": "New"})
+        return answer
+
+    monkeypatch.setattr(FlippingBookHook, "publications_page", page_then_delete)
+    (event,) = asyncio.run(events([wait_on(publications, gone)]))
+    assert event["status"] == "failed"
+    lists, alone = fb_requests(sandbox)
+    assert len(lists) == 3 * (3 if replaced else 2)
+    assert len(alone) == 1
 
 
 @pytest.mark.parametrize("vendor", ["flippingbook", "flipsnack"])
