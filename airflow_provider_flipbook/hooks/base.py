@@ -300,10 +300,10 @@ class FlipbookBaseHook(CreatesOnce, ConnectionSettings):
                     ) from None
                 raise
 
-        # On the event loop each request is tried once: ``acall`` waits on the loop and tries again.
-        attempts = 1 if self.on_event_loop else self.max_retries + 1
+        if self.on_event_loop:  # tried once, ``acall`` retries; no tenacity cycle left for the collector
+            return guarded()
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts)
+            stop=tenacity.stop_after_attempt(self.max_retries + 1)
             | tenacity.stop_after_delay(self.setting("retry_deadline")),
             wait=self._wait,
             retry=tenacity.retry_if_exception(lambda e: getattr(e, "retryable", False)),

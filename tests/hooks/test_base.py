@@ -1,8 +1,10 @@
 """Hook logic that needs no server: auth details, signatures, error shapes, XML hardening, URLs, pacing."""
 
+import gc
 import json
 import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -708,3 +710,32 @@ def test_an_empty_answer_where_json_was_expected_says_so_with_its_status(sandbox
     with pytest.raises(MalformedResponseError) as error:
         FlippingBookHook(flippingbook_conn).me()
     assert error.value.status == 200 and "expected JSON, got an empty body" in str(error.value)
+
+
+def test_a_request_on_the_event_loop_leaves_no_cycle_for_the_collector(sandbox):
+    """The triggerer's loop makes thousands of requests (iPaper confirms each ended paper alone).
+    Each left a reference cycle (tenacity's per-call state, though a loop call is tried once), which
+    only a full collection of the triggerer's heap frees, and a full collection holds the loop."""
+    from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
+
+    hook = FlippingBookHook(on_event_loop=True)
+
+    def one_request() -> None:
+        while True:
+            try:
+                hook.publications_page(0, 10)
+                return
+            except WaitElsewhere as wait:  # the loop's way to wait for a pacing slot
+                time.sleep(wait.seconds)
+
+    one_request()  # session, pacer and imports in place
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        one_request()
+        gc.collect()
+    finally:
+        gc.set_debug(0)
+    left = sorted({f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage})
+    gc.garbage.clear()
+    assert left == []
