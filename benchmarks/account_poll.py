@@ -20,8 +20,11 @@ The speed shrinks the vendor's clock, not the CPU: a status call's round trip (t
 a 1000-publication page, our client decoding it) takes as many real milliseconds at any speed, so
 counted at the speed's scale it would weigh 50 times what it weighs against the real vendor (at
 speed 50, a 30 ms page counted as 1.5 vendor s; FlippingBook at 500 waits: 14.5 vendor s at speed
-50, 10.9 at speed 10). A wait's latency therefore counts the time its status calls were in flight
-(:func:`_in_flight`) at 1x and the rest at the speed's scale.
+50, 10.9 at speed 10). A wait's latency therefore counts the time status calls were in flight from
+the start of the round that answered it (:func:`_in_flight`) at 1x and the rest at the speed's
+scale. Only from that round's start: the rounds start one interval apart, round trips included, so
+a round trip before it delays no answer (counted at 1x, it shortened the interval by up to 3 vendor
+s, and the worst latency fell below the interval).
 """
 
 from __future__ import annotations
@@ -337,8 +340,9 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
     outbox.put(figures)
 
 
-class _TimedCalls(list[tuple[float, float]]):
-    """The wall-clock spans of the status calls' round trips, and how to stop recording them."""
+class _TimedCalls(list[tuple[float, float, bool]]):
+    """The wall-clock spans of the status calls' round trips (and whether each was a round's first
+    list page), and how to stop recording them."""
 
     def __init__(self, owner: type, originals: dict[str, Any]) -> None:
         super().__init__()
@@ -364,24 +368,28 @@ def _timed_status_calls(vendor: str) -> _TimedCalls:
     names = {"conversion_status"} | ({owner.status_listing.page} if owner.status_listing else set())
     calls = _TimedCalls(owner, {name: owner.__dict__.get(name) for name in names})
 
-    def timed(method: Any) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
+    def timed(method: Any, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:  # args: the hook, then (offset, count) for a page
             began = time.time()
             try:
                 return method(*args, **kwargs)
             finally:
-                calls.append((began, time.time()))
+                first_page = name != "conversion_status" and (len(args) < 2 or args[1] == 0)
+                calls.append((began, time.time(), first_page))
 
         return call
 
     for name in names:
-        setattr(owner, name, timed(getattr(owner, name)))
+        setattr(owner, name, timed(getattr(owner, name), name))
     return calls
 
 
-def _in_flight(calls: list[tuple[float, float]], since: float, until: float) -> float:
-    """Seconds within ``[since, until]`` when at least one status call was in flight (spans merged)."""
-    spans = sorted((max(a, since), min(b, until)) for a, b in list(calls) if b > since and a < until)
+def _in_flight(calls: list[tuple[float, float, bool]], since: float, until: float) -> float:
+    """Seconds within ``[since, until]``, from the last round's first page on, when at least one status
+    call was in flight (spans merged). No round (each wait polling alone): none."""
+    calls = list(calls)
+    since = max(since, max((a for a, _, first in calls if first and a <= until), default=until))
+    spans = sorted((max(a, since), min(b, until)) for a, b, _ in calls if b > since and a < until)
     total, reached = 0.0, since
     for began, ended in spans:
         if ended > reached:
