@@ -16,9 +16,11 @@ A bucket shared by processes is booked under a lock across them (a file lock, a 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import tempfile
 import threading
+import weakref
 from typing import TYPE_CHECKING
 
 from airflow_provider_flipbook.utils.ratelimit import (
@@ -146,4 +148,23 @@ def hook_pacer(
     :param scope: see :func:`shared_pacer`.
     :param redis_conn_id: see :func:`shared_pacer`.
     """
-    return HookPacer(shared_pacer(key, limits, scope, redis_conn_id), sleep)
+    return HookPacer(shared_pacer(key, limits, scope, redis_conn_id), _held_weakly(sleep))
+
+
+def _held_weakly(sleep: Callable[[float], None]) -> Callable[[float], None]:
+    """Return a hook's bound ``sleep`` holding the hook weakly.
+
+    The hook holds its pacer: a pacer holding the hook made a cycle, which left each finished wait's
+    hook, session and connection pool (about 45 objects) to a full collection of the triggerer's heap.
+    """
+    if not inspect.ismethod(sleep):
+        return sleep
+    method = weakref.WeakMethod(sleep)
+
+    def held(seconds: float) -> None:
+        bound = method()
+        if bound is None:  # the pacer outlived its hook: nothing is left to pace
+            raise ReferenceError("the hook this pacer waited for is gone")
+        bound(seconds)
+
+    return held

@@ -739,3 +739,28 @@ def test_a_request_on_the_event_loop_leaves_no_cycle_for_the_collector(sandbox):
     left = sorted({f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage})
     gc.garbage.clear()
     assert left == []
+
+
+def test_a_finished_hook_is_freed_without_the_collector(sandbox):
+    """A trigger's hook goes when its wait ends. Its pacer held it back (the hook's sleep), a cycle
+    that left every finished wait's hook, session and connection pool to a full collection of the
+    triggerer's heap: it must go by reference counting alone."""
+    import weakref
+
+    from airflow_provider_flipbook.utils.ratelimit import WaitElsewhere
+
+    hook = FlippingBookHook(on_event_loop=True)  # as a trigger builds it
+    while True:
+        try:
+            hook.publications_page(0, 10)  # pacer, session and connection pool built
+            break
+        except WaitElsewhere as wait:
+            time.sleep(wait.seconds)
+    assert hook.pacer is not None
+    gone = weakref.ref(hook)
+    gc.disable()
+    try:
+        del hook
+        assert gone() is None
+    finally:
+        gc.enable()
