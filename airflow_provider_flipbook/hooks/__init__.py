@@ -8,6 +8,7 @@ operators never pay for lxml, pypdf or requests-toolbelt.
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 from airflow_provider_flipbook.vendors import publishing_types, vendor
@@ -63,7 +64,8 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
     """Return :func:`hook_for` in async code (a trigger).
 
     The connection and its extras are fetched without blocking the event loop; call the hook's methods
-    through its ``acall``.
+    through its ``acall``. Callers on one event loop share one hook per connection while any of them
+    holds it and the connection is unchanged.
 
     :param conn_id: the Airflow connection
     :param vendors: the connection types accepted; default: the publishing ones
@@ -82,8 +84,27 @@ async def ahook_for(conn_id: str, *, vendors: tuple[str, ...] | None = None) -> 
             provider_pool(), _checked_class, conn_id, connection.conn_type, vendors
         )
         _loaded_hooks[vendor(str(connection.conn_type)).hook] = cls  # checked: a known type
-    hook: FlipbookBaseHook = cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
+    shared = _loop_hooks.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
+    hook = shared.get((conn_id, cls))
+    if hook is None or hook.extras != extras or not _same_connection(hook.connection, connection):
+        hook = shared[(conn_id, cls)] = cls(conn_id, connection=connection, extras=extras, on_event_loop=True)
     return hook
+
+
+# The hooks that triggers on one event loop hold, one per connection id and hook class, kept only while
+# a trigger holds it: a thousand waits on one account share one hook (its HTTP session, connection pool
+# and pacer) instead of building a thousand, which the triggerer's garbage collector then walks.
+_loop_hooks: weakref.WeakKeyDictionary[
+    Any, weakref.WeakValueDictionary[tuple[str, type], FlipbookBaseHook]
+] = weakref.WeakKeyDictionary()
+_CONNECTION_FIELDS = ("conn_type", "host", "login", "password", "schema", "port", "extra")
+
+
+def _same_connection(held: Any, fetched: Any) -> bool:
+    """Whether a connection fetched again is the one a shared hook was built from."""
+    return held is fetched or all(
+        getattr(held, f, None) == getattr(fetched, f, None) for f in _CONNECTION_FIELDS
+    )
 
 
 def publishing_hook(conn_id: str, *, connection: Any = None) -> PublishingHook:

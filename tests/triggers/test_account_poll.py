@@ -502,3 +502,33 @@ def test_a_wait_keeps_no_round_once_it_has_read_it(sandbox):
 
     alive, latest = asyncio.run(rounds_alive())
     assert alive and min(alive) >= latest - 1  # the poll's latest round (and the next, if begun) only
+
+
+def test_triggers_on_one_loop_share_a_hook_per_connection_while_one_holds_it(sandbox, monkeypatch):
+    """A thousand waits on one account hold one hook (session, pool, pacer), not a thousand."""
+    import gc
+    import os
+    import weakref
+
+    from airflow_provider_flipbook.hooks import event_loop
+
+    monkeypatch.setattr(event_loop, "CONNECTION_REUSE_SECONDS", 0.0)  # each call fetches afresh
+
+    async def shared_while_held() -> tuple[bool, bool, bool]:
+        first = await ahook_for("flippingbook_default")
+        again = await ahook_for("flippingbook_default")
+        other = await ahook_for("ipaper_default")
+        changed = json.loads(os.environ["AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT"])
+        changed["password"] = "another-key"
+        monkeypatch.setenv("AIRFLOW_CONN_FLIPPINGBOOK_DEFAULT", json.dumps(changed))
+        rotated = await ahook_for("flippingbook_default")
+        gone = weakref.ref(rotated)
+        shared, separate = again is first and other is not first, rotated is not first
+        del first, again, rotated
+        gc.collect()
+        return shared, separate, gone() is None
+
+    shared, rebuilt_for_a_changed_connection, freed = asyncio.run(shared_while_held())
+    assert shared, "two triggers on one connection built two hooks"
+    assert rebuilt_for_a_changed_connection, "a changed connection (a rotated key) kept the old hook"
+    assert freed, "the shared hook outlived every trigger that held it"
