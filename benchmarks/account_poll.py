@@ -2,13 +2,19 @@
 today's one loop per wait (baseline), for FlippingBook, Flipsnack and iPaper, side by side.
 
 Set-up: the sandbox runs in this process; N publications are put straight into its state, each
-converting until its own finish time, spread over a window as long as N uploads would take at a
-fraction of the vendor's rate (conversions end about as fast as a mapped upload can start them). A
-triggerer process (spawned: its own peak RSS) then runs one ``PdfConversionTrigger`` per
-publication; the baseline is the same trigger polling alone (``listing`` returns None). Meanwhile
-this process makes a call on the same credential every two pacing slots (half the key's long-run
-rate), as an upload would: a caller at the full rate, or above it (a call a vendor second against
-iPaper's 0.8/s), would measure its own queue, not the poll's.
+converting until its own finish time. A triggerer process (spawned: its own peak RSS) then runs one
+``PdfConversionTrigger`` per publication; the baseline is the same trigger polling alone
+(``listing`` returns None). Meanwhile this process makes a call on the same credential every two
+pacing slots (half the key's long-run rate), as the mapped upload that started the conversions
+would: a caller at the full rate, or above it (a call a vendor second against iPaper's 0.8/s), would
+measure its own queue, not the poll's. The conversions end as fast as that upload starts them: one
+per ``calls_per_upload`` of its calls, spread over the window N such uploads take.
+
+Until 4 Dec the conversions ended as fast as an upload at the key's *full* rate would start them,
+while the same upload was also played at half the rate: one upload counted twice. For iPaper, whose
+every end costs a call of its own (the paper's pages), that asked 99 % of what our pacer lets
+through (48 calls a minute: the upload 25, the ends 17, the list 6), where queues have no bounded
+tail: the worst latency at 2000 waits varied from 11.4 to 21.4 vendor s between runs of the same code.
 
 Measured: status requests per poll interval (the sandbox's log, the waits' calls only), the worst
 detection latency after a conversion ended, 429 answers, the triggerer's peak RSS and its largest
@@ -398,12 +404,17 @@ def _in_flight(calls: list[tuple[float, float, bool]], since: float, until: floa
     return total
 
 
+def _upload_rate(case: VendorCase) -> float:
+    """The upload's calls per vendor second: one every ``PROBE_SLOTS`` pacing slots."""
+    return case.rate / PROBE_SLOTS
+
+
 def _run(case: VendorCase, count: int, variant: str, pdf: bytes, in_process: bool = False) -> dict[str, Any]:
     from airflow_provider_flipbook.hooks import hook_class
     from airflow_provider_flipbook.sandbox.server import SandboxServer
 
     speed = case.speed
-    window = count * case.calls_per_upload / case.rate  # vendor seconds
+    window = count * case.calls_per_upload / _upload_rate(case)  # vendor seconds
     baseline_round = count / case.rate
     cap = LEAD + window + 2 * INTERVAL + 1.5 * baseline_round  # vendor seconds: every baseline wait can end
     with SandboxServer(speed=speed) as server:
@@ -440,7 +451,7 @@ def _run(case: VendorCase, count: int, variant: str, pdf: bytes, in_process: boo
         def probing() -> Any:  # until the triggerer says something
             while process.is_alive() and outbox.empty():
                 probe()
-                time.sleep(PROBE_SLOTS / case.rate / speed)
+                time.sleep(1 / _upload_rate(case) / speed)
             return outbox.get(timeout=cap / speed + 120)
 
         assert probing() == "started"
@@ -504,7 +515,7 @@ def account_poll(
             base = _run(case, count, "baseline", pdf, in_process) if baseline else defaultdict(lambda: None)
             slot = 1 / case.rate
             pages = -(-count // case.page_size) if case.page_size else 1
-            ended_per_interval = INTERVAL * case.rate / case.calls_per_upload
+            ended_per_interval = INTERVAL * _upload_rate(case) / case.calls_per_upload
             requests = min(pages + case.confirm_calls * ended_per_interval, INTERVAL * case.rate * 1.02)
             latency = INTERVAL + (pages + case.confirm_calls) / case.rate
             note = (
