@@ -30,7 +30,11 @@ speed 50, a 30 ms page counted as 1.5 vendor s; FlippingBook at 500 waits: 14.5 
 the start of the round that answered it (:func:`_in_flight`) at 1x and the rest at the speed's
 scale. Only from that round's start: the rounds start one interval apart, round trips included, so
 a round trip before it delays no answer (counted at 1x, it shortened the interval by up to 3 vendor
-s, and the worst latency fell below the interval).
+s, and the worst latency fell below the interval). The round that answered is the last one the wait
+read (``Round.started``); until 4 Dec it was taken to be the last round begun before the answer,
+which is the next one when that began while the wait's own call queued behind it: a 98 ms list call
+(a full collection in the triggerer) then counted as 9.8 vendor s, and the iPaper worst latency at
+2000 waits read 17-21 vendor s where it was 7-8.
 """
 
 from __future__ import annotations
@@ -254,8 +258,11 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
                 self._ready()
             return hook
 
+        round_started: float | None = None  # the last round this wait read: the one that answered it
+
         def listed_status(self, hook: Any, answer: Any) -> Any:
             self._ready()
+            self.round_started = answer.started
             return super().listed_status(hook, answer)
 
         def _ready(self) -> None:
@@ -289,7 +296,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
                 if stalls[-1] > 0.05:
                     worst.append((round(stalls[-1], 3), round(before - began, 2)))
 
-        async def wait(target: dict) -> tuple[float, float]:
+        async def wait(target: dict) -> tuple[float, float, float | None]:
             trigger = cls(
                 conn_id=f"{target['vendor']}_default",
                 publication_id=target["publication_id"],
@@ -301,7 +308,7 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
             )
             async for event in trigger.run():
                 assert event.payload["status"] == "success", event.payload
-            return target["finished"] + shift[0], time.time()
+            return target["finished"] + shift[0], time.time(), trigger.round_started
 
         monitor = asyncio.create_task(ticker())
         watcher = asyncio.create_task(profile.watch_rounds(done)) if profile else None
@@ -322,8 +329,8 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
         if watcher:
             await watcher
         latencies = []
-        for ended, answered in (t.result() for t in finished):
-            flight = _in_flight(calls, ended, answered)
+        for ended, answered, round_started in (t.result() for t in finished):
+            flight = _in_flight(calls, max(ended, round_started or answered), answered)
             # Once multiplied by the speed, vendor seconds: the status calls' flight at 1x, the rest scaled.
             latencies.append(answered - ended - flight + flight / speed)
         if profile:
@@ -346,9 +353,8 @@ def _triggerer(variant: str, env: dict, interval: float, cap: float, inbox: Any,
     outbox.put(figures)
 
 
-class _TimedCalls(list[tuple[float, float, bool]]):
-    """The wall-clock spans of the status calls' round trips (and whether each was a round's first
-    list page), and how to stop recording them."""
+class _TimedCalls(list[tuple[float, float]]):
+    """The wall-clock spans of the status calls' round trips, and how to stop recording them."""
 
     def __init__(self, owner: type, originals: dict[str, Any]) -> None:
         super().__init__()
@@ -374,28 +380,28 @@ def _timed_status_calls(vendor: str) -> _TimedCalls:
     names = {"conversion_status"} | ({owner.status_listing.page} if owner.status_listing else set())
     calls = _TimedCalls(owner, {name: owner.__dict__.get(name) for name in names})
 
-    def timed(method: Any, name: str) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:  # args: the hook, then (offset, count) for a page
+    def timed(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             began = time.time()
             try:
                 return method(*args, **kwargs)
             finally:
-                first_page = name != "conversion_status" and (len(args) < 2 or args[1] == 0)
-                calls.append((began, time.time(), first_page))
+                calls.append((began, time.time()))
 
         return call
 
     for name in names:
-        setattr(owner, name, timed(getattr(owner, name), name))
+        setattr(owner, name, timed(getattr(owner, name)))
     return calls
 
 
-def _in_flight(calls: list[tuple[float, float, bool]], since: float, until: float) -> float:
-    """Seconds within ``[since, until]``, from the last round's first page on, when at least one status
-    call was in flight (spans merged). No round (each wait polling alone): none."""
-    calls = list(calls)
-    since = max(since, max((a for a, _, first in calls if first and a <= until), default=until))
-    spans = sorted((max(a, since), min(b, until)) for a, b, _ in calls if b > since and a < until)
+def _in_flight(calls: list[tuple[float, float]], since: float, until: float) -> float:
+    """Seconds within ``[since, until]`` when at least one status call was in flight (spans merged).
+
+    :param since: the start of the round that answered the wait, or its conversion's end if later
+        (a wait polling alone read no round: ``until``, none)
+    """
+    spans = sorted((max(a, since), min(b, until)) for a, b in list(calls) if b > since and a < until)
     total, reached = 0.0, since
     for began, ended in spans:
         if ended > reached:
